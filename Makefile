@@ -1,0 +1,51 @@
+# SafeHold: `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app inventory
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run install install-test migrate seed test test-sqlite test-postgres clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo
+
+## Set everything up, load demo data and serve http://127.0.0.1:$(PORT)
+run: seed
+	@echo "SafeHold is at http://127.0.0.1:$(PORT)"
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+## The whole suite on SQLite, then on PostgreSQL where one is reachable
+test: test-sqlite test-postgres
+
+test-sqlite: install-test
+	$(BIN)/python -m pytest -q
+
+test-postgres: install-test
+	@$(BIN)/python -m tests.postgres_available "$(PG_TEST_URL)"; status=$$?; \
+	  if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  echo "PostgreSQL pass ($(PG_TEST_URL))"; \
+	  SAFEHOLD_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

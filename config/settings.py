@@ -1,0 +1,119 @@
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+
+
+class ConfigurationError(RuntimeError):
+    """A setting the app cannot run without is missing or malformed."""
+
+
+class BaseConfig:
+    ENV_NAME = "base"
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "safehold_session"
+    PERMANENT_SESSION_LIFETIME = 12 * 60 * 60  # one working day, in seconds
+    REMEMBER_COOKIE_DURATION = 0
+    WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which ends on logout
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # argon2id, above OWASP's minimum (m=19 MiB, t=2, p=1).
+    PASSWORD_HASH = {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 2}
+    SERVICE_NAME = "SafeHold"
+    ALLOW_DEMO_DATA = True
+    PER_PAGE_DEFAULT = 50
+    PER_PAGE_MAX = 200
+
+    @classmethod
+    def prepare(cls, app_config: dict, instance_path: str) -> None:
+        """Fill in settings that depend on the environment or the instance folder."""
+
+
+def _database_url_from_env() -> str | None:
+    url = os.environ.get("DATABASE_URL")
+    if url and url.startswith("postgres://"):  # the scheme some hosts hand out
+        url = "postgresql+psycopg://" + url[len("postgres://"):]
+    elif url and url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _load_or_create_local_secrets(instance_path: str) -> dict:
+    """Secrets for a development checkout, generated once and kept under instance/."""
+    path = Path(instance_path) / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "DATA_ENCRYPTION_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+
+    @classmethod
+    def prepare(cls, app_config: dict, instance_path: str) -> None:
+        local = _load_or_create_local_secrets(instance_path)
+        app_config.setdefault("SECRET_KEY", os.environ.get("SECRET_KEY") or local["SECRET_KEY"])
+        app_config.setdefault(
+            "DATA_ENCRYPTION_KEY",
+            os.environ.get("SAFEHOLD_DATA_KEY") or local["DATA_ENCRYPTION_KEY"],
+        )
+        default_db = "sqlite:///" + str(Path(instance_path) / "safehold.sqlite3")
+        app_config.setdefault("SQLALCHEMY_DATABASE_URI", _database_url_from_env() or default_db)
+
+
+class TestConfig(BaseConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    WTF_CSRF_ENABLED = False  # tests that exercise CSRF switch it back on
+    SECRET_KEY = "test-secret-key-not-for-use"
+    DATA_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"t" * 32).decode()
+    # Cheap hashes keep the suite fast; a test checks the real settings meet OWASP's minimum.
+    PASSWORD_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    ALLOW_DEMO_DATA = False
+    REQUIRED = {
+        "DATABASE_URL": "the database, e.g. postgresql://safehold@db/safehold",
+        "SECRET_KEY": "a long random string that signs sessions",
+        "SAFEHOLD_DATA_KEY": "the personal-data encryption key (32 random bytes, url-safe base64)",
+    }
+
+    @classmethod
+    def prepare(cls, app_config: dict, instance_path: str) -> None:
+        missing = [f"{name} ({why})" for name, why in cls.REQUIRED.items() if not os.environ.get(name)]
+        if missing:
+            raise ConfigurationError(
+                "SafeHold will not start in production without these environment variables: "
+                + "; ".join(missing)
+            )
+        app_config["SQLALCHEMY_DATABASE_URI"] = _database_url_from_env()
+        app_config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+        app_config["DATA_ENCRYPTION_KEY"] = os.environ["SAFEHOLD_DATA_KEY"]
+        try:
+            if len(base64.urlsafe_b64decode(app_config["DATA_ENCRYPTION_KEY"])) != 32:
+                raise ValueError
+        except ValueError:
+            raise ConfigurationError(
+                "SAFEHOLD_DATA_KEY must be 32 random bytes in url-safe base64 "
+                "(python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"
+            ) from None
+
+
+config_by_name = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,72 @@
+"""SafeHold: a ringfenced budget, a priority queue, stock and QR-tagged issuing of safety
+equipment for a stalking advocacy service."""
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import config_by_name
+from inventory.extensions import csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("SAFEHOLD_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    config_name = (test_config or {}).get("CONFIG_NAME") or os.environ.get("SAFEHOLD_CONFIG", "development")
+    config_class = config_by_name[config_name]
+    app.config.from_object(config_class)
+    app.config.update(test_config or {})
+    config_class.prepare(app.config, app.instance_path)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    with app.app_context():
+        from inventory.database import install_engine_hooks
+
+        install_engine_hooks(db.engine)
+
+    _register_models()
+    _register_blueprints(app)
+    _register_web_plumbing(app)
+    _register_commands(app)
+    return app
+
+
+def _register_models() -> None:
+    # Importing the model modules puts every table on the metadata (for Alembic too).
+    from inventory.accounts import models as _accounts  # noqa: F401
+    from inventory.audit import models as _audit  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from inventory.accounts.admin_views import bp as admin_bp
+    from inventory.accounts.views import bp as accounts_bp
+    from inventory.api import bp as api_bp, register_api_modules
+    from inventory.audit.views import bp as audit_bp
+    from inventory.main.views import bp as main_bp
+
+    register_api_modules()
+    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_web_plumbing(app: Flask) -> None:
+    from inventory import web
+
+    web.init_app(app)
+
+
+def _register_commands(app: Flask) -> None:
+    from inventory.accounts.cli import create_admin_command, create_token_command
+    from inventory.demo import seed_demo_command
+
+    for command in (create_admin_command, create_token_command, seed_demo_command):
+        app.cli.add_command(command)

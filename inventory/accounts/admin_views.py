@@ -1,0 +1,177 @@
+"""Admin pages: users and organisations."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from inventory.accounts import operations
+from inventory.accounts.forms import NewUserForm, OrganisationForm, ResetPasswordForm, UserForm
+from inventory.accounts.models import Organisation, User, UserRole
+from inventory.errors import InvalidInput
+from inventory.extensions import db
+from inventory.forms import attach_errors
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, Role, permission_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _organisation_choices():
+    organisations = db.session.scalars(
+        select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.kind, Organisation.name)
+    )
+    return [(o.id, o.name) for o in organisations]
+
+
+def _get_or_404(model, record_id):
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    return record
+
+
+@bp.get("/users")
+@permission_required(Permission.MANAGE_USERS)
+def users():
+    page, per_page = page_args()
+    query = select(User).order_by(User.active.desc(), User.name, User.id)
+    search = request.args.get("q", "").strip()
+    if search:
+        like = f"%{search.lower()}%"
+        query = query.where(or_(User.email.like(like), User.name.ilike(like)))
+    role = request.args.get("role", "")
+    if role in {str(r) for r in Role}:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    return render_template("admin/users.html", page=paginate(query, page, per_page), search=search, role=role,
+                           roles=list(Role))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_USERS)
+def new_user():
+    form = NewUserForm()
+    form.organisation_id.choices = _organisation_choices()
+    if form.validate_on_submit():
+        try:
+            user = operations.create_user(
+                email=form.email.data, name=form.name.data,
+                organisation=db.session.get(Organisation, form.organisation_id.data),
+                roles=form.roles.data, password=form.password.data, actor=current_user,
+            )
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            flash(f"Created {user.email}.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None), 422 if form.errors else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_USERS)
+def edit_user(user_id: int):
+    user = _get_or_404(User, user_id)
+    form = UserForm(obj=user, data={"roles": user.roles} if request.method == "GET" else None)
+    form.organisation_id.choices = _organisation_choices()
+    if form.validate_on_submit():
+        try:
+            operations.update_user(
+                user, email=form.email.data, name=form.name.data,
+                organisation=db.session.get(Organisation, form.organisation_id.data),
+                roles=form.roles.data, actor=current_user,
+            )
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user,
+                           reset_form=ResetPasswordForm(formdata=None)), 422 if form.errors else 200
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@permission_required(Permission.MANAGE_USERS)
+def deactivate_user(user_id: int):
+    user = _get_or_404(User, user_id)
+    operations.deactivate_user(user, actor=current_user)
+    db.session.commit()
+    flash(f"{user.email} is deactivated and signed out everywhere.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+@permission_required(Permission.MANAGE_USERS)
+def reactivate_user(user_id: int):
+    user = _get_or_404(User, user_id)
+    operations.reactivate_user(user, actor=current_user)
+    db.session.commit()
+    flash(f"{user.email} is active again.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
+
+
+@bp.post("/users/<int:user_id>/password")
+@permission_required(Permission.MANAGE_USERS)
+def reset_password(user_id: int):
+    user = _get_or_404(User, user_id)
+    reset_form = ResetPasswordForm()
+    if reset_form.validate_on_submit():
+        try:
+            operations.set_password(user, reset_form.password.data, actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(reset_form, error)
+        else:
+            flash(f"Password reset for {user.email}; their sessions have ended.", "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    form = UserForm(obj=user, data={"roles": user.roles})
+    form.organisation_id.choices = _organisation_choices()
+    return render_template("admin/user_form.html", form=form, user=user, reset_form=reset_form), 422
+
+
+@bp.get("/organisations")
+@permission_required(Permission.MANAGE_ORGANISATIONS)
+def organisations():
+    rows = db.session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.name)).all()
+    return render_template("admin/organisations.html", organisations=rows)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_ORGANISATIONS)
+def new_organisation():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            operations.create_organisation(name=form.name.data, kind=form.kind.data, actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            flash("Organisation created.", "success")
+            return redirect(url_for("admin.organisations"))
+    return render_template("admin/organisation_form.html", form=form, organisation=None), \
+        422 if form.errors else 200
+
+
+@bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_ORGANISATIONS)
+def edit_organisation(organisation_id: int):
+    organisation = _get_or_404(Organisation, organisation_id)
+    form = OrganisationForm(obj=organisation)
+    del form.kind  # an organisation's kind is fixed once created
+    if form.validate_on_submit():
+        try:
+            operations.update_organisation(organisation, name=form.name.data, active=form.active.data,
+                                           actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("admin.organisations"))
+    return render_template("admin/organisation_form.html", form=form, organisation=organisation), \
+        422 if form.errors else 200

@@ -1,0 +1,46 @@
+"""`flask --app inventory create-admin` and `create-token`."""
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from inventory.accounts import operations
+from inventory.accounts.models import Organisation, OrganisationKind, User
+from inventory.errors import DomainError
+from inventory.extensions import db
+from inventory.permissions import Role
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option("--organisation", "organisation_name", prompt="Lead provider's name",
+              help="The lead provider; created if there is none yet.")
+@click.password_option(help="At least 12 characters.")
+@with_appcontext
+def create_admin_command(email, name, organisation_name, password):
+    """Create an admin user (and the lead provider, on a new installation)."""
+    try:
+        lead = db.session.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.LEAD))
+        if lead is None:
+            lead = operations.create_organisation(name=organisation_name, kind=OrganisationKind.LEAD, actor=None)
+        user = operations.create_user(email=email, name=name, organisation=lead, roles=[Role.ADMIN],
+                                      password=password, actor=None)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"Admin {user.email} created at {lead.name}.")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--name", default="command line", show_default=True, help="What the token is for.")
+@with_appcontext
+def create_token_command(email, name):
+    """Create a personal API token for EMAIL and print it once."""
+    user = db.session.scalar(select(User).where(User.email == operations.normalise_email(email)))
+    if user is None or not user.active:
+        raise click.ClickException(f"No active user with email {email}.")
+    _, plain = operations.create_api_token(user, name=name)
+    db.session.commit()
+    click.echo(plain)

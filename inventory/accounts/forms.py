@@ -1,0 +1,63 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from inventory.accounts.models import OrganisationKind
+from inventory.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from inventory.forms import CheckboxesField
+from inventory.permissions import Role
+
+ROLE_CHOICES = [(str(r), r.label) for r in Role]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+
+
+def new_password_field(label="New password"):
+    return PasswordField(label, validators=[
+        DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
+    ])
+
+
+def confirm_field():
+    return PasswordField("Repeat the password", validators=[
+        DataRequired(), EqualTo("password", message="The two passwords differ."),
+    ])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
+    password = new_password_field()
+    confirm = confirm_field()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = new_password_field()
+    confirm = confirm_field()
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField("What is this token for?", validators=[DataRequired(), Length(max=80)])
+
+
+class UserForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    organisation_id = SelectField("Organisation", coerce=int, validators=[DataRequired()])
+    roles = CheckboxesField("Roles", choices=ROLE_CHOICES,
+                            validators=[DataRequired(message="Choose at least one role.")])
+
+
+class NewUserForm(UserForm):
+    password = new_password_field("Initial password")
+    confirm = confirm_field()
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    kind = RadioField("Kind", choices=[(OrganisationKind.LEAD.value, "Lead provider"),
+                                       (OrganisationKind.PARTNER.value, "Partner agency")],
+                      default=OrganisationKind.PARTNER.value, validators=[DataRequired()])
+    active = BooleanField("Active", default=True)

@@ -1,0 +1,98 @@
+"""Signing in and out, and a user's own account: password and API tokens."""
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from inventory.accounts import operations
+from inventory.accounts.forms import ApiTokenForm, ChangePasswordForm, LoginForm
+from inventory.accounts.models import ApiToken
+from inventory.accounts.passwords import verify_password
+from inventory.errors import InvalidInput
+from inventory.extensions import db
+from inventory.forms import attach_errors
+from inventory.permissions import login_required
+from inventory.web import SESSION_TOKEN_KEY, safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = operations.authenticate(form.email.data, form.password.data)
+        except (operations.InvalidCredentials, operations.LoginThrottled) as error:
+            db.session.commit()  # keep the record of the failed attempt
+            form.form_errors.append(error.message)
+            status = error.status
+        else:
+            session.clear()  # a fresh session on every sign-in (no fixation)
+            token = operations.start_login_session(user)
+            db.session.commit()
+            session[SESSION_TOKEN_KEY] = token
+            login_user(user)
+            return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    operations.end_login_session(current_user, session.get(SESSION_TOKEN_KEY))
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append("That is not your current password.")
+        else:
+            try:
+                operations.set_password(current_user, form.password.data, actor=current_user)
+                token = operations.start_login_session(current_user)  # the others have ended
+                db.session.commit()
+            except InvalidInput as error:
+                db.session.rollback()
+                attach_errors(form, error)
+            else:
+                session[SESSION_TOKEN_KEY] = token
+                flash("Password changed. You were signed out everywhere else.", "success")
+                return redirect(url_for("main.home"))
+    return render_template("accounts/change_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    form = ApiTokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        _, new_token = operations.create_api_token(current_user, name=form.name.data)
+        db.session.commit()
+        form = ApiTokenForm(formdata=None)
+    existing = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template("accounts/tokens.html", form=form, tokens=existing, new_token=new_token)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    operations.revoke_api_token(current_user, token_id, actor=current_user)
+    db.session.commit()
+    flash("Token revoked.", "success")
+    return redirect(url_for("accounts.tokens"))

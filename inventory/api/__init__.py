@@ -1,0 +1,119 @@
+"""The JSON API under /api/v1 (../shared/API.md), and its OpenAPI document.
+
+Feature modules declare endpoints with `api_route`, which registers the view on this
+blueprint and describes it in the OpenAPI document in the same breath, so the document
+cannot fall behind the routes.
+"""
+import re
+from dataclasses import dataclass, field
+
+from flask import Blueprint, abort, request
+from flask_login import current_user
+
+from inventory.extensions import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # token clients carry no ambient cookie; cookie clients are checked below
+
+
+@dataclass
+class Operation:
+    path: str
+    method: str
+    endpoint: str
+    summary: str
+    response: dict | None
+    status: int
+    request_body: dict | None = None
+    parameters: list = field(default_factory=list)
+    public: bool = False
+    tag: str = "general"
+
+
+OPERATIONS: dict[str, Operation] = {}  # by endpoint name
+SCHEMAS: dict[str, dict] = {}
+
+
+def schema(name: str, definition: dict) -> dict:
+    """Name a JSON Schema in components/schemas; returns a $ref to it."""
+    SCHEMAS[name] = definition
+    return ref(name)
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def page_of(item_ref: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["items", "page", "per_page", "total"],
+        "properties": {
+            "items": {"type": "array", "items": item_ref},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": 200},
+            "total": {"type": "integer", "minimum": 0},
+        },
+    }
+
+
+def _openapi_path(rule: str) -> tuple[str, list[dict]]:
+    params = []
+
+    def replace(match):
+        converter, name = match.group(1), match.group(2)
+        params.append({"name": name, "in": "path", "required": True,
+                       "schema": {"type": "integer"} if converter == "int" else {"type": "string"}})
+        return "{" + name + "}"
+
+    path = re.sub(r"<(?:(\w+):)?(\w+)>", replace, rule)
+    return path, params
+
+
+def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | None = None, status: int = 200,
+              request_body: dict | None = None, query: list[dict] | None = None, public: bool = False,
+              tag: str = "general"):
+    """Register an API view and its OpenAPI description together."""
+
+    def decorator(view):
+        endpoint = view.__name__
+        bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
+        path, path_params = _openapi_path(rule)
+        OPERATIONS[endpoint] = Operation(
+            path=path, method=method.lower(), endpoint=f"api.{endpoint}", summary=summary, response=response,
+            status=status, request_body=request_body, parameters=path_params + list(query or []), public=public,
+            tag=tag,
+        )
+        return view
+
+    return decorator
+
+
+def query_param(name: str, schema_: dict, description: str = "") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": schema_, "description": description}
+
+
+PAGE_PARAMS = [
+    query_param("page", {"type": "integer", "minimum": 1}),
+    query_param("per_page", {"type": "integer", "minimum": 1, "maximum": 200}),
+]
+
+
+@bp.before_request
+def require_authentication():
+    view = bp.view_functions.get(request.endpoint.split(".", 1)[-1]) if request.endpoint else None
+    operation = OPERATIONS.get(request.endpoint.split(".", 1)[-1]) if request.endpoint else None
+    if view is None or (operation is not None and operation.public):
+        return None
+    if not current_user.is_authenticated:
+        abort(401)
+    # A browser calling with its session cookie must show the CSRF token, as forms do.
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.headers.get("Authorization"):
+        csrf.protect()
+    return None
+
+
+def register_api_modules() -> None:
+    """Import each feature's API module once, so its routes are on the blueprint."""
+    from inventory.accounts import api as _accounts  # noqa: F401
+    from inventory.api import openapi as _openapi  # noqa: F401

@@ -1,0 +1,83 @@
+"""Append-only logs. The app never updates or deletes these rows: a flush that tries is
+refused here, and database triggers (see the migration) refuse it underneath."""
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from inventory import clock
+from inventory.database import UTCDateTime
+from inventory.extensions import db
+
+
+class AuditEventKind(StrEnum):
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    LOGIN_THROTTLED = "login_throttled"
+    LOGOUT = "logout"
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"
+    ROLES_CHANGED = "roles_changed"
+    USER_DEACTIVATED = "user_deactivated"
+    USER_REACTIVATED = "user_reactivated"
+    PASSWORD_RESET = "password_reset"
+    PASSWORD_CHANGED = "password_changed"
+    ORGANISATION_CREATED = "organisation_created"
+    ORGANISATION_UPDATED = "organisation_updated"
+    API_TOKEN_CREATED = "api_token_created"
+    API_TOKEN_REVOKED = "api_token_revoked"
+
+
+class AuditEvent(db.Model):
+    """A security event: who did what to whom, when, from where. No survivor data."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_kind_key_time", "kind", "subject_key", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A pseudonymous key (a hash) for attempts that name no known user, so repeated
+    # failures can be counted without storing what was typed.
+    subject_key: Mapped[str | None] = mapped_column(String(64))
+    remote_addr: Mapped[str | None] = mapped_column(String(45))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor = relationship("User", foreign_keys=[actor_id])
+    subject_user = relationship("User", foreign_keys=[subject_user_id])
+
+
+class AccessLogEntry(db.Model):
+    """One view of a survivor's personal data: who, when, which case, what and why."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_case_time", "case_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int] = mapped_column()
+    what: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(200))
+    remote_addr: Mapped[str | None] = mapped_column(String(45))
+
+    user = relationship("User")
+
+
+class AppendOnlyViolation(RuntimeError):
+    pass
+
+
+APPEND_ONLY_MODELS = (AuditEvent, AccessLogEntry)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_logs(session, _flush_context, _instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, APPEND_ONLY_MODELS) and (obj in session.deleted or session.is_modified(obj)):
+            raise AppendOnlyViolation(f"{type(obj).__name__} rows are append-only")

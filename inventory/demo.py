@@ -1,0 +1,66 @@
+"""Fictional demo data for trying SafeHold out. Never runs under the production config.
+
+Every name, address and phone number here is invented.
+"""
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from inventory.accounts import operations
+from inventory.accounts.models import OrganisationKind, User
+from inventory.extensions import db
+from inventory.permissions import Role
+
+DEMO_PASSWORD = "safehold-demo"
+
+DEMO_USERS = [
+    # email, name, role, organisation key
+    ("admin@demo.example", "Avery Admin", Role.ADMIN, "lead"),
+    ("coordinator@demo.example", "Casey Coordinator", Role.COORDINATOR, "lead"),
+    ("caseworker@demo.example", "Kim Caseworker", Role.CASEWORKER, "lead"),
+    ("caseworker@partner.demo.example", "Pat Partner", Role.CASEWORKER, "partner"),
+    ("fitter@demo.example", "Frankie Fitter", Role.FITTER, "lead"),
+    ("finance@demo.example", "Fran Finance", Role.FINANCE, "lead"),
+    ("auditor@demo.example", "Alex Auditor", Role.AUDITOR, "lead"),
+]
+
+
+class DemoRefused(click.ClickException):
+    pass
+
+
+def seed_demo() -> bool:
+    """Seed an empty database; returns False (and does nothing) if it already has users."""
+    if not current_app.config.get("ALLOW_DEMO_DATA"):
+        raise DemoRefused("Demo data is refused under the production config.")
+    if db.session.scalar(select(User.id).limit(1)) is not None:
+        return False
+    organisations = {
+        "lead": operations.create_organisation(name="Northshire Women's Aid (demo)", kind=OrganisationKind.LEAD,
+                                               actor=None),
+        "partner": operations.create_organisation(name="Riverside Advocacy (demo)", kind=OrganisationKind.PARTNER,
+                                                  actor=None),
+        "second_partner": operations.create_organisation(name="Equal Voices (demo)", kind=OrganisationKind.PARTNER,
+                                                         actor=None),
+    }
+    for email, name, role, organisation in DEMO_USERS:
+        operations.create_user(email=email, name=name, organisation=organisations[organisation], roles=[role],
+                               password=DEMO_PASSWORD, actor=None)
+    db.session.commit()
+    return True
+
+
+def demo_logins_text() -> str:
+    width = max(len(email) for email, *_ in DEMO_USERS)
+    lines = [f"  {email.ljust(width)}  {role.label}" for email, _, role, _ in DEMO_USERS]
+    return "Demo logins (password for all: {}):\n{}".format(DEMO_PASSWORD, "\n".join(lines))
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Fill an empty database with fictional demo data and print the demo logins."""
+    created = seed_demo()
+    click.echo("Demo data created." if created else "The database already has users; demo data left as it is.")
+    click.echo(demo_logins_text())

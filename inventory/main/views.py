@@ -1,0 +1,17 @@
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from inventory.permissions import login_required
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+@login_required
+def home():
+    return render_template("main/home.html", user=current_user)
+
+
+@bp.get("/healthz")
+def health():
+    return {"status": "ok"}

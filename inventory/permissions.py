@@ -1,0 +1,125 @@
+"""Who may do what: the one place that answers it, for pages and API alike.
+
+A role grants permissions; record-level rules (your organisation's cases, your own jobs)
+are predicates here too, so every view asks the same question the same way.
+"""
+from enum import StrEnum
+from functools import wraps
+
+from flask import abort, request
+from flask_login import current_user
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    CASEWORKER = "caseworker"
+    FITTER = "fitter"
+    FINANCE = "finance"
+    AUDITOR = "auditor"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+# Roles that only staff of the lead provider hold (DESIGN.md: coordinators, fitters and
+# finance belong to the lead). Caseworkers may be at the lead or a partner agency.
+LEAD_ONLY_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.FITTER, Role.FINANCE})
+
+
+class Permission(StrEnum):
+    MANAGE_USERS = "manage_users"
+    MANAGE_ORGANISATIONS = "manage_organisations"
+    VIEW_AUDIT_LOG = "view_audit_log"
+    VIEW_ACCESS_LOG = "view_access_log"
+    LIST_STAFF = "list_staff"
+    VIEW_BUDGET_SUMMARY = "view_budget_summary"
+    MANAGE_LEDGER = "manage_ledger"
+    RECONCILE = "reconcile"
+    REOPEN_MONTH = "reopen_month"
+    VIEW_AGGREGATE_REPORTS = "view_aggregate_reports"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset({
+        Permission.MANAGE_USERS,
+        Permission.MANAGE_ORGANISATIONS,
+        Permission.VIEW_AUDIT_LOG,
+        Permission.VIEW_ACCESS_LOG,
+        Permission.LIST_STAFF,
+        Permission.REOPEN_MONTH,
+    }),
+    Role.COORDINATOR: frozenset({
+        Permission.LIST_STAFF,
+        Permission.VIEW_BUDGET_SUMMARY,
+    }),
+    Role.CASEWORKER: frozenset(),
+    Role.FITTER: frozenset(),
+    Role.FINANCE: frozenset({
+        Permission.VIEW_BUDGET_SUMMARY,
+        Permission.MANAGE_LEDGER,
+        Permission.RECONCILE,
+        Permission.VIEW_AGGREGATE_REPORTS,
+    }),
+    Role.AUDITOR: frozenset({
+        Permission.VIEW_BUDGET_SUMMARY,
+        Permission.VIEW_AGGREGATE_REPORTS,
+    }),
+}
+
+
+def permissions_of(user) -> frozenset[Permission]:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    granted: set[Permission] = set()
+    for role in user.role_set:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)
+
+
+def has_permission(user, permission: Permission) -> bool:
+    return permission in permissions_of(user)
+
+
+def has_role(user, *roles: Role) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.role_set & set(roles))
+
+
+def permission_required(permission: Permission):
+    """View decorator: login required, then the permission, else 403.
+
+    Works for pages (login redirect) and the API (JSON 401/403 via its error handlers).
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                abort(401)
+            if not has_permission(current_user, permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission
+        return wrapped
+
+    return decorator
+
+
+def login_required(view):
+    """Any signed-in, active user."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            abort(401)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")

@@ -1,0 +1,96 @@
+"""Test helpers: data builders and an API client that checks every response against the
+OpenAPI document."""
+import itertools
+
+from flask import current_app
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+
+from inventory.accounts import operations
+from inventory.accounts.models import Organisation, OrganisationKind
+from inventory.api import OPERATIONS
+from inventory.api.openapi import build_document
+from inventory.extensions import db
+
+_counter = itertools.count(1)
+
+
+class Builders:
+    PASSWORD = "correct horse battery"
+
+    def lead(self) -> Organisation:
+        lead = db.session.scalar(select(Organisation).where(Organisation.kind == OrganisationKind.LEAD))
+        if lead is None:
+            lead = operations.create_organisation(name="Lead Provider", kind="lead", actor=None)
+            db.session.commit()
+        return lead
+
+    def organisation(self, *, kind="partner", name=None):
+        if kind == "lead":
+            return self.lead()
+        organisation = operations.create_organisation(name=name or f"Partner {next(_counter)}", kind=kind,
+                                                      actor=None)
+        db.session.commit()
+        return organisation
+
+    def user(self, *, roles=("admin",), organisation=None, email=None, name=None, password=PASSWORD,
+             active=True):
+        organisation = organisation or self.lead()
+        n = next(_counter)
+        user = operations.create_user(
+            email=email or f"user{n}@example.test", name=name or f"Test User {n}", organisation=organisation,
+            roles=list(roles), password=password, actor=None,
+        )
+        user.active = active
+        db.session.commit()
+        return user
+
+    def token(self, user) -> str:
+        _, plain = operations.create_api_token(user, name="tests")
+        db.session.commit()
+        return plain
+
+
+class ApiClient:
+    """Calls /api/v1 with a bearer token and validates each JSON body against the
+    operation's schema in the OpenAPI document (or the Error schema for 4xx/5xx)."""
+
+    def __init__(self, client, token: str, user):
+        self.client = client
+        self.token = token
+        self.user = user
+
+    def request(self, method: str, path: str, *, json=None, headers=None, **kwargs):
+        all_headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        response = self.client.open(f"/api/v1{path}", method=method, json=json, headers=all_headers, **kwargs)
+        assert_conforms(method, f"/api/v1{path.split('?')[0]}", response)
+        return response
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+
+def assert_conforms(method: str, path: str, response) -> None:
+    assert response.is_json, f"{method} {path} answered {response.status_code} with {response.content_type}"
+    document = build_document()
+    if response.status_code >= 400:
+        schema_ref = {"$ref": "#/components/schemas/Error"}
+    else:
+        adapter = current_app.url_map.bind("localhost")
+        endpoint, _ = adapter.match(path, method=method)
+        operation = OPERATIONS[endpoint.split(".", 1)[1]]
+        assert response.status_code == operation.status, (
+            f"{method} {path}: status {response.status_code}, documented {operation.status}"
+        )
+        schema_ref = operation.response or {"type": "object"}
+    validator = Draft202012Validator({**schema_ref, "components": document["components"]})
+    errors = sorted(validator.iter_errors(response.get_json()), key=lambda e: list(e.path))
+    assert not errors, f"{method} {path} does not match its OpenAPI schema: " + "; ".join(
+        f"{list(e.path)}: {e.message}" for e in errors[:5]
+    )
