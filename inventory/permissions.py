@@ -39,6 +39,21 @@ class Permission(StrEnum):
     RECONCILE = "reconcile"
     REOPEN_MONTH = "reopen_month"
     VIEW_AGGREGATE_REPORTS = "view_aggregate_reports"
+    # Catalogue, stock and procurement
+    MANAGE_CATALOGUE = "manage_catalogue"
+    VIEW_STOCK = "view_stock"
+    MANAGE_STOCK = "manage_stock"
+    MANAGE_PURCHASE_ORDERS = "manage_purchase_orders"
+    RECEIVE_GOODS = "receive_goods"
+    POST_INVOICES = "post_invoices"
+    PRINT_LABELS = "print_labels"
+    CONFIRM_WIPE = "confirm_wipe"
+    # Cases, requests and the queue (which cases: see the record-level predicates)
+    RAISE_REQUESTS = "raise_requests"
+    DECIDE_REQUESTS = "decide_requests"
+    SCHEDULE_JOBS = "schedule_jobs"
+    # Jobs and scanning
+    SCAN_ITEMS = "scan_items"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -49,18 +64,37 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.VIEW_ACCESS_LOG,
         Permission.LIST_STAFF,
         Permission.REOPEN_MONTH,
+        Permission.MANAGE_CATALOGUE,
+        Permission.VIEW_STOCK,
+        Permission.PRINT_LABELS,
     }),
     Role.COORDINATOR: frozenset({
         Permission.LIST_STAFF,
         Permission.VIEW_BUDGET_SUMMARY,
+        Permission.VIEW_STOCK,
+        Permission.MANAGE_STOCK,
+        Permission.MANAGE_PURCHASE_ORDERS,
+        Permission.RECEIVE_GOODS,
+        Permission.PRINT_LABELS,
+        Permission.CONFIRM_WIPE,
+        Permission.DECIDE_REQUESTS,
+        Permission.SCHEDULE_JOBS,
+        Permission.SCAN_ITEMS,
     }),
-    Role.CASEWORKER: frozenset(),
-    Role.FITTER: frozenset(),
+    Role.CASEWORKER: frozenset({
+        Permission.RAISE_REQUESTS,
+    }),
+    Role.FITTER: frozenset({
+        Permission.SCAN_ITEMS,
+    }),
     Role.FINANCE: frozenset({
         Permission.VIEW_BUDGET_SUMMARY,
         Permission.MANAGE_LEDGER,
         Permission.RECONCILE,
         Permission.VIEW_AGGREGATE_REPORTS,
+        Permission.VIEW_STOCK,
+        Permission.MANAGE_PURCHASE_ORDERS,
+        Permission.POST_INVOICES,
     }),
     Role.AUDITOR: frozenset({
         Permission.VIEW_BUDGET_SUMMARY,
