@@ -101,9 +101,8 @@ PAGE_PARAMS = [
 
 @bp.before_request
 def require_authentication():
-    view = bp.view_functions.get(request.endpoint.split(".", 1)[-1]) if request.endpoint else None
-    operation = OPERATIONS.get(request.endpoint.split(".", 1)[-1]) if request.endpoint else None
-    if view is None or (operation is not None and operation.public):
+    operation = OPERATIONS.get((request.endpoint or "").split(".", 1)[-1])
+    if operation is not None and operation.public:
         return None
     if not current_user.is_authenticated:
         abort(401)
