@@ -73,3 +73,13 @@ def test_development_generates_secrets_once_and_keeps_them(tmp_path, monkeypatch
     assert len(base64.urlsafe_b64decode(first["DATA_ENCRYPTION_KEY"])) == 32
     assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and str(tmp_path) in first["SQLALCHEMY_DATABASE_URI"]
     assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_a_development_app_gets_its_generated_secret_key(tmp_path, monkeypatch):
+    from inventory import create_app
+
+    monkeypatch.setenv("SAFEHOLD_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SECRET_KEY"] and app.config["SQLALCHEMY_DATABASE_URI"].endswith("safehold.sqlite3")
