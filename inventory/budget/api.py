@@ -3,11 +3,11 @@ from datetime import date
 
 from flask import jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.budget import ledger, operations as budget
 from inventory.budget.models import BudgetPeriod, EntryKind, LedgerEntry, SourceType
+from inventory.budget.queries import filtered_entries
 from inventory.errors import InvalidInput, NotFound
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
@@ -176,28 +176,6 @@ def ledger_entries():
     page, per_page = page_args()
     query = filtered_entries(request.args)
     return jsonify(paginate(query, page, per_page).as_json(serialise_entry))
-
-
-def filtered_entries(args):
-    """Entries filtered by kind, from and to (query-string values), newest first."""
-    fields = {}
-    query = select(LedgerEntry).order_by(LedgerEntry.id.desc())
-    kind = args.get("kind") or None
-    if kind is not None:
-        if kind not in {str(k) for k in EntryKind}:
-            fields["kind"] = f"One of: {', '.join(EntryKind)}."
-        query = query.where(LedgerEntry.kind == kind)
-    for name, compare in (("from", LedgerEntry.entry_date.__ge__), ("to", LedgerEntry.entry_date.__le__)):
-        raw = args.get(name) or None
-        if raw is None:
-            continue
-        try:
-            query = query.where(compare(date.fromisoformat(raw)))
-        except ValueError:
-            fields[name] = "A date like 2026-04-30."
-    if fields:
-        raise InvalidInput("Invalid filters.", fields=fields)
-    return query
 
 
 @api_route("/ledger/allocations", "POST", summary="Fund a budget period.", response=ENTRY, status=201,
