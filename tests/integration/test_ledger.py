@@ -263,3 +263,11 @@ def test_an_entry_without_a_real_date_is_refused(app, period, finance):
     with pytest.raises(InvalidInput) as error:
         ledger.commit(100, on="2026-06-15", actor=finance, memo="m", source_type="request", source_id=1)
     assert "on" in error.value.fields
+
+
+def test_spending_beyond_the_budget_without_a_commitment_posts_and_raises_an_alert(app, period, finance):
+    actual(100_500, finance)
+    ledger.adjust(-100, on=TODAY, actor=finance, reason="Bank charge")
+    alerts = db.session.scalars(select(OverspendAlert).order_by(OverspendAlert.id)).all()
+    assert [a.over_by_pence for a in alerts] == [500, 600]
+    assert ledger.available_pence(period) == -600
