@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from inventory import clock
 from inventory.budget import ledger, operations as budget, queries
-from inventory.budget.charts import burn_down
+from inventory.budget.charts import burn_down, run_out_date
 from inventory.budget.forms import (
     AdjustmentForm,
     AllocationForm,
@@ -67,6 +67,9 @@ def home():
     spend_by = min(period.ends_on, contract_end) if contract_end and contract_end >= period.starts_on else period.ends_on
     chart = burn_down(queries.available_by_day(period, queries.today_within(period)), starts_on=period.starts_on,
                       ends_on=period.ends_on, spend_by=spend_by, allocated_pence=totals.allocated_pence)
+    runs_out = run_out_date(available_pence=totals.available_pence,
+                            used_pence=totals.allocated_pence - totals.available_pence,
+                            starts_on=period.starts_on, today=queries.today_within(period))
     alerts = []
     if has_permission(current_user, Permission.MANAGE_LEDGER):
         alerts = db.session.scalars(
@@ -76,6 +79,7 @@ def home():
         ).all()
     return render_template("budget/home.html", period=period, periods=periods, totals=totals, chart=chart,
                            categories=queries.by_category(period), contract_end=contract_end, alerts=alerts,
+                           runs_out=runs_out, spend_by=spend_by,
                            resolve_form=ResolveAlertForm(formdata=None))
 
 

@@ -184,3 +184,14 @@ def test_a_new_budget_period_defaults_to_the_financial_year(client, login):
                                                         "ends_on": "2027-03-31"})
     assert response.status_code == 302
     assert ledger.current_period().name == "2026-27"
+
+
+def test_the_budget_page_forecasts_when_the_money_runs_out(client, login, period):
+    finance = login(roles=["finance"])
+    ledger.post_actual(75_000, on=date(2026, 6, 15), actor=finance, memo="Big order", source_type="invoice",
+                       source_id=1, net_pence=75_000, vat_pence=0)
+    db.session.commit()
+    page = client.get("/budget").get_data(as_text=True)
+    # £750 in 76 days (1 April to 15 June); £14,250 left lasts 1,444 days at that rate.
+    assert "the money runs out on 29 May 2030" in page
+    assert "spending may need to speed up" in page
