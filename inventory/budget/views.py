@@ -235,7 +235,8 @@ def months():
             .where(MonthClose.month >= period.starts_on, MonthClose.month <= period.ends_on).order_by(MonthClose.id)
         ):
             closes.setdefault(closing.month, []).append(closing)
-    return render_template("budget/months.html", period=period, closes=closes,
+    periods = db.session.scalars(select(BudgetPeriod).order_by(BudgetPeriod.starts_on.desc())).all()
+    return render_template("budget/months.html", period=period, periods=periods, closes=closes,
                            months=queries.months_of(period) if period else [],
                            this_month=clock.today().replace(day=1), reopen_form=ReopenMonthForm(formdata=None))
 
