@@ -7,7 +7,7 @@ from sqlalchemy import select
 from inventory import clock
 from inventory.budget import ledger, operations as budget
 from inventory.budget.ledger import BudgetExceeded, NoBudgetPeriod, PeriodClosed
-from inventory.budget.models import EntryKind, LedgerEntry, OverspendAlert
+from inventory.budget.models import LedgerEntry, OverspendAlert
 from inventory.errors import Conflict, InvalidInput, NotAllowed
 from inventory.extensions import db
 
