@@ -45,6 +45,7 @@ def _register_models() -> None:
     from inventory.accounts import models as _accounts  # noqa: F401
     from inventory.api import idempotency as _idempotency  # noqa: F401
     from inventory.audit import models as _audit  # noqa: F401
+    from inventory.budget import models as _budget  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -52,10 +53,11 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.accounts.views import bp as accounts_bp
     from inventory.api import bp as api_bp, register_api_modules
     from inventory.audit.views import bp as audit_bp
+    from inventory.budget.views import bp as budget_bp
     from inventory.main.views import bp as main_bp
 
     register_api_modules()
-    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -67,7 +69,8 @@ def _register_web_plumbing(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from inventory.accounts.cli import create_admin_command, create_token_command
+    from inventory.budget.cli import verify_ledger_command
     from inventory.demo import seed_demo_command
 
-    for command in (create_admin_command, create_token_command, seed_demo_command):
+    for command in (create_admin_command, create_token_command, seed_demo_command, verify_ledger_command):
         app.cli.add_command(command)
