@@ -22,6 +22,7 @@ DELIMITERS = (",", ";")
 MAX_DESCRIPTION = 500
 MAX_REFERENCE = 120
 MAX_REPORTED_ERRORS = 50
+MAPPED_FIELDS = ("date", "description", "amount", "paid_in", "paid_out", "reference")
 
 # Optional sign, optional £, digits with correctly placed thousands commas, up to any
 # number of decimals (more than two is refused with its own message).
@@ -50,22 +51,26 @@ class ColumnMapping:
 
     def __post_init__(self):
         fields = {}
-        for name in ("date", "description", "amount", "paid_in", "paid_out", "reference"):
+        for name in MAPPED_FIELDS:
             value = getattr(self, name)
             object.__setattr__(self, name, value.strip() if value and value.strip() else None)
         for name in ("date", "description"):
             if getattr(self, name) is None:
-                fields[name] = "Name the column that holds this."
+                fields[f"{name}_column"] = "Name the column that holds this."
         if self.amount is None and not (self.paid_in and self.paid_out):
-            fields["amount"] = "Name the amount column, or both the paid-in and paid-out columns."
+            fields["amount_column"] = "Name the amount column, or both the paid-in and paid-out columns."
         if self.amount is not None and (self.paid_in or self.paid_out):
-            fields["amount"] = "Name either one amount column or the paid-in and paid-out columns, not both."
+            fields["amount_column"] = "Name either one amount column or the paid-in and paid-out columns, not both."
         if fields:
             raise InvalidInput("The column mapping is incomplete.", fields=fields)
 
+    @classmethod
+    def from_fields(cls, values) -> "ColumnMapping":
+        """From form or multipart fields named `<field>_column`."""
+        return cls(**{name: values.get(f"{name}_column") or None for name in MAPPED_FIELDS})
+
     def columns(self) -> dict[str, str]:
-        names = ("date", "description", "amount", "paid_in", "paid_out", "reference")
-        return {name: getattr(self, name) for name in names if getattr(self, name)}
+        return {name: getattr(self, name) for name in MAPPED_FIELDS if getattr(self, name)}
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,7 @@ def _choose_delimiter(text: str, mapping: ColumnMapping) -> tuple[str, dict[str,
     missing, found = best_missing
     message = "The file has no column named {}. Its columns are: {}.".format(
         ", ".join(f"'{column}'" for column in missing.values()), ", ".join(found) or "none")
-    raise InvalidInput(message, fields={field: f"No column '{column}' in the file." for field, column in
+    raise InvalidInput(message, fields={f"{field}_column": f"No column '{column}' in the file." for field, column in
                                         missing.items()} | {"file": message}, code="invalid_statement")
 
 

@@ -1,0 +1,170 @@
+"""Finance's reconciliation pages: upload a statement, match its lines, work the
+exceptions, export journals. Only finance (Permission.RECONCILE) sees statement lines."""
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from inventory import clock
+from inventory.errors import DomainError, InvalidInput
+from inventory.extensions import db
+from inventory.forms import attach_errors
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, permission_required
+from inventory.reconciliation import exports, operations, queries
+from inventory.reconciliation.forms import ExportForm, StatementUploadForm, manual_pairs
+from inventory.reconciliation.models import Match, MatchAllocation, MatchMethod, Statement, StatementLine
+from inventory.reconciliation.statement_csv import ColumnMapping
+
+bp = Blueprint("reconciliation", __name__, url_prefix="/reconciliation")
+
+
+@bp.get("/statements")
+@permission_required(Permission.RECONCILE)
+def statements():
+    page = paginate(select(Statement).order_by(Statement.imported_at.desc(), Statement.id.desc()), *page_args())
+    return render_template("reconciliation/statements.html", page=page)
+
+
+@bp.route("/statements/upload", methods=["GET", "POST"])
+@permission_required(Permission.RECONCILE)
+def upload_statement():
+    form = StatementUploadForm()
+    if form.validate_on_submit():
+        try:
+            statement = operations.import_statement(
+                data=form.file.data.read(), filename=form.file.data.filename, account=form.account.data,
+                mapping=ColumnMapping.from_fields(form.data), actor=current_user,
+                max_bytes=current_app.config["STATEMENT_MAX_BYTES"],
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if not isinstance(error, InvalidInput):
+                form.file.errors = [*form.file.errors, error.message]
+                return render_template("reconciliation/upload.html", form=form), error.status
+            attach_errors(form, error)
+            return render_template("reconciliation/upload.html", form=form,
+                                   bad_lines=error.details.get("lines", [])), 422
+        flash(f"Imported {statement.new_count} new line(s); {statement.duplicate_count} already imported.",
+              "success")
+        return redirect(url_for("reconciliation.statement", statement_id=statement.id))
+    return render_template("reconciliation/upload.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/statements/<int:statement_id>")
+@permission_required(Permission.RECONCILE)
+def statement(statement_id: int):
+    statement = db.get_or_404(Statement, statement_id)
+    query = (select(StatementLine).where(StatementLine.statement_id == statement.id)
+             .order_by(StatementLine.line_number))
+    return render_template("reconciliation/statement.html", statement=statement,
+                           page=paginate(query, *page_args()))
+
+
+@bp.get("/lines/<int:line_id>")
+@permission_required(Permission.RECONCILE)
+def line(line_id: int):
+    line = db.get_or_404(StatementLine, line_id)
+    window = current_app.config["MATCH_DATE_WINDOW_DAYS"]
+    matches = list(db.session.scalars(
+        select(Match).join(MatchAllocation).where(MatchAllocation.statement_line_id == line.id).distinct()
+        .options(selectinload(Match.allocations).joinedload(MatchAllocation.ledger_entry)).order_by(Match.id)
+    ))
+    candidates = [] if line.remaining_pence == 0 else list(db.session.execute(
+        queries.matchable_entries(around=line.value_date, window_days=max(window, 31), money_out=line.is_money_out)
+        .limit(100)
+    ))
+    return render_template("reconciliation/line.html", line=line, matches=matches,
+                           proposals=queries.proposals_for(line, window_days=window), candidates=candidates,
+                           window=window)
+
+
+@bp.post("/lines/<int:line_id>/proposals/<int:entry_id>/accept")
+@permission_required(Permission.RECONCILE)
+def accept_proposal(line_id: int, entry_id: int):
+    operations.create_match(pairs=[operations.Pair(line_id, entry_id)], actor=current_user,
+                            method=MatchMethod.PROPOSAL)
+    db.session.commit()
+    flash("Matched.", "success")
+    return redirect(url_for("reconciliation.line", line_id=line_id))
+
+
+@bp.post("/lines/<int:line_id>/proposals/<int:entry_id>/reject")
+@permission_required(Permission.RECONCILE)
+def reject_proposal(line_id: int, entry_id: int):
+    operations.reject_proposal(line_id, entry_id, actor=current_user)
+    db.session.commit()
+    flash("Proposal rejected; it will not be proposed again.", "info")
+    return redirect(url_for("reconciliation.line", line_id=line_id))
+
+
+@bp.post("/lines/<int:line_id>/matches")
+@permission_required(Permission.RECONCILE)
+def match_line(line_id: int):
+    try:
+        operations.create_match(pairs=manual_pairs(line_id, request.form), actor=current_user,
+                                note=request.form.get("note", ""))
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(" ".join([error.message, *error.fields.values()]), "error")
+    else:
+        flash("Matched.", "success")
+    return redirect(url_for("reconciliation.line", line_id=line_id))
+
+
+@bp.post("/matches/<int:match_id>/delete")
+@permission_required(Permission.RECONCILE)
+def unmatch(match_id: int):
+    back_to = request.form.get("line_id", type=int)
+    operations.remove_match(match_id, actor=current_user)
+    db.session.commit()
+    flash("Unmatched.", "success")
+    if back_to:
+        return redirect(url_for("reconciliation.line", line_id=back_to))
+    return redirect(url_for("reconciliation.exceptions"))
+
+
+@bp.post("/lines/<int:line_id>/reconcile")
+@permission_required(Permission.RECONCILE)
+def reconcile_line(line_id: int):
+    operations.mark_reconciled(line_id, actor=current_user)
+    db.session.commit()
+    flash("Line marked reconciled.", "success")
+    return redirect(url_for("reconciliation.line", line_id=line_id))
+
+
+@bp.get("/exceptions")
+@permission_required(Permission.RECONCILE)
+def exceptions():
+    age = current_app.config["RECONCILIATION_EXCEPTION_DAYS"]
+    cutoff = clock.today() - timedelta(days=age)
+    show = "entries" if request.args.get("show") == "entries" else "lines"
+    if show == "entries":
+        page = paginate(queries.unreconciled_entries(cutoff), *page_args(), scalars=False)
+    else:
+        page = paginate(queries.unmatched_lines(cutoff), *page_args())
+    return render_template("reconciliation/exceptions.html", age=age, cutoff=cutoff, show=show, page=page)
+
+
+@bp.get("/exports")
+@permission_required(Permission.RECONCILE)
+def export():
+    form = ExportForm(request.args)
+    if not request.args:
+        return render_template("reconciliation/export.html", form=ExportForm(formdata=None))
+    if not form.validate():
+        return render_template("reconciliation/export.html", form=form), 422
+    try:
+        records = exports.spend_records(form.start.data, form.end.data)
+    except InvalidInput as error:
+        attach_errors(form, error)
+        return render_template("reconciliation/export.html", form=form), 422
+    codes = exports.AccountCodes.from_config(current_app.config)
+    writer = exports.xero_manual_journals if form.format.data == "xero" else exports.sage_audit_trail
+    filename = f"safehold-{form.format.data}-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.csv"
+    return Response(writer(records, codes), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
