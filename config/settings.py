@@ -42,6 +42,10 @@ class BaseConfig:
     SAGE_DEPARTMENT = "0"
     SAGE_VAT_TAX_CODE = "T1"
     SAGE_NO_VAT_TAX_CODE = "T9"
+    # Budget: the contract's end (ISO date, e.g. "2028-03-31"; no commitments dated after it),
+    # and whether the service reclaims VAT (then the budget is charged net, else gross).
+    CONTRACT_END_DATE = os.environ.get("SAFEHOLD_CONTRACT_END_DATE") or None
+    VAT_RECLAIMED = False
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:
