@@ -45,6 +45,7 @@ def _register_models() -> None:
     from inventory.accounts import models as _accounts  # noqa: F401
     from inventory.audit import models as _audit  # noqa: F401
     from inventory.budget import models as _budget  # noqa: F401
+    from inventory.reconciliation import models as _reconciliation  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -53,9 +54,10 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.api import bp as api_bp, register_api_modules
     from inventory.audit.views import bp as audit_bp
     from inventory.main.views import bp as main_bp
+    from inventory.reconciliation.views import bp as reconciliation_bp
 
     register_api_modules()
-    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, api_bp, reconciliation_bp):
         app.register_blueprint(blueprint)
 
 

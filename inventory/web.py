@@ -58,6 +58,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Organisations", "admin.organisations", permission=Permission.MANAGE_ORGANISATIONS),
     NavItem("Audit log", "audit.events", permission=Permission.VIEW_AUDIT_LOG),
     NavItem("Access log", "audit.access_log", permission=Permission.VIEW_ACCESS_LOG),
+    NavItem("Reconciliation", "reconciliation.statements", permission=Permission.RECONCILE),
     NavItem("API tokens", "accounts.tokens"),
 ]
 

@@ -25,6 +25,7 @@ class Operation:
     response: dict | None
     status: int
     request_body: dict | None = None
+    request_content_type: str = "application/json"
     parameters: list = field(default_factory=list)
     public: bool = False
     tag: str = "general"
@@ -72,8 +73,9 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
 
 def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | None = None, status: int = 200,
               request_body: dict | None = None, query: list[dict] | None = None, public: bool = False,
-              tag: str = "general"):
-    """Register an API view and its OpenAPI description together."""
+              tag: str = "general", request_content_type: str = "application/json"):
+    """Register an API view and its OpenAPI description together (a request body is JSON
+    unless `request_content_type` says otherwise, e.g. multipart/form-data for uploads)."""
 
     def decorator(view):
         endpoint = view.__name__
@@ -81,8 +83,8 @@ def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | 
         path, path_params = _openapi_path(rule)
         OPERATIONS[endpoint] = Operation(
             path=path, method=method.lower(), endpoint=f"api.{endpoint}", summary=summary, response=response,
-            status=status, request_body=request_body, parameters=path_params + list(query or []), public=public,
-            tag=tag,
+            status=status, request_body=request_body, request_content_type=request_content_type,
+            parameters=path_params + list(query or []), public=public, tag=tag,
         )
         return view
 
@@ -117,3 +119,4 @@ def register_api_modules() -> None:
     """Import each feature's API module once, so its routes are on the blueprint."""
     from inventory.accounts import api as _accounts  # noqa: F401
     from inventory.api import openapi as _openapi  # noqa: F401
+    from inventory.reconciliation import api as _reconciliation  # noqa: F401

@@ -87,7 +87,9 @@ def spend_records(start: date, end: date) -> list[SpendRecord]:
     texts = entry_texts(entries)
     records = []
     for entry in entries:
-        gross = abs(entry.amount_pence)
+        # The invoice's own net, VAT and gross when the entry has them (the budget may be
+        # charged net when VAT is reclaimed); otherwise the amount, with no VAT.
+        gross = entry.gross_pence if entry.gross_pence is not None else abs(entry.amount_pence)
         vat = entry.vat_pence or 0
         memo, *purchase = texts[entry.id]
         supplier, receipt = purchase if purchase else ("", "")
