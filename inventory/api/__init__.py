@@ -119,4 +119,5 @@ def register_api_modules() -> None:
     """Import each feature's API module once, so its routes are on the blueprint."""
     from inventory.accounts import api as _accounts  # noqa: F401
     from inventory.api import openapi as _openapi  # noqa: F401
+    from inventory.budget import api as _budget  # noqa: F401
     from inventory.reconciliation import api as _reconciliation  # noqa: F401

@@ -120,9 +120,7 @@ def reopen_month(month: date, *, actor, reason: str) -> MonthClose:
     )
     if closing is None:
         raise Conflict(f"{month:%B %Y} is not closed.", code="not_closed")
-    closing.reopened_at = clock.now()
-    closing.reopened_by_id = actor.id
-    closing.reopen_reason = reason
+    closing.reopened_by_id, closing.reopened_at, closing.reopen_reason = actor.id, clock.now(), reason
     record_event(AuditEventKind.MONTH_REOPENED, actor=actor, month=closing.month.isoformat(), reason=reason)
     db.session.flush()
     return closing
@@ -135,8 +133,6 @@ def resolve_overspend(alert: OverspendAlert, *, actor, resolution: str) -> Overs
         raise InvalidInput("Say how the overspend was resolved.", fields={"resolution": "1 to 500 characters."})
     if alert.resolved_at is not None:
         raise Conflict("That alert is already resolved.", code="already_resolved")
-    alert.resolved_at = clock.now()
-    alert.resolved_by_id = actor.id
-    alert.resolution = resolution
+    alert.resolved_by_id, alert.resolved_at, alert.resolution = actor.id, clock.now(), resolution
     db.session.flush()
     return alert

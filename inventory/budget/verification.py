@@ -2,10 +2,10 @@
 running totals. `flask --app inventory verify-ledger` and the nightly job use this."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
-from inventory.budget.models import BUCKETS, GENESIS_HASH, BudgetPeriod, EntryKind, LedgerEntry, PeriodBalance
+from inventory.budget.models import GENESIS_HASH, BudgetPeriod, LedgerEntry, PeriodBalance
+from inventory.budget.queries import BUCKET_NAMES, bucket_totals
 from inventory.extensions import db
 
 MAX_PROBLEMS = 50  # enough to see the shape of the damage without flooding the terminal
@@ -52,19 +52,7 @@ def _check_chain(report: VerificationReport) -> None:
 
 
 def _check_balances(report: VerificationReport) -> None:
-    original = aliased(LedgerEntry)
-    effective_kind = func.coalesce(original.kind, LedgerEntry.kind)
-    rows = db.session.execute(
-        select(LedgerEntry.period_id, effective_kind, func.sum(LedgerEntry.amount_pence), func.count())
-        .outerjoin(original, LedgerEntry.reverses_id == original.id)
-        .group_by(LedgerEntry.period_id, effective_kind)
-    ).all()
-    expected: dict[int, dict[str, int]] = {}
-    for period_id, kind, total, count in rows:
-        totals = expected.setdefault(period_id, {})
-        bucket = BUCKETS[EntryKind(kind)]
-        totals[bucket.name] = totals.get(bucket.name, 0) + bucket.sign * total
-        totals["entry_count"] = totals.get("entry_count", 0) + count
+    expected = bucket_totals(LedgerEntry.period_id)
     periods = db.session.execute(
         select(BudgetPeriod, PeriodBalance).outerjoin(PeriodBalance, PeriodBalance.period_id == BudgetPeriod.id)
         .order_by(BudgetPeriod.starts_on)
@@ -75,8 +63,7 @@ def _check_balances(report: VerificationReport) -> None:
         if balance is None:
             report.add(f"Period {period.name} has no balance row.")
             continue
-        for name in ("allocated_pence", "committed_pence", "actual_pence", "credits_pence", "adjustments_pence",
-                     "entry_count"):
+        for name in (*BUCKET_NAMES, "entry_count"):
             stored, derived = getattr(balance, name), totals.get(name, 0)
             if stored != derived:
                 report.add(f"Period {period.name}: {name} is {stored} but the entries give {derived}.")
