@@ -11,6 +11,7 @@ from inventory.accounts import operations
 from inventory.accounts.models import OrganisationKind, User
 from inventory.extensions import db
 from inventory.permissions import Role
+from inventory.reconciliation.demo import seed_reconciliation_demo
 
 DEMO_PASSWORD = "safehold-demo"
 
@@ -44,10 +45,14 @@ def seed_demo() -> bool:
         "second_partner": operations.create_organisation(name="Equal Voices (demo)", kind=OrganisationKind.PARTNER,
                                                          actor=None),
     }
-    for email, name, role, organisation in DEMO_USERS:
-        operations.create_user(email=email, name=name, organisation=organisations[organisation], roles=[role],
-                               password=DEMO_PASSWORD, actor=None)
+    users = {
+        email: operations.create_user(email=email, name=name, organisation=organisations[organisation],
+                                      roles=[role], password=DEMO_PASSWORD, actor=None)
+        for email, name, role, organisation in DEMO_USERS
+    }
     db.session.commit()
+    # After the ledger's demo (its direct purchases are what the statement pays).
+    seed_reconciliation_demo(finance=users["finance@demo.example"])
     return True
 
 
