@@ -113,8 +113,7 @@ def create_match(*, pairs: list[Pair], actor, method: MatchMethod = MatchMethod.
         match.allocations.append(MatchAllocation(statement_line_id=line.id, ledger_entry_id=entry.id,
                                                  amount_pence=amount))
     db.session.flush()
-    _record(ReconciliationEventKind.MATCHED, actor, match_id=match.id, details={
-        "method": str(method), "allocations": [_describe(allocation) for allocation in match.allocations]})
+    _record_per_line(ReconciliationEventKind.MATCHED, actor, match, method=str(method))
     db.session.flush()
     return match
 
@@ -132,8 +131,7 @@ def remove_match(match_id: int, *, actor) -> None:
         if line.is_reconciled:
             line.reconciled_at = line.reconciled_by_id = None
             reopened.append(line.id)
-    _record(ReconciliationEventKind.UNMATCHED, actor, match_id=match.id, details={
-        "allocations": [_describe(allocation) for allocation in match.allocations], "reopened_lines": reopened})
+    _record_per_line(ReconciliationEventKind.UNMATCHED, actor, match, reopened_lines=reopened)
     db.session.delete(match)
     db.session.flush()
 
@@ -199,6 +197,14 @@ def _locked_entries(ids) -> dict[int, tuple[LedgerEntry, int]]:
 def _describe(allocation: MatchAllocation) -> dict:
     return {"statement_line_id": allocation.statement_line_id, "ledger_entry_id": allocation.ledger_entry_id,
             "amount_pence": allocation.amount_pence}
+
+
+def _record_per_line(kind: ReconciliationEventKind, actor, match: Match, **details) -> None:
+    """One event per line the match touches, so each line's history is one indexed query;
+    each event carries the whole match, so nothing is lost when the match is removed."""
+    allocations = [_describe(allocation) for allocation in match.allocations]
+    for line_id in sorted({allocation.statement_line_id for allocation in match.allocations}):
+        _record(kind, actor, match_id=match.id, line_id=line_id, details={"allocations": allocations, **details})
 
 
 def _record(kind: ReconciliationEventKind, actor, *, match_id=None, line_id=None, details=None):

@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from inventory import clock
 from inventory.errors import DomainError, InvalidInput
@@ -15,7 +15,14 @@ from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 from inventory.reconciliation import exports, operations, queries
 from inventory.reconciliation.forms import ExportForm, StatementUploadForm, manual_pairs
-from inventory.reconciliation.models import Match, MatchAllocation, MatchMethod, Statement, StatementLine
+from inventory.reconciliation.models import (
+    Match,
+    MatchAllocation,
+    MatchMethod,
+    ReconciliationEvent,
+    Statement,
+    StatementLine,
+)
 from inventory.reconciliation.statement_csv import ColumnMapping
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/reconciliation")
@@ -77,7 +84,11 @@ def line(line_id: int):
         queries.matchable_entries(around=line.value_date, window_days=max(window, 31), money_out=line.is_money_out)
         .limit(100)
     ))
-    return render_template("reconciliation/line.html", line=line, matches=matches,
+    history = list(db.session.scalars(
+        select(ReconciliationEvent).where(ReconciliationEvent.statement_line_id == line.id)
+        .options(joinedload(ReconciliationEvent.actor)).order_by(ReconciliationEvent.id)
+    ))
+    return render_template("reconciliation/line.html", line=line, matches=matches, history=history,
                            proposals=queries.proposals_for(line, window_days=window), candidates=candidates,
                            window=window)
 

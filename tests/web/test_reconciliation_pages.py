@@ -166,6 +166,9 @@ def test_finance_matches_by_hand_with_an_amount_and_unmatches(client, login, fin
     response = client.post(f"/reconciliation/matches/{match.id}/delete", data={"line_id": line.id},
                            follow_redirects=True)
     assert b"Unmatched." in response.data and count(Match) == 0
+    history = " ".join(response.get_data(as_text=True).split("<h2>History</h2>")[1].split())
+    assert f"Matched (match #{match.id}: line #{line.id} with entry #{entry.id} £20.00)" in history
+    assert "Unmatched" in history
 
 
 @pytest.mark.parametrize("amount, message", [("20.001", b"two decimal places"), ("abc", b"Enter an amount"),
