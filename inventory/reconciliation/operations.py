@@ -26,6 +26,7 @@ from inventory.reconciliation.statement_csv import ColumnMapping, fingerprints, 
 
 MAX_ACCOUNT = 80
 MAX_FILENAME = 255
+FINGERPRINT_BATCH = 500
 
 
 def import_statement(*, data: bytes, filename: str, account: str, mapping: ColumnMapping, actor,
@@ -38,7 +39,7 @@ def import_statement(*, data: bytes, filename: str, account: str, mapping: Colum
                            fields={"account": f"Enter the account's name (up to {MAX_ACCOUNT} characters)."})
     lines = parse_statement(data, mapping, max_bytes=max_bytes)
     prints = fingerprints(account, lines)
-    existing = set(db.session.scalars(select(StatementLine.fingerprint).where(StatementLine.fingerprint.in_(prints))))
+    existing = _existing_fingerprints(prints)
     new = [(line, fingerprint) for line, fingerprint in zip(lines, prints) if fingerprint not in existing]
     statement = Statement(account=account, filename=(filename or "statement.csv")[-MAX_FILENAME:],
                           imported_by_id=actor.id, line_count=len(lines), new_count=len(new),
@@ -60,6 +61,14 @@ def import_statement(*, data: bytes, filename: str, account: str, mapping: Colum
             details={"statement_id": statement.id, "lines": len(lines), "new": len(new)})
     db.session.flush()
     return statement
+
+
+def _existing_fingerprints(prints: list[str]) -> set[str]:
+    found = set()
+    for start in range(0, len(prints), FINGERPRINT_BATCH):  # within every engine's bound-parameter limit
+        batch = prints[start:start + FINGERPRINT_BATCH]
+        found |= set(db.session.scalars(select(StatementLine.fingerprint).where(StatementLine.fingerprint.in_(batch))))
+    return found
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,9 @@ def create_match(*, pairs: list[Pair], actor, method: MatchMethod = MatchMethod.
 
 def remove_match(match_id: int, *, actor) -> None:
     """Unmatch: the lines and entries are free again (a reconciled line is reopened)."""
-    match = db.session.get(Match, match_id)
+    # Locked first, so two people unmatching the same match cannot both take its money back.
+    match = db.session.scalar(select(Match).where(Match.id == match_id).with_for_update()
+                              .execution_options(populate_existing=True))
     if match is None:
         raise NotFound("No such match.")
     lines = _locked_lines({allocation.statement_line_id for allocation in match.allocations})
@@ -168,7 +179,7 @@ def _locked_lines(ids) -> dict[int, StatementLine]:
     # Lines before entries, each in id order: every writer takes locks in the same order.
     lines = {line.id: line for line in db.session.scalars(
         select(StatementLine).where(StatementLine.id.in_(sorted(ids))).order_by(StatementLine.id)
-        .with_for_update(of=StatementLine))}
+        .with_for_update(of=StatementLine).execution_options(populate_existing=True))}
     missing = set(ids) - set(lines)
     if missing:
         raise NotFound(f"No statement line {min(missing)}.", details={"statement_line_id": min(missing)})
@@ -178,7 +189,7 @@ def _locked_lines(ids) -> dict[int, StatementLine]:
 def _locked_entries(ids) -> dict[int, tuple[LedgerEntry, int]]:
     entries = {entry.id: entry for entry in db.session.scalars(
         select(LedgerEntry).where(LedgerEntry.id.in_(sorted(ids))).order_by(LedgerEntry.id)
-        .with_for_update(of=LedgerEntry))}
+        .with_for_update(of=LedgerEntry).execution_options(populate_existing=True))}
     missing = set(ids) - set(entries)
     if missing:
         raise NotFound(f"No ledger entry {min(missing)}.", details={"ledger_entry_id": min(missing)})

@@ -361,3 +361,28 @@ def test_an_export_needs_a_sensible_date_range(start, end, field, app):
         exports.spend_records(days_ago(start) if start is not None else None,
                               days_ago(end) if end is not None else None)
     assert field in caught.value.fields
+
+
+def test_a_long_statement_is_deduplicated_in_batches(finance):
+    rows = "".join(f"03/11/2026,PAYMENT {n},-1.00,\n" for n in range(1200))
+    text = "Date,Description,Amount,Reference\n" + rows
+    import_text(text, finance)
+    again = import_text(text + "04/11/2026,NEW,-2.00,\n", finance)
+    assert (again.new_count, again.duplicate_count) == (1, 1200)
+
+
+def test_the_app_refuses_to_delete_a_statement_line(build, finance):
+    [line] = lines_of(build.statement([(days_ago(5), "X", "-45.00", "")], actor=finance))
+    db.session.delete(line)
+    with pytest.raises(AppendOnlyViolation):
+        db.session.flush()
+
+
+@pytest.mark.parametrize("statement_sql", ["UPDATE reconciliation_events SET kind = 'matched'",
+                                           "DELETE FROM reconciliation_events"])
+def test_the_reconciliation_trail_cannot_be_rewritten(build, finance, statement_sql):
+    build.statement([(days_ago(5), "X", "-45.00", "")], actor=finance)
+    with pytest.raises(DBAPIError):
+        db.session.execute(text(statement_sql))
+    db.session.rollback()
+    assert count(ReconciliationEvent) == 1

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.accounts.models import User
-from inventory.errors import Conflict
+from inventory.errors import DomainError
 from inventory.extensions import db
 from inventory.reconciliation import operations
 from inventory.reconciliation.models import MatchAllocation, StatementLine
@@ -30,7 +30,7 @@ def race(app, finance_id, actions):
                 action(actor)
                 db.session.commit()
                 outcomes.append("ok")
-            except Conflict as error:
+            except DomainError as error:
                 db.session.rollback()
                 outcomes.append(error.code)
             finally:
@@ -96,3 +96,17 @@ def test_two_imports_of_the_same_file_at_once_store_each_line_once(app, finance)
     assert outcomes[0] == "concurrent_import" or outcomes == ["ok", "ok"]
     assert "ok" in outcomes
     assert db.session.scalar(select(func.count()).select_from(StatementLine)) == 3
+
+
+def test_two_people_unmatching_the_same_match_free_the_money_once(app, build, finance):
+    entry = build.direct_purchase(gross_pence=4500, on=clock.today() - timedelta(days=3), actor=finance)
+    [line] = lines(build, finance, "-45.00")
+    match = operations.create_match(pairs=[Pair(line.id, entry.id)], actor=finance)
+    db.session.commit()
+
+    def unmatch(actor):
+        operations.remove_match(match.id, actor=actor)
+
+    assert race(app, finance.id, [unmatch, unmatch]) == ["not_found", "ok"]
+    db.session.expire_all()
+    assert db.session.get(StatementLine, line.id).allocated_pence == 0
