@@ -17,7 +17,7 @@ from decimal import Decimal
 from inventory.errors import DomainError, InvalidInput
 from inventory.money import MoneyError, check_pence
 
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y")
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d-%b-%Y")
 DELIMITERS = (",", ";")
 MAX_DESCRIPTION = 500
 MAX_REFERENCE = 120
@@ -113,13 +113,15 @@ def parse_amount(text: str) -> int:
     cleaned = (text or "").strip().replace(" ", "")
     if not cleaned:
         raise MoneyError("The amount is empty.")
-    match = _AMOUNT.match(cleaned)
-    if not match or (match["sign"] and match["sign2"]):
+    # Accountants' brackets mean negative: (24.99) is -24.99.
+    bracketed = cleaned.startswith("(") and cleaned.endswith(")")
+    match = _AMOUNT.match(cleaned[1:-1] if bracketed else cleaned)
+    if not match or (match["sign"] and match["sign2"]) or (bracketed and (match["sign"] or match["sign2"])):
         raise MoneyError(f"'{text.strip()}' is not an amount in pounds, like -24.99 or £1,234.50.")
     value = Decimal(match["number"].replace(",", ""))
     if value.as_tuple().exponent < -2:
         raise MoneyError(f"'{text.strip()}' has more than two decimal places.")
-    negative = (match["sign"] or match["sign2"]) in ("-", "−")
+    negative = bracketed or (match["sign"] or match["sign2"]) in ("-", "−")
     pence = int(value * 100)
     return check_pence(-pence if negative else pence, allow_negative=True)
 

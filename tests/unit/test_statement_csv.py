@@ -34,7 +34,7 @@ def rejection(text, mapping=PLAIN, **kwargs) -> InvalidInput:
 @pytest.mark.parametrize("text, pence", [
     ("24.99", 2499), ("-24.99", -2499), ("£24.99", 2499), ("-£24.99", -2499), ("£-24.99", -2499),
     ("£1,234.50", 123450), ("1234.5", 123450), ("12", 1200), ("−5.00", -500), (" 3.10 ", 310),
-    ("1,000,000.00", 100_000_000),
+    ("1,000,000.00", 100_000_000), ("(24.99)", -2499), ("(£1,200.00)", -120000),
 ])
 def test_amounts_become_signed_pence_through_decimal(text, pence):
     assert parse_amount(text) == pence
@@ -48,6 +48,8 @@ def test_amounts_become_signed_pence_through_decimal(text, pence):
     ("1e3", "not an amount"),
     ("NaN", "not an amount"),
     ("--5", "not an amount"),
+    ("(-5.00)", "not an amount"),
+    ("(5.00", "not an amount"),
     ("", "empty"),
     ("1,000,000.01", "over £1,000,000"),
 ])
@@ -58,7 +60,8 @@ def test_bad_amounts_are_refused_with_a_reason(text, message):
 
 @pytest.mark.parametrize("text, day", [
     ("31/01/2026", date(2026, 1, 31)), ("1/2/2026", date(2026, 2, 1)), ("2026-02-01", date(2026, 2, 1)),
-    ("01-02-2026", date(2026, 2, 1)), ("01.02.2026", date(2026, 2, 1)),
+    ("01-02-2026", date(2026, 2, 1)), ("01.02.2026", date(2026, 2, 1)), ("01 Feb 2026", date(2026, 2, 1)),
+    ("01-Feb-2026", date(2026, 2, 1)),
 ])
 def test_dates_are_day_first_or_iso(text, day):
     assert parse_date(text) == day
