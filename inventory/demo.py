@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from inventory.accounts import operations
 from inventory.accounts.models import OrganisationKind, User
+from inventory.budget.demo import seed_budget_demo
 from inventory.extensions import db
 from inventory.permissions import Role
 from inventory.reconciliation.demo import seed_reconciliation_demo
@@ -45,11 +46,11 @@ def seed_demo() -> bool:
         "second_partner": operations.create_organisation(name="Equal Voices (demo)", kind=OrganisationKind.PARTNER,
                                                          actor=None),
     }
-    users = {
-        email: operations.create_user(email=email, name=name, organisation=organisations[organisation],
-                                      roles=[role], password=DEMO_PASSWORD, actor=None)
-        for email, name, role, organisation in DEMO_USERS
-    }
+    users = {}
+    for email, name, role, organisation in DEMO_USERS:
+        users[email] = operations.create_user(email=email, name=name, organisation=organisations[organisation],
+                                              roles=[role], password=DEMO_PASSWORD, actor=None)
+    seed_budget_demo(users["finance@demo.example"])
     db.session.commit()
     # After the ledger's demo (its direct purchases are what the statement pays).
     seed_reconciliation_demo(finance=users["finance@demo.example"])

@@ -58,7 +58,10 @@ NAVIGATION: list[NavItem] = [
     NavItem("Organisations", "admin.organisations", permission=Permission.MANAGE_ORGANISATIONS),
     NavItem("Audit log", "audit.events", permission=Permission.VIEW_AUDIT_LOG),
     NavItem("Access log", "audit.access_log", permission=Permission.VIEW_ACCESS_LOG),
+    NavItem("Budget", "budget.home", permission=Permission.VIEW_BUDGET_SUMMARY),
+    NavItem("Ledger", "budget.entries", permission=Permission.MANAGE_LEDGER),
     NavItem("Reconciliation", "reconciliation.statements", permission=Permission.RECONCILE),
+    NavItem("Reopen months", "budget.months", permission=Permission.REOPEN_MONTH),
     NavItem("API tokens", "accounts.tokens"),
 ]
 

@@ -91,6 +91,8 @@ class BudgetSummary:
 
 
 def period_for(day: date) -> BudgetPeriod:
+    if not isinstance(day, date):
+        raise InvalidInput("Give the entry's date.", fields={"on": "Enter a date."})
     period = db.session.scalar(
         select(BudgetPeriod).where(BudgetPeriod.starts_on <= day, BudgetPeriod.ends_on >= day)
     )
@@ -185,11 +187,11 @@ def commit(amount_pence: int, *, on: date, actor, memo: str, source_type: str, s
     overspend alert is open in the period."""
     amount = _pence(amount_pence, "amount_pence")
     source = _source(source_type, source_id)
+    period = period_for(on)
     end = contract_end_date()
     if end is not None and on > end:
         raise Conflict(f"The contract ends on {end:%d %B %Y}: nothing may be committed after it.",
                        code="after_contract_end", details={"contract_end_date": end.isoformat()})
-    period = period_for(on)
     balances = _lock_balances(period)
     _refuse_beyond_budget(period, balances[period.id], amount)
     return _append(EntryKind.COMMITMENT, -amount, on=on, period=period, balances=balances, actor=actor, memo=memo,
