@@ -20,6 +20,12 @@ class StatementUploadForm(FlaskForm):
     reference_column = StringField("Reference column (optional)", validators=[Length(max=80)])
 
 
+class PostLineForm(FlaskForm):
+    category = StringField("Category", validators=[DataRequired("Enter a category, e.g. Bank charges."),
+                                                   Length(max=60)])
+    memo = StringField("Memo (optional)", validators=[Length(max=500)])
+
+
 class ExportForm(FlaskForm):
     class Meta:
         csrf = False  # a GET download changes nothing

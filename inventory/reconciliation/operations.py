@@ -7,7 +7,8 @@ from sqlalchemy.exc import IntegrityError
 
 from inventory import clock
 
-from inventory.budget.models import LedgerEntry
+from inventory.budget import ledger
+from inventory.budget.models import LedgerEntry, SourceType
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.extensions import db
 from inventory.money import MAX_PENCE
@@ -145,6 +146,23 @@ def remove_match(match_id: int, *, actor) -> None:
     _record_per_line(ReconciliationEventKind.UNMATCHED, actor, match, reopened_lines=reopened)
     db.session.delete(match)
     db.session.flush()
+
+
+def post_line_to_ledger(line_id: int, *, category: str, memo: str, actor) -> Match:
+    """Money the ledger does not know of yet (a bank fee, a refund): post what is left of the
+    line as an actual (money out) or a credit (money in), linked to the line, and match them."""
+    line = _locked_lines({line_id})[line_id]
+    if line.remaining_pence == 0:
+        raise Conflict("This line is already fully matched.", code="already_matched")
+    category = (category or "").strip()
+    if not category:
+        raise InvalidInput("Give the spending category.", fields={"category": "Enter a category, e.g. Bank charges."})
+    memo = (memo or "").strip() or f"{line.description} (statement line {line.id})"
+    post = ledger.post_actual if line.is_money_out else ledger.credit
+    entry = post(line.remaining_pence, on=line.value_date, actor=actor, memo=memo,
+                 source_type=SourceType.STATEMENT_LINE, source_id=line.id, net_pence=line.remaining_pence,
+                 vat_pence=0, category=category)
+    return create_match(pairs=[Pair(line.id, entry.id)], actor=actor, note="Posted from the statement")
 
 
 def mark_reconciled(line_id: int, *, actor) -> StatementLine:

@@ -14,7 +14,7 @@ from inventory.forms import attach_errors
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 from inventory.reconciliation import exports, operations, queries
-from inventory.reconciliation.forms import ExportForm, StatementUploadForm, manual_pairs
+from inventory.reconciliation.forms import ExportForm, PostLineForm, StatementUploadForm, manual_pairs
 from inventory.reconciliation.models import (
     Match,
     MatchAllocation,
@@ -74,7 +74,29 @@ def statement(statement_id: int):
 @bp.get("/lines/<int:line_id>")
 @permission_required(Permission.RECONCILE)
 def line(line_id: int):
+    return _line_page(db.get_or_404(StatementLine, line_id), PostLineForm(formdata=None))
+
+
+@bp.post("/lines/<int:line_id>/post")
+@permission_required(Permission.RECONCILE)
+def post_line(line_id: int):
     line = db.get_or_404(StatementLine, line_id)
+    form = PostLineForm()
+    if form.validate_on_submit():
+        try:
+            operations.post_line_to_ledger(line.id, category=form.category.data, memo=form.memo.data,
+                                           actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            flash("Posted to the ledger and matched.", "success")
+            return redirect(url_for("reconciliation.line", line_id=line.id))
+    return _line_page(db.session.get(StatementLine, line_id), form, 422)
+
+
+def _line_page(line: StatementLine, post_form: PostLineForm, status: int = 200):
     window = current_app.config["MATCH_DATE_WINDOW_DAYS"]
     matches = list(db.session.scalars(
         select(Match).join(MatchAllocation).where(MatchAllocation.statement_line_id == line.id).distinct()
@@ -90,7 +112,7 @@ def line(line_id: int):
     ))
     return render_template("reconciliation/line.html", line=line, matches=matches, history=history,
                            proposals=queries.proposals_for(line, window_days=window), candidates=candidates,
-                           window=window)
+                           window=window, post_form=post_form), status
 
 
 @bp.post("/lines/<int:line_id>/proposals/<int:entry_id>/accept")

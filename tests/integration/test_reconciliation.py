@@ -386,3 +386,56 @@ def test_the_reconciliation_trail_cannot_be_rewritten(build, finance, statement_
         db.session.execute(text(statement_sql))
     db.session.rollback()
     assert count(ReconciliationEvent) == 1
+
+
+# Posting a line the ledger does not know of ---------------------------------------------------
+
+def test_a_bank_fee_is_posted_as_spend_linked_to_its_line_and_matched(build, funded, finance):
+    [line] = lines_of(build.statement([(days_ago(3), "MONTHLY ACCOUNT FEE", "-5.00", "")], actor=finance))
+    match = operations.post_line_to_ledger(line.id, category="Bank charges", memo="", actor=finance)
+    db.session.commit()
+    [allocation] = match.allocations
+    entry = allocation.ledger_entry
+    assert (entry.kind, entry.amount_pence, entry.entry_date, entry.category) == ("actual", -500, days_ago(3),
+                                                                                 "Bank charges")
+    assert (entry.source_type, entry.source_id) == ("statement_line", line.id)
+    assert entry.memo == f"MONTHLY ACCOUNT FEE (statement line {line.id})"
+    assert line.remaining_pence == 0 and ledger.available_pence(funded) == 1_000_000 - 500
+
+
+def test_money_in_is_posted_as_a_credit(build, funded, finance):
+    [line] = lines_of(build.statement([(days_ago(3), "REFUND", "12.99", "")], actor=finance))
+    match = operations.post_line_to_ledger(line.id, category="Refunds", memo="Alarm refund", actor=finance)
+    assert (match.allocations[0].ledger_entry.kind, match.allocations[0].ledger_entry.amount_pence) == ("credit", 1299)
+
+
+def test_only_what_is_left_of_a_line_is_posted(build, funded, finance):
+    entry = build.direct_purchase(gross_pence=3000, on=days_ago(3), actor=finance)
+    [line] = lines_of(build.statement([(days_ago(3), "SHOP", "-45.00", "")], actor=finance))
+    operations.create_match(pairs=[Pair(line.id, entry.id)], actor=finance)
+    match = operations.post_line_to_ledger(line.id, category="Locks", memo="Second lock", actor=finance)
+    assert match.allocations[0].amount_pence == 1500 and line.remaining_pence == 0
+    with pytest.raises(Conflict) as caught:
+        operations.post_line_to_ledger(line.id, category="Locks", memo="", actor=finance)
+    assert caught.value.code == "already_matched"
+
+
+def test_posting_a_line_needs_a_category(build, funded, finance):
+    [line] = lines_of(build.statement([(days_ago(3), "FEE", "-5.00", "")], actor=finance))
+    with pytest.raises(InvalidInput) as caught:
+        operations.post_line_to_ledger(line.id, category=" ", memo="", actor=finance)
+    assert "category" in caught.value.fields
+
+
+def test_a_line_in_a_closed_month_cannot_be_posted(build, funded, finance):
+    from inventory.budget import operations as budget
+
+    day = clock.today().replace(day=1) - timedelta(days=20)
+    [line] = lines_of(build.statement([(day, "FEE", "-5.00", "")], actor=finance))
+    budget.close_month(day, actor=finance)
+    db.session.commit()
+    with pytest.raises(Conflict) as caught:
+        operations.post_line_to_ledger(line.id, category="Bank charges", memo="", actor=finance)
+    assert caught.value.code == "period_closed"
+    db.session.rollback()
+    assert count(Match) == 0 and ledger.available_pence(funded) == 1_000_000

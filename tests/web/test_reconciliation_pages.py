@@ -319,3 +319,15 @@ def test_a_bad_match_request_is_a_422_naming_the_field(api, setup, body, field):
     response = api(roles=["finance"]).post("/reconciliation/matches", json=body)
     assert response.status_code == 422
     assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_finance_posts_a_bank_fee_from_the_reconciliation_screen(client, login, finance, build, setup):
+    [line] = db.session.scalars(select(StatementLine).where(StatementLine.statement_id == build.statement(
+        [(days_ago(2), "MONTHLY ACCOUNT FEE", "-5.00", "")], actor=finance).id)).all()
+    login(finance)
+    assert b"Post to the ledger and match" in client.get(f"/reconciliation/lines/{line.id}").data
+    response = client.post(f"/reconciliation/lines/{line.id}/post", data={"category": "", "memo": ""})
+    assert response.status_code == 422 and b"Enter a category" in response.data and count(Match) == 0
+    response = client.post(f"/reconciliation/lines/{line.id}/post", data={"category": "Bank charges"},
+                           follow_redirects=True)
+    assert b"Posted to the ledger and matched." in response.data and b"Mark reconciled" in response.data
