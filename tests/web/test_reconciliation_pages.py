@@ -331,3 +331,13 @@ def test_finance_posts_a_bank_fee_from_the_reconciliation_screen(client, login, 
     response = client.post(f"/reconciliation/lines/{line.id}/post", data={"category": "Bank charges"},
                            follow_redirects=True)
     assert b"Posted to the ledger and matched." in response.data and b"Mark reconciled" in response.data
+
+
+def test_the_api_reads_a_windows_1252_semicolon_file_with_paid_in_and_paid_out(api):
+    data = "Datum;Details;In;Out\n03/11/2026;Café – Locks;;£1,045.00\n04/11/2026;Refund;12.50;\n".encode("cp1252")
+    response = post_statement(api(roles=["finance"]), data, date_column="Datum", description_column="Details",
+                              amount_column=None, paid_in_column="In", paid_out_column="Out", reference_column=None)
+    assert response.status_code == 201
+    lines = api(roles=["finance"]).get(f"/statements/{response.get_json()['id']}/lines").get_json()["items"]
+    assert [(line["description"], line["amount_pence"]) for line in lines] == [("Café – Locks", -104500),
+                                                                                ("Refund", 1250)]
