@@ -64,7 +64,7 @@ def home():
         return render_template("budget/home.html", period=None, periods=periods)
     totals = ledger.summary(period)
     contract_end = ledger.contract_end_date()
-    spend_by = min(period.ends_on, contract_end) if contract_end and contract_end >= period.starts_on else period.ends_on
+    spend_by = queries.spend_by(period, contract_end)
     chart = burn_down(queries.available_by_day(period, queries.today_within(period)), starts_on=period.starts_on,
                       ends_on=period.ends_on, spend_by=spend_by, allocated_pence=totals.allocated_pence)
     runs_out = run_out_date(available_pence=totals.available_pence,
@@ -235,7 +235,8 @@ def months():
             .where(MonthClose.month >= period.starts_on, MonthClose.month <= period.ends_on).order_by(MonthClose.id)
         ):
             closes.setdefault(closing.month, []).append(closing)
-    return render_template("budget/months.html", period=period, closes=closes,
+    periods = db.session.scalars(select(BudgetPeriod).order_by(BudgetPeriod.starts_on.desc())).all()
+    return render_template("budget/months.html", period=period, periods=periods, closes=closes,
                            months=queries.months_of(period) if period else [],
                            this_month=clock.today().replace(day=1), reopen_form=ReopenMonthForm(formdata=None))
 

@@ -195,3 +195,19 @@ def test_the_budget_page_forecasts_when_the_money_runs_out(client, login, period
     # £750 in 76 days (1 April to 15 June); £14,250 left lasts 1,444 days at that rate.
     assert "the money runs out on 29 May 2030" in page
     assert "spending may need to speed up" in page
+
+
+def test_the_month_close_page_can_show_an_earlier_period(client, login, build, period):
+    earlier = build.budget_period(starts_on=date(2025, 4, 1), ends_on=date(2026, 3, 31))
+    login(roles=["admin"])
+    page = client.get(f"/budget/months?period_id={earlier.id}").get_data(as_text=True)
+    assert "April 2025" in page and "2026-27" in page
+    assert client.get("/budget/months?period_id=999").status_code == 404
+
+
+def test_the_burn_down_aims_at_the_contract_end_when_it_comes_first(app, client, login, period):
+    app.config["CONTRACT_END_DATE"] = "2026-12-31"
+    login(roles=["auditor"])
+    page = client.get("/budget").get_data(as_text=True)
+    assert "contract ends 31 Dec 2026" in page
+    assert "an even spend reaches zero on 31 December 2026" in page
