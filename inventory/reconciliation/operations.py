@@ -11,7 +11,7 @@ from inventory.budget import ledger
 from inventory.budget.models import LedgerEntry, SourceType
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.extensions import db
-from inventory.money import MAX_PENCE
+from inventory.money import MAX_PENCE, format_pence
 from inventory.reconciliation.models import (
     Match,
     MatchAllocation,
@@ -111,11 +111,11 @@ def create_match(*, pairs: list[Pair], actor, method: MatchMethod = MatchMethod.
         amount = pair.amount_pence if pair.amount_pence is not None else min(line.remaining_pence,
                                                                             entry_left[entry.id])
         if amount <= 0 or amount > line.remaining_pence:
-            raise Conflict(f"Statement line {line.id} has only {line.remaining_pence} pence left to match.",
+            raise Conflict(f"Statement line {line.id} has only {format_pence(line.remaining_pence)} left to match.",
                            code="over_allocated", details={"statement_line_id": line.id,
                                                            "remaining_pence": line.remaining_pence})
         if amount > entry_left[entry.id]:
-            raise Conflict(f"Ledger entry {entry.id} has only {entry_left[entry.id]} pence left to match.",
+            raise Conflict(f"Ledger entry {entry.id} has only {format_pence(entry_left[entry.id])} left to match.",
                            code="over_allocated", details={"ledger_entry_id": entry.id,
                                                            "remaining_pence": entry_left[entry.id]})
         line.allocated_pence += amount
@@ -171,7 +171,8 @@ def mark_reconciled(line_id: int, *, actor) -> StatementLine:
     if line.is_reconciled:
         raise Conflict("That line is already reconciled.", code="already_reconciled")
     if line.remaining_pence:
-        raise Conflict(f"Match the remaining {line.remaining_pence} pence of the line before marking it reconciled.",
+        raise Conflict(f"Match the remaining {format_pence(line.remaining_pence)} of the line before marking it "
+                       "reconciled.",
                        code="not_fully_matched", details={"remaining_pence": line.remaining_pence})
     line.reconciled_at = clock.now()
     line.reconciled_by_id = actor.id

@@ -118,55 +118,53 @@ def _line_page(line: StatementLine, post_form: PostLineForm, status: int = 200):
 @bp.post("/lines/<int:line_id>/proposals/<int:entry_id>/accept")
 @permission_required(Permission.RECONCILE)
 def accept_proposal(line_id: int, entry_id: int):
-    operations.create_match(pairs=[operations.Pair(line_id, entry_id)], actor=current_user,
-                            method=MatchMethod.PROPOSAL)
-    db.session.commit()
-    flash("Matched.", "success")
-    return redirect(url_for("reconciliation.line", line_id=line_id))
+    return _act_on_line(line_id, "Matched.", lambda: operations.create_match(
+        pairs=[operations.Pair(line_id, entry_id)], actor=current_user, method=MatchMethod.PROPOSAL))
 
 
 @bp.post("/lines/<int:line_id>/proposals/<int:entry_id>/reject")
 @permission_required(Permission.RECONCILE)
 def reject_proposal(line_id: int, entry_id: int):
-    operations.reject_proposal(line_id, entry_id, actor=current_user)
-    db.session.commit()
-    flash("Proposal rejected; it will not be proposed again.", "info")
-    return redirect(url_for("reconciliation.line", line_id=line_id))
+    return _act_on_line(line_id, "Proposal rejected; it will not be proposed again.",
+                        lambda: operations.reject_proposal(line_id, entry_id, actor=current_user))
 
 
 @bp.post("/lines/<int:line_id>/matches")
 @permission_required(Permission.RECONCILE)
 def match_line(line_id: int):
-    try:
-        operations.create_match(pairs=manual_pairs(line_id, request.form), actor=current_user,
-                                note=request.form.get("note", ""))
-        db.session.commit()
-    except InvalidInput as error:
-        db.session.rollback()
-        flash(" ".join([error.message, *error.fields.values()]), "error")
-    else:
-        flash("Matched.", "success")
-    return redirect(url_for("reconciliation.line", line_id=line_id))
+    return _act_on_line(line_id, "Matched.", lambda: operations.create_match(
+        pairs=manual_pairs(line_id, request.form), actor=current_user, note=request.form.get("note", "")))
 
 
 @bp.post("/matches/<int:match_id>/delete")
 @permission_required(Permission.RECONCILE)
 def unmatch(match_id: int):
-    back_to = request.form.get("line_id", type=int)
-    operations.remove_match(match_id, actor=current_user)
-    db.session.commit()
-    flash("Unmatched.", "success")
-    if back_to:
-        return redirect(url_for("reconciliation.line", line_id=back_to))
-    return redirect(url_for("reconciliation.exceptions"))
+    line_id = request.form.get("line_id", type=int)
+    if not line_id:
+        raise InvalidInput("Which line's screen to return to is missing.", fields={"line_id": "Required."})
+    return _act_on_line(line_id, "Unmatched.", lambda: operations.remove_match(match_id, actor=current_user))
 
 
 @bp.post("/lines/<int:line_id>/reconcile")
 @permission_required(Permission.RECONCILE)
 def reconcile_line(line_id: int):
-    operations.mark_reconciled(line_id, actor=current_user)
-    db.session.commit()
-    flash("Line marked reconciled.", "success")
+    return _act_on_line(line_id, "Line marked reconciled.",
+                        lambda: operations.mark_reconciled(line_id, actor=current_user))
+
+
+def _act_on_line(line_id: int, success: str, use_case):
+    """The reconciliation screen's buttons: run the use case, commit once, and go back to
+    the line with what happened (a refusal is explained there, nothing is written)."""
+    db.get_or_404(StatementLine, line_id)
+    try:
+        use_case()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        fields = error.details.get("fields", {}) if isinstance(error.details, dict) else {}
+        flash(" ".join([error.message, *fields.values()]), "error")
+    else:
+        flash(success, "success")
     return redirect(url_for("reconciliation.line", line_id=line_id))
 
 

@@ -172,7 +172,8 @@ def test_finance_matches_by_hand_with_an_amount_and_unmatches(client, login, fin
 
 
 @pytest.mark.parametrize("amount, message", [("20.001", b"two decimal places"), ("abc", b"Enter an amount"),
-                                             ("-5", b"must not be negative"), ("45.01", b"has only 4500 pence left")])
+                                             ("-5", b"must not be negative"),
+                                             ("45.01", "has only £45.00 left".encode())])
 def test_a_bad_manual_match_is_explained_and_writes_nothing(client, login, finance, setup, amount, message):
     entry, _, line = setup
     login(finance)
@@ -185,8 +186,9 @@ def test_a_bad_manual_match_is_explained_and_writes_nothing(client, login, finan
 def test_marking_an_unmatched_line_reconciled_is_refused(client, login, finance, setup):
     _, _, line = setup
     login(finance)
-    response = client.post(f"/reconciliation/lines/{line.id}/reconcile")
-    assert response.status_code == 409 and b"Match the remaining" in response.data
+    response = client.post(f"/reconciliation/lines/{line.id}/reconcile", follow_redirects=True)
+    assert b"Match the remaining \xc2\xa345.00 of the line" in response.data
+    assert b"Reconciled" not in response.data.split(b"<h2>History</h2>")[1]
 
 
 def test_the_exceptions_page_lists_old_unmatched_lines_and_entries(app, client, login, finance, setup):
@@ -341,3 +343,16 @@ def test_the_api_reads_a_windows_1252_semicolon_file_with_paid_in_and_paid_out(a
     lines = api(roles=["finance"]).get(f"/statements/{response.get_json()['id']}/lines").get_json()["items"]
     assert [(line["description"], line["amount_pence"]) for line in lines] == [("Café – Locks", -104500),
                                                                                 ("Refund", 1250)]
+
+
+@pytest.mark.parametrize("action", ["proposals/999/accept", "proposals/999/reject", "reconcile", "matches"])
+def test_the_line_screen_buttons_on_an_unknown_line_are_not_found(client, login, finance, action):
+    login(finance)
+    assert client.post(f"/reconciliation/lines/999/{action}").status_code == 404
+
+
+def test_accepting_a_proposal_for_an_unknown_entry_is_explained_on_the_line(client, login, finance, setup):
+    _, _, line = setup
+    login(finance)
+    response = client.post(f"/reconciliation/lines/{line.id}/proposals/999/accept", follow_redirects=True)
+    assert b"No ledger entry 999." in response.data and count(Match) == 0
