@@ -6,7 +6,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from inventory import clock
-
 from inventory.budget import ledger
 from inventory.budget.models import LedgerEntry, SourceType
 from inventory.errors import Conflict, InvalidInput, NotFound
