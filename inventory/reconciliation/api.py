@@ -1,14 +1,13 @@
 """Statements and matches over the API (finance only, like the pages)."""
 from flask import current_app, jsonify, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from inventory.api import PAGE_PARAMS, api_route, page_of, schema
+from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
-from inventory.reconciliation import operations
+from inventory.reconciliation import operations, queries
 from inventory.reconciliation.models import Match, MatchAllocation, Statement, StatementLine
 from inventory.reconciliation.statement_csv import MAPPED_FIELDS, ColumnMapping
 
@@ -149,13 +148,14 @@ def import_statement():
 
 
 @api_route("/statements/<int:statement_id>/lines", summary="A statement's lines, in file order.",
-           response=page_of(STATEMENT_LINE), query=PAGE_PARAMS, tag="reconciliation")
+           response=page_of(STATEMENT_LINE), tag="reconciliation",
+           query=[query_param("status", {"type": "string", "enum": list(queries.LINE_STATUSES)},
+                              "open: not yet reconciled."), *PAGE_PARAMS])
 @permission_required(Permission.RECONCILE)
 def statement_lines(statement_id: int):
     page, per_page = page_args()
     statement = db.get_or_404(Statement, statement_id)
-    query = (select(StatementLine).where(StatementLine.statement_id == statement.id)
-             .order_by(StatementLine.line_number))
+    query = queries.statement_lines(statement.id, request.args.get("status") or "all")
     return jsonify(paginate(query, page, per_page).as_json(serialise_line))
 
 

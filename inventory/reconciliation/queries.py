@@ -7,6 +7,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import aliased
 
 from inventory.budget.models import EntryKind, LedgerEntry
+from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.reconciliation.models import MatchAllocation, RejectedProposal, StatementLine
 
@@ -114,6 +115,21 @@ def proposals_for(line: StatementLine, *, window_days: int, limit: int = 5) -> l
         proposals.append(Proposal(entry=entry, amount_pence=abs(target), score=score, reasons=reasons))
     proposals.sort(key=lambda p: (-p.score, p.entry.id))
     return proposals[:limit]
+
+
+LINE_STATUSES = ("all", "open", "reconciled")
+
+
+def statement_lines(statement_id: int, status: str = "all") -> Select:
+    """A statement's lines in file order; `open` (not reconciled) or `reconciled` only."""
+    if status not in LINE_STATUSES:
+        raise InvalidInput("Unknown line status.", fields={"status": f"One of: {', '.join(LINE_STATUSES)}."})
+    query = select(StatementLine).where(StatementLine.statement_id == statement_id)
+    if status == "open":
+        query = query.where(StatementLine.reconciled_at.is_(None))
+    elif status == "reconciled":
+        query = query.where(StatementLine.reconciled_at.is_not(None))
+    return query.order_by(StatementLine.line_number)
 
 
 def unmatched_lines(cutoff: date) -> Select:

@@ -65,9 +65,9 @@ def upload_statement():
 @permission_required(Permission.RECONCILE)
 def statement(statement_id: int):
     statement = db.get_or_404(Statement, statement_id)
-    query = (select(StatementLine).where(StatementLine.statement_id == statement.id)
-             .order_by(StatementLine.line_number))
-    return render_template("reconciliation/statement.html", statement=statement,
+    status = request.args.get("status") or "all"
+    query = queries.statement_lines(statement.id, status)
+    return render_template("reconciliation/statement.html", statement=statement, status=status,
                            page=paginate(query, *page_args()))
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.extensions import db
+from inventory.reconciliation import operations
 from inventory.reconciliation.models import Match, Statement, StatementLine
 
 ROLES = ["admin", "coordinator", "caseworker", "fitter", "finance", "auditor"]
@@ -356,3 +357,23 @@ def test_accepting_a_proposal_for_an_unknown_entry_is_explained_on_the_line(clie
     login(finance)
     response = client.post(f"/reconciliation/lines/{line.id}/proposals/999/accept", follow_redirects=True)
     assert b"No ledger entry 999." in response.data and count(Match) == 0
+
+
+def test_a_statements_lines_can_be_filtered_by_status(client, login, api, finance, build):
+    day = days_ago(3)
+    statement = build.statement([(day, "FIRST", "-1.00", ""), (day, "SECOND", "-2.00", "")], actor=finance)
+    build.budget_period(allocated_pence=100_000, actor=finance)
+    first = db.session.scalar(select(StatementLine).where(StatementLine.description == "FIRST"))
+    operations.post_line_to_ledger(first.id, category="Bank charges", memo="", actor=finance)
+    operations.mark_reconciled(first.id, actor=finance)
+    db.session.commit()
+    caller = api(roles=["finance"])
+    assert [l["description"] for l in caller.get(f"/statements/{statement.id}/lines?status=open")
+            .get_json()["items"]] == ["SECOND"]
+    assert [l["description"] for l in caller.get(f"/statements/{statement.id}/lines?status=reconciled")
+            .get_json()["items"]] == ["FIRST"]
+    bad = caller.get(f"/statements/{statement.id}/lines?status=maybe")
+    assert bad.status_code == 422 and "status" in bad.get_json()["error"]["details"]["fields"]
+    login(finance)
+    page = client.get(f"/reconciliation/statements/{statement.id}?status=open").data
+    assert b"SECOND" in page and b"FIRST" not in page
