@@ -377,3 +377,16 @@ def test_a_statements_lines_can_be_filtered_by_status(client, login, api, financ
     login(finance)
     page = client.get(f"/reconciliation/statements/{statement.id}?status=open").data
     assert b"SECOND" in page and b"FIRST" not in page
+
+
+def test_the_export_uses_the_account_codes_from_the_settings(app, client, login, finance, setup):
+    app.config.update(XERO_EXPENSE_ACCOUNT="5010", XERO_CONTRA_ACCOUNT="2100", SAGE_BANK_ACCOUNT="1210",
+                      SAGE_EXPENSE_NOMINAL="5020")
+    login(finance)
+    query = {"start": days_ago(30).isoformat(), "end": clock.today().isoformat()}
+    xero = list(csv.DictReader(io.StringIO(client.get("/reconciliation/exports", query_string={
+        **query, "format": "xero"}).get_data(as_text=True))))
+    assert [row["AccountCode"] for row in xero] == ["5010", "2100"]
+    [sage] = list(csv.DictReader(io.StringIO(client.get("/reconciliation/exports", query_string={
+        **query, "format": "sage"}).get_data(as_text=True))))
+    assert (sage["Account Reference"], sage["Nominal A/C Ref"]) == ("1210", "5020")
