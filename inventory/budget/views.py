@@ -199,8 +199,9 @@ def _entry_page(entry: LedgerEntry, form, status: int = 200):
     purchase = (db.session.get(DirectPurchase, entry.source_id)
                 if entry.source_type == SourceType.DIRECT_PURCHASE else None)
     open_pence = ledger.open_amount_pence(entry) if entry.kind == EntryKind.COMMITMENT else None
+    reversed_by = next((r for r in related if r.reverses_id == entry.id), None)
     return render_template("budget/entry.html", entry=entry, related=related, neighbours=neighbours,
-                           purchase=purchase, open_pence=open_pence, form=form), status
+                           purchase=purchase, open_pence=open_pence, reversed_by=reversed_by, form=form), status
 
 
 @bp.post("/ledger/<int:entry_id>/reverse")

@@ -129,6 +129,8 @@ def test_an_adjustment_and_its_reversal_through_the_forms(client, login, period)
     missing_reason = client.post(f"/budget/ledger/{adjustment_id}/reverse", data={"reason": ""})
     assert missing_reason.status_code == 422
     assert client.post(f"/budget/ledger/{adjustment_id}/reverse", data={"reason": "Refunded"}).status_code == 302
+    detail = client.get(f"/budget/ledger/{adjustment_id}").get_data(as_text=True)
+    assert "Reversed by" in detail and "Refunded" in detail and "Reverse this entry" not in detail
     twice = client.post(f"/budget/ledger/{adjustment_id}/reverse", data={"reason": "Again"})
     assert twice.status_code == 409
     assert "already reversed" in twice.get_data(as_text=True)
