@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from inventory import clock
+from inventory.budget.models import LedgerEntry
 from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
 from inventory.forms import attach_errors
@@ -106,11 +107,14 @@ def _line_page(line: StatementLine, post_form: PostLineForm, status: int = 200):
         queries.matchable_entries(around=line.value_date, window_days=max(window, 31), money_out=line.is_money_out)
         .limit(100)
     ))
+    matched_entry_ids = {a.ledger_entry_id for match in matches for a in match.allocations}
+    reversed_ids = set(db.session.scalars(
+        select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.in_(matched_entry_ids))))
     history = list(db.session.scalars(
         select(ReconciliationEvent).where(ReconciliationEvent.statement_line_id == line.id)
         .options(joinedload(ReconciliationEvent.actor)).order_by(ReconciliationEvent.id)
     ))
-    return render_template("reconciliation/line.html", line=line, matches=matches, history=history,
+    return render_template("reconciliation/line.html", line=line, matches=matches, history=history, reversed_ids=reversed_ids,
                            proposals=queries.proposals_for(line, window_days=window), candidates=candidates,
                            window=window, post_form=post_form), status
 
@@ -166,6 +170,15 @@ def _act_on_line(line_id: int, success: str, use_case):
     else:
         flash(success, "success")
     return redirect(url_for("reconciliation.line", line_id=line_id))
+
+
+@bp.app_template_global()
+def statement_allocations_of(entry_id: int) -> list[MatchAllocation]:
+    """For the ledger entry page: which statement lines pay this entry."""
+    return list(db.session.scalars(
+        select(MatchAllocation).where(MatchAllocation.ledger_entry_id == entry_id)
+        .options(joinedload(MatchAllocation.statement_line)).order_by(MatchAllocation.id)
+    ))
 
 
 @bp.get("/exceptions")

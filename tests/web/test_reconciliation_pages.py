@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inventory import clock
+from inventory.budget import ledger
 from inventory.extensions import db
 from inventory.reconciliation import operations
 from inventory.reconciliation.models import Match, Statement, StatementLine
@@ -390,3 +391,21 @@ def test_the_export_uses_the_account_codes_from_the_settings(app, client, login,
     [sage] = list(csv.DictReader(io.StringIO(client.get("/reconciliation/exports", query_string={
         **query, "format": "sage"}).get_data(as_text=True))))
     assert (sage["Account Reference"], sage["Nominal A/C Ref"]) == ("1210", "5020")
+
+
+def test_the_ledger_entry_page_shows_the_statement_line_that_pays_it(client, login, finance, setup):
+    entry, _, line = setup
+    operations.create_match(pairs=[operations.Pair(line.id, entry.id)], actor=finance)
+    db.session.commit()
+    login(finance)
+    page = client.get(f"/budget/ledger/{entry.id}").get_data(as_text=True)
+    assert f'href="/reconciliation/lines/{line.id}"' in page and "CARD LOCKSMITH DIRECT" in page
+
+
+def test_a_matched_entry_reversed_since_is_flagged_on_the_line(client, login, finance, setup):
+    entry, _, line = setup
+    operations.create_match(pairs=[operations.Pair(line.id, entry.id)], actor=finance)
+    ledger.reverse(entry, reason="Wrong supplier", actor=finance)
+    db.session.commit()
+    login(finance)
+    assert b"Entry reversed since: unmatch it" in client.get(f"/reconciliation/lines/{line.id}").data
