@@ -173,8 +173,9 @@ def mark_reconciled(line_id: int, *, actor) -> StatementLine:
         raise Conflict(f"Match the remaining {format_pence(line.remaining_pence)} of the line before marking it "
                        "reconciled.",
                        code="not_fully_matched", details={"remaining_pence": line.remaining_pence})
-    line.reconciled_at = clock.now()
-    line.reconciled_by_id = actor.id
+    # Both at once: reading actor.id may refresh it, and an autoflush in between would
+    # write half a sign-off.
+    line.reconciled_at, line.reconciled_by_id = clock.now(), actor.id
     _record(ReconciliationEventKind.LINE_RECONCILED, actor, line_id=line.id)
     db.session.flush()
     return line

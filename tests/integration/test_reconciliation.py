@@ -439,3 +439,13 @@ def test_a_line_in_a_closed_month_cannot_be_posted(build, funded, finance):
     assert caught.value.code == "period_closed"
     db.session.rollback()
     assert count(Match) == 0 and ledger.available_pence(funded) == 1_000_000
+
+
+def test_a_line_is_signed_off_whole_even_when_the_actor_must_be_reloaded(build, funded, finance):
+    entry = build.direct_purchase(gross_pence=4500, on=days_ago(5), actor=finance)
+    [line] = lines_of(build.statement([(days_ago(5), "X", "-45.00", "")], actor=finance))
+    operations.create_match(pairs=[Pair(line.id, entry.id)], actor=finance)
+    db.session.commit()  # expires the actor: reading its id now refreshes it, with an autoflush
+    operations.mark_reconciled(line.id, actor=finance)
+    db.session.commit()
+    assert line.is_reconciled and line.reconciled_by_id == finance.id
