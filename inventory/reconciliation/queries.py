@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 from inventory.budget.models import EntryKind, LedgerEntry
 from inventory.errors import InvalidInput
 from inventory.extensions import db
-from inventory.reconciliation.models import MatchAllocation, RejectedProposal, StatementLine
+from inventory.reconciliation.models import MatchAllocation, RejectedProposal, Statement, StatementLine
 
 # Entries that are real money through a bank or card account.
 RECONCILABLE_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT)
@@ -115,6 +115,15 @@ def proposals_for(line: StatementLine, *, window_days: int, limit: int = 5) -> l
         proposals.append(Proposal(entry=entry, amount_pence=abs(target), score=score, reasons=reasons))
     proposals.sort(key=lambda p: (-p.score, p.entry.id))
     return proposals[:limit]
+
+
+def statements_with_progress() -> Select:
+    """Statements, newest first, each with how many of its lines are reconciled."""
+    reconciled = (select(func.count(StatementLine.id))
+                  .where(StatementLine.statement_id == Statement.id, StatementLine.reconciled_at.is_not(None))
+                  .scalar_subquery())
+    return (select(Statement, reconciled.label("reconciled_count"))
+            .order_by(Statement.imported_at.desc(), Statement.id.desc()))
 
 
 LINE_STATUSES = ("all", "open", "reconciled")

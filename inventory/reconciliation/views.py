@@ -32,7 +32,7 @@ bp = Blueprint("reconciliation", __name__, url_prefix="/reconciliation")
 @bp.get("/statements")
 @permission_required(Permission.RECONCILE)
 def statements():
-    page = paginate(select(Statement).order_by(Statement.imported_at.desc(), Statement.id.desc()), *page_args())
+    page = paginate(queries.statements_with_progress(), *page_args(), scalars=False)
     return render_template("reconciliation/statements.html", page=page)
 
 

@@ -409,3 +409,13 @@ def test_a_matched_entry_reversed_since_is_flagged_on_the_line(client, login, fi
     db.session.commit()
     login(finance)
     assert b"Entry reversed since: unmatch it" in client.get(f"/reconciliation/lines/{line.id}").data
+
+
+def test_the_statements_list_shows_how_much_is_reconciled(client, login, finance, setup):
+    entry, statement, line = setup
+    operations.create_match(pairs=[operations.Pair(line.id, entry.id)], actor=finance)
+    operations.mark_reconciled(line.id, actor=finance)
+    db.session.commit()
+    login(finance)
+    page = " ".join(client.get("/reconciliation/statements").get_data(as_text=True).split())
+    assert '<td class="num">1 of 1</td>' in page
