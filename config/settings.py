@@ -26,6 +26,22 @@ class BaseConfig:
     ALLOW_DEMO_DATA = True
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
+    # Reconciliation: one statement file at most this big; proposals look this many days
+    # either side of a line's date; lines and entries unmatched this long are exceptions.
+    STATEMENT_MAX_BYTES = 2 * 1024 * 1024
+    MATCH_DATE_WINDOW_DAYS = 5
+    RECONCILIATION_EXCEPTION_DAYS = 30
+    # Account codes in the service's accounting package, for the journal exports.
+    XERO_EXPENSE_ACCOUNT = "429"
+    XERO_CONTRA_ACCOUNT = "610"
+    XERO_TAX_RATE = "No VAT"
+    XERO_TRACKING_NAME = "Funding"
+    XERO_TRACKING_OPTION = "Ringfenced safety equipment"
+    SAGE_BANK_ACCOUNT = "1200"
+    SAGE_EXPENSE_NOMINAL = "5000"
+    SAGE_DEPARTMENT = "0"
+    SAGE_VAT_TAX_CODE = "T1"
+    SAGE_NO_VAT_TAX_CODE = "T9"
     # Budget: the contract's end (ISO date, e.g. "2028-03-31"; no commitments dated after it),
     # and whether the service reclaims VAT (then the budget is charged net, else gross).
     CONTRACT_END_DATE = os.environ.get("SAFEHOLD_CONTRACT_END_DATE") or None

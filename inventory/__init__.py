@@ -46,6 +46,7 @@ def _register_models() -> None:
     from inventory.api import idempotency as _idempotency  # noqa: F401
     from inventory.audit import models as _audit  # noqa: F401
     from inventory.budget import models as _budget  # noqa: F401
+    from inventory.reconciliation import models as _reconciliation  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -55,9 +56,10 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.audit.views import bp as audit_bp
     from inventory.budget.views import bp as budget_bp
     from inventory.main.views import bp as main_bp
+    from inventory.reconciliation.views import bp as reconciliation_bp
 
     register_api_modules()
-    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, api_bp, reconciliation_bp):
         app.register_blueprint(blueprint)
 
 

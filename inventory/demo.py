@@ -12,6 +12,7 @@ from inventory.accounts.models import OrganisationKind, User
 from inventory.budget.demo import seed_budget_demo
 from inventory.extensions import db
 from inventory.permissions import Role
+from inventory.reconciliation.demo import seed_reconciliation_demo
 
 DEMO_PASSWORD = "safehold-demo"
 
@@ -51,6 +52,8 @@ def seed_demo() -> bool:
                                               roles=[role], password=DEMO_PASSWORD, actor=None)
     seed_budget_demo(users["finance@demo.example"])
     db.session.commit()
+    # After the ledger's demo (its direct purchases are what the statement pays).
+    seed_reconciliation_demo(finance=users["finance@demo.example"])
     return True
 
 

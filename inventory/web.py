@@ -60,6 +60,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Access log", "audit.access_log", permission=Permission.VIEW_ACCESS_LOG),
     NavItem("Budget", "budget.home", permission=Permission.VIEW_BUDGET_SUMMARY),
     NavItem("Ledger", "budget.entries", permission=Permission.MANAGE_LEDGER),
+    NavItem("Reconciliation", "reconciliation.statements", permission=Permission.RECONCILE),
     NavItem("Reopen months", "budget.months", permission=Permission.REOPEN_MONTH),
     NavItem("API tokens", "accounts.tokens"),
 ]

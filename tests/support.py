@@ -56,6 +56,35 @@ class Builders:
         db.session.commit()
         return period
 
+    def direct_purchase(self, *, gross_pence=4500, vat_pence=0, on=None, supplier="Locksmith Direct",
+                        receipt="R-1001", actor=None):
+        """A direct purchase posted as an actual (needs a funded budget period); returns the entry."""
+        from inventory import clock
+        from inventory.budget import operations as budget
+
+        _, entry = budget.record_direct_purchase(
+            supplier_name=supplier, purchased_on=on or clock.today(), net_pence=gross_pence - vat_pence,
+            vat_pence=vat_pence, gross_pence=gross_pence, receipt_reference=receipt, category="Locks",
+            actor=actor or self.user(roles=["finance"]),
+        )
+        db.session.commit()
+        return entry
+
+    def statement(self, rows, *, account="Current account", actor=None):
+        """A statement imported from (date, description, amount, reference) rows."""
+        from inventory.reconciliation.operations import import_statement
+        from inventory.reconciliation.statement_csv import ColumnMapping
+
+        text = "Date,Description,Amount,Reference\n" + "".join(
+            f"{day:%d/%m/%Y},{description},{amount},{reference}\n" for day, description, amount, reference in rows)
+        statement = import_statement(
+            data=text.encode(), filename="statement.csv", account=account, actor=actor or self.user(roles=["finance"]),
+            mapping=ColumnMapping(date="Date", description="Description", amount="Amount", reference="Reference"),
+            max_bytes=1024 * 1024,
+        )
+        db.session.commit()
+        return statement
+
     def token(self, user) -> str:
         _, plain = operations.create_api_token(user, name="tests")
         db.session.commit()

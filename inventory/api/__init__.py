@@ -25,6 +25,7 @@ class Operation:
     response: dict | None
     status: int
     request_body: dict | None = None
+    request_content_type: str = "application/json"
     parameters: list = field(default_factory=list)
     public: bool = False
     tag: str = "general"
@@ -72,11 +73,13 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
 
 def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | None = None, status: int = 200,
               request_body: dict | None = None, query: list[dict] | None = None, public: bool = False,
-              tag: str = "general", idempotent: bool = False):
+              tag: str = "general", request_content_type: str = "application/json", idempotent: bool = False):
     """Register an API view and its OpenAPI description together.
 
-    `idempotent=True` honours the Idempotency-Key header; such a view must not commit
-    (inventory.api.idempotency commits it together with the stored answer).
+    A request body is JSON unless `request_content_type` says otherwise (e.g.
+    multipart/form-data for uploads). `idempotent=True` honours the Idempotency-Key
+    header; such a view must not commit (inventory.api.idempotency commits it together
+    with the stored answer).
     """
 
     def decorator(view):
@@ -95,8 +98,8 @@ def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | 
         path, path_params = _openapi_path(rule)
         OPERATIONS[endpoint] = Operation(
             path=path, method=method.lower(), endpoint=f"api.{endpoint}", summary=summary, response=response,
-            status=status, request_body=request_body, parameters=path_params + query_params, public=public,
-            tag=tag,
+            status=status, request_body=request_body, request_content_type=request_content_type,
+            parameters=path_params + query_params, public=public, tag=tag,
         )
         return view
 
@@ -131,3 +134,4 @@ def register_api_modules() -> None:
     from inventory.accounts import api as _accounts  # noqa: F401
     from inventory.api import openapi as _openapi  # noqa: F401
     from inventory.budget import api as _budget  # noqa: F401
+    from inventory.reconciliation import api as _reconciliation  # noqa: F401

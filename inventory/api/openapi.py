@@ -54,7 +54,7 @@ def build_document() -> dict:
             entry["security"] = []
         if operation.request_body is not None:
             entry["requestBody"] = {"required": True,
-                                    "content": {"application/json": {"schema": operation.request_body}}}
+                                    "content": {operation.request_content_type: {"schema": operation.request_body}}}
         paths.setdefault(operation.path, {})[operation.method] = entry
     return {
         "openapi": "3.1.0",

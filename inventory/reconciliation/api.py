@@ -1,0 +1,205 @@
+"""Statements and matches over the API (finance only, like the pages)."""
+from flask import current_app, jsonify, request
+from flask_login import current_user
+
+from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.errors import InvalidInput
+from inventory.extensions import db
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, permission_required
+from inventory.reconciliation import operations, queries
+from inventory.reconciliation.models import Match, MatchAllocation, Statement, StatementLine
+from inventory.reconciliation.statement_csv import MAPPED_FIELDS, ColumnMapping
+
+COLUMN_FIELDS = {f"{name}_column": {"type": "string", "maxLength": 80} for name in MAPPED_FIELDS}
+
+STATEMENT_UPLOAD = {
+    "type": "object",
+    "required": ["file", "account", "date_column", "description_column"],
+    "properties": {
+        "file": {"type": "string", "format": "binary", "description": "The statement as CSV."},
+        "account": {"type": "string", "maxLength": 80, "description": "Which bank or card account."},
+        **COLUMN_FIELDS,
+    },
+    "description": "Name the columns by their header text. Give amount_column (signed, money out negative) "
+                   "or both paid_in_column and paid_out_column.",
+}
+
+STATEMENT = schema("Statement", {
+    "type": "object",
+    "required": ["id", "account", "filename", "imported_at", "line_count", "new_count", "duplicate_count"],
+    "properties": {
+        "id": {"type": "integer"},
+        "account": {"type": "string"},
+        "filename": {"type": "string"},
+        "imported_at": {"type": "string", "format": "date-time"},
+        "line_count": {"type": "integer", "description": "Lines in the file."},
+        "new_count": {"type": "integer", "description": "Lines stored by this import."},
+        "duplicate_count": {"type": "integer", "description": "Lines already imported from an earlier file."},
+    },
+})
+
+STATEMENT_LINE = schema("StatementLine", {
+    "type": "object",
+    "required": ["id", "statement_id", "line_number", "date", "description", "reference", "amount_pence",
+                 "allocated_pence", "remaining_pence", "reconciled", "reconciled_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "statement_id": {"type": "integer"},
+        "line_number": {"type": "integer"},
+        "date": {"type": "string", "format": "date"},
+        "description": {"type": "string"},
+        "reference": {"type": "string"},
+        "amount_pence": {"type": "integer", "description": "Signed: negative is money out."},
+        "allocated_pence": {"type": "integer", "minimum": 0},
+        "remaining_pence": {"type": "integer", "minimum": 0},
+        "reconciled": {"type": "boolean"},
+        "reconciled_at": {"type": ["string", "null"], "format": "date-time"},
+    },
+})
+
+ALLOCATION = {
+    "type": "object",
+    "required": ["statement_line_id", "ledger_entry_id", "amount_pence"],
+    "properties": {
+        "statement_line_id": {"type": "integer"},
+        "ledger_entry_id": {"type": "integer"},
+        "amount_pence": {"type": "integer", "minimum": 1},
+    },
+}
+
+MATCH = schema("Match", {
+    "type": "object",
+    "required": ["id", "method", "note", "created_at", "allocations"],
+    "properties": {
+        "id": {"type": "integer"},
+        "method": {"type": "string", "enum": ["proposal", "manual"]},
+        "note": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "allocations": {"type": "array", "items": ALLOCATION},
+    },
+})
+
+MATCH_REQUEST = {
+    "type": "object",
+    "required": ["allocations"],
+    "properties": {
+        "allocations": {"type": "array", "minItems": 1, "items": {
+            "type": "object",
+            "required": ["statement_line_id", "ledger_entry_id"],
+            "properties": {
+                "statement_line_id": {"type": "integer"},
+                "ledger_entry_id": {"type": "integer"},
+                "amount_pence": {"type": "integer", "minimum": 1,
+                                 "description": "Omit to pair as much as the line and the entry both have left."},
+            },
+        }},
+        "note": {"type": "string", "maxLength": 200},
+    },
+}
+
+UNMATCHED = schema("Unmatched", {
+    "type": "object", "required": ["id", "deleted"],
+    "properties": {"id": {"type": "integer"}, "deleted": {"type": "boolean", "const": True}},
+})
+
+
+def serialise_statement(statement: Statement) -> dict:
+    return {"id": statement.id, "account": statement.account, "filename": statement.filename,
+            "imported_at": statement.imported_at.isoformat(), "line_count": statement.line_count,
+            "new_count": statement.new_count, "duplicate_count": statement.duplicate_count}
+
+
+def serialise_line(line: StatementLine) -> dict:
+    return {"id": line.id, "statement_id": line.statement_id, "line_number": line.line_number,
+            "date": line.value_date.isoformat(), "description": line.description, "reference": line.reference,
+            "amount_pence": line.amount_pence, "allocated_pence": line.allocated_pence,
+            "remaining_pence": line.remaining_pence, "reconciled": line.is_reconciled,
+            "reconciled_at": line.reconciled_at.isoformat() if line.reconciled_at else None}
+
+
+def serialise_allocation(allocation: MatchAllocation) -> dict:
+    return {"statement_line_id": allocation.statement_line_id, "ledger_entry_id": allocation.ledger_entry_id,
+            "amount_pence": allocation.amount_pence}
+
+
+def serialise_match(match: Match) -> dict:
+    return {"id": match.id, "method": match.method, "note": match.note, "created_at": match.created_at.isoformat(),
+            "allocations": [serialise_allocation(allocation) for allocation in match.allocations]}
+
+
+@api_route("/statements", "POST", summary="Import a bank or card statement (CSV, all or nothing; lines already "
+           "imported are skipped). 413 if too large; 422 lists bad lines in details.lines.",
+           response=STATEMENT, status=201, request_body=STATEMENT_UPLOAD,
+           request_content_type="multipart/form-data", tag="reconciliation")
+@permission_required(Permission.RECONCILE)
+def import_statement():
+    upload = request.files.get("file")
+    if upload is None:
+        raise InvalidInput("Attach the statement as the multipart field 'file'.",
+                           fields={"file": "Attach a CSV file."})
+    statement = operations.import_statement(
+        data=upload.read(), filename=upload.filename or "statement.csv", account=request.form.get("account", ""),
+        mapping=ColumnMapping.from_fields(request.form), actor=current_user,
+        max_bytes=current_app.config["STATEMENT_MAX_BYTES"],
+    )
+    db.session.commit()
+    return jsonify(serialise_statement(statement)), 201
+
+
+@api_route("/statements/<int:statement_id>/lines", summary="A statement's lines, in file order.",
+           response=page_of(STATEMENT_LINE), tag="reconciliation",
+           query=[query_param("status", {"type": "string", "enum": list(queries.LINE_STATUSES)},
+                              "open: not yet reconciled."), *PAGE_PARAMS])
+@permission_required(Permission.RECONCILE)
+def statement_lines(statement_id: int):
+    page, per_page = page_args()
+    statement = db.get_or_404(Statement, statement_id)
+    query = queries.statement_lines(statement.id, request.args.get("status") or "all")
+    return jsonify(paginate(query, page, per_page).as_json(serialise_line))
+
+
+@api_route("/reconciliation/matches", "POST", summary="Match statement lines to ledger entries (one to many, "
+           "many to one). 409 over_allocated if a line or entry would be matched beyond its amount.",
+           response=MATCH, status=201, request_body=MATCH_REQUEST, tag="reconciliation")
+@permission_required(Permission.RECONCILE)
+def create_match():
+    body = request.get_json(silent=True)
+    pairs = _pairs(body)
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise InvalidInput("The note is text.", fields={"note": "A string."})
+    match = operations.create_match(pairs=pairs, actor=current_user, note=note)
+    db.session.commit()
+    return jsonify(serialise_match(match)), 201
+
+
+@api_route("/reconciliation/matches/<int:match_id>", "DELETE", summary="Unmatch (the event log keeps the story).",
+           response=UNMATCHED, tag="reconciliation")
+@permission_required(Permission.RECONCILE)
+def delete_match(match_id: int):
+    operations.remove_match(match_id, actor=current_user)
+    db.session.commit()
+    return jsonify({"id": match_id, "deleted": True})
+
+
+def _pairs(body) -> list[operations.Pair]:
+    if not isinstance(body, dict) or not isinstance(body.get("allocations"), list) or not body["allocations"]:
+        raise InvalidInput("Send {\"allocations\": [{\"statement_line_id\", \"ledger_entry_id\", \"amount_pence\"?}]}.",
+                           fields={"allocations": "A non-empty list."})
+    pairs = []
+    for position, item in enumerate(body["allocations"]):
+        if not isinstance(item, dict):
+            raise InvalidInput("Each allocation is an object.", fields={f"allocations[{position}]": "An object."})
+        values = {}
+        for name, required in (("statement_line_id", True), ("ledger_entry_id", True), ("amount_pence", False)):
+            value = item.get(name)
+            if value is None and not required:
+                values[name] = None
+            elif isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput(f"{name} must be a whole number.",
+                                   fields={f"allocations[{position}].{name}": "A whole number."})
+            else:
+                values[name] = value
+        pairs.append(operations.Pair(**values))
+    return pairs

@@ -1,0 +1,191 @@
+"""Bank and card statements, and how their lines are matched to ledger entries.
+
+Sign rule: a statement line's `amount_pence` is signed as the bank shows it (negative is
+money out). A ledger entry's amount is its effect on *available* (an actual is negative, a
+credit positive), so a payment and the actual it paid for carry the same sign. Each pair
+(line, entry) in a match carries a positive `amount_pence`: the part of both that pair
+accounts for. A line is never allocated beyond its amount, nor an entry beyond its amount.
+"""
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint, event, inspect, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from inventory import clock
+from inventory.audit.models import AppendOnlyViolation
+from inventory.database import UTCDateTime
+from inventory.extensions import db
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class Statement(db.Model):
+    """One uploaded statement file. Lines already imported from an earlier, overlapping
+    file are counted as duplicates and not stored again."""
+
+    __tablename__ = "statements"
+    __table_args__ = (
+        CheckConstraint("new_count >= 0 AND duplicate_count >= 0", name="counts_not_negative"),
+        CheckConstraint("line_count = new_count + duplicate_count", name="counts_add_up"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(80))
+    filename: Mapped[str] = mapped_column(String(255))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    imported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    line_count: Mapped[int] = mapped_column()
+    new_count: Mapped[int] = mapped_column()
+    duplicate_count: Mapped[int] = mapped_column()
+
+    imported_by = relationship("User")
+
+
+class StatementLine(db.Model):
+    """One line of a statement. Its money fields never change after import."""
+
+    __tablename__ = "statement_lines"
+    __table_args__ = (
+        CheckConstraint("amount_pence <> 0", name="amount_not_zero"),
+        CheckConstraint("allocated_pence >= 0 AND allocated_pence <= abs(amount_pence)",
+                        name="allocated_within_amount"),
+        CheckConstraint("(reconciled_at IS NULL) = (reconciled_by_id IS NULL)", name="reconciled_by_whom"),
+        CheckConstraint("reconciled_at IS NULL OR allocated_pence = abs(amount_pence)",
+                        name="reconciled_only_when_fully_matched"),
+        Index("ix_statement_lines_unreconciled_date", "value_date", sqlite_where=text("reconciled_at IS NULL"),
+              postgresql_where=text("reconciled_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id"), index=True)
+    line_number: Mapped[int] = mapped_column()  # in the file, for people fixing it
+    value_date: Mapped[date] = mapped_column(Date)
+    description: Mapped[str] = mapped_column(String(500))
+    reference: Mapped[str] = mapped_column(String(120))
+    amount_pence: Mapped[int] = mapped_column()
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    allocated_pence: Mapped[int] = mapped_column(default=0)
+    reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reconciled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    statement: Mapped[Statement] = relationship(lazy="joined")
+
+    @property
+    def is_money_out(self) -> bool:
+        return self.amount_pence < 0
+
+    @property
+    def remaining_pence(self) -> int:
+        return abs(self.amount_pence) - self.allocated_pence
+
+    @property
+    def is_reconciled(self) -> bool:
+        return self.reconciled_at is not None
+
+
+FROZEN_LINE_FIELDS = ("statement_id", "value_date", "amount_pence", "fingerprint", "description", "reference")
+
+
+class MatchMethod(StrEnum):
+    PROPOSAL = "proposal"  # finance accepted a proposed match
+    MANUAL = "manual"
+
+
+class Match(db.Model):
+    """Finance's decision that these statement lines and these ledger entries are the same
+    money. Not a ledger entry: it may be removed (unmatched), which the event log records."""
+
+    __tablename__ = "reconciliation_matches"
+    __table_args__ = (CheckConstraint(_in("method", MatchMethod), name="method_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    method: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    created_by = relationship("User")
+    allocations: Mapped[list["MatchAllocation"]] = relationship(
+        back_populates="match", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin",
+        order_by="MatchAllocation.id",
+    )
+
+    @property
+    def total_pence(self) -> int:
+        return sum(allocation.amount_pence for allocation in self.allocations)
+
+
+class MatchAllocation(db.Model):
+    """How much of one line and one entry a match pairs together."""
+
+    __tablename__ = "reconciliation_allocations"
+    __table_args__ = (
+        CheckConstraint("amount_pence > 0", name="amount_positive"),
+        UniqueConstraint("match_id", "statement_line_id", "ledger_entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("reconciliation_matches.id", ondelete="CASCADE"), index=True)
+    statement_line_id: Mapped[int] = mapped_column(ForeignKey("statement_lines.id"), index=True)
+    ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    amount_pence: Mapped[int] = mapped_column()
+
+    match: Mapped[Match] = relationship(back_populates="allocations")
+    statement_line: Mapped[StatementLine] = relationship()
+    ledger_entry = relationship("LedgerEntry")
+
+
+class RejectedProposal(db.Model):
+    """Finance said this line and this entry are not the same money: never propose it again."""
+
+    __tablename__ = "reconciliation_rejections"
+    __table_args__ = (UniqueConstraint("statement_line_id", "ledger_entry_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_line_id: Mapped[int] = mapped_column(ForeignKey("statement_lines.id"))
+    ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    rejected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    rejected_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class ReconciliationEventKind(StrEnum):
+    STATEMENT_IMPORTED = "statement_imported"
+    MATCHED = "matched"
+    UNMATCHED = "unmatched"
+    PROPOSAL_REJECTED = "proposal_rejected"
+    LINE_RECONCILED = "line_reconciled"
+
+
+class ReconciliationEvent(db.Model):
+    """The trail of reconciliation decisions (append-only). A removed match keeps its
+    story here: `match_id` is deliberately not a foreign key."""
+
+    __tablename__ = "reconciliation_events"
+    __table_args__ = (CheckConstraint(_in("kind", ReconciliationEventKind), name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    match_id: Mapped[int | None] = mapped_column(index=True)
+    statement_line_id: Mapped[int | None] = mapped_column(ForeignKey("statement_lines.id"), index=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor = relationship("User")
+
+
+@event.listens_for(Session, "before_flush")
+def _guard_reconciliation_history(session, _flush_context, _instances):
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, ReconciliationEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AppendOnlyViolation("ReconciliationEvent rows are append-only")
+        if isinstance(obj, StatementLine):
+            if obj in session.deleted:
+                raise AppendOnlyViolation("statement lines are never deleted")
+            changed = [name for name in FROZEN_LINE_FIELDS
+                       if inspect(obj).attrs[name].history.has_changes()]
+            if changed:
+                raise AppendOnlyViolation(f"statement line fields are frozen: {', '.join(changed)}")

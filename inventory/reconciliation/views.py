@@ -1,0 +1,214 @@
+"""Finance's reconciliation pages: upload a statement, match its lines, work the
+exceptions, export journals. Only finance (Permission.RECONCILE) sees statement lines."""
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from inventory import clock
+from inventory.budget.models import LedgerEntry
+from inventory.errors import DomainError, InvalidInput
+from inventory.extensions import db
+from inventory.forms import attach_errors
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, permission_required
+from inventory.reconciliation import exports, operations, queries
+from inventory.reconciliation.forms import ExportForm, PostLineForm, StatementUploadForm, manual_pairs
+from inventory.reconciliation.models import (
+    Match,
+    MatchAllocation,
+    MatchMethod,
+    ReconciliationEvent,
+    Statement,
+    StatementLine,
+)
+from inventory.reconciliation.statement_csv import ColumnMapping
+
+bp = Blueprint("reconciliation", __name__, url_prefix="/reconciliation")
+
+
+@bp.get("/statements")
+@permission_required(Permission.RECONCILE)
+def statements():
+    page = paginate(queries.statements_with_progress(), *page_args(), scalars=False)
+    return render_template("reconciliation/statements.html", page=page)
+
+
+@bp.route("/statements/upload", methods=["GET", "POST"])
+@permission_required(Permission.RECONCILE)
+def upload_statement():
+    form = StatementUploadForm()
+    if form.validate_on_submit():
+        try:
+            statement = operations.import_statement(
+                data=form.file.data.read(), filename=form.file.data.filename, account=form.account.data,
+                mapping=ColumnMapping.from_fields(form.data), actor=current_user,
+                max_bytes=current_app.config["STATEMENT_MAX_BYTES"],
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            if not isinstance(error, InvalidInput):
+                form.file.errors = [*form.file.errors, error.message]
+                return render_template("reconciliation/upload.html", form=form), error.status
+            attach_errors(form, error)
+            return render_template("reconciliation/upload.html", form=form,
+                                   bad_lines=error.details.get("lines", [])), 422
+        flash(f"Imported {statement.new_count} new line(s); {statement.duplicate_count} already imported.",
+              "success")
+        return redirect(url_for("reconciliation.statement", statement_id=statement.id))
+    return render_template("reconciliation/upload.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/statements/<int:statement_id>")
+@permission_required(Permission.RECONCILE)
+def statement(statement_id: int):
+    statement = db.get_or_404(Statement, statement_id)
+    status = request.args.get("status") or "all"
+    query = queries.statement_lines(statement.id, status)
+    return render_template("reconciliation/statement.html", statement=statement, status=status,
+                           page=paginate(query, *page_args()))
+
+
+@bp.get("/lines/<int:line_id>")
+@permission_required(Permission.RECONCILE)
+def line(line_id: int):
+    return _line_page(db.get_or_404(StatementLine, line_id), PostLineForm(formdata=None))
+
+
+@bp.post("/lines/<int:line_id>/post")
+@permission_required(Permission.RECONCILE)
+def post_line(line_id: int):
+    line = db.get_or_404(StatementLine, line_id)
+    form = PostLineForm()
+    if form.validate_on_submit():
+        try:
+            operations.post_line_to_ledger(line.id, category=form.category.data, memo=form.memo.data,
+                                           actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            flash("Posted to the ledger and matched.", "success")
+            return redirect(url_for("reconciliation.line", line_id=line.id))
+    return _line_page(db.session.get(StatementLine, line_id), form, 422)
+
+
+def _line_page(line: StatementLine, post_form: PostLineForm, status: int = 200):
+    window = current_app.config["MATCH_DATE_WINDOW_DAYS"]
+    matches = list(db.session.scalars(
+        select(Match).join(MatchAllocation).where(MatchAllocation.statement_line_id == line.id).distinct()
+        .options(selectinload(Match.allocations).joinedload(MatchAllocation.ledger_entry)).order_by(Match.id)
+    ))
+    candidates = [] if line.remaining_pence == 0 else list(db.session.execute(
+        queries.matchable_entries(around=line.value_date, window_days=max(window, 31), money_out=line.is_money_out)
+        .limit(100)
+    ))
+    matched_entry_ids = {a.ledger_entry_id for match in matches for a in match.allocations}
+    reversed_ids = set(db.session.scalars(
+        select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.in_(matched_entry_ids))))
+    history = list(db.session.scalars(
+        select(ReconciliationEvent).where(ReconciliationEvent.statement_line_id == line.id)
+        .options(joinedload(ReconciliationEvent.actor)).order_by(ReconciliationEvent.id)
+    ))
+    return render_template("reconciliation/line.html", line=line, matches=matches, history=history, reversed_ids=reversed_ids,
+                           proposals=queries.proposals_for(line, window_days=window), candidates=candidates,
+                           window=window, post_form=post_form), status
+
+
+@bp.post("/lines/<int:line_id>/proposals/<int:entry_id>/accept")
+@permission_required(Permission.RECONCILE)
+def accept_proposal(line_id: int, entry_id: int):
+    return _act_on_line(line_id, "Matched.", lambda: operations.create_match(
+        pairs=[operations.Pair(line_id, entry_id)], actor=current_user, method=MatchMethod.PROPOSAL))
+
+
+@bp.post("/lines/<int:line_id>/proposals/<int:entry_id>/reject")
+@permission_required(Permission.RECONCILE)
+def reject_proposal(line_id: int, entry_id: int):
+    return _act_on_line(line_id, "Proposal rejected; it will not be proposed again.",
+                        lambda: operations.reject_proposal(line_id, entry_id, actor=current_user))
+
+
+@bp.post("/lines/<int:line_id>/matches")
+@permission_required(Permission.RECONCILE)
+def match_line(line_id: int):
+    return _act_on_line(line_id, "Matched.", lambda: operations.create_match(
+        pairs=manual_pairs(line_id, request.form), actor=current_user, note=request.form.get("note", "")))
+
+
+@bp.post("/matches/<int:match_id>/delete")
+@permission_required(Permission.RECONCILE)
+def unmatch(match_id: int):
+    line_id = request.form.get("line_id", type=int)
+    if not line_id:
+        raise InvalidInput("Which line's screen to return to is missing.", fields={"line_id": "Required."})
+    return _act_on_line(line_id, "Unmatched.", lambda: operations.remove_match(match_id, actor=current_user))
+
+
+@bp.post("/lines/<int:line_id>/reconcile")
+@permission_required(Permission.RECONCILE)
+def reconcile_line(line_id: int):
+    return _act_on_line(line_id, "Line marked reconciled.",
+                        lambda: operations.mark_reconciled(line_id, actor=current_user))
+
+
+def _act_on_line(line_id: int, success: str, use_case):
+    """The reconciliation screen's buttons: run the use case, commit once, and go back to
+    the line with what happened (a refusal is explained there, nothing is written)."""
+    db.get_or_404(StatementLine, line_id)
+    try:
+        use_case()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        fields = error.details.get("fields", {}) if isinstance(error.details, dict) else {}
+        flash(" ".join([error.message, *fields.values()]), "error")
+    else:
+        flash(success, "success")
+    return redirect(url_for("reconciliation.line", line_id=line_id))
+
+
+@bp.app_template_global()
+def statement_allocations_of(entry_id: int) -> list[MatchAllocation]:
+    """For the ledger entry page: which statement lines pay this entry."""
+    return list(db.session.scalars(
+        select(MatchAllocation).where(MatchAllocation.ledger_entry_id == entry_id)
+        .options(joinedload(MatchAllocation.statement_line)).order_by(MatchAllocation.id)
+    ))
+
+
+@bp.get("/exceptions")
+@permission_required(Permission.RECONCILE)
+def exceptions():
+    age = current_app.config["RECONCILIATION_EXCEPTION_DAYS"]
+    cutoff = clock.today() - timedelta(days=age)
+    show = "entries" if request.args.get("show") == "entries" else "lines"
+    if show == "entries":
+        page = paginate(queries.unreconciled_entries(cutoff), *page_args(), scalars=False)
+    else:
+        page = paginate(queries.unmatched_lines(cutoff), *page_args())
+    return render_template("reconciliation/exceptions.html", age=age, cutoff=cutoff, show=show, page=page)
+
+
+@bp.get("/exports")
+@permission_required(Permission.RECONCILE)
+def export():
+    form = ExportForm(request.args)
+    if not request.args:
+        return render_template("reconciliation/export.html", form=ExportForm(formdata=None))
+    if not form.validate():
+        return render_template("reconciliation/export.html", form=form), 422
+    try:
+        records = exports.spend_records(form.start.data, form.end.data)
+    except InvalidInput as error:
+        attach_errors(form, error)
+        return render_template("reconciliation/export.html", form=form), 422
+    codes = exports.AccountCodes.from_config(current_app.config)
+    writer = exports.xero_manual_journals if form.format.data == "xero" else exports.sage_audit_trail
+    filename = f"safehold-{form.format.data}-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.csv"
+    return Response(writer(records, codes), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,422 @@
+"""The reconciliation pages and API: finance only, bad files explained, never a 500."""
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from inventory import clock
+from inventory.budget import ledger
+from inventory.extensions import db
+from inventory.reconciliation import operations
+from inventory.reconciliation.models import Match, Statement, StatementLine
+
+ROLES = ["admin", "coordinator", "caseworker", "fitter", "finance", "auditor"]
+CSV = ("Date,Description,Amount,Reference\n"
+       "{d},CARD LOCKSMITH DIRECT,-45.00,R-1001\n"
+       "{d},PCC GRANT,\"£1,000.00\",\n")
+
+
+def days_ago(n):
+    return clock.today() - timedelta(days=n)
+
+
+def statement_csv(day=None) -> bytes:
+    return CSV.format(d=(day or days_ago(5)).strftime("%d/%m/%Y")).encode()
+
+
+def upload_fields(data: bytes, **overrides):
+    fields = {"file": (io.BytesIO(data), "statement.csv"), "account": "Current account", "date_column": "Date",
+              "description_column": "Description", "amount_column": "Amount", "reference_column": "Reference"}
+    fields.update(overrides)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def finance(build):
+    return build.user(roles=["finance"])
+
+
+@pytest.fixture
+def setup(build, finance):
+    """A funded period, a £45 lock bought five days ago, and a statement that paid it."""
+    build.budget_period(allocated_pence=1_000_000, actor=finance)
+    entry = build.direct_purchase(gross_pence=4500, on=days_ago(5), actor=finance)
+    statement = build.statement([(days_ago(5), "CARD LOCKSMITH DIRECT", "-45.00", "R-1001")], actor=finance)
+    line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
+    return entry, statement, line
+
+
+# Pages -------------------------------------------------------------------------------------
+
+PAGES = ["/reconciliation/statements", "/reconciliation/statements/upload", "/reconciliation/statements/{statement}",
+         "/reconciliation/lines/{line}", "/reconciliation/exceptions", "/reconciliation/exceptions?show=entries",
+         "/reconciliation/exports"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("page", PAGES)
+def test_only_finance_sees_the_reconciliation_pages(client, login, setup, role, page):
+    _, statement, line = setup
+    login(roles=[role])
+    response = client.get(page.format(statement=statement.id, line=line.id))
+    assert response.status_code == (200 if role == "finance" else 403)
+    if role != "finance":
+        assert b"LOCKSMITH" not in response.data
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_navigation_offers_reconciliation_to_finance_only(client, login, role):
+    login(roles=[role])
+    assert (b'href="/reconciliation/statements"' in client.get("/").data) == (role == "finance")
+
+
+def test_signed_out_people_are_sent_to_sign_in(client):
+    response = client.get("/reconciliation/statements")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_finance_uploads_a_statement_and_sees_its_lines(client, login, finance):
+    login(finance)
+    response = client.post("/reconciliation/statements/upload", data=upload_fields(statement_csv()),
+                           content_type="multipart/form-data")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"])
+    assert b"CARD LOCKSMITH DIRECT" in page.data and "£1,000.00".encode() in page.data
+    assert b"Imported 2 new line(s); 0 already imported." in page.data
+
+
+def test_uploading_the_same_statement_again_adds_nothing(client, login, finance):
+    login(finance)
+    for _ in range(2):
+        response = client.post("/reconciliation/statements/upload", data=upload_fields(statement_csv()),
+                               content_type="multipart/form-data", follow_redirects=True)
+    assert b"Imported 0 new line(s); 2 already imported." in response.data
+    assert count(StatementLine) == 2
+
+
+@pytest.mark.parametrize("data, overrides, message", [
+    (b"", {}, b"The file is empty."),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", {}, b"binary data"),
+    (b"Date,Description,Amount,Reference\n31/02/2026,x,-1.00,\n01/03/2026,y,-1.001,\n", {},
+     b"Line 2: Date"),
+    (statement_csv(), {"amount_column": "Value"}, b"No column &#39;Value&#39; in the file."),
+    (statement_csv(), {"amount_column": ""}, b"Name the amount column"),
+    (statement_csv(), {"account": ""}, b"Name the account."),
+    (statement_csv(), {"file": None}, b"Choose the CSV file"),
+])
+def test_a_bad_upload_is_explained_at_the_form_and_writes_nothing(client, login, finance, data, overrides, message):
+    login(finance)
+    response = client.post("/reconciliation/statements/upload", data=upload_fields(data, **overrides),
+                           content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert message in response.data
+    assert count(Statement) == 0 and count(StatementLine) == 0
+
+
+def test_bad_lines_are_listed_by_line_number(client, login, finance):
+    login(finance)
+    data = b"Date,Description,Amount,Reference\n31/02/2026,x,-1.00,\n01/03/2026,y,-1.001,\n"
+    response = client.post("/reconciliation/statements/upload", data=upload_fields(data),
+                           content_type="multipart/form-data")
+    assert b"Line 2: Date" in response.data and b"Line 3: Amount" in response.data
+
+
+def test_a_statement_over_the_upload_limit_is_refused_with_413(app, client, login, finance):
+    app.config["STATEMENT_MAX_BYTES"] = 64
+    login(finance)
+    response = client.post("/reconciliation/statements/upload", data=upload_fields(statement_csv() * 3),
+                           content_type="multipart/form-data")
+    assert response.status_code == 413 and b"KB limit" in response.data
+    assert count(Statement) == 0
+
+
+def test_finance_accepts_a_proposal_then_marks_the_line_reconciled(client, login, finance, setup):
+    entry, _, line = setup
+    login(finance)
+    page = client.get(f"/reconciliation/lines/{line.id}")
+    assert b"Proposed matches" in page.data and b"Score <strong>100</strong>" in page.data
+    response = client.post(f"/reconciliation/lines/{line.id}/proposals/{entry.id}/accept", follow_redirects=True)
+    assert b"Matched." in response.data and b"Mark reconciled" in response.data
+    response = client.post(f"/reconciliation/lines/{line.id}/reconcile", follow_redirects=True)
+    assert b"Line marked reconciled." in response.data
+    db.session.expire_all()
+    assert db.session.get(StatementLine, line.id).is_reconciled
+
+
+def test_a_rejected_proposal_disappears(client, login, finance, setup):
+    entry, _, line = setup
+    login(finance)
+    response = client.post(f"/reconciliation/lines/{line.id}/proposals/{entry.id}/reject", follow_redirects=True)
+    assert b"will not be proposed again" in response.data and b"No proposals." in response.data
+
+
+def test_finance_matches_by_hand_with_an_amount_and_unmatches(client, login, finance, setup):
+    entry, _, line = setup
+    login(finance)
+    response = client.post(f"/reconciliation/lines/{line.id}/matches",
+                           data={"entry_id": str(entry.id), f"amount_{entry.id}": "20.00", "note": "Part"},
+                           follow_redirects=True)
+    assert b"Matched." in response.data
+    match = db.session.scalar(select(Match))
+    assert match.total_pence == 2000 and match.note == "Part"
+    match_id, line_id, entry_id = match.id, line.id, entry.id
+    response = client.post(f"/reconciliation/matches/{match_id}/delete", data={"line_id": line_id},
+                           follow_redirects=True)
+    assert b"Unmatched." in response.data and count(Match) == 0
+    history = " ".join(response.get_data(as_text=True).split("<h2>History</h2>")[1].split())
+    assert f"Matched (match #{match_id}: line #{line_id} with entry #{entry_id} £20.00)" in history
+    assert "Unmatched" in history
+
+
+@pytest.mark.parametrize("amount, message", [("20.001", b"two decimal places"), ("abc", b"Enter an amount"),
+                                             ("-5", b"must not be negative"),
+                                             ("45.01", "has only £45.00 left".encode())])
+def test_a_bad_manual_match_is_explained_and_writes_nothing(client, login, finance, setup, amount, message):
+    entry, _, line = setup
+    login(finance)
+    response = client.post(f"/reconciliation/lines/{line.id}/matches",
+                           data={"entry_id": str(entry.id), f"amount_{entry.id}": amount}, follow_redirects=True)
+    assert message in response.data
+    assert count(Match) == 0
+
+
+def test_marking_an_unmatched_line_reconciled_is_refused(client, login, finance, setup):
+    _, _, line = setup
+    login(finance)
+    response = client.post(f"/reconciliation/lines/{line.id}/reconcile", follow_redirects=True)
+    assert b"Match the remaining \xc2\xa345.00 of the line" in response.data
+    assert b"Reconciled" not in response.data.split(b"<h2>History</h2>")[1]
+
+
+def test_the_exceptions_page_lists_old_unmatched_lines_and_entries(app, client, login, finance, setup):
+    app.config["RECONCILIATION_EXCEPTION_DAYS"] = 3
+    login(finance)
+    assert b"CARD LOCKSMITH DIRECT" in client.get("/reconciliation/exceptions").data
+    assert b"Locksmith Direct, receipt R-1001" in client.get("/reconciliation/exceptions?show=entries").data
+
+
+@pytest.mark.parametrize("fmt, header", [
+    ("xero", "Narration,Date,Description,AccountCode,TaxRate,Amount,TrackingName1,TrackingOption1"),
+    ("sage", "Type,Account Reference,Nominal A/C Ref,Department Code,Date,Reference,Details,Net Amount,Tax Code,"
+             "Tax Amount"),
+])
+def test_finance_downloads_an_export(client, login, finance, setup, fmt, header):
+    login(finance)
+    response = client.get("/reconciliation/exports", query_string={
+        "start": days_ago(30).isoformat(), "end": clock.today().isoformat(), "format": fmt})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    text = response.get_data(as_text=True)
+    assert text.splitlines()[0] == header
+    assert len(list(csv.reader(io.StringIO(text)))) == (3 if fmt == "xero" else 2)
+
+
+@pytest.mark.parametrize("query", [{"start": "2026-11-30", "end": "2026-11-01"}, {"start": "nonsense", "end": ""},
+                                   {"start": "2020-01-01", "end": "2026-01-01"}])
+def test_a_bad_export_range_is_explained(client, login, finance, query):
+    login(finance)
+    response = client.get("/reconciliation/exports", query_string={**query, "format": "xero"})
+    assert response.status_code == 422
+    assert b"field-error" in response.data or b"error-summary" in response.data
+
+
+# API ---------------------------------------------------------------------------------------
+
+def post_statement(caller, data: bytes, **overrides):
+    return caller.post("/statements", data=upload_fields(data, **overrides), content_type="multipart/form-data")
+
+
+def test_the_api_imports_a_statement_and_pages_its_lines(api):
+    caller = api(roles=["finance"])
+    response = post_statement(caller, statement_csv())
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["line_count"], body["new_count"], body["duplicate_count"]) == (2, 2, 0)
+    lines = caller.get(f"/statements/{body['id']}/lines?per_page=1").get_json()
+    assert lines["total"] == 2 and lines["items"][0]["amount_pence"] == -4500
+    assert lines["items"][0]["remaining_pence"] == 4500 and lines["items"][0]["reconciled"] is False
+    assert post_statement(caller, statement_csv()).get_json()["duplicate_count"] == 2
+
+
+@pytest.mark.parametrize("data, overrides, field", [
+    (b"", {}, "file"),
+    (b"\x00\x01\x02binary", {}, "file"),
+    (statement_csv(), {"amount_column": "Value"}, "amount_column"),
+    (statement_csv(), {"date_column": None}, "date_column"),
+    (statement_csv(), {"account": None}, "account"),
+    (statement_csv(), {"file": None}, "file"),
+])
+def test_the_api_refuses_a_bad_statement_with_422_naming_the_field(api, data, overrides, field):
+    response = post_statement(api(roles=["finance"]), data, **overrides)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+    assert count(Statement) == 0
+
+
+def test_the_api_lists_bad_lines_by_number(api):
+    data = b"Date,Description,Amount\n01/03/2026,ok,-1.00\n01/03/2026,bad,1.2.3\n"
+    response = post_statement(api(roles=["finance"]), data, reference_column=None)
+    error = response.get_json()["error"]
+    assert response.status_code == 422 and error["code"] == "invalid_statement"
+    assert error["details"]["lines"] == [{"line": 3, "message": "Amount: '1.2.3' is not an amount in pounds, "
+                                                                "like -24.99 or £1,234.50."}]
+
+
+def test_the_api_refuses_a_statement_over_the_limit_with_413(app, api):
+    app.config["STATEMENT_MAX_BYTES"] = 64
+    response = post_statement(api(roles=["finance"]), statement_csv() * 3)
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "file_too_large"
+
+
+def test_the_api_refuses_a_body_over_the_request_limit_with_413(app, api):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    response = post_statement(api(roles=["finance"]), b"x" * 4096)
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "too_large"
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "finance"])
+def test_only_finance_may_use_the_statement_api(api, setup, role):
+    _, statement, _ = setup
+    caller = api(roles=[role])
+    assert caller.get(f"/statements/{statement.id}/lines").status_code == 403
+    assert post_statement(caller, statement_csv()).status_code == 403
+    assert caller.post("/reconciliation/matches", json={"allocations": []}).status_code == 403
+    assert caller.delete("/reconciliation/matches/1").status_code == 403
+
+
+def test_the_lines_of_an_unknown_statement_are_not_found(api):
+    assert api(roles=["finance"]).get("/statements/999/lines").status_code == 404
+
+
+def test_the_api_matches_and_unmatches(api, setup):
+    entry, _, line = setup
+    caller = api(roles=["finance"])
+    response = caller.post("/reconciliation/matches", json={
+        "allocations": [{"statement_line_id": line.id, "ledger_entry_id": entry.id}], "note": "Lock"})
+    assert response.status_code == 201
+    match = response.get_json()
+    assert match["allocations"] == [{"statement_line_id": line.id, "ledger_entry_id": entry.id, "amount_pence": 4500}]
+    again = caller.post("/reconciliation/matches", json={
+        "allocations": [{"statement_line_id": line.id, "ledger_entry_id": entry.id, "amount_pence": 1}]})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "over_allocated"
+    assert caller.delete(f"/reconciliation/matches/{match['id']}").get_json() == {"id": match["id"], "deleted": True}
+    assert caller.delete(f"/reconciliation/matches/{match['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("body, field", [
+    (None, "allocations"),
+    ({}, "allocations"),
+    ({"allocations": []}, "allocations"),
+    ({"allocations": ["x"]}, "allocations[0]"),
+    ({"allocations": [{"statement_line_id": "1", "ledger_entry_id": 1}]}, "allocations[0].statement_line_id"),
+    ({"allocations": [{"statement_line_id": 1, "ledger_entry_id": 1, "amount_pence": 1.5}]},
+     "allocations[0].amount_pence"),
+    ({"allocations": [{"statement_line_id": 1, "ledger_entry_id": 1, "amount_pence": 0}]}, "amount_pence"),
+    ({"allocations": [{"statement_line_id": 1, "ledger_entry_id": 1}], "note": 5}, "note"),
+])
+def test_a_bad_match_request_is_a_422_naming_the_field(api, setup, body, field):
+    response = api(roles=["finance"]).post("/reconciliation/matches", json=body)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_finance_posts_a_bank_fee_from_the_reconciliation_screen(client, login, finance, build, setup):
+    [line] = db.session.scalars(select(StatementLine).where(StatementLine.statement_id == build.statement(
+        [(days_ago(2), "MONTHLY ACCOUNT FEE", "-5.00", "")], actor=finance).id)).all()
+    login(finance)
+    assert b"Post to the ledger and match" in client.get(f"/reconciliation/lines/{line.id}").data
+    response = client.post(f"/reconciliation/lines/{line.id}/post", data={"category": "", "memo": ""})
+    assert response.status_code == 422 and b"Enter a category" in response.data and count(Match) == 0
+    response = client.post(f"/reconciliation/lines/{line.id}/post", data={"category": "Bank charges"},
+                           follow_redirects=True)
+    assert b"Posted to the ledger and matched." in response.data and b"Mark reconciled" in response.data
+
+
+def test_the_api_reads_a_windows_1252_semicolon_file_with_paid_in_and_paid_out(api):
+    data = "Datum;Details;In;Out\n03/11/2026;Café – Locks;;£1,045.00\n04/11/2026;Refund;12.50;\n".encode("cp1252")
+    response = post_statement(api(roles=["finance"]), data, date_column="Datum", description_column="Details",
+                              amount_column=None, paid_in_column="In", paid_out_column="Out", reference_column=None)
+    assert response.status_code == 201
+    lines = api(roles=["finance"]).get(f"/statements/{response.get_json()['id']}/lines").get_json()["items"]
+    assert [(line["description"], line["amount_pence"]) for line in lines] == [("Café – Locks", -104500),
+                                                                                ("Refund", 1250)]
+
+
+@pytest.mark.parametrize("action", ["proposals/999/accept", "proposals/999/reject", "reconcile", "matches"])
+def test_the_line_screen_buttons_on_an_unknown_line_are_not_found(client, login, finance, action):
+    login(finance)
+    assert client.post(f"/reconciliation/lines/999/{action}").status_code == 404
+
+
+def test_accepting_a_proposal_for_an_unknown_entry_is_explained_on_the_line(client, login, finance, setup):
+    _, _, line = setup
+    login(finance)
+    response = client.post(f"/reconciliation/lines/{line.id}/proposals/999/accept", follow_redirects=True)
+    assert b"No ledger entry 999." in response.data and count(Match) == 0
+
+
+def test_a_statements_lines_can_be_filtered_by_status(client, login, api, finance, build):
+    day = days_ago(3)
+    statement = build.statement([(day, "FIRST", "-1.00", ""), (day, "SECOND", "-2.00", "")], actor=finance)
+    build.budget_period(allocated_pence=100_000, actor=finance)
+    first = db.session.scalar(select(StatementLine).where(StatementLine.description == "FIRST"))
+    operations.post_line_to_ledger(first.id, category="Bank charges", memo="", actor=finance)
+    operations.mark_reconciled(first.id, actor=finance)
+    db.session.commit()
+    caller = api(roles=["finance"])
+    assert [l["description"] for l in caller.get(f"/statements/{statement.id}/lines?status=open")
+            .get_json()["items"]] == ["SECOND"]
+    assert [l["description"] for l in caller.get(f"/statements/{statement.id}/lines?status=reconciled")
+            .get_json()["items"]] == ["FIRST"]
+    bad = caller.get(f"/statements/{statement.id}/lines?status=maybe")
+    assert bad.status_code == 422 and "status" in bad.get_json()["error"]["details"]["fields"]
+    login(finance)
+    page = client.get(f"/reconciliation/statements/{statement.id}?status=open").data
+    assert b"SECOND" in page and b"FIRST" not in page
+
+
+def test_the_export_uses_the_account_codes_from_the_settings(app, client, login, finance, setup):
+    app.config.update(XERO_EXPENSE_ACCOUNT="5010", XERO_CONTRA_ACCOUNT="2100", SAGE_BANK_ACCOUNT="1210",
+                      SAGE_EXPENSE_NOMINAL="5020")
+    login(finance)
+    query = {"start": days_ago(30).isoformat(), "end": clock.today().isoformat()}
+    xero = list(csv.DictReader(io.StringIO(client.get("/reconciliation/exports", query_string={
+        **query, "format": "xero"}).get_data(as_text=True))))
+    assert [row["AccountCode"] for row in xero] == ["5010", "2100"]
+    [sage] = list(csv.DictReader(io.StringIO(client.get("/reconciliation/exports", query_string={
+        **query, "format": "sage"}).get_data(as_text=True))))
+    assert (sage["Account Reference"], sage["Nominal A/C Ref"]) == ("1210", "5020")
+
+
+def test_the_ledger_entry_page_shows_the_statement_line_that_pays_it(client, login, finance, setup):
+    entry, _, line = setup
+    operations.create_match(pairs=[operations.Pair(line.id, entry.id)], actor=finance)
+    db.session.commit()
+    login(finance)
+    page = client.get(f"/budget/ledger/{entry.id}").get_data(as_text=True)
+    assert f'href="/reconciliation/lines/{line.id}"' in page and "CARD LOCKSMITH DIRECT" in page
+
+
+def test_a_matched_entry_reversed_since_is_flagged_on_the_line(client, login, finance, setup):
+    entry, _, line = setup
+    operations.create_match(pairs=[operations.Pair(line.id, entry.id)], actor=finance)
+    ledger.reverse(entry, reason="Wrong supplier", actor=finance)
+    db.session.commit()
+    login(finance)
+    assert b"Entry reversed since: unmatch it" in client.get(f"/reconciliation/lines/{line.id}").data
+
+
+def test_the_statements_list_shows_how_much_is_reconciled(client, login, finance, setup):
+    entry, statement, line = setup
+    operations.create_match(pairs=[operations.Pair(line.id, entry.id)], actor=finance)
+    operations.mark_reconciled(line.id, actor=finance)
+    db.session.commit()
+    login(finance)
+    page = " ".join(client.get("/reconciliation/statements").get_data(as_text=True).split())
+    assert '<td class="num">1 of 1</td>' in page
