@@ -26,6 +26,9 @@ class BaseConfig:
     ALLOW_DEMO_DATA = True
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
+    # Labels encode only the item's code. Set a base URL (e.g. "https://safehold.example.org/s/")
+    # to make labels of office-store stock encode base + code instead; van and issued stock never do.
+    LABEL_QR_URL_BASE: str | None = None
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:
