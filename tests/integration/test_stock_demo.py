@@ -6,7 +6,7 @@ from inventory.extensions import db
 from inventory.stock.operations import stock_levels
 
 
-def test_the_demo_holds_a_realistic_catalogue_suppliers_and_stock():
+def test_the_demo_holds_a_realistic_catalogue_suppliers_and_stock(app):
     assert seed_demo()
     categories = set(db.session.scalars(select(ItemType.category)))
     assert categories == {str(c) for c in Category}
