@@ -45,6 +45,7 @@ def _register_models() -> None:
     from inventory.accounts import models as _accounts  # noqa: F401
     from inventory.audit import models as _audit  # noqa: F401
     from inventory.stock import models as _stock  # noqa: F401  (imports the catalogue too)
+    from inventory.budget import models as _budget  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -69,7 +70,8 @@ def _register_web_plumbing(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from inventory.accounts.cli import create_admin_command, create_token_command
+    from inventory.budget.cli import verify_ledger_command
     from inventory.demo import seed_demo_command
 
-    for command in (create_admin_command, create_token_command, seed_demo_command):
+    for command in (create_admin_command, create_token_command, seed_demo_command, verify_ledger_command):
         app.cli.add_command(command)

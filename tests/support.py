@@ -46,6 +46,17 @@ class Builders:
         db.session.commit()
         return user
 
+    def budget_period(self, *, allocated_pence=None, starts_on=None, ends_on=None, name=None, actor=None):
+        """A budget period (the financial year containing today by default), optionally funded."""
+        from inventory.budget import ledger, operations as budget
+
+        period = budget.create_period(starts_on=starts_on, ends_on=ends_on, name=name)
+        if allocated_pence:
+            ledger.allocate(period, allocated_pence, actor=actor or self.user(roles=["finance"]), memo="Funding",
+                            on=period.starts_on)
+        db.session.commit()
+        return period
+
     def token(self, user) -> str:
         _, plain = operations.create_api_token(user, name="tests")
         db.session.commit()

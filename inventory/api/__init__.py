@@ -119,3 +119,4 @@ def register_api_modules() -> None:
     from inventory.accounts import api as _accounts  # noqa: F401
     from inventory.api import openapi as _openapi  # noqa: F401
     from inventory.stock import api as _stock  # noqa: F401
+    from inventory.budget import api as _budget  # noqa: F401
