@@ -401,12 +401,22 @@ def _count(*states: ItemState):
 
 
 def stock_levels_query(*, include_inactive: bool = False):
-    """Units per state for every item type, counted in one GROUP BY (rows for StockLevel)."""
+    """Units per state for every item type, counted in one statement (rows for StockLevel).
+    On order = units still to come on raised purchase orders."""
+    from inventory.procurement.models import OPEN_FOR_RECEIPT, PurchaseOrder, PurchaseOrderLine
+
+    outstanding = (
+        select(PurchaseOrderLine.item_type_id,
+               func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received).label("units"))
+        .join(PurchaseOrder).where(PurchaseOrder.status.in_([str(s) for s in OPEN_FOR_RECEIPT]))
+        .group_by(PurchaseOrderLine.item_type_id).subquery()
+    )
     query = (
         select(ItemType.id, ItemType.name, ItemType.category, ItemType.other_category, ItemType.reorder_level,
                _count(S.IN_STOCK), _count(S.RESERVED), _count(S.ISSUED), _count(S.QUARANTINE, S.RETURNED),
-               _count(S.ON_ORDER))
+               _count(S.ON_ORDER) + func.coalesce(func.max(outstanding.c.units), 0))
         .outerjoin(Item, Item.item_type_id == ItemType.id)
+        .outerjoin(outstanding, outstanding.c.item_type_id == ItemType.id)
         .group_by(ItemType.id, ItemType.name, ItemType.category, ItemType.other_category, ItemType.reorder_level)
         .order_by(ItemType.name, ItemType.id)
     )
