@@ -89,7 +89,8 @@ def create_purchase_order(*, supplier: Supplier, lines: list[OrderLine], actor, 
                                     .where(SupplierProductCode.supplier_id == supplier.id)).all())
     for index, line in enumerate(lines):
         prefix = f"lines.{index}"
-        item_type = db.session.get(ItemType, line.item_type_id) if isinstance(line.item_type_id, int) else None
+        valid_id = isinstance(line.item_type_id, int) and not isinstance(line.item_type_id, bool)
+        item_type = db.session.get(ItemType, line.item_type_id) if valid_id else None
         if item_type is None or not item_type.active:
             raise InvalidInput("Unknown item type.", fields={f"{prefix}.item_type_id": "Choose an active item type."})
         quantity = check_quantity(line.quantity, f"{prefix}.quantity", MAX_LINE_QUANTITY)
