@@ -10,7 +10,12 @@ from inventory.extensions import db
 from inventory.permissions import Permission, permission_required
 from inventory.procurement import operations as procurement
 from inventory.procurement.models import (
-    GoodsReceipt, InvoiceKind, InvoiceStatus, PurchaseOrder, PurchaseOrderStatus, SupplierInvoice,
+    GoodsReceipt,
+    InvoiceKind,
+    InvoiceStatus,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    SupplierInvoice,
 )
 from inventory.stock.models import Location
 

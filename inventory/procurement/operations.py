@@ -19,8 +19,17 @@ from inventory.extensions import db
 from inventory.money import MoneyError, check_pence, format_pence
 from inventory.permissions import Permission, has_permission
 from inventory.procurement.models import (
-    MAX_LINE_QUANTITY, OPEN_FOR_RECEIPT, GoodsReceipt, GoodsReceiptLine, InvoiceKind, InvoiceStatus,
-    PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, SupplierInvoice, SupplierInvoiceLine,
+    MAX_LINE_QUANTITY,
+    OPEN_FOR_RECEIPT,
+    GoodsReceipt,
+    GoodsReceiptLine,
+    InvoiceKind,
+    InvoiceStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    SupplierInvoice,
+    SupplierInvoiceLine,
 )
 from inventory.stock.models import Item, Location
 from inventory.stock.operations import NewUnits, check_quantity, clean_serial_numbers, receive_units

@@ -15,7 +15,12 @@ from inventory.permissions import Permission, has_permission, permission_require
 from inventory.procurement import operations as procurement
 from inventory.procurement.forms import CreditNoteForm, InvoiceForm, PurchaseOrderForm, ReasonForm, ReceiptForm
 from inventory.procurement.models import (
-    GoodsReceipt, InvoiceStatus, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, SupplierInvoice,
+    GoodsReceipt,
+    InvoiceStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    SupplierInvoice,
 )
 from inventory.stock.forms import lines as text_lines
 from inventory.stock.models import Location
@@ -162,8 +167,10 @@ def receive(order_id: int):
         return procurement.receive_goods(order, lines=wanted, location=db.session.get(Location, f.location_id.data),
                                          actor=current_user, note=f.note.data)
 
-    return _act(order_id, form, action, lambda receipt: f"Received {sum(line.quantity for line in receipt.lines)} units. "
-                "Print their labels now.", "receipt_form",
+    def done(receipt):
+        return f"Received {sum(line.quantity for line in receipt.lines)} units. Print their labels now."
+
+    return _act(order_id, form, action, done, "receipt_form",
                 next_url=lambda receipt: url_for("stock.labels_print", receipt=receipt.id))
 
 

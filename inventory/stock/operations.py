@@ -20,7 +20,15 @@ from inventory.money import MoneyError, check_pence
 from inventory.permissions import Permission, has_permission
 from inventory.stock.codes import new_code, parse_code
 from inventory.stock.models import (
-    HELD_STATES, Item, ItemCode, ItemEvent, ItemEventKind, ItemState, Location, LocationKind, ReturnCondition,
+    HELD_STATES,
+    Item,
+    ItemCode,
+    ItemEvent,
+    ItemEventKind,
+    ItemState,
+    Location,
+    LocationKind,
+    ReturnCondition,
     WriteOffReason,
 )
 from inventory.stock.qr import cache_qr_images, label_payload

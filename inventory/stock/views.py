@@ -14,11 +14,28 @@ from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, Role, has_permission, may_see_item_case, permission_required
 from inventory.stock import labels, operations, stocktakes
 from inventory.stock.forms import (
-    CodeForm, LabelForm, LocationForm, MoveForm, NoteForm, ReceiveForm, ReplaceCodeForm, ResolveForm, ReturnForm,
-    StocktakeStartForm, TransferForm, WriteOffForm, lines,
+    CodeForm,
+    LabelForm,
+    LocationForm,
+    MoveForm,
+    NoteForm,
+    ReceiveForm,
+    ReplaceCodeForm,
+    ResolveForm,
+    ReturnForm,
+    StocktakeStartForm,
+    TransferForm,
+    WriteOffForm,
+    lines,
 )
 from inventory.stock.models import (
-    Item, ItemEvent, ItemEventKind, ItemState, Location, Stocktake, StocktakeStatus,
+    Item,
+    ItemEvent,
+    ItemEventKind,
+    ItemState,
+    Location,
+    Stocktake,
+    StocktakeStatus,
 )
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")

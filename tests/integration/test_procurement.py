@@ -10,7 +10,7 @@ from inventory.budget.ledger import BudgetExceeded
 from inventory.errors import InvalidInput, NotAllowed
 from inventory.extensions import db
 from inventory.procurement import operations as procurement
-from inventory.procurement.models import InvoiceStatus, PurchaseOrderLine
+from inventory.procurement.models import InvoiceStatus
 from inventory.procurement.operations import InvoiceLine, OrderLine, ReceiptLine
 from inventory.stock.models import Item
 from inventory.stock.operations import stock_levels
@@ -109,7 +109,7 @@ def test_a_duplicate_serial_number_on_receipt_is_refused(build):
 
 
 def test_the_database_refuses_more_received_than_ordered(build):
-    order = build.purchase_order()
+    build.purchase_order()
     with pytest.raises((IntegrityError, DBAPIError)):
         db.session.execute(text("UPDATE purchase_order_lines SET quantity_received = quantity_ordered + 1"))
     db.session.rollback()
