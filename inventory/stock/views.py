@@ -92,7 +92,7 @@ def find():
     if form.validate_on_submit():
         try:
             item = operations.find_by_code(form.code.data)
-        except (InvalidInput, DomainError) as error:
+        except DomainError as error:
             form.code.errors = [*form.code.errors, error.message]
         else:
             return redirect(url_for("stock.item", item_id=item.id))
