@@ -30,6 +30,7 @@ from inventory.stock.forms import (
 )
 from inventory.stock.models import (
     Item,
+    ItemCode,
     ItemEvent,
     ItemEventKind,
     ItemState,
@@ -127,7 +128,8 @@ def _item_page(item, status=200, **forms):
         "replace_form": ReplaceCodeForm(formdata=None),
         **forms,
     }
-    return render_template("stock/item.html", item=item, events=events, K=ItemEventKind,
+    codes = db.session.scalars(select(ItemCode).where(ItemCode.item_id == item.id).order_by(ItemCode.id)).all()
+    return render_template("stock/item.html", item=item, events=events, codes=codes, K=ItemEventKind,
                            allowed=operations.allowed, show_case=may_see_item_case(current_user),
                            **forms), status
 

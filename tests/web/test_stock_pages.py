@@ -167,3 +167,15 @@ def test_a_stocktake_by_scanning_and_settling_on_the_page(client, login, build):
     db.session.expire_all()
     assert db.session.get(Item, missing.id).write_off_reason == "lost"
     assert client.post(f"/stock/stocktakes/{count.id}/close").status_code == 302
+
+
+def test_replacing_a_code_on_the_item_page_keeps_the_old_one_on_record(client, login, build):
+    login(roles=["coordinator"])
+    item = build.item()
+    old = item.code
+    assert client.post(f"/stock/items/{item.id}/replace-code", data={"reason": ""}).status_code == 422
+    assert client.post(f"/stock/items/{item.id}/replace-code", data={"reason": "Label torn"}).status_code == 302
+    db.session.expire_all()
+    html = client.get(f"/stock/items/{item.id}").get_data(as_text=True)
+    assert db.session.get(Item, item.id).code != old
+    assert old in html and "retired" in html and "Label torn" in html
