@@ -290,8 +290,13 @@ def transfer():
 def stocktakes_list():
     form = _with_locations(StocktakeStartForm())
     if form.validate_on_submit():
-        stocktake = stocktakes.start_stocktake(_location(form), actor=current_user)
-        db.session.commit()
+        try:
+            stocktake = stocktakes.start_stocktake(_location(form), actor=current_user)
+            db.session.commit()
+        except Conflict as error:  # a count of that location is already open: carry on with it
+            db.session.rollback()
+            flash(error.message, "warning")
+            return redirect(url_for("stock.stocktake", stocktake_id=error.details["stocktake_id"]))
         return redirect(url_for("stock.stocktake", stocktake_id=stocktake.id))
     page, per_page = page_args()
     query = (select(Stocktake).options(joinedload(Stocktake.location), joinedload(Stocktake.started_by))
