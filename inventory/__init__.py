@@ -53,13 +53,15 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.accounts.views import bp as accounts_bp
     from inventory.api import bp as api_bp, register_api_modules
     from inventory.audit.views import bp as audit_bp
+    from inventory.budget.views import bp as budget_bp
     from inventory.catalogue.views import bp as catalogue_bp
     from inventory.main.views import bp as main_bp
     from inventory.procurement.views import bp as procurement_bp
     from inventory.stock.views import bp as stock_bp
 
     register_api_modules()
-    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, catalogue_bp, stock_bp, procurement_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, catalogue_bp, stock_bp, procurement_bp,
+                      api_bp):
         app.register_blueprint(blueprint)
 
 

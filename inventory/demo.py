@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from inventory.accounts import operations
 from inventory.accounts.models import OrganisationKind, User
+from inventory.budget.demo import seed_budget_demo
 from inventory.extensions import db
 from inventory.permissions import Role
 from inventory.procurement.demo import seed_procurement_demo
@@ -46,9 +47,11 @@ def seed_demo() -> bool:
         "second_partner": operations.create_organisation(name="Equal Voices (demo)", kind=OrganisationKind.PARTNER,
                                                          actor=None),
     }
+    users = {}
     for email, name, role, organisation in DEMO_USERS:
-        operations.create_user(email=email, name=name, organisation=organisations[organisation], roles=[role],
-                               password=DEMO_PASSWORD, actor=None)
+        users[email] = operations.create_user(email=email, name=name, organisation=organisations[organisation],
+                                              roles=[role], password=DEMO_PASSWORD, actor=None)
+    seed_budget_demo(users["finance@demo.example"])
     seed_stock_demo(fitter_email="fitter@demo.example")
     seed_procurement_demo(coordinator_email="coordinator@demo.example")
     db.session.commit()

@@ -61,6 +61,9 @@ NAVIGATION: list[NavItem] = [
     NavItem("Catalogue", "catalogue.item_types", permission=Permission.MANAGE_CATALOGUE),
     NavItem("Audit log", "audit.events", permission=Permission.VIEW_AUDIT_LOG),
     NavItem("Access log", "audit.access_log", permission=Permission.VIEW_ACCESS_LOG),
+    NavItem("Budget", "budget.home", permission=Permission.VIEW_BUDGET_SUMMARY),
+    NavItem("Ledger", "budget.entries", permission=Permission.MANAGE_LEDGER),
+    NavItem("Reopen months", "budget.months", permission=Permission.REOPEN_MONTH),
     NavItem("API tokens", "accounts.tokens"),
 ]
 

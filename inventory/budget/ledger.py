@@ -91,6 +91,8 @@ class BudgetSummary:
 
 
 def period_for(day: date) -> BudgetPeriod:
+    if not isinstance(day, date):
+        raise InvalidInput("Give the entry's date.", fields={"on": "Enter a date."})
     period = db.session.scalar(
         select(BudgetPeriod).where(BudgetPeriod.starts_on <= day, BudgetPeriod.ends_on >= day)
     )
@@ -185,11 +187,11 @@ def commit(amount_pence: int, *, on: date, actor, memo: str, source_type: str, s
     overspend alert is open in the period."""
     amount = _pence(amount_pence, "amount_pence")
     source = _source(source_type, source_id)
+    period = period_for(on)
     end = contract_end_date()
     if end is not None and on > end:
         raise Conflict(f"The contract ends on {end:%d %B %Y}: nothing may be committed after it.",
                        code="after_contract_end", details={"contract_end_date": end.isoformat()})
-    period = period_for(on)
     balances = _lock_balances(period)
     _refuse_beyond_budget(period, balances[period.id], amount)
     return _append(EntryKind.COMMITMENT, -amount, on=on, period=period, balances=balances, actor=actor, memo=memo,
@@ -220,14 +222,15 @@ def post_actual(gross_pence: int, *, on: date, actor, memo: str, source_type: st
     actual = _append(EntryKind.ACTUAL, -charged, on=on, period=period, balances=balances, actor=actor, memo=memo,
                      source=source, category=category, case_reference=case_reference, vat=vat,
                      commitment=releasing)
-    over_by = 0
+    released = 0
     if releasing is not None:
-        still_open = open_amount_pence(releasing)
-        if still_open:
-            _release(releasing, min(still_open, charged), on=on, actor=actor, memo=f"Settled by actual: {memo}"[:MEMO_MAX],
+        released = min(open_amount_pence(releasing), charged)
+        if released:
+            _release(releasing, released, on=on, actor=actor, memo=f"Settled by actual: {memo}"[:MEMO_MAX],
                      balances=balances, source=source, settled_by=actual)
-        over_by = max(charged - still_open, 0)
-    _alert_if_overspent(actual, balances[period.id], over_by)
+    # What the commitment did not cover came out of available.
+    _alert_if_overspent(actual, balances[period.id], reduced_by=charged - released,
+                        over_commitment=charged - released if releasing is not None else 0)
     return actual
 
 
@@ -251,7 +254,7 @@ def adjust(amount_pence: int, *, on: date, actor, reason: str, category: str | N
     balances = _lock_balances(period)
     entry = _append(EntryKind.ADJUSTMENT, amount, on=on, period=period, balances=balances, actor=actor, memo=reason,
                     category=category, case_reference=case_reference)
-    _alert_if_overspent(entry, balances[period.id], 0)
+    _alert_if_overspent(entry, balances[period.id], reduced_by=-amount)
     return entry
 
 
@@ -280,7 +283,7 @@ def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -
     reversal = _append_reversal(entry, on=day, actor=actor, reason=reason, balances=balances)
     if settled_release is not None:
         _append_reversal(settled_release, on=day, actor=actor, reason=reason, balances=balances)
-    _alert_if_overspent(reversal, balances[entry.period_id], 0)
+    _alert_if_overspent(reversal, balances[entry.period_id], reduced_by=-reversal.amount_pence)
     return reversal
 
 
@@ -365,9 +368,12 @@ def _refuse_beyond_budget(period: BudgetPeriod, balance: PeriodBalance, needed: 
         raise BudgetExceeded(available_pence=balance.available_pence, needed_pence=needed)
 
 
-def _alert_if_overspent(entry: LedgerEntry, balance: PeriodBalance, over_commitment: int) -> None:
-    """Raise an alert for spending beyond its commitment or a budget taken below zero."""
-    over_by = max(over_commitment, -balance.available_pence if entry.amount_pence < 0 else 0)
+def _alert_if_overspent(entry: LedgerEntry, balance: PeriodBalance, *, reduced_by: int,
+                        over_commitment: int = 0) -> None:
+    """Raise an alert for spending beyond its commitment, or for an entry that took
+    (`reduced_by` pence of) available below zero."""
+    below_zero = min(max(reduced_by, 0), max(-balance.available_pence, 0))
+    over_by = max(over_commitment, below_zero)
     if over_by > 0:
         db.session.add(OverspendAlert(period_id=entry.period_id, entry_id=entry.id, over_by_pence=over_by))
         db.session.flush()

@@ -20,13 +20,15 @@ from inventory.errors import Conflict, InvalidInput, NotAllowed
 from inventory.extensions import db
 from inventory.permissions import Permission, has_permission
 
+
 def financial_year(day: date) -> tuple[date, date, str]:
     """The April-March year containing `day`: (first day, last day, name like "2026-27")."""
     start_year = day.year if day.month >= 4 else day.year - 1
     return date(start_year, 4, 1), date(start_year + 1, 3, 31), f"{start_year}-{str(start_year + 1)[-2:]}"
 
 
-def create_period(*, starts_on: date | None = None, ends_on: date | None = None, name: str | None = None) -> BudgetPeriod:
+def create_period(*, starts_on: date | None = None, ends_on: date | None = None,
+                  name: str | None = None) -> BudgetPeriod:
     """A budget period; by default the financial year (April-March) containing today."""
     default_start, default_end, default_name = financial_year(starts_on or clock.today())
     starts_on = starts_on or default_start

@@ -105,5 +105,13 @@ def months_of(period: BudgetPeriod) -> list[date]:
     return months
 
 
+def spend_by(period: BudgetPeriod, contract_end: date | None) -> date:
+    """The day the period's money should be spent by: its end, or the contract's if sooner
+    (but never before the period starts)."""
+    if contract_end is None:
+        return period.ends_on
+    return max(period.starts_on, min(period.ends_on, contract_end))
+
+
 def today_within(period: BudgetPeriod) -> date:
     return max(period.starts_on, min(clock.today(), period.ends_on))

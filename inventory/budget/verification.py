@@ -36,7 +36,9 @@ def verify_ledger() -> VerificationReport:
 def _check_chain(report: VerificationReport) -> None:
     previous_hash = GENESIS_HASH
     expected_position = 1
-    entries = db.session.scalars(select(LedgerEntry).order_by(LedgerEntry.id).execution_options(yield_per=2000))
+    # populate_existing: judge the rows as stored now, never as this session last saw them.
+    entries = db.session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)
+                                 .execution_options(yield_per=2000, populate_existing=True))
     for entry in entries:
         report.entries_checked += 1
         if entry.position != expected_position:
@@ -55,7 +57,7 @@ def _check_balances(report: VerificationReport) -> None:
     expected = bucket_totals(LedgerEntry.period_id)
     periods = db.session.execute(
         select(BudgetPeriod, PeriodBalance).outerjoin(PeriodBalance, PeriodBalance.period_id == BudgetPeriod.id)
-        .order_by(BudgetPeriod.starts_on)
+        .order_by(BudgetPeriod.starts_on).execution_options(populate_existing=True)
     ).all()
     for period, balance in periods:
         report.periods_checked += 1

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from inventory import clock
 from inventory.budget import ledger, operations as budget
 from inventory.budget.ledger import BudgetExceeded, NoBudgetPeriod, PeriodClosed
-from inventory.budget.models import EntryKind, LedgerEntry, OverspendAlert
+from inventory.budget.models import LedgerEntry, OverspendAlert
 from inventory.errors import Conflict, InvalidInput, NotAllowed
 from inventory.extensions import db
 
@@ -257,3 +257,22 @@ def test_a_direct_purchase_with_wrong_sums_writes_nothing(app, period, finance):
             supplier_name="", purchased_on=TODAY, net_pence=2_500, vat_pence=500, gross_pence=3_001,
             receipt_reference="R-1", category="locks", actor=finance)
     assert set(error.value.fields) == {"supplier_name", "gross_pence"}
+
+
+def test_an_entry_without_a_real_date_is_refused(app, period, finance):
+    with pytest.raises(InvalidInput) as error:
+        ledger.commit(100, on="2026-06-15", actor=finance, memo="m", source_type="request", source_id=1)
+    assert "on" in error.value.fields
+
+
+def test_spending_beyond_the_budget_without_a_commitment_posts_and_raises_an_alert(app, period, finance):
+    commitment = commit(1_000, finance)
+    ledger.adjust(-99_000, on=TODAY, actor=finance, reason="Returned to the funder")
+    actual(1_000, finance, releasing=commitment)  # covered by its commitment: no alert
+    assert db.session.scalar(select(OverspendAlert)) is None
+    ledger.adjust(99_000, on=TODAY, actor=finance, reason="Funder changed their mind")
+    actual(100_500, finance)
+    ledger.adjust(-100, on=TODAY, actor=finance, reason="Bank charge")
+    alerts = db.session.scalars(select(OverspendAlert).order_by(OverspendAlert.id)).all()
+    assert [a.over_by_pence for a in alerts] == [1_500, 100]
+    assert ledger.available_pence(period) == -1_600

@@ -1,5 +1,6 @@
 """Races on the ledger, with real threads and real PostgreSQL connections."""
 import threading
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -7,42 +8,78 @@ from sqlalchemy import func, select
 from inventory import clock
 from inventory.accounts.models import User
 from inventory.budget import ledger
-from inventory.budget.ledger import BudgetExceeded
-from inventory.budget.models import LedgerEntry
+from inventory.budget.models import BudgetPeriod, LedgerEntry
 from inventory.budget.verification import verify_ledger
+from inventory.errors import DomainError
 from inventory.extensions import db
+
+
+def race(app, user_id, *attempts):
+    """Run each attempt(actor) in its own thread, app context and connection, all at once;
+    returns what each did: "done" (committed) or the code of the DomainError it raised."""
+    start = threading.Barrier(len(attempts))
+    outcomes = []
+
+    def run(attempt):
+        with app.app_context():
+            actor = db.session.get(User, user_id)
+            start.wait()
+            try:
+                attempt(actor)
+                db.session.commit()
+                outcomes.append("done")
+            except DomainError as error:
+                db.session.rollback()
+                outcomes.append(error.code)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(outcomes)
 
 
 @pytest.mark.postgres_only
 def test_two_commitments_that_each_fit_alone_but_not_together_one_succeeds(app, build):
     finance = build.user(roles=["finance"])
     period = build.budget_period(allocated_pence=100_000, actor=finance)
-    start = threading.Barrier(2)
-    outcomes = []
 
-    def try_to_commit(source_id):
-        with app.app_context():
-            actor = db.session.get(User, finance.id)
-            start.wait()
-            try:
-                ledger.commit(60_000, on=clock.today(), actor=actor, memo="Race", source_type="request",
-                              source_id=source_id)
-                db.session.commit()
-                outcomes.append("committed")
-            except BudgetExceeded:
-                db.session.rollback()
-                outcomes.append("refused")
-            finally:
-                db.session.remove()
+    def commit_60k(actor):
+        ledger.commit(60_000, on=clock.today(), actor=actor, memo="Race", source_type="request", source_id=1)
 
-    threads = [threading.Thread(target=try_to_commit, args=(n,)) for n in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(outcomes) == ["committed", "refused"]
+    assert race(app, finance.id, commit_60k, commit_60k) == ["budget_exceeded", "done"]
     db.session.expire_all()
     assert ledger.available_pence(period) == 40_000
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 2
+    assert verify_ledger().ok
+
+
+@pytest.mark.postgres_only
+def test_an_entry_reversed_twice_at_once_is_reversed_exactly_once(app, build):
+    finance = build.user(roles=["finance"])
+    period = build.budget_period(allocated_pence=100_000, actor=finance)
+    allocation_id = db.session.scalar(select(LedgerEntry.id))
+
+    def reverse(actor):
+        ledger.reverse(db.session.get(LedgerEntry, allocation_id), reason="Duplicate", actor=actor)
+
+    assert race(app, finance.id, reverse, reverse) == ["already_reversed", "done"]
+    db.session.expire_all()
+    assert ledger.available_pence(period) == 0
+    assert verify_ledger().ok
+
+
+@pytest.mark.postgres_only
+def test_entries_posted_at_once_in_different_periods_keep_one_unbroken_chain(app, build):
+    finance = build.user(roles=["finance"])
+    periods = [build.budget_period(starts_on=date(2030 + n, 4, 1), ends_on=date(2031 + n, 3, 31), name=f"P{n}")
+               for n in range(4)]
+
+    def allocate_to(period_id):
+        return lambda actor: ledger.allocate(db.session.get(BudgetPeriod, period_id), 1_000, actor=actor)
+
+    assert race(app, finance.id, *(allocate_to(p.id) for p in periods)) == ["done"] * 4
     assert verify_ledger().ok

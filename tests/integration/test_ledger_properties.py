@@ -8,7 +8,14 @@ import itertools
 from datetime import date, timedelta
 
 from hypothesis import HealthCheck, settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from inventory.budget import ledger, operations as budget
 from inventory.budget.ledger import BudgetExceeded

@@ -1,9 +1,9 @@
 """Budget rules that need no database or Flask."""
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from inventory.budget.charts import burn_down
+from inventory.budget.charts import burn_down, run_out_date
 from inventory.budget.models import BUCKETS, EntryKind, LedgerEntry, PeriodBalance
 from inventory.budget.operations import financial_year
 
@@ -66,3 +66,14 @@ def test_the_burn_down_makes_room_for_an_overspend_below_zero():
                       spend_by=date(2026, 4, 6), allocated_pence=5_000)
     assert chart.zero_y == 120.0
     assert [label.text for label in chart.y_labels] == ["−£50.00", "£0.00", "£50.00"]
+
+
+@pytest.mark.parametrize("available, used, expected", [
+    (9_000, 1_000, date(2026, 4, 10) + timedelta(days=90)),  # £10 a day for 10 days; £90 left lasts 90 days
+    (10_000, 0, None),
+    (0, 10_000, date(2026, 4, 10)),
+    (-50, 10_050, date(2026, 4, 10)),
+])
+def test_the_money_runs_out_at_the_average_daily_rate_so_far(available, used, expected):
+    assert run_out_date(available_pence=available, used_pence=used, starts_on=date(2026, 4, 1),
+                        today=date(2026, 4, 10)) == expected

@@ -7,17 +7,13 @@ from inventory.accounts.models import User
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.demo import DEMO_PASSWORD, seed_demo
 from inventory.extensions import db
-from inventory.procurement.demo import seed_procurement_demo
 from inventory.procurement.models import GoodsReceipt, PurchaseOrder
 from inventory.stock.models import Item, Location
 
 
 @pytest.fixture
-def demo(build):
-    seed_demo()
-    build.budget_period(allocated_pence=2_000_000)
-    seed_procurement_demo(coordinator_email="coordinator@demo.example")
-    db.session.commit()
+def demo(app):
+    assert seed_demo()
 
 
 def sign_in(client, email):

@@ -1,0 +1,89 @@
+"""Finance forms. People type pounds ("24.99"); the forms hand the services pence."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from inventory.budget.ledger import NoBudgetPeriod, PeriodClosed
+from inventory.errors import InvalidInput
+from inventory.forms import attach_errors
+from inventory.money import MoneyError, parse_pounds
+
+
+class PoundsField(StringField):
+    """An amount in pounds; after validation `.pence` holds it as integer pence."""
+
+    def __init__(self, label=None, validators=None, *, allow_zero=False, allow_negative=False, **kwargs):
+        super().__init__(label, validators, render_kw={"inputmode": "decimal", "autocomplete": "off"}, **kwargs)
+        self.allow_zero = allow_zero
+        self.allow_negative = allow_negative
+        self.pence = None
+
+    def pre_validate(self, form):
+        try:
+            self.pence = parse_pounds(self.data or "", allow_zero=self.allow_zero, allow_negative=self.allow_negative)
+        except MoneyError as error:
+            self.pence = None
+            raise ValidationError(str(error)) from None
+
+
+def reason_field(label):
+    return TextAreaField(label, validators=[DataRequired(message="Write the reason."), Length(max=500)])
+
+
+class PeriodForm(FlaskForm):
+    name = StringField("Name", validators=[Optional(), Length(max=60)])
+    starts_on = DateField("Starts on", validators=[DataRequired(message="Enter the first day.")])
+    ends_on = DateField("Ends on", validators=[DataRequired(message="Enter the last day.")])
+
+
+class AllocationForm(FlaskForm):
+    amount = PoundsField("Amount (£)")
+    on = DateField("Date", validators=[Optional()])
+    memo = StringField("Note", validators=[Optional(), Length(max=500)])
+
+
+class DirectPurchaseForm(FlaskForm):
+    supplier_name = StringField("Supplier", validators=[DataRequired(message="Enter the supplier."), Length(max=120)])
+    purchased_on = DateField("Date of purchase", validators=[DataRequired(message="Enter the date of purchase.")])
+    net = PoundsField("Net (£)", allow_zero=True)
+    vat = PoundsField("VAT (£)", allow_zero=True)
+    gross = PoundsField("Gross (£)")
+    receipt_reference = StringField("Receipt reference",
+                                    validators=[DataRequired(message="Enter the receipt reference."), Length(max=80)])
+    category = StringField("Category", validators=[DataRequired(message="Enter a category."), Length(max=60)])
+    case_reference = StringField("Case reference (optional)", validators=[Optional(), Length(max=40)])
+
+
+class AdjustmentForm(FlaskForm):
+    amount = PoundsField("Amount (£)", allow_negative=True)
+    on = DateField("Date", validators=[DataRequired(message="Enter the date.")])
+    reason = reason_field("Reason")
+    category = StringField("Category (optional)", validators=[Optional(), Length(max=60)])
+
+
+class ReversalForm(FlaskForm):
+    reason = reason_field("Why reverse this entry?")
+
+
+class ReopenMonthForm(FlaskForm):
+    reason = reason_field("Why reopen this month?")
+
+
+class ResolveAlertForm(FlaskForm):
+    resolution = reason_field("How was it resolved?")
+
+
+# The services name money and dates as the API does; the forms use plainer names.
+SERVICE_TO_FORM_FIELDS = {"amount_pence": "amount", "gross_pence": "gross", "net_pence": "net", "vat_pence": "vat",
+                          "memo": "memo"}
+
+
+def show_errors(form, error, *, date_field: str | None = None) -> None:
+    """A service's refusal, placed at the field it is about (closed months at the date)."""
+    if isinstance(error, InvalidInput):
+        names = {**SERVICE_TO_FORM_FIELDS, "on": date_field}
+        attach_errors(form, InvalidInput(error.message, fields={names.get(k, k): v for k, v in error.fields.items()}))
+    elif date_field is not None and isinstance(error, (PeriodClosed, NoBudgetPeriod)):
+        getattr(form, date_field).errors = [*getattr(form, date_field).errors, error.message]
+    else:
+        form.form_errors.append(error.message)

@@ -1,0 +1,287 @@
+"""Finance pages: the budget at a glance, the ledger, and the forms that write to it."""
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from inventory import clock
+from inventory.budget import ledger, operations as budget, queries
+from inventory.budget.charts import burn_down, run_out_date
+from inventory.budget.forms import (
+    AdjustmentForm,
+    AllocationForm,
+    DirectPurchaseForm,
+    PeriodForm,
+    ReopenMonthForm,
+    ResolveAlertForm,
+    ReversalForm,
+    show_errors,
+)
+from inventory.budget.models import (
+    BudgetPeriod,
+    EntryKind,
+    DirectPurchase,
+    LedgerEntry,
+    MonthClose,
+    OverspendAlert,
+    SourceType,
+)
+from inventory.errors import DomainError, InvalidInput
+from inventory.extensions import db
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, has_permission, login_required, permission_required
+
+bp = Blueprint("budget", __name__, url_prefix="/budget")
+
+
+def _get_or_404(model, record_id):
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    return record
+
+
+def _chosen_period() -> BudgetPeriod | None:
+    period_id = request.args.get("period_id", type=int)
+    if period_id is not None:
+        return _get_or_404(BudgetPeriod, period_id)
+    return ledger.current_period() or db.session.scalar(
+        select(BudgetPeriod).order_by(BudgetPeriod.starts_on.desc()).limit(1))
+
+
+def _form_page(template: str, form, **context):
+    return render_template(template, form=form, **context), 422 if form.errors else 200
+
+
+@bp.get("")
+@permission_required(Permission.VIEW_BUDGET_SUMMARY)
+def home():
+    period = _chosen_period()
+    periods = db.session.scalars(select(BudgetPeriod).order_by(BudgetPeriod.starts_on.desc())).all()
+    if period is None:
+        return render_template("budget/home.html", period=None, periods=periods)
+    totals = ledger.summary(period)
+    contract_end = ledger.contract_end_date()
+    spend_by = queries.spend_by(period, contract_end)
+    chart = burn_down(queries.available_by_day(period, queries.today_within(period)), starts_on=period.starts_on,
+                      ends_on=period.ends_on, spend_by=spend_by, allocated_pence=totals.allocated_pence)
+    runs_out = run_out_date(available_pence=totals.available_pence,
+                            used_pence=totals.allocated_pence - totals.available_pence,
+                            starts_on=period.starts_on, today=queries.today_within(period))
+    alerts = []
+    if has_permission(current_user, Permission.MANAGE_LEDGER):
+        alerts = db.session.scalars(
+            select(OverspendAlert).options(selectinload(OverspendAlert.entry))
+            .where(OverspendAlert.period_id == period.id, OverspendAlert.resolved_at.is_(None))
+            .order_by(OverspendAlert.id)
+        ).all()
+    return render_template("budget/home.html", period=period, periods=periods, totals=totals, chart=chart,
+                           categories=queries.by_category(period), contract_end=contract_end, alerts=alerts,
+                           runs_out=runs_out, spend_by=spend_by,
+                           resolve_form=ResolveAlertForm(formdata=None))
+
+
+@bp.route("/periods/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_LEDGER)
+def new_period():
+    starts_on, ends_on, name = budget.financial_year(clock.today())
+    form = PeriodForm(data={"starts_on": starts_on, "ends_on": ends_on, "name": name} if request.method == "GET"
+                      else None)
+    if form.validate_on_submit():
+        try:
+            period = budget.create_period(starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                                          name=form.name.data or None)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            flash(f"Budget period {period.name} created.", "success")
+            return redirect(url_for("budget.home", period_id=period.id))
+    return _form_page("budget/form.html", form, title="New budget period", submit="Create period")
+
+
+@bp.route("/allocations/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_LEDGER)
+def new_allocation():
+    period = _chosen_period()
+    if period is None:
+        flash("Create a budget period first.", "warning")
+        return redirect(url_for("budget.new_period"))
+    form = AllocationForm()
+    if form.validate_on_submit():
+        try:
+            entry = ledger.allocate(period, form.amount.pence, actor=current_user, memo=form.memo.data,
+                                    on=form.on.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error, date_field="on")
+        else:
+            flash(f"Allocated to {period.name}.", "success")
+            return redirect(url_for("budget.entry", entry_id=entry.id))
+    return _form_page("budget/form.html", form, title=f"Allocate funding to {period.name}", submit="Allocate",
+                      hints={"on": "Leave blank for today (or the period's first day)."})
+
+
+@bp.route("/direct-purchases/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_LEDGER)
+def new_direct_purchase():
+    form = DirectPurchaseForm()
+    if form.validate_on_submit():
+        try:
+            _, entry = budget.record_direct_purchase(
+                supplier_name=form.supplier_name.data, purchased_on=form.purchased_on.data,
+                net_pence=form.net.pence, vat_pence=form.vat.pence, gross_pence=form.gross.pence,
+                receipt_reference=form.receipt_reference.data, category=form.category.data,
+                case_reference=form.case_reference.data, actor=current_user,
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error, date_field="purchased_on")
+        else:
+            flash("Purchase recorded and charged to the budget.", "success")
+            return redirect(url_for("budget.entry", entry_id=entry.id))
+    return _form_page("budget/form.html", form, title="Record a purchase without a PO", submit="Record purchase",
+                      hints={"gross": "Net plus VAT.", "case_reference": "Like NS-2026-0142. Never a name."})
+
+
+@bp.route("/adjustments/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_LEDGER)
+def new_adjustment():
+    form = AdjustmentForm()
+    if form.validate_on_submit():
+        try:
+            entry = ledger.adjust(form.amount.pence, on=form.on.data, actor=current_user, reason=form.reason.data,
+                                  category=form.category.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error, date_field="on")
+        else:
+            flash("Adjustment posted.", "success")
+            return redirect(url_for("budget.entry", entry_id=entry.id))
+    return _form_page("budget/form.html", form, title="Post an adjustment", submit="Post adjustment",
+                      hints={"amount": "Positive adds to what is available; negative (e.g. -12.50) takes away."})
+
+
+@bp.get("/ledger")
+@permission_required(Permission.MANAGE_LEDGER)
+def entries():
+    page, per_page = page_args()
+    try:
+        query = queries.filtered_entries(request.args)
+        problems = {}
+    except InvalidInput as error:
+        query, problems = queries.filtered_entries({}), error.fields
+    return render_template("budget/entries.html", page=paginate(query, page, per_page), problems=problems,
+                           kinds=[k for k in EntryKind], filters=request.args), 422 if problems else 200
+
+
+@bp.get("/ledger/<int:entry_id>")
+@permission_required(Permission.MANAGE_LEDGER)
+def entry(entry_id: int):
+    return _entry_page(_get_or_404(LedgerEntry, entry_id), ReversalForm(formdata=None))
+
+
+def _entry_page(entry: LedgerEntry, form, status: int = 200):
+    related = db.session.scalars(
+        select(LedgerEntry).where((LedgerEntry.reverses_id == entry.id) | (LedgerEntry.commitment_id == entry.id)
+                                  | (LedgerEntry.settled_by_id == entry.id)).order_by(LedgerEntry.id)
+    ).all()
+    neighbours = {
+        "previous": db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.position == entry.position - 1)),
+        "next": db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.position == entry.position + 1)),
+    }
+    purchase = (db.session.get(DirectPurchase, entry.source_id)
+                if entry.source_type == SourceType.DIRECT_PURCHASE else None)
+    open_pence = ledger.open_amount_pence(entry) if entry.kind == EntryKind.COMMITMENT else None
+    reversed_by = next((r for r in related if r.reverses_id == entry.id), None)
+    return render_template("budget/entry.html", entry=entry, related=related, neighbours=neighbours,
+                           purchase=purchase, open_pence=open_pence, reversed_by=reversed_by, form=form), status
+
+
+@bp.post("/ledger/<int:entry_id>/reverse")
+@permission_required(Permission.MANAGE_LEDGER)
+def reverse(entry_id: int):
+    original = _get_or_404(LedgerEntry, entry_id)
+    form = ReversalForm()
+    if form.validate_on_submit():
+        try:
+            reversal = ledger.reverse(original, reason=form.reason.data, actor=current_user)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            show_errors(form, error)
+            return _entry_page(db.session.get(LedgerEntry, entry_id), form, error.status)
+        flash("Entry reversed.", "success")
+        return redirect(url_for("budget.entry", entry_id=reversal.id))
+    return _entry_page(original, form, 422)
+
+
+@bp.get("/months")
+@login_required
+def months():
+    if not (has_permission(current_user, Permission.MANAGE_LEDGER)
+            or has_permission(current_user, Permission.REOPEN_MONTH)):
+        abort(403)
+    period = _chosen_period()
+    closes = {}
+    if period is not None:
+        for closing in db.session.scalars(
+            select(MonthClose).options(selectinload(MonthClose.closed_by), selectinload(MonthClose.reopened_by))
+            .where(MonthClose.month >= period.starts_on, MonthClose.month <= period.ends_on).order_by(MonthClose.id)
+        ):
+            closes.setdefault(closing.month, []).append(closing)
+    periods = db.session.scalars(select(BudgetPeriod).order_by(BudgetPeriod.starts_on.desc())).all()
+    return render_template("budget/months.html", period=period, periods=periods, closes=closes,
+                           months=queries.months_of(period) if period else [],
+                           this_month=clock.today().replace(day=1), reopen_form=ReopenMonthForm(formdata=None))
+
+
+@bp.post("/months/<month>/close")
+@permission_required(Permission.MANAGE_LEDGER)
+def close_month(month: str):
+    day = _month_or_404(month)
+    budget.close_month(day, actor=current_user)
+    db.session.commit()
+    flash(f"{day:%B %Y} is closed.", "success")
+    return redirect(url_for("budget.months"))
+
+
+@bp.post("/months/<month>/reopen")
+@permission_required(Permission.REOPEN_MONTH)
+def reopen_month(month: str):
+    day = _month_or_404(month)
+    form = ReopenMonthForm()
+    if not form.validate_on_submit():
+        flash("Write why the month is reopened.", "error")
+        return redirect(url_for("budget.months"))
+    budget.reopen_month(day, actor=current_user, reason=form.reason.data)
+    db.session.commit()
+    flash(f"{day:%B %Y} is open again; the reopening is recorded.", "success")
+    return redirect(url_for("budget.months"))
+
+
+@bp.post("/alerts/<int:alert_id>/resolve")
+@permission_required(Permission.MANAGE_LEDGER)
+def resolve_alert(alert_id: int):
+    alert = _get_or_404(OverspendAlert, alert_id)
+    form = ResolveAlertForm()
+    if not form.validate_on_submit():
+        flash("Say how the overspend was resolved.", "error")
+        return redirect(url_for("budget.home", period_id=alert.period_id))
+    budget.resolve_overspend(alert, actor=current_user, resolution=form.resolution.data)
+    db.session.commit()
+    flash("Overspend resolved: commitments may be made again.", "success")
+    return redirect(url_for("budget.home", period_id=alert.period_id))
+
+
+def _month_or_404(text: str) -> date:
+    try:
+        return date.fromisoformat(f"{text}-01")
+    except ValueError:
+        abort(404)
