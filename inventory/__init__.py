@@ -45,6 +45,7 @@ def _register_models() -> None:
     from inventory.accounts import models as _accounts  # noqa: F401
     from inventory.api import idempotency as _idempotency  # noqa: F401
     from inventory.audit import models as _audit  # noqa: F401
+    from inventory.procurement import models as _procurement  # noqa: F401  (imports catalogue and stock)
     from inventory.budget import models as _budget  # noqa: F401
     from inventory.reconciliation import models as _reconciliation  # noqa: F401
 
@@ -55,11 +56,15 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.api import bp as api_bp, register_api_modules
     from inventory.audit.views import bp as audit_bp
     from inventory.budget.views import bp as budget_bp
+    from inventory.catalogue.views import bp as catalogue_bp
     from inventory.main.views import bp as main_bp
+    from inventory.procurement.views import bp as procurement_bp
     from inventory.reconciliation.views import bp as reconciliation_bp
+    from inventory.stock.views import bp as stock_bp
 
     register_api_modules()
-    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, api_bp, reconciliation_bp):
+    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
+                      procurement_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

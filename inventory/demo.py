@@ -13,6 +13,8 @@ from inventory.budget.demo import seed_budget_demo
 from inventory.extensions import db
 from inventory.permissions import Role
 from inventory.reconciliation.demo import seed_reconciliation_demo
+from inventory.procurement.demo import seed_procurement_demo
+from inventory.stock.demo import seed_stock_demo
 
 DEMO_PASSWORD = "safehold-demo"
 
@@ -51,6 +53,8 @@ def seed_demo() -> bool:
         users[email] = operations.create_user(email=email, name=name, organisation=organisations[organisation],
                                               roles=[role], password=DEMO_PASSWORD, actor=None)
     seed_budget_demo(users["finance@demo.example"])
+    seed_stock_demo(fitter_email="fitter@demo.example")
+    seed_procurement_demo(coordinator_email="coordinator@demo.example")
     db.session.commit()
     # After the ledger's demo (its direct purchases are what the statement pays).
     seed_reconciliation_demo(finance=users["finance@demo.example"])

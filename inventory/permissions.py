@@ -122,6 +122,12 @@ def has_role(user, *roles: Role) -> bool:
     return bool(user.role_set & set(roles))
 
 
+def may_see_item_case(user) -> bool:
+    """Which case holds an item is about a survivor: only those who decide requests (and so
+    work with cases) see it; a fitter scanning a label sees the item type and state only."""
+    return has_permission(user, Permission.DECIDE_REQUESTS)
+
+
 def permission_required(permission: Permission):
     """View decorator: login required, then the permission, else 403.
 

@@ -1,10 +1,11 @@
 """Test helpers: data builders and an API client that checks every response against the
 OpenAPI document."""
 import itertools
+from contextlib import contextmanager
 
 from flask import current_app
 from jsonschema import Draft202012Validator
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from inventory.accounts import operations
 from inventory.accounts.models import Organisation, OrganisationKind
@@ -90,6 +91,78 @@ class Builders:
         db.session.commit()
         return plain
 
+    # Catalogue and stock
+
+    def item_type(self, *, name=None, category="personal_alarm", connected_device=False, loaned=True,
+                  standard_cost_pence=2500, reorder_level=0, **values):
+        from inventory.catalogue.operations import create_item_type
+
+        item_type = create_item_type(
+            name=name or f"Item type {next(_counter)}", category=category, connected_device=connected_device,
+            loaned=loaned, standard_cost_pence=standard_cost_pence, reorder_level=reorder_level, **values,
+        )
+        db.session.commit()
+        return item_type
+
+    def supplier(self, *, name=None, **values):
+        from inventory.catalogue.operations import create_supplier
+
+        supplier = create_supplier(name=name or f"Supplier {next(_counter)}", **values)
+        db.session.commit()
+        return supplier
+
+    def location(self, *, name=None, kind="store", fitter=None):
+        from inventory.stock.operations import create_location
+
+        location = create_location(name=name or f"Store {next(_counter)}", kind=kind, fitter=fitter)
+        db.session.commit()
+        return location
+
+    def items(self, quantity=1, *, item_type=None, location=None, serial_numbers=(), purchase_cost_pence=2500,
+              **values):
+        """Units received into stock (in_stock), each with a code and a cached QR."""
+        from inventory.stock.operations import NewUnits, receive_units
+
+        units = NewUnits(item_type=item_type or self.item_type(), quantity=quantity,
+                         location=location or self.location(), serial_numbers=tuple(serial_numbers),
+                         purchase_cost_pence=purchase_cost_pence, **values)
+        items = receive_units(units, actor=None)
+        db.session.commit()
+        return items
+
+    def item(self, **values):
+        return self.items(1, **values)[0]
+
+    # Procurement
+
+    def purchase_order(self, *, supplier=None, lines=None, raised=True, budget_pence=1_000_000, actor=None):
+        """An order (raised by default, against a funded budget period). `lines` is a list of
+        (item_type, quantity, unit_net_pence, unit_vat_pence)."""
+        from inventory.budget.ledger import current_period
+        from inventory.procurement import operations as procurement
+
+        actor = actor or self.user(roles=["coordinator"])
+        lines = lines or [(self.item_type(), 2, 1000, 200)]
+        order = procurement.create_purchase_order(
+            supplier=supplier or self.supplier(), actor=actor,
+            lines=[procurement.OrderLine(t.id, q, net, vat) for t, q, net, vat in lines])
+        db.session.commit()
+        if raised:
+            if current_period() is None:
+                self.budget_period(allocated_pence=budget_pence)
+            procurement.raise_purchase_order(order, actor=actor)
+            db.session.commit()
+        return order
+
+    def receipt(self, order, *, location=None, actor=None):
+        """Everything outstanding on the order received into stock."""
+        from inventory.procurement.operations import receive_goods
+
+        receipt = receive_goods(order, lines=None, location=location or self.location(),
+                                actor=actor or self.user(roles=["coordinator"]))
+        db.session.commit()
+        return receipt
+
 
 class ApiClient:
     """Calls /api/v1 with a bearer token and validates each JSON body against the
@@ -117,7 +190,6 @@ class ApiClient:
 
 
 def assert_conforms(method: str, path: str, response) -> None:
-    assert response.is_json, f"{method} {path} answered {response.status_code} with {response.content_type}"
     document = build_document()
     if response.status_code >= 400:
         schema_ref = {"$ref": "#/components/schemas/Error"}
@@ -128,9 +200,29 @@ def assert_conforms(method: str, path: str, response) -> None:
         assert response.status_code == operation.status, (
             f"{method} {path}: status {response.status_code}, documented {operation.status}"
         )
+        if operation.media_type != "application/json":
+            assert response.mimetype == operation.media_type, f"{method} {path} answered {response.content_type}"
+            return
         schema_ref = operation.response or {"type": "object"}
+    assert response.is_json, f"{method} {path} answered {response.status_code} with {response.content_type}"
     validator = Draft202012Validator({**schema_ref, "components": document["components"]})
     errors = sorted(validator.iter_errors(response.get_json()), key=lambda e: list(e.path))
     assert not errors, f"{method} {path} does not match its OpenAPI schema: " + "; ".join(
         f"{list(e.path)}: {e.message}" for e in errors[:5]
     )
+
+
+@contextmanager
+def recorded_selects():
+    """Collect the SELECT statements run inside the block (to prove a page has no N+1)."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

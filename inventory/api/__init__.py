@@ -29,6 +29,7 @@ class Operation:
     parameters: list = field(default_factory=list)
     public: bool = False
     tag: str = "general"
+    media_type: str = "application/json"  # of the success response (an image, for a QR)
 
 
 OPERATIONS: dict[str, Operation] = {}  # by endpoint name
@@ -73,13 +74,14 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
 
 def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | None = None, status: int = 200,
               request_body: dict | None = None, query: list[dict] | None = None, public: bool = False,
-              tag: str = "general", request_content_type: str = "application/json", idempotent: bool = False):
+              tag: str = "general", request_content_type: str = "application/json",
+              media_type: str = "application/json", idempotent: bool = False):
     """Register an API view and its OpenAPI description together.
 
     A request body is JSON unless `request_content_type` says otherwise (e.g.
-    multipart/form-data for uploads). `idempotent=True` honours the Idempotency-Key
-    header; such a view must not commit (inventory.api.idempotency commits it together
-    with the stored answer).
+    multipart/form-data for uploads); a response is JSON unless `media_type` says otherwise
+    (e.g. image/svg+xml). `idempotent=True` honours the Idempotency-Key header; such a view
+    must not commit (inventory.api.idempotency commits it together with the stored answer).
     """
 
     def decorator(view):
@@ -99,7 +101,7 @@ def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | 
         OPERATIONS[endpoint] = Operation(
             path=path, method=method.lower(), endpoint=f"api.{endpoint}", summary=summary, response=response,
             status=status, request_body=request_body, request_content_type=request_content_type,
-            parameters=path_params + query_params, public=public, tag=tag,
+            parameters=path_params + query_params, public=public, tag=tag, media_type=media_type,
         )
         return view
 
@@ -133,5 +135,7 @@ def register_api_modules() -> None:
     """Import each feature's API module once, so its routes are on the blueprint."""
     from inventory.accounts import api as _accounts  # noqa: F401
     from inventory.api import openapi as _openapi  # noqa: F401
+    from inventory.procurement import api as _procurement  # noqa: F401
+    from inventory.stock import api as _stock  # noqa: F401
     from inventory.budget import api as _budget  # noqa: F401
     from inventory.reconciliation import api as _reconciliation  # noqa: F401
