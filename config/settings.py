@@ -26,6 +26,31 @@ class BaseConfig:
     ALLOW_DEMO_DATA = True
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
+    # Keys that can still open personal data sealed before a rotation (`rotate-data-key`).
+    DATA_ENCRYPTION_OLD_KEYS: tuple[str, ...] = ()
+    # The queue's priority score (DESIGN.md "Priority"): points for the case's risk level,
+    # for each need flag and for each day waiting. Risk dominates: all flags together stay
+    # below the gap between two risk levels. After changing these run `recompute-priorities`.
+    PRIORITY_WEIGHTS = {
+        "risk_high": 1000,
+        "risk_medium": 500,
+        "risk_standard": 0,
+        "flag_address_known": 100,
+        "flag_recent_escalation": 100,
+        "flag_repeat_victimisation": 60,
+        "flag_children": 60,
+        "flag_vulnerability": 60,
+        "flag_lives_alone": 40,
+        "flag_police_request": 60,
+        "per_day_waiting": 10,
+    }
+    # Target times by risk level: decided within N days (working days where marked),
+    # installed within M days of the request.
+    REQUEST_TARGETS = {
+        "high": {"decide_within": 1, "working_days": True, "install_within": 3},
+        "medium": {"decide_within": 7, "working_days": False, "install_within": 7},
+        "standard": {"decide_within": 14, "working_days": False, "install_within": 14},
+    }
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:
@@ -67,6 +92,8 @@ class DevelopmentConfig(BaseConfig):
             "DATA_ENCRYPTION_KEY",
             os.environ.get("SAFEHOLD_DATA_KEY") or local["DATA_ENCRYPTION_KEY"],
         )
+        if os.environ.get("SAFEHOLD_OLD_DATA_KEYS"):
+            app_config["DATA_ENCRYPTION_OLD_KEYS"] = os.environ["SAFEHOLD_OLD_DATA_KEYS"]
         default_db = "sqlite:///" + str(Path(instance_path) / "safehold.sqlite3")
         app_config.setdefault("SQLALCHEMY_DATABASE_URI", _database_url_from_env() or default_db)
 
@@ -102,6 +129,8 @@ class ProductionConfig(BaseConfig):
         app_config["SQLALCHEMY_DATABASE_URI"] = _database_url_from_env()
         app_config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app_config["DATA_ENCRYPTION_KEY"] = os.environ["SAFEHOLD_DATA_KEY"]
+        # Comma-separated keys retired by a rotation, kept until `rotate-data-key` has run.
+        app_config["DATA_ENCRYPTION_OLD_KEYS"] = os.environ.get("SAFEHOLD_OLD_DATA_KEYS", "")
         try:
             if len(base64.urlsafe_b64decode(app_config["DATA_ENCRYPTION_KEY"])) != 32:
                 raise ValueError

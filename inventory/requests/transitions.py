@@ -1,0 +1,52 @@
+"""The request state machine: one table of which action moves a request from which states
+to which state, and who may take it. Operations consult it; nothing else decides."""
+from dataclasses import dataclass
+from enum import StrEnum
+
+from inventory.permissions import Permission, has_permission, may_raise_request_for
+from inventory.requests.models import EquipmentRequest, RequestState
+
+
+class Action(StrEnum):
+    SUBMIT = "submit"
+    WITHDRAW = "withdraw"
+    REQUEST_INFO = "request_info"
+    RESUBMIT = "resubmit"
+    REJECT = "reject"
+
+
+class Party(StrEnum):
+    CASEWORKER = "caseworker"  # a caseworker of the case's own organisation
+    COORDINATOR = "coordinator"  # whoever may decide requests
+
+
+@dataclass(frozen=True)
+class Transition:
+    sources: frozenset[RequestState]
+    target: RequestState
+    by: Party
+    needs_note: bool  # a reason or answer must be written
+
+
+S = RequestState
+TRANSITIONS: dict[Action, Transition] = {
+    Action.WITHDRAW: Transition(frozenset({S.SUBMITTED, S.INFO_REQUESTED}), S.WITHDRAWN, Party.CASEWORKER, False),
+    Action.REQUEST_INFO: Transition(frozenset({S.SUBMITTED}), S.INFO_REQUESTED, Party.COORDINATOR, True),
+    Action.RESUBMIT: Transition(frozenset({S.INFO_REQUESTED}), S.SUBMITTED, Party.CASEWORKER, True),
+    Action.REJECT: Transition(frozenset({S.SUBMITTED}), S.REJECTED, Party.COORDINATOR, True),
+}
+
+# Actions that are a coordinator's decision: taken twice, the second finds `already_decided`.
+DECISIONS = frozenset({Action.REQUEST_INFO, Action.REJECT})
+
+
+def is_party(user, party: Party, request: EquipmentRequest) -> bool:
+    if party is Party.CASEWORKER:
+        return may_raise_request_for(user, request.case.organisation_id)
+    return has_permission(user, Permission.DECIDE_REQUESTS)
+
+
+def available_actions(user, request: EquipmentRequest) -> list[Action]:
+    """The actions this user may take on this request now (for buttons; operations re-check)."""
+    return [action for action, transition in TRANSITIONS.items()
+            if request.state_enum in transition.sources and is_party(user, transition.by, request)]
