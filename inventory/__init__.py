@@ -44,6 +44,7 @@ def _register_models() -> None:
     # Importing the model modules puts every table on the metadata (for Alembic too).
     from inventory.accounts import models as _accounts  # noqa: F401
     from inventory.audit import models as _audit  # noqa: F401
+    from inventory.stock import models as _stock  # noqa: F401  (imports the catalogue too)
     from inventory.requests import models as _requests  # noqa: F401  (and the cases they are for)
 
 

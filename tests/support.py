@@ -1,10 +1,11 @@
 """Test helpers: data builders and an API client that checks every response against the
 OpenAPI document."""
 import itertools
+from contextlib import contextmanager
 
 from flask import current_app
 from jsonschema import Draft202012Validator
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from inventory.accounts import operations
 from inventory.accounts.models import Organisation, OrganisationKind
@@ -50,6 +51,48 @@ class Builders:
         db.session.commit()
         return plain
 
+    # Catalogue and stock
+
+    def item_type(self, *, name=None, category="personal_alarm", connected_device=False, loaned=True,
+                  standard_cost_pence=2500, reorder_level=0, **values):
+        from inventory.catalogue.operations import create_item_type
+
+        item_type = create_item_type(
+            name=name or f"Item type {next(_counter)}", category=category, connected_device=connected_device,
+            loaned=loaned, standard_cost_pence=standard_cost_pence, reorder_level=reorder_level, **values,
+        )
+        db.session.commit()
+        return item_type
+
+    def supplier(self, *, name=None, **values):
+        from inventory.catalogue.operations import create_supplier
+
+        supplier = create_supplier(name=name or f"Supplier {next(_counter)}", **values)
+        db.session.commit()
+        return supplier
+
+    def location(self, *, name=None, kind="store", fitter=None):
+        from inventory.stock.operations import create_location
+
+        location = create_location(name=name or f"Store {next(_counter)}", kind=kind, fitter=fitter)
+        db.session.commit()
+        return location
+
+    def items(self, quantity=1, *, item_type=None, location=None, serial_numbers=(), purchase_cost_pence=2500,
+              **values):
+        """Units received into stock (in_stock), each with a code and a cached QR."""
+        from inventory.stock.operations import NewUnits, receive_units
+
+        units = NewUnits(item_type=item_type or self.item_type(), quantity=quantity,
+                         location=location or self.location(), serial_numbers=tuple(serial_numbers),
+                         purchase_cost_pence=purchase_cost_pence, **values)
+        items = receive_units(units, actor=None)
+        db.session.commit()
+        return items
+
+    def item(self, **values):
+        return self.items(1, **values)[0]
+
 
 class ApiClient:
     """Calls /api/v1 with a bearer token and validates each JSON body against the
@@ -94,3 +137,19 @@ def assert_conforms(method: str, path: str, response) -> None:
     assert not errors, f"{method} {path} does not match its OpenAPI schema: " + "; ".join(
         f"{list(e.path)}: {e.message}" for e in errors[:5]
     )
+
+
+@contextmanager
+def recorded_selects():
+    """Collect the SELECT statements run inside the block (to prove a page has no N+1)."""
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)

@@ -1,0 +1,76 @@
+import re
+
+import pytest
+from hypothesis import given, strategies as st
+
+from inventory.stock.codes import (
+    ALPHABET, CHECK_ALPHABET, CodeTypo, InvalidCode, RANDOM_BITS, check_symbol, new_code, parse_code,
+)
+
+SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z*~$=U]$")
+
+
+def test_a_new_code_carries_at_least_sixty_random_bits_in_readable_groups():
+    assert RANDOM_BITS >= 60
+    code = new_code()
+    assert SHAPE.match(code), code
+
+
+def test_new_codes_do_not_repeat():
+    assert len({new_code() for _ in range(5000)}) == 5000
+
+
+def test_the_check_symbol_is_crockfords_mod_37():
+    # 0x1F = 31 -> "Z"; 31 % 37 = 31 -> "Z". 37 -> "15" in base 32; 37 % 37 = 0 -> "0".
+    assert check_symbol("Z") == "Z"
+    assert check_symbol("15") == "0"
+    assert check_symbol("11") == CHECK_ALPHABET[33 % 37]  # 1*32+1 = 33 -> "$"
+
+
+@pytest.mark.parametrize("typed", ["{c}", "{l}", "{s}", "  {c}  ", "{c_o}"])
+def test_reading_forgives_case_spaces_hyphens_and_look_alikes(typed):
+    code = "1O11-0000-0000-" + check_symbol("101100000000")
+    code = code.replace("O", "0")
+    variants = {
+        "{c}": code,
+        "{l}": code.lower(),
+        "{s}": code.replace("-", " "),
+        "  {c}  ": f"  {code.replace('-', '')}  ",
+        "{c_o}": code.replace("1", "I", 1).replace("0", "O", 1).replace("1", "l", 1),
+    }
+    assert parse_code(variants[typed]) == code
+
+
+def test_a_url_label_is_read_by_its_last_segment():
+    code = new_code()
+    assert parse_code(f"https://stock.example.org/s/{code}") == code
+
+
+@given(st.integers(min_value=0, max_value=11), st.sampled_from(ALPHABET))
+def test_any_single_substituted_symbol_is_caught_as_a_typo(position, replacement):
+    code = new_code()
+    compact = code.replace("-", "")
+    if compact[position] == replacement:
+        return
+    mistyped = compact[:position] + replacement + compact[position + 1:]
+    with pytest.raises(CodeTypo) as caught:
+        parse_code(mistyped)
+    assert caught.value.code == "code_typo"
+
+
+def test_two_swapped_neighbours_are_caught_as_a_typo():
+    code = new_code().replace("-", "")
+    for i in range(11):
+        if code[i] != code[i + 1]:
+            swapped = code[:i] + code[i + 1] + code[i] + code[i + 2:]
+            with pytest.raises(CodeTypo):
+                parse_code(swapped)
+            return
+
+
+@pytest.mark.parametrize("text", ["", "ABC", "7K3M-Q9XD-2HNB-RR", "7K3M-Q9XD-2HNB-!", "UUUU-UUUU-UUUU-0"])
+def test_something_that_is_not_a_code_is_refused_as_such(text):
+    with pytest.raises(InvalidCode) as caught:
+        parse_code(text)
+    assert caught.value.code == "invalid_code"
+    assert "code" in caught.value.fields
