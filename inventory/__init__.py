@@ -53,10 +53,12 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.accounts.views import bp as accounts_bp
     from inventory.api import bp as api_bp, register_api_modules
     from inventory.audit.views import bp as audit_bp
+    from inventory.cases.views import bp as cases_bp
     from inventory.main.views import bp as main_bp
+    from inventory.requests.views import bp as requests_bp
 
     register_api_modules()
-    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, api_bp):
+    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, api_bp, cases_bp, requests_bp):
         app.register_blueprint(blueprint)
 
 
@@ -68,7 +70,10 @@ def _register_web_plumbing(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from inventory.accounts.cli import create_admin_command, create_token_command
+    from inventory.cases.cli import rotate_data_key_command
     from inventory.demo import seed_demo_command
+    from inventory.requests.cli import recompute_priorities_command
 
-    for command in (create_admin_command, create_token_command, seed_demo_command):
+    for command in (create_admin_command, create_token_command, seed_demo_command, rotate_data_key_command,
+                    recompute_priorities_command):
         app.cli.add_command(command)

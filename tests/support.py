@@ -93,6 +93,49 @@ class Builders:
     def item(self, **values):
         return self.items(1, **values)[0]
 
+    # Cases and requests
+
+    def case_details(self, **overrides) -> dict:
+        """Valid details for a new case (invented survivor), as a form or the API sends them."""
+        n = next(_counter)
+        return {
+            "reference": f"NS-2026-{n:04d}", "name": f"Test Survivor {n}", "address": "1 Example Row\nTestville",
+            "phone": "01632 960000", "safe_contact_notes": "Text first.", "police_reference": None,
+            "consent_given": True, "consent_on": "2026-11-01", "tenure": "private_tenant",
+            "landlord_consent": "given", "risk_tool": "dash", "risk_level": "standard",
+            "risk_assessed_on": "2026-11-01", "marac": False, "flags": [], **overrides,
+        }
+
+    def caseworker(self, organisation=None):
+        return self.user(roles=["caseworker"], organisation=organisation or self.lead())
+
+    def case(self, *, organisation=None, caseworker=None, closed=False, **details):
+        from inventory.cases.operations import close_case, create_case
+
+        caseworker = caseworker or self.caseworker(organisation)
+        case = create_case(self.case_details(**details), actor=caseworker)
+        if closed:
+            close_case(case, actor=caseworker)
+        db.session.commit()
+        return case
+
+    def equipment_request(self, *, case=None, lines=None, caseworker=None, reason="Needs an alarm to carry.",
+                          **values):
+        """A submitted request; `lines` is [(item_type, quantity)] (default: one new alarm)."""
+        from inventory.requests.operations import raise_request
+
+        if case is None:
+            caseworker = caseworker or self.caseworker()
+            case = self.case(caseworker=caseworker)
+        if caseworker is None:
+            caseworker = self.caseworker(case.organisation)
+        lines = lines or [(self.item_type(), 1)]
+        raised = raise_request({"case_id": case.id, "reason": reason, "lines": [
+            {"item_type_id": item_type.id, "quantity": quantity} for item_type, quantity in lines], **values},
+            actor=caseworker)
+        db.session.commit()
+        return raised
+
 
 class ApiClient:
     """Calls /api/v1 with a bearer token and validates each JSON body against the

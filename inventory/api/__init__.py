@@ -117,3 +117,5 @@ def register_api_modules() -> None:
     """Import each feature's API module once, so its routes are on the blueprint."""
     from inventory.accounts import api as _accounts  # noqa: F401
     from inventory.api import openapi as _openapi  # noqa: F401
+    from inventory.cases import api as _cases  # noqa: F401
+    from inventory.requests import api as _requests  # noqa: F401

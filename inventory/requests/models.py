@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory import clock
 from inventory.accounts.models import User
 from inventory.cases.models import Case
+from inventory.catalogue.models import ItemType
 from inventory.database import UTCDateTime
 from inventory.extensions import db
 
@@ -107,10 +108,11 @@ class RequestLine(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), index=True)
-    item_type_id: Mapped[int] = mapped_column(index=True)
+    item_type_id: Mapped[int] = mapped_column(ForeignKey("item_types.id"), index=True)
     quantity: Mapped[int] = mapped_column()
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="lines")
+    item_type: Mapped[ItemType] = relationship()
 
 
 class RequestEvent(db.Model):

@@ -1,7 +1,7 @@
 """cases (personal data sealed at rest) and requests with their history and the queue index
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-27 03:53:29.858656
 
 """
@@ -17,7 +17,7 @@ APPEND_ONLY = ("request_events", "priority_adjustments")
 
 # revision identifiers, used by Alembic.
 revision = '0005'
-down_revision = '0001'
+down_revision = '0004'  # request lines refer to item_types
 branch_labels = None
 depends_on = None
 
@@ -143,6 +143,7 @@ def upgrade():
     sa.Column('item_type_id', sa.Integer(), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
     sa.CheckConstraint('quantity BETWEEN 1 AND 20', name=op.f('ck_request_lines_quantity_sensible')),
+    sa.ForeignKeyConstraint(['item_type_id'], ['item_types.id'], name=op.f('fk_request_lines_item_type_id_item_types')),
     sa.ForeignKeyConstraint(['request_id'], ['requests.id'], name=op.f('fk_request_lines_request_id_requests'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_request_lines')),
     sa.UniqueConstraint('request_id', 'item_type_id', name=op.f('uq_request_lines_request_id_item_type_id'))

@@ -1,0 +1,47 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, TextAreaField
+from wtforms.validators import NumberRange, Optional
+
+from inventory.requests.models import MAX_LINE_QUANTITY
+from inventory.requests.operations import MAX_ADJUSTMENT
+
+
+class RequestForm(FlaskForm):
+    reason = TextAreaField("Why are these needed?")
+    needed_by = DateField("Needed by (optional)", validators=[Optional()])
+
+    def quantity_fields(self):
+        return [field for name, field in self._fields.items() if name.startswith("qty_")]
+
+    def details(self, case_id: int) -> dict:
+        lines = [{"item_type_id": int(field.name.removeprefix("qty_")), "quantity": field.data}
+                 for field in self.quantity_fields() if field.data]
+        return {"case_id": case_id, "lines": lines, "reason": self.reason.data, "needed_by": self.needed_by.data}
+
+
+def request_form(item_types, **kwargs) -> RequestForm:
+    """A request form with one quantity box per offered item type (blank or 0 = none)."""
+
+    class Form(RequestForm):
+        pass
+
+    for item_type in item_types:
+        setattr(Form, f"qty_{item_type.id}", IntegerField(
+            item_type.name, validators=[Optional(), NumberRange(min=0, max=MAX_LINE_QUANTITY,
+                                                                message=f"Between 0 and {MAX_LINE_QUANTITY}.")],
+            render_kw={"inputmode": "numeric", "min": 0, "max": MAX_LINE_QUANTITY}))
+    return Form(**kwargs)
+
+
+class NoteForm(FlaskForm):
+    reason = TextAreaField("Reason")
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Add a comment")
+
+
+class PriorityForm(FlaskForm):
+    points = IntegerField("Points (positive moves it up, negative down)",
+                          validators=[NumberRange(min=-MAX_ADJUSTMENT, max=MAX_ADJUSTMENT)])
+    reason = TextAreaField("Why (kept and shown with the request)")
