@@ -2,11 +2,13 @@
 OpenAPI document."""
 import itertools
 from contextlib import contextmanager
+from datetime import timedelta
 
 from flask import current_app
 from jsonschema import Draft202012Validator
 from sqlalchemy import event, select
 
+from inventory import clock
 from inventory.accounts import operations
 from inventory.accounts.models import Organisation, OrganisationKind
 from inventory.api import OPERATIONS
@@ -98,12 +100,13 @@ class Builders:
     def case_details(self, **overrides) -> dict:
         """Valid details for a new case (invented survivor), as a form or the API sends them."""
         n = next(_counter)
+        week_ago = (clock.today() - timedelta(days=7)).isoformat()
         return {
             "reference": f"NS-2026-{n:04d}", "name": f"Test Survivor {n}", "address": "1 Example Row\nTestville",
             "phone": "01632 960000", "safe_contact_notes": "Text first.", "police_reference": None,
-            "consent_given": True, "consent_on": "2026-11-01", "tenure": "private_tenant",
+            "consent_given": True, "consent_on": week_ago, "tenure": "private_tenant",
             "landlord_consent": "given", "risk_tool": "dash", "risk_level": "standard",
-            "risk_assessed_on": "2026-11-01", "marac": False, "flags": [], **overrides,
+            "risk_assessed_on": week_ago, "marac": False, "flags": [], **overrides,
         }
 
     def caseworker(self, organisation=None):
