@@ -1,0 +1,61 @@
+import threading
+
+import pytest
+
+from inventory.accounts.models import User
+from inventory.errors import Conflict
+from inventory.extensions import db
+from inventory.requests import operations
+from inventory.requests.models import EquipmentRequest, RequestEvent
+from inventory.requests.transitions import Action
+
+pytestmark = pytest.mark.postgres_only
+
+
+def run_together(app, jobs):
+    """Run each job in its own thread, app context and session, released at the same moment."""
+    barrier = threading.Barrier(len(jobs))
+    outcomes = [None] * len(jobs)
+
+    def worker(n, job):
+        with app.app_context():
+            try:
+                barrier.wait()
+                job()
+                db.session.commit()
+                outcomes[n] = "ok"
+            except Conflict as error:
+                db.session.rollback()
+                outcomes[n] = error.code
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, args=(n, job)) for n, job in enumerate(jobs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.mark.parametrize("actions", [
+    (Action.REJECT, Action.REJECT),
+    (Action.REJECT, Action.REQUEST_INFO),
+    (Action.REQUEST_INFO, Action.REQUEST_INFO),
+])
+def test_two_coordinators_deciding_the_same_request_one_wins_the_other_is_told_already_decided(app, build,
+                                                                                              actions):
+    raised = build.equipment_request()
+    coordinator_ids = [build.user(roles=["coordinator"]).id for _ in actions]
+    request_id = raised.id
+
+    def decide(action, user_id):
+        return lambda: operations.take_action(request_id, action, note=f"{action} by {user_id}",
+                                              actor=db.session.get(User, user_id))
+
+    outcomes = run_together(app, [decide(a, u) for a, u in zip(actions, coordinator_ids, strict=True)])
+    assert sorted(outcomes) == ["already_decided", "ok"]
+    db.session.expire_all()
+    events = db.session.query(RequestEvent).filter_by(request_id=request_id).order_by(RequestEvent.id).all()
+    assert len(events) == 2  # the submission and exactly one decision
+    assert db.session.get(EquipmentRequest, request_id).state == events[-1].to_state
