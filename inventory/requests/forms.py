@@ -2,6 +2,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
+from inventory.errors import InvalidInput
+from inventory.forms import attach_errors
 from inventory.requests.models import MAX_LINE_QUANTITY
 from inventory.requests.operations import MAX_ADJUSTMENT
 
@@ -13,10 +15,28 @@ class RequestForm(FlaskForm):
     def quantity_fields(self):
         return [field for name, field in self._fields.items() if name.startswith("qty_")]
 
+    def chosen(self):
+        return [field for field in self.quantity_fields() if field.data]
+
     def details(self, case_id: int) -> dict:
         lines = [{"item_type_id": int(field.name.removeprefix("qty_")), "quantity": field.data}
-                 for field in self.quantity_fields() if field.data]
+                 for field in self.chosen()]
         return {"case_id": case_id, "lines": lines, "reason": self.reason.data, "needed_by": self.needed_by.data}
+
+    def attach_errors(self, error: InvalidInput) -> None:
+        """Field errors on their fields: `lines[n].*` on the n-th chosen quantity, the rest on top."""
+        chosen = self.chosen()
+        placed = {}
+        for key, message in error.fields.items():
+            if key.startswith("lines[") and "]" in key:
+                n = int(key[len("lines["):key.index("]")])
+                placed[chosen[n].name] = message
+            elif key in ("lines", "case_id"):
+                self.form_errors.append(message)
+            else:
+                placed[key] = message
+        if placed or not self.form_errors:
+            attach_errors(self, InvalidInput(error.message, fields=placed))
 
 
 def request_form(item_types, **kwargs) -> RequestForm:

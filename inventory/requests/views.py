@@ -11,7 +11,6 @@ from inventory.cases.models import Case, RiskLevel
 from inventory.catalogue.models import ItemType
 from inventory.errors import InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required, visible_cases_clause
 from inventory.requests import operations
@@ -48,7 +47,7 @@ def _submit(form, save):
         db.session.commit()
     except InvalidInput as error:
         db.session.rollback()
-        attach_errors(form, error)
+        form.attach_errors(error)
         return None
     return result
 
