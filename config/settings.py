@@ -51,6 +51,13 @@ class BaseConfig:
         "medium": {"decide_within": 7, "working_days": False, "install_within": 7},
         "standard": {"decide_within": 14, "working_days": False, "install_within": 14},
     }
+    # Labels encode only the item's code. Set a base URL (e.g. "https://safehold.example.org/s/")
+    # to make labels of office-store stock encode base + code instead; van and issued stock never do.
+    LABEL_QR_URL_BASE: str | None = None
+    # Budget: the contract's end (ISO date, e.g. "2028-03-31"; no commitments dated after it),
+    # and whether the service reclaims VAT (then the budget is charged net, else gross).
+    CONTRACT_END_DATE = os.environ.get("SAFEHOLD_CONTRACT_END_DATE") or None
+    VAT_RECLAIMED = False
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:

@@ -11,6 +11,7 @@ from inventory.accounts import operations
 from inventory.accounts.models import OrganisationKind, User
 from inventory.extensions import db
 from inventory.permissions import Role
+from inventory.stock.demo import seed_stock_demo
 
 DEMO_PASSWORD = "safehold-demo"
 
@@ -47,6 +48,7 @@ def seed_demo() -> bool:
     for email, name, role, organisation in DEMO_USERS:
         operations.create_user(email=email, name=name, organisation=organisations[organisation], roles=[role],
                                password=DEMO_PASSWORD, actor=None)
+    seed_stock_demo(fitter_email="fitter@demo.example")
     db.session.commit()
     return True
 

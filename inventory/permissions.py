@@ -167,6 +167,12 @@ def may_raise_request_for(user, case_organisation_id: int) -> bool:
     return has_permission(user, Permission.RAISE_REQUESTS) and user.organisation_id == case_organisation_id
 
 
+def may_see_item_case(user) -> bool:
+    """Which case holds an item is about a survivor: only those who decide requests (and so
+    work with cases) see it; a fitter scanning a label sees the item type and state only."""
+    return has_permission(user, Permission.DECIDE_REQUESTS)
+
+
 def permission_required(permission: Permission):
     """View decorator: login required, then the permission, else 403.
 

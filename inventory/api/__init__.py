@@ -28,6 +28,7 @@ class Operation:
     parameters: list = field(default_factory=list)
     public: bool = False
     tag: str = "general"
+    media_type: str = "application/json"  # of the success response (an image, for a QR)
 
 
 OPERATIONS: dict[str, Operation] = {}  # by endpoint name
@@ -72,7 +73,7 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
 
 def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | None = None, status: int = 200,
               request_body: dict | None = None, query: list[dict] | None = None, public: bool = False,
-              tag: str = "general"):
+              tag: str = "general", media_type: str = "application/json"):
     """Register an API view and its OpenAPI description together."""
 
     def decorator(view):
@@ -82,7 +83,7 @@ def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | 
         OPERATIONS[endpoint] = Operation(
             path=path, method=method.lower(), endpoint=f"api.{endpoint}", summary=summary, response=response,
             status=status, request_body=request_body, parameters=path_params + list(query or []), public=public,
-            tag=tag,
+            tag=tag, media_type=media_type,
         )
         return view
 
@@ -117,5 +118,7 @@ def register_api_modules() -> None:
     """Import each feature's API module once, so its routes are on the blueprint."""
     from inventory.accounts import api as _accounts  # noqa: F401
     from inventory.api import openapi as _openapi  # noqa: F401
+    from inventory.stock import api as _stock  # noqa: F401
+    from inventory.budget import api as _budget  # noqa: F401
     from inventory.cases import api as _cases  # noqa: F401
     from inventory.requests import api as _requests  # noqa: F401

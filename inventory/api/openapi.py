@@ -36,7 +36,7 @@ def build_document() -> dict:
         responses = {
             str(operation.status): {
                 "description": "Success",
-                "content": {"application/json": {"schema": operation.response or {"type": "object"}}},
+                "content": {operation.media_type: {"schema": operation.response or {"type": "object"}}},
             }
         }
         for status, description in ERROR_RESPONSES.items():

@@ -27,6 +27,8 @@ class AuditEventKind(StrEnum):
     ORGANISATION_UPDATED = "organisation_updated"
     API_TOKEN_CREATED = "api_token_created"
     API_TOKEN_REVOKED = "api_token_revoked"
+    MONTH_CLOSED = "month_closed"
+    MONTH_REOPENED = "month_reopened"
 
 
 class AuditEvent(db.Model):

@@ -389,26 +389,30 @@ class StockLevel:
     def below_reorder(self) -> bool:
         return self.in_stock < self.reorder_level
 
+    @classmethod
+    def from_row(cls, row) -> "StockLevel":
+        (type_id, name, category, other, reorder, in_stock, reserved, issued, quarantine, on_order) = row
+        return cls(type_id, name, category_label(category, other), reorder, int(in_stock), int(reserved),
+                   int(issued), int(quarantine), int(on_order))
 
-def _count(state: ItemState):
-    return func.coalesce(func.sum(case((Item.state == str(state), 1), else_=0)), 0)
+
+def _count(*states: ItemState):
+    return func.coalesce(func.sum(case((Item.state.in_([str(s) for s in states]), 1), else_=0)), 0)
+
+
+def stock_levels_query(*, include_inactive: bool = False):
+    """Units per state for every item type, counted in one GROUP BY (rows for StockLevel)."""
+    query = (
+        select(ItemType.id, ItemType.name, ItemType.category, ItemType.other_category, ItemType.reorder_level,
+               _count(S.IN_STOCK), _count(S.RESERVED), _count(S.ISSUED), _count(S.QUARANTINE, S.RETURNED),
+               _count(S.ON_ORDER))
+        .outerjoin(Item, Item.item_type_id == ItemType.id)
+        .group_by(ItemType.id, ItemType.name, ItemType.category, ItemType.other_category, ItemType.reorder_level)
+        .order_by(ItemType.name, ItemType.id)
+    )
+    return query if include_inactive else query.where(ItemType.active.is_(True))
 
 
 def stock_levels(*, include_inactive: bool = False) -> list[StockLevel]:
-    """Units per state for every item type, counted in one GROUP BY."""
-    query = (
-        select(ItemType.id, ItemType.name, ItemType.category, ItemType.other_category, ItemType.reorder_level,
-               _count(S.IN_STOCK), _count(S.RESERVED), _count(S.ISSUED),
-               _count(S.QUARANTINE) + _count(S.RETURNED), _count(S.ON_ORDER))
-        .outerjoin(Item, Item.item_type_id == ItemType.id)
-        .group_by(ItemType.id, ItemType.name, ItemType.category, ItemType.other_category, ItemType.reorder_level)
-        .order_by(ItemType.name)
-    )
-    if not include_inactive:
-        query = query.where(ItemType.active.is_(True))
-    levels = []
-    for (type_id, name, category, other, reorder, in_stock, reserved, issued, quarantine,
-         on_order) in db.session.execute(query):
-        levels.append(StockLevel(type_id, name, category_label(category, other), reorder, int(in_stock),
-                                 int(reserved), int(issued), int(quarantine), int(on_order)))
-    return levels
+    return [StockLevel.from_row(row) for row in db.session.execute(stock_levels_query(
+        include_inactive=include_inactive))]

@@ -2,7 +2,7 @@
 item events (append-only), locations, stocktakes, purchase orders, receipts and invoices
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 
 """
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ APPEND_ONLY = ("item_events",)
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+"""The ringfenced budget: periods, an append-only hash-chained ledger, month closes."""

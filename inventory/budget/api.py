@@ -1,0 +1,268 @@
+"""Budget and ledger endpoints (../shared/API.md). Money is integer pence in `_pence` fields."""
+from datetime import date
+
+from flask import jsonify, request
+from flask_login import current_user
+
+from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.budget import ledger, operations as budget
+from inventory.budget.models import BudgetPeriod, EntryKind, LedgerEntry, SourceType
+from inventory.budget.queries import filtered_entries
+from inventory.errors import InvalidInput, NotFound
+from inventory.extensions import db
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, permission_required
+
+PENCE = {"type": "integer"}
+NULLABLE_PENCE = {"type": ["integer", "null"]}
+DATE = {"type": "string", "format": "date"}
+NULLABLE_TEXT = {"type": ["string", "null"]}
+
+PERIOD = schema("BudgetPeriod", {
+    "type": "object",
+    "required": ["id", "name", "starts_on", "ends_on"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "starts_on": DATE, "ends_on": DATE},
+})
+
+BUDGET = schema("BudgetSummary", {
+    "type": "object",
+    "required": ["period", "allocated_pence", "committed_pence", "actual_pence", "credits_pence",
+                 "adjustments_pence", "available_pence"],
+    "properties": {
+        "period": PERIOD,
+        "allocated_pence": PENCE, "committed_pence": PENCE, "actual_pence": PENCE, "credits_pence": PENCE,
+        "adjustments_pence": PENCE, "available_pence": PENCE,
+        "used_percent": {"type": ["integer", "null"]},
+    },
+})
+
+ENTRY = schema("LedgerEntry", {
+    "type": "object",
+    "required": ["id", "position", "period_id", "kind", "entry_date", "amount_pence", "memo", "posted_at",
+                 "posted_by_id", "hash", "previous_hash"],
+    "properties": {
+        "id": {"type": "integer"},
+        "position": {"type": "integer", "minimum": 1},
+        "period_id": {"type": "integer"},
+        "kind": {"type": "string", "enum": [str(k) for k in EntryKind]},
+        "entry_date": DATE,
+        "amount_pence": {**PENCE, "description": "Signed effect on available: commitments and actuals are "
+                                                 "negative; allocations, releases and credits positive."},
+        "net_pence": NULLABLE_PENCE, "vat_pence": NULLABLE_PENCE, "gross_pence": NULLABLE_PENCE,
+        "category": NULLABLE_TEXT, "case_reference": NULLABLE_TEXT, "memo": {"type": "string"},
+        "source_type": {"type": ["string", "null"], "enum": [str(s) for s in SourceType] + [None]},
+        "source_id": {"type": ["integer", "null"]},
+        "commitment_id": {"type": ["integer", "null"]},
+        "reverses_id": {"type": ["integer", "null"]},
+        "settled_by_id": {"type": ["integer", "null"]},
+        "posted_at": {"type": "string", "format": "date-time"},
+        "posted_by_id": {"type": "integer"},
+        "hash": {"type": "string"}, "previous_hash": {"type": "string"},
+    },
+})
+
+DIRECT_PURCHASE = schema("DirectPurchase", {
+    "type": "object",
+    "required": ["id", "supplier_name", "purchased_on", "net_pence", "vat_pence", "gross_pence",
+                 "receipt_reference", "category", "case_reference", "entry"],
+    "properties": {
+        "id": {"type": "integer"}, "supplier_name": {"type": "string"}, "purchased_on": DATE,
+        "net_pence": PENCE, "vat_pence": PENCE, "gross_pence": PENCE, "receipt_reference": {"type": "string"},
+        "category": {"type": "string"}, "case_reference": NULLABLE_TEXT, "entry": ENTRY,
+    },
+})
+
+
+def serialise_period(period: BudgetPeriod) -> dict:
+    return {"id": period.id, "name": period.name, "starts_on": period.starts_on.isoformat(),
+            "ends_on": period.ends_on.isoformat()}
+
+
+def serialise_entry(entry: LedgerEntry) -> dict:
+    return {
+        "id": entry.id, "position": entry.position, "period_id": entry.period_id, "kind": entry.kind,
+        "entry_date": entry.entry_date.isoformat(), "amount_pence": entry.amount_pence,
+        "net_pence": entry.net_pence, "vat_pence": entry.vat_pence, "gross_pence": entry.gross_pence,
+        "category": entry.category, "case_reference": entry.case_reference, "memo": entry.memo,
+        "source_type": entry.source_type, "source_id": entry.source_id, "commitment_id": entry.commitment_id,
+        "reverses_id": entry.reverses_id, "settled_by_id": entry.settled_by_id,
+        "posted_at": entry.posted_at.isoformat(), "posted_by_id": entry.posted_by_id,
+        "hash": entry.hash, "previous_hash": entry.previous_hash,
+    }
+
+
+class Body:
+    """The JSON body, read field by field; every problem is collected, then one 422 names them all."""
+
+    def __init__(self):
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise InvalidInput("Send a JSON object.", fields={"body": "Must be a JSON object."})
+        self.data = data
+        self.errors: dict[str, str] = {}
+
+    def pence(self, name: str):
+        value = self.data.get(name)
+        if value is None:
+            self.errors[name] = "Required: a whole number of pence."
+        elif isinstance(value, bool) or not isinstance(value, int):
+            self.errors[name] = "Must be a whole number of pence (an integer, not a string or decimal)."
+        return value
+
+    def date(self, name: str, *, required: bool = True):
+        value = self.data.get(name)
+        if value is None and not required:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.errors[name] = "A date like 2026-04-30."
+            return None
+
+    def text(self, name: str, *, required: bool = True):
+        value = self.data.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.errors[name] = "Required text." if required else "Must be text."
+            return None
+        return value
+
+    def integer(self, name: str, *, required: bool = True):
+        value = self.data.get(name)
+        if value is None and not required:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.errors[name] = "Must be an integer."
+            return None
+        return value
+
+    def check(self) -> None:
+        if self.errors:
+            raise InvalidInput("Some fields are not valid.", fields=self.errors)
+
+
+def renamed(error: InvalidInput, names: dict[str, str]) -> InvalidInput:
+    """The service's parameter names, as the API's field names."""
+    return InvalidInput(error.message, fields={names.get(k, k): v for k, v in error.fields.items()},
+                        details={k: v for k, v in error.details.items() if k != "fields"})
+
+
+def _entry_or_404(entry_id: int) -> LedgerEntry:
+    entry = db.session.get(LedgerEntry, entry_id)
+    if entry is None:
+        raise NotFound("No such ledger entry.")
+    return entry
+
+
+@api_route("/budget", summary="The current budget period's totals.", response=BUDGET, tag="budget")
+@permission_required(Permission.VIEW_BUDGET_SUMMARY)
+def budget_summary():
+    totals = ledger.summary()
+    return jsonify({
+        "period": serialise_period(totals.period), "allocated_pence": totals.allocated_pence,
+        "committed_pence": totals.committed_pence, "actual_pence": totals.actual_pence,
+        "credits_pence": totals.credits_pence, "adjustments_pence": totals.adjustments_pence,
+        "available_pence": totals.available_pence, "used_percent": totals.used_percent,
+    })
+
+
+@api_route("/ledger/entries", summary="Ledger entries, newest first.", response=page_of(ENTRY), tag="budget",
+           query=[query_param("kind", {"type": "string", "enum": [str(k) for k in EntryKind]}),
+                  query_param("from", DATE, "On or after this date."),
+                  query_param("to", DATE, "On or before this date."), *PAGE_PARAMS])
+@permission_required(Permission.MANAGE_LEDGER)
+def ledger_entries():
+    page, per_page = page_args()
+    query = filtered_entries(request.args)
+    return jsonify(paginate(query, page, per_page).as_json(serialise_entry))
+
+
+@api_route("/ledger/allocations", "POST", summary="Fund a budget period.", response=ENTRY, status=201,
+           tag="budget", request_body={
+               "type": "object", "required": ["amount_pence"],
+               "properties": {"amount_pence": PENCE, "period_id": {"type": "integer"}, "date": DATE,
+                              "memo": {"type": "string"}}})
+@permission_required(Permission.MANAGE_LEDGER)
+def create_allocation():
+    body = Body()
+    amount = body.pence("amount_pence")
+    period_id = body.integer("period_id", required=False)
+    on = body.date("date", required=False)
+    memo = body.text("memo", required=False)
+    body.check()
+    period = db.session.get(BudgetPeriod, period_id) if period_id is not None else ledger.current_period()
+    if period is None:
+        raise InvalidInput("No such budget period.", fields={"period_id": "No such budget period."})
+    try:
+        entry = ledger.allocate(period, amount, actor=current_user, memo=memo or "", on=on)
+    except InvalidInput as error:
+        raise renamed(error, {"on": "date"}) from None
+    db.session.commit()
+    return jsonify(serialise_entry(entry)), 201
+
+
+@api_route("/ledger/direct-purchases", "POST", summary="Record a purchase made without a PO (posts an actual).",
+           response=DIRECT_PURCHASE, status=201, tag="budget", request_body={
+               "type": "object",
+               "required": ["supplier_name", "purchased_on", "net_pence", "vat_pence", "gross_pence",
+                            "receipt_reference", "category"],
+               "properties": {"supplier_name": {"type": "string"}, "purchased_on": DATE, "net_pence": PENCE,
+                              "vat_pence": PENCE, "gross_pence": PENCE, "receipt_reference": {"type": "string"},
+                              "category": {"type": "string"}, "case_reference": {"type": "string"}}})
+@permission_required(Permission.MANAGE_LEDGER)
+def create_direct_purchase():
+    body = Body()
+    values = {
+        "supplier_name": body.text("supplier_name"), "purchased_on": body.date("purchased_on"),
+        "net_pence": body.pence("net_pence"), "vat_pence": body.pence("vat_pence"),
+        "gross_pence": body.pence("gross_pence"), "receipt_reference": body.text("receipt_reference"),
+        "category": body.text("category"), "case_reference": body.text("case_reference", required=False),
+    }
+    body.check()
+    purchase, entry = budget.record_direct_purchase(**values, actor=current_user)
+    db.session.commit()
+    return jsonify({
+        "id": purchase.id, "supplier_name": purchase.supplier_name,
+        "purchased_on": purchase.purchased_on.isoformat(), "net_pence": purchase.net_pence,
+        "vat_pence": purchase.vat_pence, "gross_pence": purchase.gross_pence,
+        "receipt_reference": purchase.receipt_reference, "category": purchase.category,
+        "case_reference": purchase.case_reference, "entry": serialise_entry(entry),
+    }), 201
+
+
+@api_route("/ledger/adjustments", "POST", summary="A finance journal with a written reason.", response=ENTRY,
+           status=201, tag="budget", request_body={
+               "type": "object", "required": ["amount_pence", "date", "reason"],
+               "properties": {"amount_pence": {**PENCE, "description": "Positive adds to available."},
+                              "date": DATE, "reason": {"type": "string"}, "category": {"type": "string"}}})
+@permission_required(Permission.MANAGE_LEDGER)
+def create_adjustment():
+    body = Body()
+    amount = body.pence("amount_pence")
+    on = body.date("date")
+    reason = body.text("reason")
+    category = body.text("category", required=False)
+    body.check()
+    try:
+        entry = ledger.adjust(amount, on=on, actor=current_user, reason=reason, category=category)
+    except InvalidInput as error:
+        raise renamed(error, {"on": "date"}) from None
+    db.session.commit()
+    return jsonify(serialise_entry(entry)), 201
+
+
+@api_route("/ledger/entries/<int:entry_id>/reversal", "POST", summary="Reverse an entry (once), with a reason.",
+           response=ENTRY, status=201, tag="budget", request_body={
+               "type": "object", "required": ["reason"],
+               "properties": {"reason": {"type": "string"}, "date": DATE}})
+@permission_required(Permission.MANAGE_LEDGER)
+def reverse_entry(entry_id: int):
+    body = Body()
+    reason = body.text("reason")
+    on = body.date("date", required=False)
+    body.check()
+    reversal = ledger.reverse(_entry_or_404(entry_id), reason=reason, actor=current_user, on=on)
+    db.session.commit()
+    return jsonify(serialise_entry(reversal)), 201
+

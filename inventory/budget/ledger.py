@@ -1,0 +1,438 @@
+"""The budget's service API: every money movement in SafeHold is written here.
+
+Each function adds one or more immutable, hash-chained entries, updates the period's
+running totals in the same transaction, flushes and never commits (the caller commits
+once). available = allocated - actual - open commitments + credits + adjustments, where
+an adjustment's amount is signed by its effect on available (positive gives money back).
+
+Concurrency: a writer first locks the period balance row(s) it will move
+(SELECT ... FOR UPDATE, in period-id order), then the chain (a transaction-scoped advisory
+lock on PostgreSQL), so every check it makes holds until it commits and the chain never
+forks. SQLite gets the same guarantee from BEGIN IMMEDIATE (see inventory.database).
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.orm import aliased
+
+from inventory import clock
+from inventory.budget.models import (
+    GENESIS_HASH,
+    BudgetPeriod,
+    EntryKind,
+    LedgerEntry,
+    MonthClose,
+    OverspendAlert,
+    PeriodBalance,
+    SourceType,
+)
+from inventory.errors import Conflict, InvalidInput
+from inventory.extensions import db
+from inventory.money import MoneyError, check_pence, format_pence
+
+CHAIN_LOCK_KEY = 0x5AFE_1ED6  # pg_advisory_xact_lock key that serialises appends to the chain
+MEMO_MAX = 500
+
+
+class BudgetExceeded(Conflict):
+    """A commitment the ringfenced budget cannot cover (or may not, while an overspend is open)."""
+
+    code = "budget_exceeded"
+
+    def __init__(self, *, available_pence: int, needed_pence: int, overspend_alert_id: int | None = None):
+        shortfall = max(needed_pence - available_pence, 0)
+        if overspend_alert_id is not None:
+            message = ("No new commitments until finance resolves the open overspend alert "
+                       f"(available {format_pence(available_pence)}).")
+        else:
+            message = (f"Not enough budget: {format_pence(needed_pence)} needed, "
+                       f"{format_pence(available_pence)} available, short by {format_pence(shortfall)}.")
+        details = {"available_pence": available_pence, "needed_pence": needed_pence, "shortfall_pence": shortfall}
+        if overspend_alert_id is not None:
+            details["overspend_alert_id"] = overspend_alert_id
+        super().__init__(message, details=details)
+
+
+class PeriodClosed(Conflict):
+    code = "period_closed"
+
+    def __init__(self, day: date):
+        super().__init__(f"{day:%B %Y} is closed: nothing may be dated inside it.",
+                         details={"month": day.replace(day=1).isoformat()})
+
+
+class NoBudgetPeriod(Conflict):
+    code = "no_budget_period"
+
+    def __init__(self, day: date):
+        super().__init__(f"No budget period covers {day:%d %B %Y}.", details={"date": day.isoformat()})
+
+
+# Reading ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BudgetSummary:
+    period: BudgetPeriod
+    allocated_pence: int
+    committed_pence: int
+    actual_pence: int
+    credits_pence: int
+    adjustments_pence: int
+    available_pence: int
+
+    @property
+    def used_percent(self) -> int | None:
+        """Share of the allocation no longer available, in whole percent."""
+        if self.allocated_pence <= 0:
+            return None
+        return round(100 * (self.allocated_pence - self.available_pence) / self.allocated_pence)
+
+
+def period_for(day: date) -> BudgetPeriod:
+    period = db.session.scalar(
+        select(BudgetPeriod).where(BudgetPeriod.starts_on <= day, BudgetPeriod.ends_on >= day)
+    )
+    if period is None:
+        raise NoBudgetPeriod(day)
+    return period
+
+
+def current_period() -> BudgetPeriod | None:
+    today = clock.today()
+    return db.session.scalar(
+        select(BudgetPeriod).where(BudgetPeriod.starts_on <= today, BudgetPeriod.ends_on >= today)
+    )
+
+
+def summary(period: BudgetPeriod | None = None) -> BudgetSummary:
+    """The period's totals from its balance row (the current period by default): O(1)."""
+    if period is None:
+        period = current_period()
+        if period is None:
+            raise NoBudgetPeriod(clock.today())
+    balance = db.session.get(PeriodBalance, period.id)
+    return BudgetSummary(
+        period=period, allocated_pence=balance.allocated_pence, committed_pence=balance.committed_pence,
+        actual_pence=balance.actual_pence, credits_pence=balance.credits_pence,
+        adjustments_pence=balance.adjustments_pence, available_pence=balance.available_pence,
+    )
+
+
+def available_pence(period: BudgetPeriod | None = None) -> int:
+    return summary(period).available_pence
+
+
+def open_amount_pence(commitment: LedgerEntry) -> int:
+    """What of a commitment is still reserved: its amount less net releases; 0 once reversed."""
+    _require_commitment(commitment)
+    if db.session.scalar(select(exists().where(LedgerEntry.reverses_id == commitment.id))):
+        return 0
+    release = aliased(LedgerEntry)
+    released = db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_pence), 0))
+        .where(LedgerEntry.commitment_id == commitment.id, LedgerEntry.kind == EntryKind.RELEASE)
+    )
+    unreleased = db.session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_pence), 0))
+        .join(release, LedgerEntry.reverses_id == release.id)
+        .where(release.commitment_id == commitment.id, release.kind == EntryKind.RELEASE)
+    )
+    return -commitment.amount_pence - released - unreleased
+
+
+def is_month_closed(day: date) -> bool:
+    return bool(db.session.scalar(select(exists().where(
+        MonthClose.month == day.replace(day=1), MonthClose.reopened_at.is_(None)
+    ))))
+
+
+def open_overspend_alert(period: BudgetPeriod) -> OverspendAlert | None:
+    return db.session.scalar(
+        select(OverspendAlert).where(OverspendAlert.period_id == period.id, OverspendAlert.resolved_at.is_(None))
+        .order_by(OverspendAlert.id).limit(1)
+    )
+
+
+def contract_end_date() -> date | None:
+    value = current_app.config.get("CONTRACT_END_DATE")
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def vat_reclaimed() -> bool:
+    return bool(current_app.config.get("VAT_RECLAIMED"))
+
+
+# Writing ---------------------------------------------------------------------------------
+
+def allocate(period: BudgetPeriod, amount_pence: int, *, actor, memo: str = "", on: date | None = None) -> LedgerEntry:
+    """Fund a period. Dated on `on` (default today, or the period's first day if later)."""
+    amount = _pence(amount_pence, "amount_pence")
+    day = on or max(period.starts_on, min(clock.today(), period.ends_on))
+    if not period.contains(day):
+        raise InvalidInput("An allocation is dated inside its period.",
+                           fields={"on": f"Between {period.starts_on:%d %b %Y} and {period.ends_on:%d %b %Y}."})
+    balances = _lock_balances(period)
+    return _append(EntryKind.ALLOCATION, amount, on=day, period=period, balances=balances, actor=actor, memo=memo)
+
+
+def commit(amount_pence: int, *, on: date, actor, memo: str, source_type: str, source_id: int,
+           category: str | None = None, case_reference: str | None = None) -> LedgerEntry:
+    """Reserve money; refused (BudgetExceeded) if it would take available below zero or an
+    overspend alert is open in the period."""
+    amount = _pence(amount_pence, "amount_pence")
+    source = _source(source_type, source_id)
+    end = contract_end_date()
+    if end is not None and on > end:
+        raise Conflict(f"The contract ends on {end:%d %B %Y}: nothing may be committed after it.",
+                       code="after_contract_end", details={"contract_end_date": end.isoformat()})
+    period = period_for(on)
+    balances = _lock_balances(period)
+    _refuse_beyond_budget(period, balances[period.id], amount)
+    return _append(EntryKind.COMMITMENT, -amount, on=on, period=period, balances=balances, actor=actor, memo=memo,
+                   source=source, category=category, case_reference=case_reference)
+
+
+def release(commitment: LedgerEntry, amount_pence: int | None = None, *, on: date, actor,
+            memo: str) -> LedgerEntry:
+    """End all (None) or part of a commitment; never more than is still open."""
+    _require_commitment(commitment)
+    balances = _lock_balances(commitment.period)
+    return _release(commitment, amount_pence, on=on, actor=actor, memo=memo, balances=balances,
+                    source=(commitment.source_type, commitment.source_id))
+
+
+def post_actual(gross_pence: int, *, on: date, actor, memo: str, source_type: str, source_id: int,
+                net_pence: int, vat_pence: int, category: str | None = None, case_reference: str | None = None,
+                releasing: LedgerEntry | None = None) -> LedgerEntry:
+    """Record money spent. Releases min(open, charged) of `releasing` in the same
+    transaction; spending beyond the commitment (or the budget) still posts and raises an
+    overspend alert that blocks new commitments until finance resolves it."""
+    charged, vat = invoice_amounts(gross_pence, net_pence, vat_pence)
+    source = _source(source_type, source_id)
+    period = period_for(on)
+    if releasing is not None:
+        _require_commitment(releasing)
+    balances = _lock_balances(period, releasing.period if releasing is not None else None)
+    actual = _append(EntryKind.ACTUAL, -charged, on=on, period=period, balances=balances, actor=actor, memo=memo,
+                     source=source, category=category, case_reference=case_reference, vat=vat,
+                     commitment=releasing)
+    over_by = 0
+    if releasing is not None:
+        still_open = open_amount_pence(releasing)
+        if still_open:
+            _release(releasing, min(still_open, charged), on=on, actor=actor, memo=f"Settled by actual: {memo}"[:MEMO_MAX],
+                     balances=balances, source=source, settled_by=actual)
+        over_by = max(charged - still_open, 0)
+    _alert_if_overspent(actual, balances[period.id], over_by)
+    return actual
+
+
+def credit(gross_pence: int, *, on: date, actor, memo: str, source_type: str, source_id: int, net_pence: int,
+           vat_pence: int, category: str | None = None, case_reference: str | None = None) -> LedgerEntry:
+    """Money back from a supplier (credit note, refund)."""
+    charged, vat = invoice_amounts(gross_pence, net_pence, vat_pence)
+    source = _source(source_type, source_id)
+    period = period_for(on)
+    balances = _lock_balances(period)
+    return _append(EntryKind.CREDIT, charged, on=on, period=period, balances=balances, actor=actor, memo=memo,
+                   source=source, category=category, case_reference=case_reference, vat=vat)
+
+
+def adjust(amount_pence: int, *, on: date, actor, reason: str, category: str | None = None,
+           case_reference: str | None = None) -> LedgerEntry:
+    """A finance journal, signed by its effect on available; it needs a written reason."""
+    amount = _pence(amount_pence, "amount_pence", allow_negative=True)
+    reason = _required_text(reason, "reason", "Write why this adjustment is needed.")
+    period = period_for(on)
+    balances = _lock_balances(period)
+    entry = _append(EntryKind.ADJUSTMENT, amount, on=on, period=period, balances=balances, actor=actor, memo=reason,
+                    category=category, case_reference=case_reference)
+    _alert_if_overspent(entry, balances[period.id], 0)
+    return entry
+
+
+def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -> LedgerEntry:
+    """The only correction: an entry that negates `entry`, once. Reversing an actual also
+    reverses the release it made, so its commitment is open again."""
+    reason = _required_text(reason, "reason", "Write why this entry is reversed.")
+    day = on or clock.today()
+    if entry.kind == EntryKind.REVERSAL:
+        raise Conflict("A reversal cannot itself be reversed; post the entry again instead.",
+                       code="cannot_reverse_reversal")
+    settled_release = None
+    if entry.kind == EntryKind.ACTUAL:
+        settled_release = db.session.scalar(select(LedgerEntry).where(LedgerEntry.settled_by_id == entry.id))
+    elif entry.kind == EntryKind.RELEASE and entry.settled_by_id is not None:
+        raise Conflict("This release was made by an actual: reverse the actual instead.",
+                       code="reverse_the_actual")
+    balances = _lock_balances(entry.period, settled_release.period if settled_release is not None else None)
+    _refuse_if_reversed(entry)
+    if entry.kind == EntryKind.COMMITMENT and open_amount_pence(entry) != -entry.amount_pence:
+        raise Conflict("Part of this commitment is already released or spent: release what is still open instead.",
+                       code="commitment_in_use")
+    if entry.kind == EntryKind.RELEASE:
+        # Reopening a commitment reserves money again, under the same rule as a commitment.
+        _refuse_beyond_budget(entry.period, balances[entry.period_id], entry.amount_pence)
+    reversal = _append_reversal(entry, on=day, actor=actor, reason=reason, balances=balances)
+    if settled_release is not None:
+        _append_reversal(settled_release, on=day, actor=actor, reason=reason, balances=balances)
+    _alert_if_overspent(reversal, balances[entry.period_id], 0)
+    return reversal
+
+
+# Internals -------------------------------------------------------------------------------
+
+def _append_reversal(entry: LedgerEntry, *, on: date, actor, reason: str, balances) -> LedgerEntry:
+    return _append(EntryKind.REVERSAL, -entry.amount_pence, on=on, period=entry.period, balances=balances,
+                   actor=actor, memo=reason, category=entry.category, case_reference=entry.case_reference,
+                   source=(entry.source_type, entry.source_id), reverses=entry)
+
+
+def _release(commitment: LedgerEntry, amount_pence: int | None, *, on: date, actor, memo: str, balances,
+             source, settled_by: LedgerEntry | None = None) -> LedgerEntry:
+    still_open = open_amount_pence(commitment)
+    if still_open == 0:
+        raise Conflict("Nothing of this commitment is still open.", code="nothing_open",
+                       details={"open_pence": 0})
+    amount = still_open if amount_pence is None else _pence(amount_pence, "amount_pence")
+    if amount > still_open:
+        raise InvalidInput(f"Only {format_pence(still_open)} of this commitment is still open.",
+                           fields={"amount_pence": f"At most {still_open} (still open)."},
+                           details={"open_pence": still_open})
+    return _append(EntryKind.RELEASE, amount, on=on, period=commitment.period, balances=balances, actor=actor,
+                   memo=memo, source=source, category=commitment.category,
+                   case_reference=commitment.case_reference, commitment=commitment, settled_by=settled_by)
+
+
+def _append(kind: EntryKind, amount: int, *, on: date, period: BudgetPeriod, balances: dict, actor, memo: str,
+            source=(None, None), category=None, case_reference=None, vat=None, commitment=None, reverses=None,
+            settled_by=None) -> LedgerEntry:
+    if not isinstance(on, date):
+        raise InvalidInput("Give the entry's date.", fields={"on": "Enter a date."})
+    memo = _text(memo, "memo", MEMO_MAX)
+    if is_month_closed(on):
+        raise PeriodClosed(on)
+    previous = lock_chain()
+    net, vat_amount, gross = vat or (None, None, None)
+    entry = LedgerEntry(
+        position=previous[0] + 1, previous_hash=previous[1], period_id=period.id, kind=str(kind), entry_date=on,
+        amount_pence=amount, net_pence=net, vat_pence=vat_amount, gross_pence=gross,
+        category=_text(category, "category", 60) or None,
+        case_reference=_text(case_reference, "case_reference", 40) or None, memo=memo,
+        source_type=source[0], source_id=source[1],
+        commitment_id=commitment.id if commitment is not None else None,
+        reverses_id=reverses.id if reverses is not None else None,
+        settled_by_id=settled_by.id if settled_by is not None else None,
+        posted_at=clock.now(), posted_by_id=actor.id,
+    )
+    entry.hash = entry.compute_hash()
+    balances[period.id].apply(EntryKind(reverses.kind) if reverses is not None else kind, amount)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _lock_balances(*periods: BudgetPeriod | None) -> dict[int, PeriodBalance]:
+    """Lock the periods' balance rows in id order (so two writers cannot deadlock)."""
+    ids = sorted({p.id for p in periods if p is not None})
+    rows = db.session.scalars(
+        select(PeriodBalance).where(PeriodBalance.period_id.in_(ids)).order_by(PeriodBalance.period_id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).all()
+    return {row.period_id: row for row in rows}
+
+
+def lock_chain() -> tuple[int, str]:
+    """Serialise appends to the chain; returns the last entry's (position, hash)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    last = db.session.execute(
+        select(LedgerEntry.position, LedgerEntry.hash).order_by(LedgerEntry.id.desc()).limit(1)
+    ).first()
+    return (last.position, last.hash) if last is not None else (0, GENESIS_HASH)
+
+
+def _refuse_beyond_budget(period: BudgetPeriod, balance: PeriodBalance, needed: int) -> None:
+    alert = open_overspend_alert(period)
+    if alert is not None:
+        raise BudgetExceeded(available_pence=balance.available_pence, needed_pence=needed,
+                             overspend_alert_id=alert.id)
+    if needed > balance.available_pence:
+        raise BudgetExceeded(available_pence=balance.available_pence, needed_pence=needed)
+
+
+def _alert_if_overspent(entry: LedgerEntry, balance: PeriodBalance, over_commitment: int) -> None:
+    """Raise an alert for spending beyond its commitment or a budget taken below zero."""
+    over_by = max(over_commitment, -balance.available_pence if entry.amount_pence < 0 else 0)
+    if over_by > 0:
+        db.session.add(OverspendAlert(period_id=entry.period_id, entry_id=entry.id, over_by_pence=over_by))
+        db.session.flush()
+
+
+def _is_reversed(entry: LedgerEntry) -> bool:
+    return bool(db.session.scalar(select(exists().where(LedgerEntry.reverses_id == entry.id))))
+
+
+def _refuse_if_reversed(entry: LedgerEntry) -> None:
+    if _is_reversed(entry):
+        raise Conflict("This entry is already reversed.", code="already_reversed")
+
+
+def _require_commitment(entry: LedgerEntry) -> None:
+    if entry.kind != EntryKind.COMMITMENT:
+        raise Conflict("That entry is not a commitment.", code="not_a_commitment")
+
+
+def invoice_amounts(gross_pence, net_pence, vat_pence) -> tuple[int, tuple[int, int, int]]:
+    """Check net + VAT = gross; returns the amount the budget is charged and the three parts."""
+    fields = {}
+    values = {}
+    for name, value, zero_ok in (("gross_pence", gross_pence, False), ("net_pence", net_pence, True),
+                                 ("vat_pence", vat_pence, True)):
+        try:
+            values[name] = check_pence(value, allow_zero=zero_ok)
+        except MoneyError as error:
+            fields[name] = str(error)
+    if not fields and values["net_pence"] + values["vat_pence"] != values["gross_pence"]:
+        fields["gross_pence"] = (f"Gross must be net + VAT "
+                                 f"({format_pence(values['net_pence'] + values['vat_pence'])}).")
+    if fields:
+        raise InvalidInput("Check the amounts.", fields=fields)
+    charged = values["net_pence"] if vat_reclaimed() else values["gross_pence"]
+    if charged == 0:
+        raise InvalidInput("Nothing to charge: the net amount is zero.", fields={"net_pence": "Must be above zero."})
+    return charged, (values["net_pence"], values["vat_pence"], values["gross_pence"])
+
+
+def _pence(value, field: str, **rules) -> int:
+    try:
+        return check_pence(value, **rules)
+    except MoneyError as error:
+        raise InvalidInput(str(error), fields={field: str(error)}) from None
+
+
+def _source(source_type, source_id) -> tuple[str, int]:
+    if source_type not in {str(s) for s in SourceType}:
+        raise InvalidInput("Unknown source type.", fields={"source_type": f"One of: {', '.join(SourceType)}."})
+    if isinstance(source_id, bool) or not isinstance(source_id, int) or source_id <= 0:
+        raise InvalidInput("The source needs its id.", fields={"source_id": "A positive whole number."})
+    return str(source_type), source_id
+
+
+def _text(value, field: str, limit: int) -> str:
+    value = (value or "").strip()
+    if len(value) > limit:
+        raise InvalidInput(f"{field.replace('_', ' ').capitalize()} is too long.",
+                           fields={field: f"At most {limit} characters."})
+    return value
+
+
+def _required_text(value, field: str, message: str) -> str:
+    value = _text(value, field, MEMO_MAX)
+    if not value:
+        raise InvalidInput(message, fields={field: message})
+    return value

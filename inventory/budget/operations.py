@@ -1,0 +1,138 @@
+"""Budget use cases beyond single postings: periods, direct purchases, month close and
+overspend alerts. Like the ledger API, they flush and never commit."""
+from datetime import date
+
+from sqlalchemy import select
+
+from inventory import clock
+from inventory.audit.models import AuditEventKind
+from inventory.audit.operations import record_event
+from inventory.budget import ledger
+from inventory.budget.models import (
+    BudgetPeriod,
+    DirectPurchase,
+    MonthClose,
+    OverspendAlert,
+    PeriodBalance,
+    SourceType,
+)
+from inventory.errors import Conflict, InvalidInput, NotAllowed
+from inventory.extensions import db
+from inventory.permissions import Permission, has_permission
+
+def financial_year(day: date) -> tuple[date, date, str]:
+    """The April-March year containing `day`: (first day, last day, name like "2026-27")."""
+    start_year = day.year if day.month >= 4 else day.year - 1
+    return date(start_year, 4, 1), date(start_year + 1, 3, 31), f"{start_year}-{str(start_year + 1)[-2:]}"
+
+
+def create_period(*, starts_on: date | None = None, ends_on: date | None = None, name: str | None = None) -> BudgetPeriod:
+    """A budget period; by default the financial year (April-March) containing today."""
+    default_start, default_end, default_name = financial_year(starts_on or clock.today())
+    starts_on = starts_on or default_start
+    ends_on = ends_on or default_end
+    name = (name or default_name).strip()
+    if ends_on <= starts_on:
+        raise InvalidInput("A period ends after it starts.", fields={"ends_on": "After the start date."})
+    if not name or len(name) > 60:
+        raise InvalidInput("Name the period (at most 60 characters).", fields={"name": "1 to 60 characters."})
+    overlapping = db.session.scalar(
+        select(BudgetPeriod).where(BudgetPeriod.starts_on <= ends_on, BudgetPeriod.ends_on >= starts_on)
+    )
+    if overlapping is not None:
+        raise InvalidInput(f"That overlaps the period {overlapping.name}.",
+                           fields={"starts_on": f"Overlaps {overlapping.name}."})
+    if db.session.scalar(select(BudgetPeriod.id).where(BudgetPeriod.name == name)):
+        raise InvalidInput("A period with that name exists.", fields={"name": "Already in use."})
+    period = BudgetPeriod(name=name, starts_on=starts_on, ends_on=ends_on)
+    period.balance = PeriodBalance()
+    db.session.add(period)
+    db.session.flush()
+    return period
+
+
+def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence: int, vat_pence: int,
+                           gross_pence: int, receipt_reference: str, category: str, actor,
+                           case_reference: str | None = None):
+    """A purchase without a PO (a shop, a card): kept as a record and posted as an actual."""
+    fields = {}
+    supplier_name = (supplier_name or "").strip()
+    receipt_reference = (receipt_reference or "").strip()
+    category = (category or "").strip()
+    for field, value, limit in (("supplier_name", supplier_name, 120), ("receipt_reference", receipt_reference, 80),
+                                ("category", category, 60)):
+        if not value:
+            fields[field] = "Required."
+        elif len(value) > limit:
+            fields[field] = f"At most {limit} characters."
+    if not isinstance(purchased_on, date):
+        fields["purchased_on"] = "Enter the date of purchase."
+    elif purchased_on > clock.today():
+        fields["purchased_on"] = "A purchase cannot be dated in the future."
+    try:
+        ledger.invoice_amounts(gross_pence, net_pence, vat_pence)
+    except InvalidInput as error:
+        fields.update(error.fields)
+    if fields:
+        raise InvalidInput("Check the purchase details.", fields=fields)
+    purchase = DirectPurchase(
+        supplier_name=supplier_name, purchased_on=purchased_on, net_pence=net_pence, vat_pence=vat_pence,
+        gross_pence=gross_pence, receipt_reference=receipt_reference, category=category,
+        case_reference=(case_reference or "").strip() or None, created_by_id=actor.id,
+    )
+    db.session.add(purchase)
+    db.session.flush()
+    entry = ledger.post_actual(
+        gross_pence, on=purchased_on, actor=actor, memo=f"{supplier_name}, receipt {receipt_reference}",
+        source_type=SourceType.DIRECT_PURCHASE, source_id=purchase.id, net_pence=net_pence,
+        vat_pence=vat_pence, category=category, case_reference=case_reference,
+    )
+    return purchase, entry
+
+
+def close_month(month: date, *, actor) -> MonthClose:
+    """Lock a finished month: nothing may be dated inside it afterwards."""
+    month = month.replace(day=1)
+    if month >= clock.today().replace(day=1):
+        raise Conflict(f"{month:%B %Y} has not ended yet.", code="month_not_ended")
+    ledger.lock_chain()  # a posting in flight finishes first, or sees the close
+    if ledger.is_month_closed(month):
+        raise Conflict(f"{month:%B %Y} is already closed.", code="already_closed")
+    closing = MonthClose(month=month, closed_by_id=actor.id)
+    db.session.add(closing)
+    record_event(AuditEventKind.MONTH_CLOSED, actor=actor, month=month.isoformat())
+    db.session.flush()
+    return closing
+
+
+def reopen_month(month: date, *, actor, reason: str) -> MonthClose:
+    """Reopen a closed month: admins only, with a written reason, recorded."""
+    if not has_permission(actor, Permission.REOPEN_MONTH):
+        raise NotAllowed("Only an admin may reopen a closed month.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Write why the month is reopened.", fields={"reason": "Write why the month is reopened."})
+    if len(reason) > 500:
+        raise InvalidInput("The reason is too long.", fields={"reason": "At most 500 characters."})
+    closing = db.session.scalar(
+        select(MonthClose).where(MonthClose.month == month.replace(day=1), MonthClose.reopened_at.is_(None))
+        .with_for_update()
+    )
+    if closing is None:
+        raise Conflict(f"{month:%B %Y} is not closed.", code="not_closed")
+    closing.reopened_by_id, closing.reopened_at, closing.reopen_reason = actor.id, clock.now(), reason
+    record_event(AuditEventKind.MONTH_REOPENED, actor=actor, month=closing.month.isoformat(), reason=reason)
+    db.session.flush()
+    return closing
+
+
+def resolve_overspend(alert: OverspendAlert, *, actor, resolution: str) -> OverspendAlert:
+    """Finance has dealt with an overspend (say how); commitments may be made again."""
+    resolution = (resolution or "").strip()
+    if not resolution or len(resolution) > 500:
+        raise InvalidInput("Say how the overspend was resolved.", fields={"resolution": "1 to 500 characters."})
+    if alert.resolved_at is not None:
+        raise Conflict("That alert is already resolved.", code="already_resolved")
+    alert.resolved_by_id, alert.resolved_at, alert.resolution = actor.id, clock.now(), resolution
+    db.session.flush()
+    return alert

@@ -1,0 +1,53 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from inventory.catalogue.models import Category
+from inventory.catalogue.operations import MAX_REORDER_LEVEL
+from inventory.money import MoneyError, parse_pounds
+
+
+def _pounds(form, field):
+    try:
+        field.pence = parse_pounds(field.data or "", allow_zero=True)
+    except MoneyError as error:
+        raise ValidationError(str(error)) from None
+
+
+class ItemTypeForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    category = SelectField("Category", choices=[(c.value, c.label) for c in Category], validators=[DataRequired()])
+    other_category = StringField("Name of the other category", validators=[Optional(), Length(max=60)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
+    loaned = BooleanField("Loaned (expected back when no longer needed)")
+    connected_device = BooleanField("Connected device (needs an account handover and a wipe before reuse)")
+    standard_cost = StringField("Standard unit cost (£, including VAT)", validators=[_pounds])
+    reorder_level = IntegerField("Reorder level", default=0,
+                                 validators=[InputRequired(), NumberRange(min=0, max=MAX_REORDER_LEVEL)])
+    active = BooleanField("Active (can be requested and ordered)", default=True)
+
+    def values(self) -> dict:
+        return {"name": self.name.data, "category": self.category.data, "other_category": self.other_category.data,
+                "description": self.description.data, "loaned": self.loaned.data,
+                "connected_device": self.connected_device.data, "standard_cost_pence": self.standard_cost.pence,
+                "reorder_level": self.reorder_level.data, "active": self.active.data}
+
+
+class ProductCodeForm(FlaskForm):
+    supplier_id = SelectField("Supplier", coerce=int, validators=[DataRequired()])
+    product_code = StringField("Supplier's product code", validators=[DataRequired(), Length(max=60)])
+
+
+class SupplierForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    contact_name = StringField("Contact name", validators=[Optional(), Length(max=120)])
+    email = EmailField("Email", validators=[Optional(), Length(max=254)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    address = TextAreaField("Address", validators=[Optional(), Length(max=1000)])
+    website = StringField("Website", validators=[Optional(), Length(max=200)])
+    account_reference = StringField("Our account reference with them", validators=[Optional(), Length(max=60)])
+    active = BooleanField("Active", default=True)
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data for name in (
+            "name", "contact_name", "email", "phone", "address", "website", "account_reference", "active")}

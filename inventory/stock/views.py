@@ -1,0 +1,380 @@
+"""Stock pages: levels, items and their timelines, receiving, moving, returns and wipes,
+locations and transfers, stocktakes, and printable labels."""
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from inventory.accounts.models import User, UserRole
+from inventory.catalogue.models import ItemType, Supplier
+from inventory.errors import Conflict, DomainError, InvalidInput
+from inventory.extensions import db
+from inventory.forms import attach_errors
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, Role, has_permission, may_see_item_case, permission_required
+from inventory.stock import labels, operations, stocktakes
+from inventory.stock.forms import (
+    CodeForm, LabelForm, LocationForm, MoveForm, NoteForm, ReceiveForm, ReplaceCodeForm, ResolveForm, ReturnForm,
+    StocktakeStartForm, TransferForm, WriteOffForm, lines,
+)
+from inventory.stock.models import (
+    Item, ItemEvent, ItemEventKind, ItemState, Location, Stocktake, StocktakeStatus,
+)
+
+bp = Blueprint("stock", __name__, url_prefix="/stock")
+
+
+def _get_or_404(model, record_id):
+    record = db.session.get(model, record_id)
+    if record is None:
+        abort(404)
+    return record
+
+
+def _location_choices():
+    return [(loc.id, f"{loc.name} ({loc.kind_label.lower()})") for loc in db.session.scalars(
+        select(Location).where(Location.active.is_(True)).order_by(Location.kind, Location.name))]
+
+
+def _with_locations(form):
+    form.location_id.choices = _location_choices()
+    return form
+
+
+# Levels and lists --------------------------------------------------------------------------
+
+@bp.get("/")
+@permission_required(Permission.VIEW_STOCK)
+def levels():
+    return render_template("stock/levels.html", levels=operations.stock_levels(), find_form=CodeForm(formdata=None))
+
+
+@bp.get("/items")
+@permission_required(Permission.VIEW_STOCK)
+def items():
+    page, per_page = page_args()
+    query = (select(Item).options(joinedload(Item.item_type), joinedload(Item.location))
+             .order_by(Item.id.desc()))
+    state = request.args.get("state", "")
+    if state in {str(s) for s in ItemState}:
+        query = query.where(Item.state == state)
+    for name, column in (("item_type_id", Item.item_type_id), ("location_id", Item.location_id)):
+        value = request.args.get(name, "")
+        if value.isdigit():
+            query = query.where(column == int(value))
+    item_types = db.session.scalars(select(ItemType).order_by(ItemType.name)).all()
+    return render_template("stock/items.html", page=paginate(query, page, per_page), states=list(ItemState),
+                           item_types=item_types, locations=_location_choices(), args=request.args,
+                           label_form=LabelForm(formdata=None))
+
+
+@bp.route("/find", methods=["GET", "POST"])
+@permission_required(Permission.VIEW_STOCK)
+def find():
+    form = CodeForm()
+    if form.validate_on_submit():
+        try:
+            item = operations.find_by_code(form.code.data)
+        except (InvalidInput, DomainError) as error:
+            form.code.errors = [*form.code.errors, error.message]
+        else:
+            return redirect(url_for("stock.item", item_id=item.id))
+    return render_template("stock/find.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/code/<path:code>")
+@permission_required(Permission.VIEW_STOCK)
+def item_by_code(code: str):
+    """Where a URL-encoding office label leads (when an installation opts in to those)."""
+    return redirect(url_for("stock.item", item_id=operations.find_by_code(code).id))
+
+
+# One item ----------------------------------------------------------------------------------
+
+@bp.get("/items/<int:item_id>")
+@permission_required(Permission.VIEW_STOCK)
+def item(item_id: int):
+    return _item_page(_get_or_404(Item, item_id))
+
+
+def _item_page(item, status=200, **forms):
+    events = db.session.scalars(
+        select(ItemEvent).options(selectinload(ItemEvent.actor), selectinload(ItemEvent.location))
+        .where(ItemEvent.item_id == item.id).order_by(ItemEvent.occurred_at.desc(), ItemEvent.id.desc())
+    ).all()
+    forms = {
+        "move_form": _with_locations(MoveForm(formdata=None)),
+        "write_off_form": WriteOffForm(formdata=None),
+        "return_form": _with_locations(ReturnForm(formdata=None)),
+        "note_form": NoteForm(formdata=None),
+        "replace_form": ReplaceCodeForm(formdata=None),
+        **forms,
+    }
+    return render_template("stock/item.html", item=item, events=events, K=ItemEventKind,
+                           allowed=operations.allowed, show_case=may_see_item_case(current_user),
+                           **forms), status
+
+
+def _item_action(item_id: int, form, action, done: str, form_name: str):
+    """Run one item use case from a posted form: commit and go back to the item, or show why not."""
+    item = _get_or_404(Item, item_id)
+    if form.validate_on_submit():
+        try:
+            action(item, form)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        except Conflict as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("stock.item", item_id=item_id))
+        else:
+            flash(done, "success")
+            return redirect(url_for("stock.item", item_id=item_id))
+    return _item_page(db.session.get(Item, item_id), 422, **{form_name: form})
+
+
+def _location(form) -> Location:
+    return _get_or_404(Location, form.location_id.data)
+
+
+@bp.post("/items/<int:item_id>/move")
+@permission_required(Permission.MANAGE_STOCK)
+def move(item_id: int):
+    return _item_action(item_id, _with_locations(MoveForm()), lambda item, f: operations.move_item(
+        item, _location(f), actor=current_user, note=f.note.data), "Moved.", "move_form")
+
+
+@bp.post("/items/<int:item_id>/write-off")
+@permission_required(Permission.MANAGE_STOCK)
+def write_off(item_id: int):
+    return _item_action(item_id, WriteOffForm(), lambda item, f: operations.write_off(
+        item, f.reason.data, current_user, note=f.note.data), "Written off.", "write_off_form")
+
+
+@bp.post("/items/<int:item_id>/return")
+@permission_required(Permission.MANAGE_STOCK)
+def return_(item_id: int):
+    return _item_action(item_id, _with_locations(ReturnForm()), lambda item, f: operations.return_item(
+        item, condition=f.condition.data, actor=current_user, location=_location(f), note=f.note.data),
+        "Returned; it is in quarantine until checked.", "return_form")
+
+
+@bp.post("/items/<int:item_id>/release")
+@permission_required(Permission.MANAGE_STOCK)
+def release(item_id: int):
+    return _item_action(item_id, NoteForm(), lambda item, f: operations.release_from_quarantine(
+        item, actor=current_user, note=f.note.data), "Back in stock.", "note_form")
+
+
+@bp.post("/items/<int:item_id>/confirm-wipe")
+@permission_required(Permission.CONFIRM_WIPE)
+def confirm_wipe(item_id: int):
+    return _item_action(item_id, NoteForm(), lambda item, f: operations.confirm_wipe(
+        item, current_user, note=f.note.data), "Wipe confirmed in your name.", "note_form")
+
+
+@bp.post("/items/<int:item_id>/found")
+@permission_required(Permission.MANAGE_STOCK)
+def found(item_id: int):
+    return _item_action(item_id, _with_locations(MoveForm()), lambda item, f: operations.mark_found(
+        item, location=_location(f), actor=current_user, note=f.note.data),
+        "Recorded as found; it is in quarantine until checked.", "move_form")
+
+
+@bp.post("/items/<int:item_id>/replace-code")
+@permission_required(Permission.MANAGE_STOCK)
+def replace_code(item_id: int):
+    return _item_action(item_id, ReplaceCodeForm(), lambda item, f: operations.replace_code(
+        item, actor=current_user, reason=f.reason.data), "New code given; print a new label.", "replace_form")
+
+
+# Receiving without a purchase order (donations, stock that predates SafeHold) ----------------
+
+@bp.route("/receive", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_STOCK)
+def receive():
+    form = _with_locations(ReceiveForm())
+    form.item_type_id.choices = [(t.id, t.name) for t in db.session.scalars(
+        select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name))]
+    form.supplier_id.choices = [(0, "None")] + [(s.id, s.name) for s in db.session.scalars(
+        select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name))]
+    if form.validate_on_submit():
+        try:
+            received = operations.receive_units(operations.NewUnits(
+                item_type=_get_or_404(ItemType, form.item_type_id.data), quantity=form.quantity.data,
+                location=_location(form), purchase_cost_pence=form.unit_cost.pence,
+                supplier=db.session.get(Supplier, form.supplier_id.data) if form.supplier_id.data else None,
+                serial_numbers=tuple(lines(form.serial_numbers.data)),
+            ), actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            flash(f"{len(received)} units are in stock. Print their labels now.", "success")
+            return redirect(url_for("stock.labels_print", item=[i.id for i in received]))
+    return render_template("stock/receive.html", form=form), 422 if form.errors else 200
+
+
+# Locations and transfers --------------------------------------------------------------------
+
+@bp.route("/locations", methods=["GET", "POST"])
+@permission_required(Permission.VIEW_STOCK)
+def locations():
+    form = LocationForm()
+    form.fitter_id.choices = [(0, "—")] + [(u.id, u.name) for u in db.session.scalars(
+        select(User).where(User.active.is_(True), User.id.in_(
+            select(UserRole.user_id).where(UserRole.role == Role.FITTER))).order_by(User.name))]
+    if request.method == "POST":
+        if not has_permission(current_user, Permission.MANAGE_STOCK):
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                operations.create_location(name=form.name.data, kind=form.kind.data,
+                                           fitter=db.session.get(User, form.fitter_id.data or 0))
+                db.session.commit()
+            except InvalidInput as error:
+                db.session.rollback()
+                attach_errors(form, error)
+            else:
+                flash("Location added.", "success")
+                return redirect(url_for("stock.locations"))
+    rows = db.session.scalars(select(Location).options(joinedload(Location.fitter))
+                              .order_by(Location.kind, Location.name)).all()
+    return render_template("stock/locations.html", locations=rows, form=form), 422 if form.errors else 200
+
+
+@bp.route("/transfer", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_STOCK)
+def transfer():
+    form = _with_locations(TransferForm())
+    if form.validate_on_submit():
+        location = _location(form)
+        try:
+            moved = operations.transfer_codes(lines(form.codes.data), location, actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            flash(f"Moved {len(moved)} items to {location.name}.", "success")
+            return redirect(url_for("stock.transfer"))
+    return render_template("stock/transfer.html", form=form), 422 if form.errors else 200
+
+
+# Stocktakes --------------------------------------------------------------------------------
+
+@bp.route("/stocktakes", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_STOCK)
+def stocktakes_list():
+    form = _with_locations(StocktakeStartForm())
+    if form.validate_on_submit():
+        stocktake = stocktakes.start_stocktake(_location(form), actor=current_user)
+        db.session.commit()
+        return redirect(url_for("stock.stocktake", stocktake_id=stocktake.id))
+    page, per_page = page_args()
+    query = (select(Stocktake).options(joinedload(Stocktake.location), joinedload(Stocktake.started_by))
+             .order_by(Stocktake.started_at.desc(), Stocktake.id.desc()))
+    return render_template("stock/stocktakes.html", page=paginate(query, page, per_page), form=form)
+
+
+@bp.route("/stocktakes/<int:stocktake_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_STOCK)
+def stocktake(stocktake_id: int):
+    count = _get_or_404(Stocktake, stocktake_id)
+    form = CodeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            item, verdict, first = stocktakes.count_code(count, form.code.data, actor=current_user)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            form.code.errors = [*form.code.errors, error.message]
+            status = error.status
+        else:
+            messages = {"expected": "Counted", "wrong_location": "Counted, but recorded elsewhere:",
+                        "unexpected": f"Counted, but recorded as {item.state_label.lower()}:"}
+            flash(f"{messages[verdict]} {item.code} ({item.item_type.name})" + ("" if first else " — already counted"),
+                  "success" if verdict == "expected" else "warning")
+            return redirect(url_for("stock.stocktake", stocktake_id=count.id))
+    elif form.errors:
+        status = 422
+    return render_template("stock/stocktake.html", stocktake=count, form=form,
+                           differences=stocktakes.differences(count), resolve_form=ResolveForm(formdata=None),
+                           is_open=count.status == StocktakeStatus.OPEN), status
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/items/<int:item_id>/resolve")
+@permission_required(Permission.MANAGE_STOCK)
+def resolve(stocktake_id: int, item_id: int):
+    count = _get_or_404(Stocktake, stocktake_id)
+    form = ResolveForm()
+    if form.validate_on_submit():
+        try:
+            stocktakes.resolve(count, _get_or_404(Item, item_id), form.action.data, actor=current_user,
+                               reason=form.reason.data)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            flash("Settled.", "success")
+    return redirect(url_for("stock.stocktake", stocktake_id=count.id))
+
+
+@bp.post("/stocktakes/<int:stocktake_id>/close")
+@permission_required(Permission.MANAGE_STOCK)
+def close_stocktake(stocktake_id: int):
+    stocktakes.close_stocktake(_get_or_404(Stocktake, stocktake_id))
+    db.session.commit()
+    flash("Stocktake closed.", "success")
+    return redirect(url_for("stock.stocktakes_list"))
+
+
+# Labels ------------------------------------------------------------------------------------
+
+@bp.get("/labels")
+@permission_required(Permission.PRINT_LABELS)
+def labels_choose():
+    return render_template("stock/labels_choose.html", form=LabelForm(request.args))
+
+
+@bp.get("/labels/print")
+@permission_required(Permission.PRINT_LABELS)
+def labels_print():
+    """A printable page of labels for chosen items (?item=ID...), typed codes (?codes=) or a
+    whole goods receipt (?receipt=ID)."""
+    form = LabelForm(request.args)
+    fmt = labels.check_format(form.format.data)
+    receipt = request.args.get("receipt", "")
+    try:
+        if receipt:
+            if not receipt.isdigit():
+                raise InvalidInput("Receipt id is a number.", fields={"receipt": "A number."})
+            chosen = labels.items_for_labels(goods_receipt_id=int(receipt))
+        else:
+            ids = [int(i) for i in request.args.getlist("item") if i.isdigit()]
+            ids += [operations.find_by_code(code).id for code in lines(form.codes.data)]
+            chosen = labels.items_for_labels(item_ids=ids)
+        pages = labels.label_pages(chosen, fmt, start=form.start.data if form.start.data is not None else 1,
+                                   show_type=form.show_type.data if "format" in request.args else True)
+    except DomainError as error:
+        db.session.rollback()
+        if isinstance(error, InvalidInput):
+            attach_errors(form, error)
+        else:
+            form.form_errors.append(error.message)
+        return render_template("stock/labels_choose.html", form=form), error.status
+    return render_template("stock/labels_print.html", pages=pages, fmt=fmt, count=len(chosen))
+
+
+@bp.get("/labels/<key>.css")
+@permission_required(Permission.PRINT_LABELS)
+def label_css(key: str):
+    fmt = labels.FORMATS.get(key)
+    if fmt is None:
+        abort(404)
+    return Response(labels.sheet_css(fmt), mimetype="text/css")

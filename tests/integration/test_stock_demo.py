@@ -1,0 +1,17 @@
+from sqlalchemy import func, select
+
+from inventory.catalogue.models import Category, ItemType, Supplier
+from inventory.demo import seed_demo
+from inventory.extensions import db
+from inventory.stock.operations import stock_levels
+
+
+def test_the_demo_holds_a_realistic_catalogue_suppliers_and_stock(app):
+    assert seed_demo()
+    categories = set(db.session.scalars(select(ItemType.category)))
+    assert categories == {str(c) for c in Category}
+    assert db.session.scalar(select(func.count(Supplier.id))) == 2
+    assert db.session.scalar(select(func.count(ItemType.id)).where(ItemType.connected_device.is_(True))) >= 3
+    levels = {level.item_type: level for level in stock_levels()}
+    assert levels["Personal safety alarm (130 dB, key-ring)"].in_stock == 16
+    assert any(level.below_reorder for level in levels.values())

@@ -1,0 +1,68 @@
+"""Budget rules that need no database or Flask."""
+from datetime import UTC, date, datetime
+
+import pytest
+
+from inventory.budget.charts import burn_down
+from inventory.budget.models import BUCKETS, EntryKind, LedgerEntry, PeriodBalance
+from inventory.budget.operations import financial_year
+
+
+@pytest.mark.parametrize("day, expected", [
+    (date(2026, 4, 1), (date(2026, 4, 1), date(2027, 3, 31), "2026-27")),
+    (date(2027, 3, 31), (date(2026, 4, 1), date(2027, 3, 31), "2026-27")),
+    (date(2027, 1, 15), (date(2026, 4, 1), date(2027, 3, 31), "2026-27")),
+    (date(2099, 12, 31), (date(2099, 4, 1), date(2100, 3, 31), "2099-00")),
+])
+def test_a_financial_year_runs_april_to_march(day, expected):
+    assert financial_year(day) == expected
+
+
+def test_every_kind_but_reversal_moves_exactly_one_total():
+    assert set(BUCKETS) == set(EntryKind) - {EntryKind.REVERSAL}
+
+
+def test_available_is_allocated_less_actual_less_open_commitments_plus_credits_and_adjustments():
+    balance = PeriodBalance(allocated_pence=0, committed_pence=0, actual_pence=0, credits_pence=0,
+                            adjustments_pence=0, entry_count=0)
+    for kind, amount in [(EntryKind.ALLOCATION, 10_000), (EntryKind.COMMITMENT, -3_000),
+                         (EntryKind.RELEASE, 1_000), (EntryKind.ACTUAL, -2_500), (EntryKind.CREDIT, 500),
+                         (EntryKind.ADJUSTMENT, -100)]:
+        balance.apply(kind, amount)
+    assert (balance.allocated_pence, balance.committed_pence, balance.actual_pence, balance.credits_pence,
+            balance.adjustments_pence) == (10_000, 2_000, 2_500, 500, -100)
+    assert balance.available_pence == 10_000 - 2_500 - 2_000 + 500 - 100 == 10_000 - 3_000 + 1_000 - 2_500 + 500 - 100
+    assert balance.entry_count == 6
+
+
+def entry(**changes):
+    fields = dict(previous_hash="0" * 64, position=1, period_id=1, kind="actual", entry_date=date(2026, 5, 1),
+                  amount_pence=-1_200, net_pence=1_000, vat_pence=200, gross_pence=1_200, category="locks",
+                  case_reference=None, memo="Lock", source_type="invoice", source_id=3, commitment_id=None,
+                  reverses_id=None, settled_by_id=None, posted_at=datetime(2026, 5, 1, 9, tzinfo=UTC),
+                  posted_by_id=2)
+    return LedgerEntry(**(fields | changes))
+
+
+def test_an_entrys_hash_covers_its_content_and_the_previous_hash():
+    original = entry().compute_hash()
+    assert len(original) == 64 and original == entry().compute_hash()
+    for change in ({"amount_pence": -1_201}, {"previous_hash": "1" * 64}, {"memo": "Lock!"}, {"position": 2},
+                   {"entry_date": date(2026, 5, 2)}, {"posted_by_id": 3}):
+        assert entry(**change).compute_hash() != original, change
+
+
+def test_the_burn_down_plots_available_against_an_even_spend_to_the_end():
+    chart = burn_down([(date(2026, 4, 1), 10_000), (date(2026, 4, 2), 6_000)], starts_on=date(2026, 4, 1),
+                      ends_on=date(2026, 4, 11), spend_by=date(2026, 4, 11), allocated_pence=10_000)
+    assert chart.actual_points == "84.0,16.0 138.0,99.2"
+    assert chart.plan_points == "84.0,16.0 624.0,224.0"
+    assert chart.zero_y == 224.0
+    assert "an even spend reaches zero on 11 April 2026" in chart.description
+
+
+def test_the_burn_down_makes_room_for_an_overspend_below_zero():
+    chart = burn_down([(date(2026, 4, 1), -5_000)], starts_on=date(2026, 4, 1), ends_on=date(2026, 4, 11),
+                      spend_by=date(2026, 4, 6), allocated_pence=5_000)
+    assert chart.zero_y == 120.0
+    assert [label.text for label in chart.y_labels] == ["−£50.00", "£0.00", "£50.00"]

@@ -1,0 +1,108 @@
+import re
+import time
+
+import pytest
+
+from tests.qr_reader import decode_svg
+
+
+def test_a_sheet_shows_each_code_grouped_and_its_qr_decodes_to_exactly_that_code(client, login, build):
+    items = build.items(3, item_type=build.item_type(name="Window alarm"))
+    login(roles=["coordinator"])
+    response = client.get("/stock/labels/print", query_string={"item": [i.id for i in items], "format": "L7163",
+                                                                 "show_type": "y", "start": "1"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    svgs = re.findall(r"<svg .*?</svg>", html, re.S)
+    assert [decode_svg(svg) for svg in svgs] == [i.code for i in items]
+    for item in items:
+        groups = item.code.split("-")
+        assert "".join(f"<span>{g}{'-' if n < 3 else ''}</span>" for n, g in enumerate(groups)) in html
+    assert html.count("Window alarm") == 3
+    assert 'href="/stock/labels/L7163.css"' in html
+
+
+def test_a_label_says_nothing_about_the_service_the_organisation_or_a_case(client, login, build, app):
+    item = build.item(item_type=build.item_type(name="Personal alarm"))
+    user = login(roles=["coordinator"])
+    html = client.get("/stock/labels/print", query_string={"item": item.id, "format": "L7160", "show_type": "y"}) \
+        .get_data(as_text=True)
+    sheet = re.search(r'<div class="sheet">(.*)</body>', html, re.S).group(1)
+    svg = re.search(r"<svg .*?</svg>", sheet, re.S).group(0)
+    printed_text = " ".join(re.sub(r"<[^>]+>", "", sheet.replace(svg, "")).split())
+    assert printed_text == f"{item.code} Personal alarm"
+    assert decode_svg(svg) == item.code
+    for secret in (app.config["SERVICE_NAME"], user.organisation.name):
+        assert secret.lower() not in sheet.lower()
+
+
+def test_the_item_type_can_be_left_off_the_label(client, login, build):
+    item = build.item(item_type=build.item_type(name="Camera doorbell"))
+    login(roles=["coordinator"])
+    html = client.get("/stock/labels/print", query_string={"item": item.id, "format": "L7160", "start": "1"}) \
+        .get_data(as_text=True)
+    assert "Camera doorbell" not in html
+
+
+def test_a_part_used_sheet_starts_at_the_chosen_position_and_spills_onto_a_new_sheet(client, login, build):
+    items = build.items(3)
+    login(roles=["coordinator"])
+    html = client.get("/stock/labels/print", query_string={"item": [i.id for i in items], "format": "L7160",
+                                                           "start": "20"}).get_data(as_text=True)
+    assert re.findall(r'class="label (slot-\d+)"', html) == ["slot-19", "slot-20", "slot-0"]
+    assert html.count('<div class="sheet">') == 2
+
+
+@pytest.mark.parametrize("start", ["0", "22", "-1"])
+def test_a_start_position_off_the_sheet_is_refused_at_the_field(client, login, build, start):
+    item = build.item()
+    login(roles=["coordinator"])
+    response = client.get("/stock/labels/print", query_string={"item": item.id, "format": "L7160", "start": start})
+    assert response.status_code == 422
+    assert b"From 1 to 21" in response.data or b"Number must be between" in response.data
+
+
+def test_labels_can_be_chosen_by_typed_codes_and_an_unknown_code_is_explained(client, login, build):
+    item = build.item()
+    login(roles=["coordinator"])
+    ok = client.get("/stock/labels/print", query_string={"codes": item.code.lower(), "format": "L7651"})
+    assert ok.status_code == 200
+    assert decode_svg(re.search(r"<svg .*?</svg>", ok.get_data(as_text=True), re.S).group(0)) == item.code
+    bad = client.get("/stock/labels/print", query_string={"codes": "0000-0000-0000-0", "format": "L7651"})
+    assert bad.status_code == 404 and b"No item has that code" in bad.data
+
+
+def test_a_whole_receipt_can_be_labelled(client, login, build):
+    received = build.items(4, goods_receipt_id=12)
+    build.items(2)
+    login(roles=["coordinator"])
+    html = client.get("/stock/labels/print", query_string={"receipt": "12"}).get_data(as_text=True)
+    assert [decode_svg(s) for s in re.findall(r"<svg .*?</svg>", html, re.S)] == [i.code for i in received]
+
+
+def test_the_label_css_is_served_per_format(client, login):
+    login(roles=["admin"])
+    css = client.get("/stock/labels/L7651.css")
+    assert css.mimetype == "text/css" and b".slot-64 " in css.data
+    assert client.get("/stock/labels/L9999.css").status_code == 404
+
+
+@pytest.mark.parametrize("role, status", [("admin", 200), ("coordinator", 200), ("fitter", 403),
+                                          ("caseworker", 403), ("finance", 403)])
+def test_printing_labels_needs_the_print_labels_permission(client, login, build, role, status):
+    item = build.item()
+    login(roles=[role])
+    assert client.get("/stock/labels/print", query_string={"item": item.id}).status_code == status
+
+
+def test_a_sheet_of_500_labels_renders_in_well_under_a_second(client, login, build):
+    items = build.items(500, item_type=build.item_type(name="PIR light", category="pir_light"))
+    login(roles=["coordinator"])
+    ids = [i.id for i in items]
+    client.get("/stock/labels/print", query_string={"item": ids[:1], "format": "L7651"})  # warm templates
+    started = time.perf_counter()
+    response = client.get("/stock/labels/print", query_string={"item": ids, "format": "L7651"})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count('class="label slot-') == 500
+    assert elapsed < 0.5, f"500 labels took {elapsed:.2f}s"

@@ -1,0 +1,169 @@
+import pytest
+from sqlalchemy import select
+
+from inventory.extensions import db
+from inventory.stock import operations
+from inventory.stock.models import Item, Stocktake
+from tests.support import recorded_selects
+
+VIEW_PAGES = ["/stock/", "/stock/items", "/stock/find", "/stock/locations"]
+MANAGE_PAGES = ["/stock/receive", "/stock/transfer", "/stock/stocktakes"]
+
+
+@pytest.mark.parametrize("role, can_view, can_manage", [
+    ("admin", True, False), ("coordinator", True, True), ("finance", True, False),
+    ("fitter", False, False), ("caseworker", False, False), ("auditor", False, False),
+])
+def test_stock_pages_by_role(client, login, role, can_view, can_manage):
+    login(roles=[role])
+    for path in VIEW_PAGES:
+        assert client.get(path).status_code == (200 if can_view else 403), path
+    for path in MANAGE_PAGES:
+        assert client.get(path).status_code == (200 if can_manage else 403), path
+
+
+def test_the_levels_page_highlights_low_stock(client, login, build):
+    alarm = build.item_type(name="Personal alarm", reorder_level=5)
+    build.items(2, item_type=alarm)
+    login(roles=["coordinator"])
+    html = client.get("/stock/").get_data(as_text=True)
+    assert 'class="row--low"' in html and "Low" in html
+
+
+def test_the_items_list_pages_without_a_query_per_row(client, login, build):
+    store = build.location()
+    for n in range(3):
+        build.items(4, item_type=build.item_type(name=f"Type {n}"), location=store)
+    login(roles=["coordinator"])
+    with recorded_selects() as few:
+        client.get("/stock/items?per_page=2")
+    with recorded_selects() as many:
+        response = client.get("/stock/items?per_page=12")
+    assert response.status_code == 200
+    assert len(many) == len(few)
+
+
+def test_the_item_page_shows_the_full_timeline(client, login, build):
+    coordinator = login(roles=["coordinator"])
+    item = build.item()
+    operations.issue_item(item, case_id=5, actor=coordinator)
+    operations.return_item(item, condition="damaged", actor=coordinator)
+    db.session.commit()
+    html = client.get(f"/stock/items/{item.id}").get_data(as_text=True)
+    for text in ("Received", "Issued", "Returned", "Quarantined", "Condition: damaged", coordinator.name,
+                 "case #5"):
+        assert text in html
+
+
+def test_finance_sees_the_timeline_but_not_which_case(client, login, build):
+    item = build.item()
+    operations.issue_item(item, case_id=5, actor=None)
+    db.session.commit()
+    login(roles=["finance"])
+    html = client.get(f"/stock/items/{item.id}").get_data(as_text=True)
+    assert "Issued" in html and "case #5" not in html and "Issued to case" not in html
+
+
+def test_a_coordinator_confirms_a_wipe_then_puts_the_device_back_in_stock(client, login, build):
+    coordinator = login(roles=["coordinator"])
+    doorbell = build.item(item_type=build.item_type(category="camera_doorbell", connected_device=True))
+    operations.issue_item(doorbell, case_id=5, actor=coordinator)
+    operations.return_item(doorbell, condition="good", actor=coordinator)
+    db.session.commit()
+    refused = client.post(f"/stock/items/{doorbell.id}/release", data={"note": ""}, follow_redirects=True)
+    assert b"confirm its factory reset" in refused.data
+    assert client.post(f"/stock/items/{doorbell.id}/confirm-wipe", data={"note": ""}).status_code == 302
+    assert client.post(f"/stock/items/{doorbell.id}/release", data={"note": ""}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Item, doorbell.id).state == "in_stock"
+
+
+def test_writing_off_from_the_item_page_needs_a_reason(client, login, build):
+    login(roles=["coordinator"])
+    item = build.item()
+    assert client.post(f"/stock/items/{item.id}/write-off", data={"reason": "bored"}).status_code == 422
+    assert client.post(f"/stock/items/{item.id}/write-off", data={"reason": "faulty"}).status_code == 302
+
+
+def test_finding_by_a_mistyped_code_says_it_is_a_typo(client, login, build):
+    login(roles=["coordinator"])
+    item = build.item()
+    data = item.code.replace("-", "")[:-1]
+    wrong = "0" if item.code[-1] != "0" else "1"
+    response = client.post("/stock/find", data={"code": data + wrong})
+    assert response.status_code == 422 and b"has a typo" in response.data
+    assert client.post("/stock/find", data={"code": item.code}).headers["Location"] == f"/stock/items/{item.id}"
+
+
+def test_receiving_stock_by_hand_creates_units_and_offers_their_labels(client, login, build):
+    login(roles=["coordinator"])
+    item_type, store = build.item_type(), build.location()
+    response = client.post("/stock/receive", data={
+        "item_type_id": item_type.id, "quantity": "2", "location_id": store.id, "supplier_id": "0",
+        "unit_cost": "19.99", "serial_numbers": "SN-1\nSN-2\n"})
+    assert response.status_code == 302 and "/stock/labels/print" in response.headers["Location"]
+    items = db.session.scalars(select(Item).order_by(Item.id)).all()
+    assert [(i.serial_number, i.purchase_cost_pence, i.state) for i in items] == [
+        ("SN-1", 1999, "in_stock"), ("SN-2", 1999, "in_stock")]
+
+
+@pytest.mark.parametrize("quantity, serials, message", [
+    ("0", "", b"Number must be between 1 and 500"),
+    ("-3", "", b"Number must be between 1 and 500"),
+    ("100000", "", b"Number must be between 1 and 500"),
+    ("2", "A\nA", b"A is entered twice"),
+    ("1", "A\nB", b"2 serial numbers for 1 units"),
+])
+def test_bad_receiving_input_is_refused_at_the_field_and_nothing_is_written(client, login, build, quantity,
+                                                                              serials, message):
+    login(roles=["coordinator"])
+    item_type, store = build.item_type(), build.location()
+    response = client.post("/stock/receive", data={
+        "item_type_id": item_type.id, "quantity": quantity, "location_id": store.id, "supplier_id": "0",
+        "unit_cost": "", "serial_numbers": serials})
+    assert response.status_code == 422 and message in response.data
+    assert db.session.scalar(select(Item.id)) is None
+
+
+def test_a_serial_number_already_recorded_is_refused(client, login, build):
+    login(roles=["coordinator"])
+    item_type, store = build.item_type(), build.location()
+    build.item(item_type=item_type, serial_numbers=["SN-9"])
+    response = client.post("/stock/receive", data={
+        "item_type_id": item_type.id, "quantity": "1", "location_id": store.id, "supplier_id": "0",
+        "serial_numbers": "SN-9"})
+    assert response.status_code == 422 and b"SN-9 is already recorded" in response.data
+
+
+def test_transfer_by_scanning_moves_every_code_to_the_van(client, login, build):
+    login(roles=["coordinator"])
+    van = build.location(kind="van", name="Van B", fitter=build.user(roles=["fitter"]))
+    items = build.items(2)
+    response = client.post("/stock/transfer", data={"location_id": van.id,
+                                                    "codes": "\n".join(i.code for i in items)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert {db.session.get(Item, i.id).location_id for i in items} == {van.id}
+
+
+def test_a_location_for_a_van_needs_its_fitter(client, login):
+    login(roles=["coordinator"])
+    response = client.post("/stock/locations", data={"name": "Van C", "kind": "van", "fitter_id": "0"})
+    assert response.status_code == 422 and b"Choose the fitter" in response.data
+
+
+def test_a_stocktake_by_scanning_and_settling_on_the_page(client, login, build):
+    login(roles=["coordinator"])
+    store = build.location(name="Office store")
+    counted, missing = build.items(2, location=store)
+    assert client.post("/stock/stocktakes", data={"location_id": store.id}).status_code == 302
+    count = db.session.scalar(select(Stocktake))
+    assert client.post(f"/stock/stocktakes/{count.id}", data={"code": counted.code}).status_code == 302
+    html = client.get(f"/stock/stocktakes/{count.id}").get_data(as_text=True)
+    assert "Missing: recorded here, not counted (1)" in html and missing.code in html
+    assert client.post(f"/stock/stocktakes/{count.id}", data={"code": "nonsense"}).status_code == 422
+    client.post(f"/stock/stocktakes/{count.id}/items/{missing.id}/resolve",
+                data={"action": "write_off", "reason": "lost"})
+    db.session.expire_all()
+    assert db.session.get(Item, missing.id).write_off_reason == "lost"
+    assert client.post(f"/stock/stocktakes/{count.id}/close").status_code == 302
