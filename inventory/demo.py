@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from inventory.accounts import operations
 from inventory.accounts.models import OrganisationKind, User
+from inventory.cases.demo import seed_cases_demo
 from inventory.extensions import db
 from inventory.permissions import Role
 from inventory.stock.demo import seed_stock_demo
@@ -49,6 +50,9 @@ def seed_demo() -> bool:
         operations.create_user(email=email, name=name, organisation=organisations[organisation], roles=[role],
                                password=DEMO_PASSWORD, actor=None)
     seed_stock_demo(fitter_email="fitter@demo.example")
+    seed_cases_demo(lead_caseworker_email="caseworker@demo.example",
+                    partner_caseworker_email="caseworker@partner.demo.example",
+                    coordinator_email="coordinator@demo.example")
     db.session.commit()
     return True
 

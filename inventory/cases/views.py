@@ -60,14 +60,13 @@ def show(case_id: int):
     if request.args.get("reveal") == "1":
         revealed = operations.reveal_personal_details(current_user, case, reason="Opened on the case page")
         db.session.commit()
+    access = case_access(current_user, case.organisation_id)
     requests = db.session.scalars(
         select(EquipmentRequest).where(EquipmentRequest.case_id == case.id)
-        .order_by(EquipmentRequest.submitted_at.desc())).all()
+        .order_by(EquipmentRequest.submitted_at.desc())).all() if access is CaseAccess.PERSONAL else []
     return render_template(
-        "cases/show.html", case=case, revealed=revealed, requests=requests,
-        access=case_access(current_user, case.organisation_id), CaseAccess=CaseAccess,
-        may_manage=(case_access(current_user, case.organisation_id) is CaseAccess.PERSONAL
-                    and may_raise_request_for(current_user, case.organisation_id)),
+        "cases/show.html", case=case, revealed=revealed, requests=requests, access=access, CaseAccess=CaseAccess,
+        may_manage=access is CaseAccess.PERSONAL and may_raise_request_for(current_user, case.organisation_id),
     )
 
 

@@ -96,3 +96,13 @@ def test_a_caseworker_edits_a_case_and_closes_it(client, build, login):
     db.session.expire_all()
     case = db.session.get(Case, case.id)
     assert (case.risk_level, case.name, case.status) == ("medium", "New Name", "closed")
+
+
+def test_finance_sees_references_but_not_risk_or_requests(client, build, login):
+    case = build.case(risk_level="high")
+    build.equipment_request(case=case)
+    login(build.user(roles=["finance"]))
+    listing = client.get("/cases").get_data(as_text=True)
+    assert case.reference in listing and "High" not in listing
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert case.reference in page and "Request " not in page and "High" not in page
