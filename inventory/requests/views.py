@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from inventory import clock
 from inventory.accounts.models import Organisation
+from inventory.budget import ledger
 from inventory.cases import operations as cases
 from inventory.cases.models import Case, RiskLevel
 from inventory.catalogue.models import ItemType
@@ -201,6 +202,8 @@ def queue():
     today = clock.today()
     result = paginate(queue_query(filters, today), page, per_page)
     organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    period = ledger.current_period()
     return render_template("requests/queue.html", page=result, rows=queue_rows(result.items, today),
+                           budget=ledger.summary(period) if period is not None else None,
                            filters=filters, organisations=organisations, risks=list(RiskLevel),
                            item_types=db.session.scalars(select(ItemType).order_by(ItemType.name)).all())

@@ -189,3 +189,10 @@ def test_the_request_page_costs_the_same_few_queries_however_long_its_history(cl
     with recorded_selects() as many:
         client.get(f"/requests/{raised.id}")
     assert len(many) == len(few)
+
+
+def test_the_queue_shows_what_the_budget_has_left(client, build, login):
+    login(build.user(roles=["coordinator"]))
+    assert "No budget period covers today" in client.get("/queue").get_data(as_text=True)
+    build.budget_period(allocated_pence=123_400)
+    assert "£1,234.00" in client.get("/queue").get_data(as_text=True)
