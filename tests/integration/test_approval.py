@@ -166,3 +166,17 @@ def test_arrivals_for_a_withdrawn_request_stay_in_stock(build):
     db.session.commit()
     [unit] = receive(build, alarm, 1, coordinator(build))
     assert unit.state == "in_stock"
+
+
+def test_a_purchase_order_receipt_reserves_to_the_request_awaiting_it(build):
+    period = build.budget_period(allocated_pence=1_000_000)
+    alarm = build.item_type(standard_cost_pence=2500)
+    raised = build.equipment_request(lines=[(alarm, 1)])
+    operations.approve_request(raised.id, actor=coordinator(build))
+    db.session.commit()
+    before = ledger.available_pence(period)
+    order = build.purchase_order(lines=[(alarm, 1, 2000, 400)])
+    build.receipt(order)
+    db.session.expire_all()
+    assert raised.lines[0].awaiting_quantity == 0
+    assert ledger.available_pence(period) == before - 2400 + 2500  # the order's cost in, the estimate out
