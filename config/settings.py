@@ -42,6 +42,31 @@ class BaseConfig:
     SAGE_DEPARTMENT = "0"
     SAGE_VAT_TAX_CODE = "T1"
     SAGE_NO_VAT_TAX_CODE = "T9"
+    # Keys that can still open personal data sealed before a rotation (`rotate-data-key`).
+    DATA_ENCRYPTION_OLD_KEYS: tuple[str, ...] = ()
+    # The queue's priority score (DESIGN.md "Priority"): points for the case's risk level,
+    # for each need flag and for each day waiting. Risk dominates: all flags together stay
+    # below the gap between two risk levels. After changing these run `recompute-priorities`.
+    PRIORITY_WEIGHTS = {
+        "risk_high": 1000,
+        "risk_medium": 500,
+        "risk_standard": 0,
+        "flag_address_known": 100,
+        "flag_recent_escalation": 100,
+        "flag_repeat_victimisation": 60,
+        "flag_children": 60,
+        "flag_vulnerability": 60,
+        "flag_lives_alone": 40,
+        "flag_police_request": 60,
+        "per_day_waiting": 10,
+    }
+    # Target times by risk level: decided within N days (working days where marked),
+    # installed within M days of the request.
+    REQUEST_TARGETS = {
+        "high": {"decide_within": 1, "working_days": True, "install_within": 3},
+        "medium": {"decide_within": 7, "working_days": False, "install_within": 7},
+        "standard": {"decide_within": 14, "working_days": False, "install_within": 14},
+    }
     # Labels encode only the item's code. Set a base URL (e.g. "https://safehold.example.org/s/")
     # to make labels of office-store stock encode base + code instead; van and issued stock never do.
     LABEL_QR_URL_BASE: str | None = None
@@ -97,6 +122,8 @@ class DevelopmentConfig(BaseConfig):
         for name, value in defaults.items():
             if not app_config.get(name):  # Flask starts SECRET_KEY as None
                 app_config[name] = value
+        if os.environ.get("SAFEHOLD_OLD_DATA_KEYS"):
+            app_config["DATA_ENCRYPTION_OLD_KEYS"] = os.environ["SAFEHOLD_OLD_DATA_KEYS"]
 
 
 class TestConfig(BaseConfig):
@@ -130,6 +157,8 @@ class ProductionConfig(BaseConfig):
         app_config["SQLALCHEMY_DATABASE_URI"] = _database_url_from_env()
         app_config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app_config["DATA_ENCRYPTION_KEY"] = os.environ["SAFEHOLD_DATA_KEY"]
+        # Comma-separated keys retired by a rotation, kept until `rotate-data-key` has run.
+        app_config["DATA_ENCRYPTION_OLD_KEYS"] = os.environ.get("SAFEHOLD_OLD_DATA_KEYS", "")
         try:
             if len(base64.urlsafe_b64decode(app_config["DATA_ENCRYPTION_KEY"])) != 32:
                 raise ValueError

@@ -48,6 +48,7 @@ def _register_models() -> None:
     from inventory.procurement import models as _procurement  # noqa: F401  (imports catalogue and stock)
     from inventory.budget import models as _budget  # noqa: F401
     from inventory.reconciliation import models as _reconciliation  # noqa: F401
+    from inventory.requests import models as _requests  # noqa: F401  (and the cases they are for)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -56,15 +57,17 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.api import bp as api_bp, register_api_modules
     from inventory.audit.views import bp as audit_bp
     from inventory.budget.views import bp as budget_bp
+    from inventory.cases.views import bp as cases_bp
     from inventory.catalogue.views import bp as catalogue_bp
     from inventory.main.views import bp as main_bp
     from inventory.procurement.views import bp as procurement_bp
     from inventory.reconciliation.views import bp as reconciliation_bp
+    from inventory.requests.views import bp as requests_bp
     from inventory.stock.views import bp as stock_bp
 
     register_api_modules()
     for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
-                      procurement_bp, api_bp):
+                      procurement_bp, cases_bp, requests_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -77,7 +80,10 @@ def _register_web_plumbing(app: Flask) -> None:
 def _register_commands(app: Flask) -> None:
     from inventory.accounts.cli import create_admin_command, create_token_command
     from inventory.budget.cli import verify_ledger_command
+    from inventory.cases.cli import rotate_data_key_command
     from inventory.demo import seed_demo_command
+    from inventory.requests.cli import recompute_priorities_command
 
-    for command in (create_admin_command, create_token_command, seed_demo_command, verify_ledger_command):
+    for command in (create_admin_command, create_token_command, seed_demo_command, verify_ledger_command,
+                    rotate_data_key_command, recompute_priorities_command):
         app.cli.add_command(command)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from inventory.accounts import operations
 from inventory.accounts.models import OrganisationKind, User
 from inventory.budget.demo import seed_budget_demo
+from inventory.cases.demo import seed_cases_demo
 from inventory.extensions import db
 from inventory.permissions import Role
 from inventory.reconciliation.demo import seed_reconciliation_demo
@@ -55,6 +56,9 @@ def seed_demo() -> bool:
     seed_budget_demo(users["finance@demo.example"])
     seed_stock_demo(fitter_email="fitter@demo.example")
     seed_procurement_demo(coordinator_email="coordinator@demo.example")
+    seed_cases_demo(lead_caseworker_email="caseworker@demo.example",
+                    partner_caseworker_email="caseworker@partner.demo.example",
+                    coordinator_email="coordinator@demo.example")
     db.session.commit()
     # After the ledger's demo (its direct purchases are what the statement pays).
     seed_reconciliation_demo(finance=users["finance@demo.example"])

@@ -8,6 +8,7 @@ from functools import wraps
 
 from flask import abort
 from flask_login import current_user
+from sqlalchemy import false, true
 
 
 class Role(StrEnum):
@@ -49,6 +50,8 @@ class Permission(StrEnum):
     PRINT_LABELS = "print_labels"
     CONFIRM_WIPE = "confirm_wipe"
     # Cases, requests and the queue (which cases: see the record-level predicates)
+    VIEW_CASES = "view_cases"
+    MANAGE_CASES = "manage_cases"
     RAISE_REQUESTS = "raise_requests"
     DECIDE_REQUESTS = "decide_requests"
     SCHEDULE_JOBS = "schedule_jobs"
@@ -77,11 +80,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.RECEIVE_GOODS,
         Permission.PRINT_LABELS,
         Permission.CONFIRM_WIPE,
+        Permission.VIEW_CASES,
         Permission.DECIDE_REQUESTS,
         Permission.SCHEDULE_JOBS,
         Permission.SCAN_ITEMS,
     }),
     Role.CASEWORKER: frozenset({
+        Permission.VIEW_CASES,
+        Permission.MANAGE_CASES,
         Permission.RAISE_REQUESTS,
     }),
     Role.FITTER: frozenset({
@@ -95,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.VIEW_STOCK,
         Permission.MANAGE_PURCHASE_ORDERS,
         Permission.POST_INVOICES,
+        Permission.VIEW_CASES,
     }),
     Role.AUDITOR: frozenset({
         Permission.VIEW_BUDGET_SUMMARY,
@@ -120,6 +127,44 @@ def has_role(user, *roles: Role) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return bool(user.role_set & set(roles))
+
+
+# Record-level rules for cases ---------------------------------------------------------
+#
+# Caseworkers see their own organisation's cases; coordinators see every case; finance
+# sees case references (for money and spend per survivor) but never names or addresses;
+# auditors and admins see no cases. Fitters will see a case through their own jobs only.
+
+
+class CaseAccess(StrEnum):
+    NONE = "none"
+    REFERENCE = "reference"  # the reference and money, no personal data
+    PERSONAL = "personal"  # name, address, phone and notes too (each view is logged)
+
+
+def case_access(user, case_organisation_id: int) -> CaseAccess:
+    """How much of a case (belonging to that organisation) this user may see."""
+    if has_role(user, Role.COORDINATOR):
+        return CaseAccess.PERSONAL
+    if has_role(user, Role.CASEWORKER) and user.organisation_id == case_organisation_id:
+        return CaseAccess.PERSONAL
+    if has_role(user, Role.FINANCE):
+        return CaseAccess.REFERENCE
+    return CaseAccess.NONE
+
+
+def visible_cases_clause(user, organisation_id_column):
+    """The SQL condition selecting the cases `user` may see at all (any CaseAccess but NONE)."""
+    if has_role(user, Role.COORDINATOR, Role.FINANCE):
+        return true()
+    if has_role(user, Role.CASEWORKER):
+        return organisation_id_column == user.organisation_id
+    return false()
+
+
+def may_raise_request_for(user, case_organisation_id: int) -> bool:
+    """Caseworkers raise requests (and create cases) for their own organisation only."""
+    return has_permission(user, Permission.RAISE_REQUESTS) and user.organisation_id == case_organisation_id
 
 
 def may_see_item_case(user) -> bool:

@@ -54,6 +54,9 @@ class NavItem:
 # Navigation by role; each feature adds its entries here.
 NAVIGATION: list[NavItem] = [
     NavItem("Home", "main.home"),
+    NavItem("Queue", "requests.queue", permission=Permission.DECIDE_REQUESTS),
+    NavItem("Cases", "cases.index", permission=Permission.VIEW_CASES),
+    NavItem("My requests", "requests.index", permission=Permission.RAISE_REQUESTS),
     NavItem("Users", "admin.users", permission=Permission.MANAGE_USERS),
     NavItem("Organisations", "admin.organisations", permission=Permission.MANAGE_ORGANISATIONS),
     NavItem("Stock", "stock.levels", permission=Permission.VIEW_STOCK),

@@ -2,11 +2,13 @@
 OpenAPI document."""
 import itertools
 from contextlib import contextmanager
+from datetime import timedelta
 
 from flask import current_app
 from jsonschema import Draft202012Validator
 from sqlalchemy import event, select
 
+from inventory import clock
 from inventory.accounts import operations
 from inventory.accounts.models import Organisation, OrganisationKind
 from inventory.api import OPERATIONS
@@ -162,6 +164,50 @@ class Builders:
                                 actor=actor or self.user(roles=["coordinator"]))
         db.session.commit()
         return receipt
+
+    # Cases and requests
+
+    def case_details(self, **overrides) -> dict:
+        """Valid details for a new case (invented survivor), as a form or the API sends them."""
+        n = next(_counter)
+        week_ago = (clock.today() - timedelta(days=7)).isoformat()
+        return {
+            "reference": f"NS-2026-{n:04d}", "name": f"Test Survivor {n}", "address": "1 Example Row\nTestville",
+            "phone": "01632 960000", "safe_contact_notes": "Text first.", "police_reference": None,
+            "consent_given": True, "consent_on": week_ago, "tenure": "private_tenant",
+            "landlord_consent": "given", "risk_tool": "dash", "risk_level": "standard",
+            "risk_assessed_on": week_ago, "marac": False, "flags": [], **overrides,
+        }
+
+    def caseworker(self, organisation=None):
+        return self.user(roles=["caseworker"], organisation=organisation or self.lead())
+
+    def case(self, *, organisation=None, caseworker=None, closed=False, **details):
+        from inventory.cases.operations import close_case, create_case
+
+        caseworker = caseworker or self.caseworker(organisation)
+        case = create_case(self.case_details(**details), actor=caseworker)
+        if closed:
+            close_case(case, actor=caseworker)
+        db.session.commit()
+        return case
+
+    def equipment_request(self, *, case=None, lines=None, caseworker=None, reason="Needs an alarm to carry.",
+                          **values):
+        """A submitted request; `lines` is [(item_type, quantity)] (default: one new alarm)."""
+        from inventory.requests.operations import raise_request
+
+        if case is None:
+            caseworker = caseworker or self.caseworker()
+            case = self.case(caseworker=caseworker)
+        if caseworker is None:
+            caseworker = self.caseworker(case.organisation)
+        lines = lines or [(self.item_type(), 1)]
+        raised = raise_request({"case_id": case.id, "reason": reason, "lines": [
+            {"item_type_id": item_type.id, "quantity": quantity} for item_type, quantity in lines], **values},
+            actor=caseworker)
+        db.session.commit()
+        return raised
 
 
 class ApiClient:

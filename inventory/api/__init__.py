@@ -139,3 +139,5 @@ def register_api_modules() -> None:
     from inventory.stock import api as _stock  # noqa: F401
     from inventory.budget import api as _budget  # noqa: F401
     from inventory.reconciliation import api as _reconciliation  # noqa: F401
+    from inventory.cases import api as _cases  # noqa: F401
+    from inventory.requests import api as _requests  # noqa: F401

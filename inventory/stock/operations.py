@@ -214,6 +214,11 @@ def receive_units(units: NewUnits, *, actor) -> list[Item]:
         db.session.add(ItemCode(code=item.code, item_id=item.id))
         _transition(item, K.RECEIVED, actor=actor)
     cache_qr_images(label_payload(item) for item in items)
+    # Goods that approved requests are waiting for go to them at once, highest priority first.
+    # (Imported here: requests build on stock, not the other way round.)
+    from inventory.requests.holdings import reserve_arrivals
+
+    reserve_arrivals(units.item_type.id, actor=actor)
     return items
 
 

@@ -1,7 +1,7 @@
 """idempotency records for retried API writes
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-27 04:02:29.199522
 
 """
@@ -13,7 +13,7 @@ import inventory.database
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

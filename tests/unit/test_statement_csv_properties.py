@@ -3,7 +3,7 @@ import csv
 import io
 from datetime import date
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from inventory.reconciliation.statement_csv import ColumnMapping, fingerprints, parse_statement
@@ -32,7 +32,16 @@ def test_any_well_formed_statement_reads_back_exactly(rows, delimiter, encoding,
     for day, description, pence, reference in rows:
         writer.writerow([day.isoformat() if iso else day.strftime("%d/%m/%Y"), description,
                          pounds(pence, thousands), reference])
-    lines = parse_statement(buffer.getvalue().encode(encoding), MAPPING, max_bytes=10**6)
+    data = buffer.getvalue().encode(encoding)
+    if encoding == "cp1252":
+        # Bytes that are also valid UTF-8 (e.g. "Â¡") are read as UTF-8, by design: UTF-8 is
+        # tried first. Real Windows-1252 statements with a "£" or an accented letter are not.
+        try:
+            data.decode("utf-8")
+            assume(False)
+        except UnicodeDecodeError:
+            pass
+    lines = parse_statement(data, MAPPING, max_bytes=10**6)
     assert [(l.date, l.description, l.amount_pence, l.reference) for l in lines] == rows
     assert [l.line_number for l in lines] == list(range(2, len(rows) + 2))
     assert len(set(fingerprints("Card", lines))) == len(rows)

@@ -1,0 +1,170 @@
+"""A case: one survivor referred to the service, holding the minimum personal data.
+
+Name, address, phone and safe-contact notes are sealed at rest (EncryptedText); they are
+never searched, sorted or logged. The reference is the case's non-identifying handle.
+"""
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inventory import clock
+from inventory.accounts.models import Organisation, User
+from inventory.cases.encryption import EncryptedText
+from inventory.database import UTCDateTime
+from inventory.extensions import db
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class RiskLevel(StrEnum):
+    STANDARD = "standard"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class RiskTool(StrEnum):
+    DASH = "dash"
+    S_DASH = "s_dash"
+    SASH = "sash"
+    PROFESSIONAL_JUDGEMENT = "professional_judgement"
+
+    @property
+    def label(self) -> str:
+        return {"dash": "DASH", "s_dash": "S-DASH", "sash": "SASH",
+                "professional_judgement": "Professional judgement"}[self.value]
+
+
+class Tenure(StrEnum):
+    OWNER_OCCUPIER = "owner_occupier"
+    PRIVATE_TENANT = "private_tenant"
+    SOCIAL_TENANT = "social_tenant"
+    TEMPORARY = "temporary"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"owner_occupier": "Owner-occupier", "private_tenant": "Private tenant",
+                "social_tenant": "Social housing tenant", "temporary": "Temporary accommodation",
+                "other": "Other"}[self.value]
+
+
+class LandlordConsent(StrEnum):
+    NOT_NEEDED = "not_needed"
+    PENDING = "pending"
+    GIVEN = "given"
+    REFUSED = "refused"
+
+    @property
+    def label(self) -> str:
+        return {"not_needed": "Not needed", "pending": "Asked, waiting", "given": "Given",
+                "refused": "Refused"}[self.value]
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class NeedFlag:
+    """A fact about the case that raises its need; `key` is its column and its API name."""
+
+    key: str
+    label: str
+
+
+NEED_FLAGS = (
+    NeedFlag("address_known", "Perpetrator knows or has visited the home address"),
+    NeedFlag("recent_escalation", "Recent escalation"),
+    NeedFlag("repeat_victimisation", "Repeat victimisation"),
+    NeedFlag("children", "Children in the household"),
+    NeedFlag("vulnerability", "Disability or other vulnerability"),
+    NeedFlag("lives_alone", "Lives alone"),
+    NeedFlag("police_request", "Police request"),
+)
+NEED_FLAG_KEYS = tuple(flag.key for flag in NEED_FLAGS)
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(_in("risk_level", RiskLevel), name="risk_level_known"),
+        CheckConstraint(_in("risk_tool", RiskTool), name="risk_tool_known"),
+        CheckConstraint(_in("tenure", Tenure), name="tenure_known"),
+        CheckConstraint(_in("landlord_consent", LandlordConsent), name="landlord_consent_known"),
+        CheckConstraint(_in("status", CaseStatus), name="status_known"),
+        # Closed exactly when it has a closing date.
+        CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_on_iff_closed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    # Personal data, sealed at rest.
+    name: Mapped[str] = mapped_column(EncryptedText("cases.name"))
+    address: Mapped[str] = mapped_column(EncryptedText("cases.address"))
+    phone: Mapped[str] = mapped_column(EncryptedText("cases.phone"))
+    safe_contact_notes: Mapped[str | None] = mapped_column(EncryptedText("cases.safe_contact_notes"))
+
+    police_reference: Mapped[str | None] = mapped_column(String(40))
+    consent_on: Mapped[date] = mapped_column()  # the survivor consented to the referral that day
+    tenure: Mapped[str] = mapped_column(String(24))
+    landlord_consent: Mapped[str] = mapped_column(String(16))
+    risk_tool: Mapped[str] = mapped_column(String(24))
+    risk_level: Mapped[str] = mapped_column(String(10))
+    risk_assessed_on: Mapped[date] = mapped_column()
+    marac: Mapped[bool] = mapped_column(default=False)
+
+    address_known: Mapped[bool] = mapped_column(default=False)
+    recent_escalation: Mapped[bool] = mapped_column(default=False)
+    repeat_victimisation: Mapped[bool] = mapped_column(default=False)
+    children: Mapped[bool] = mapped_column(default=False)
+    vulnerability: Mapped[bool] = mapped_column(default=False)
+    lives_alone: Mapped[bool] = mapped_column(default=False)
+    police_request: Mapped[bool] = mapped_column(default=False)
+
+    status: Mapped[str] = mapped_column(String(10), default=CaseStatus.OPEN)
+    closed_on: Mapped[date | None] = mapped_column()
+
+    organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[User] = relationship()
+
+    @property
+    def flags(self) -> list[str]:
+        return [key for key in NEED_FLAG_KEYS if getattr(self, key)]
+
+    @property
+    def flag_labels(self) -> list[str]:
+        return [flag.label for flag in NEED_FLAGS if getattr(self, flag.key)]
+
+    @property
+    def risk_label(self) -> str:
+        return RiskLevel(self.risk_level).label
+
+    @property
+    def risk_tool_label(self) -> str:
+        return RiskTool(self.risk_tool).label
+
+    @property
+    def tenure_label(self) -> str:
+        return Tenure(self.tenure).label
+
+    @property
+    def landlord_consent_label(self) -> str:
+        return LandlordConsent(self.landlord_consent).label
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CaseStatus.OPEN

@@ -1,0 +1,159 @@
+"""POST /api/v1/requests, GET /api/v1/requests/{id}, GET /api/v1/queue,
+POST /api/v1/requests/{id}/decision."""
+from flask import jsonify, request
+from flask_login import current_user
+
+from inventory import clock
+from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.cases.api import json_body
+from inventory.cases.models import RiskLevel
+from inventory.errors import InvalidInput
+from inventory.extensions import db
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, permission_required
+from inventory.requests import operations
+from inventory.requests.models import EquipmentRequest, RequestState
+from inventory.requests.queue import QueueFilters, queue_query, queue_rows
+from inventory.requests.transitions import Action
+
+DATE = {"type": "string", "format": "date"}
+# Decisions without quantities; "approve" (whole, or part with `lines`) is handled apart.
+DECISIONS = {"reject": Action.REJECT, "request_info": Action.REQUEST_INFO}
+DECISION_NAMES = sorted([*DECISIONS, "approve"])
+
+REQUEST = schema("Request", {
+    "type": "object",
+    "required": ["id", "case_id", "case_reference", "state", "reason", "needed_by", "lines", "submitted_at",
+                 "decided_at", "decision_reason"],
+    "properties": {
+        "id": {"type": "integer"},
+        "case_id": {"type": "integer"},
+        "case_reference": {"type": "string"},
+        "state": {"type": "string", "enum": [str(s) for s in RequestState]},
+        "reason": {"type": "string"},
+        "needed_by": {"anyOf": [DATE, {"type": "null"}]},
+        "submitted_at": {"type": "string", "format": "date-time"},
+        "decided_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+        "decision_reason": {"type": ["string", "null"]},
+        "lines": {"type": "array", "items": {
+            "type": "object", "required": ["id", "item_type_id", "item_type", "quantity", "approved_quantity"],
+            "properties": {"id": {"type": "integer"}, "item_type_id": {"type": "integer"},
+                           "item_type": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1},
+                           "approved_quantity": {"type": ["integer", "null"], "minimum": 0}}}},
+    },
+})
+
+NEW_REQUEST = schema("NewRequest", {
+    "type": "object",
+    "required": ["case_id", "lines", "reason"],
+    "properties": {
+        "case_id": {"type": "integer"},
+        "lines": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["item_type_id", "quantity"],
+            "properties": {"item_type_id": {"type": "integer"}, "quantity": {"type": "integer", "minimum": 1}}}},
+        "reason": {"type": "string"},
+        "needed_by": DATE,
+    },
+})
+
+QUEUE_ENTRY = schema("QueueEntry", {
+    "type": "object",
+    "required": ["id", "case_reference", "risk_level", "score", "score_parts", "waiting_days", "overdue",
+                 "est_cost_pence", "decide_by", "install_by", "stock_covers"],
+    "properties": {
+        "id": {"type": "integer"},
+        "case_reference": {"type": "string"},
+        "risk_level": {"type": "string", "enum": [str(r) for r in RiskLevel]},
+        "score": {"type": "integer"},
+        "score_parts": {"type": "array", "items": {
+            "type": "object", "required": ["label", "points"],
+            "properties": {"label": {"type": "string"}, "points": {"type": "integer"}}}},
+        "waiting_days": {"type": "integer", "minimum": 0},
+        "overdue": {"type": "boolean"},
+        "est_cost_pence": {"type": "integer", "minimum": 0},
+        "decide_by": DATE,
+        "install_by": DATE,
+        "stock_covers": {"type": "boolean"},
+    },
+})
+
+DECISION = schema("Decision", {
+    "type": "object",
+    "required": ["decision"],
+    "properties": {
+        "decision": {"type": "string", "enum": DECISION_NAMES},
+        "lines": {"type": "array", "description": "approve only: the quantity to approve per line (0 for none); "
+                                                  "omit to approve everything asked for.",
+                  "items": {"type": "object", "required": ["line_id", "quantity"],
+                            "properties": {"line_id": {"type": "integer"},
+                                           "quantity": {"type": "integer", "minimum": 0}}}},
+        "reason": {"type": "string", "description": "Shown to the caseworker; required to reject, ask for "
+                                                    "information or approve part."},
+    },
+})
+
+
+def serialise_request(r: EquipmentRequest) -> dict:
+    return {
+        "id": r.id, "case_id": r.case_id, "case_reference": r.case.reference, "state": r.state,
+        "reason": r.reason, "needed_by": r.needed_by.isoformat() if r.needed_by else None,
+        "submitted_at": r.submitted_at.isoformat(),
+        "decided_at": r.decided_at.isoformat() if r.decided_at else None, "decision_reason": r.decision_reason,
+        "lines": [{"id": line.id, "item_type_id": line.item_type_id, "item_type": line.item_type.name,
+                   "quantity": line.quantity, "approved_quantity": line.approved_quantity} for line in r.lines],
+    }
+
+
+@api_route("/requests", "POST", summary="Raise a request for an open case of your organisation (caseworkers).",
+           response=REQUEST, status=201, request_body=NEW_REQUEST, tag="requests")
+@permission_required(Permission.RAISE_REQUESTS)
+def raise_request():
+    raised = operations.raise_request(json_body(), actor=current_user)
+    db.session.commit()
+    return jsonify(serialise_request(raised)), 201
+
+
+@api_route("/requests/<int:request_id>", summary="One request, with its state and decision.", response=REQUEST,
+           tag="requests")
+@permission_required(Permission.VIEW_CASES)
+def get_request(request_id: int):
+    return jsonify(serialise_request(operations.get_request(current_user, request_id)))
+
+
+@api_route("/queue", summary="Requests awaiting a decision, in priority order, each score with its parts.",
+           response=page_of(QUEUE_ENTRY), tag="requests", query=[
+               query_param("organisation_id", {"type": "integer"}),
+               query_param("risk_level", {"type": "string", "enum": [str(r) for r in RiskLevel]}),
+               query_param("overdue", {"type": "string", "enum": ["1", "true"]}),
+               query_param("item_type_id", {"type": "integer"}), *PAGE_PARAMS])
+@permission_required(Permission.DECIDE_REQUESTS)
+def queue():
+    page, per_page = page_args()
+    today = clock.today()
+    result = paginate(queue_query(QueueFilters.from_args(request.args), today), page, per_page)
+    rows = queue_rows(result.items, today)
+    return jsonify({"page": result.page, "per_page": result.per_page, "total": result.total, "items": [{
+        "id": row.request.id, "case_reference": row.request.case.reference,
+        "risk_level": row.request.case.risk_level, "score": row.score,
+        "score_parts": [{"label": part.label, "points": part.points} for part in row.parts],
+        "waiting_days": row.waiting_days, "overdue": row.overdue, "est_cost_pence": row.est_cost_pence,
+        "decide_by": row.request.decide_by.isoformat(), "install_by": row.request.install_by.isoformat(),
+        "stock_covers": row.stock_covers,
+    } for row in rows]})
+
+
+@api_route("/requests/<int:request_id>/decision", "POST", response=REQUEST, request_body=DECISION, tag="requests",
+           summary="Approve (whole or per line: reserves stock, commits the shortfall's cost; 409 budget_exceeded "
+                   "with available_pence, needed_pence and suggested_lines), reject, or ask for information.")
+@permission_required(Permission.DECIDE_REQUESTS)
+def decide(request_id: int):
+    data = json_body()
+    decision = data.get("decision")
+    if decision == "approve":
+        operations.approve_request(request_id, lines=data.get("lines"), note=data.get("reason"), actor=current_user)
+    elif decision in DECISIONS:
+        operations.take_action(request_id, DECISIONS[decision], note=data.get("reason"), actor=current_user)
+    else:
+        raise InvalidInput("Unknown decision.", fields={"decision": "One of: " + ", ".join(DECISION_NAMES) + "."})
+    db.session.commit()
+    return jsonify(serialise_request(operations.get_request(current_user, request_id)))

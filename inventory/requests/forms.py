@@ -1,0 +1,93 @@
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, TextAreaField
+from wtforms.validators import NumberRange, Optional
+
+from inventory.errors import InvalidInput
+from inventory.forms import attach_errors
+from inventory.requests.models import MAX_LINE_QUANTITY
+from inventory.requests.operations import MAX_ADJUSTMENT
+
+
+class RequestForm(FlaskForm):
+    reason = TextAreaField("Why are these needed?")
+    needed_by = DateField("Needed by (optional)", validators=[Optional()])
+
+    def quantity_fields(self):
+        return [field for name, field in self._fields.items() if name.startswith("qty_")]
+
+    def chosen(self):
+        return [field for field in self.quantity_fields() if field.data]
+
+    def details(self, case_id: int) -> dict:
+        lines = [{"item_type_id": int(field.name.removeprefix("qty_")), "quantity": field.data}
+                 for field in self.chosen()]
+        return {"case_id": case_id, "lines": lines, "reason": self.reason.data, "needed_by": self.needed_by.data}
+
+    def attach_errors(self, error: InvalidInput) -> None:
+        """Field errors on their fields: `lines[n].*` on the n-th chosen quantity, the rest on top."""
+        chosen = self.chosen()
+        placed = {}
+        for key, message in error.fields.items():
+            if key.startswith("lines[") and "]" in key:
+                n = int(key[len("lines["):key.index("]")])
+                placed[chosen[n].name] = message
+            elif key in ("lines", "case_id"):
+                self.form_errors.append(message)
+            else:
+                placed[key] = message
+        if placed or not self.form_errors:
+            attach_errors(self, InvalidInput(error.message, fields=placed))
+
+
+def request_form(item_types, **kwargs) -> RequestForm:
+    """A request form with one quantity box per offered item type (blank or 0 = none)."""
+
+    class Form(RequestForm):
+        pass
+
+    for item_type in item_types:
+        setattr(Form, f"qty_{item_type.id}", IntegerField(
+            item_type.name, validators=[Optional(), NumberRange(min=0, max=MAX_LINE_QUANTITY,
+                                                                message=f"Between 0 and {MAX_LINE_QUANTITY}.")],
+            render_kw={"inputmode": "numeric", "min": 0, "max": MAX_LINE_QUANTITY}))
+    return Form(**kwargs)
+
+
+class NoteForm(FlaskForm):
+    reason = TextAreaField("Reason")
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Add a comment")
+
+
+class PriorityForm(FlaskForm):
+    points = IntegerField("Points (positive moves it up, negative down)",
+                          validators=[NumberRange(min=-MAX_ADJUSTMENT, max=MAX_ADJUSTMENT)])
+    reason = TextAreaField("Why (kept and shown with the request)")
+
+
+class ApprovalForm(FlaskForm):
+    """One quantity per line (defaulting to what was asked for), and a note for the caseworker."""
+
+    note = TextAreaField("Note for the caseworker (needed when approving part)")
+
+    def quantity_fields(self):
+        return [field for name, field in self._fields.items() if name.startswith("line_")]
+
+    def lines(self) -> list[dict]:
+        return [{"line_id": int(field.name.removeprefix("line_")), "quantity": field.data}
+                for field in self.quantity_fields()]
+
+
+def approval_form(request_lines, quantities: dict[int, int] | None = None, **kwargs) -> ApprovalForm:
+    class Form(ApprovalForm):
+        pass
+
+    for line in request_lines:
+        setattr(Form, f"line_{line.id}", IntegerField(
+            f"{line.item_type.name} (asked for {line.quantity})", default=line.quantity,
+            validators=[NumberRange(min=0, max=line.quantity, message=f"Between 0 and {line.quantity}.")],
+            render_kw={"inputmode": "numeric", "min": 0, "max": line.quantity}))
+    data = {f"line_{line_id}": quantity for line_id, quantity in (quantities or {}).items()}
+    return Form(data=data or None, **kwargs)

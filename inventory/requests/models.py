@@ -1,0 +1,179 @@
+"""Requests for equipment, their lines, their history, comments and priority moves."""
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inventory import clock
+from inventory.accounts.models import User
+from inventory.cases.models import Case
+from inventory.catalogue.models import ItemType
+from inventory.database import UTCDateTime
+from inventory.extensions import db
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class RequestState(StrEnum):
+    SUBMITTED = "submitted"
+    INFO_REQUESTED = "info_requested"
+    APPROVED = "approved"
+    PARTLY_APPROVED = "partly_approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    SCHEDULED = "scheduled"
+    FULFILLED = "fulfilled"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"info_requested": "Information requested", "partly_approved": "Partly approved"}.get(
+            self.value, self.value.capitalize())
+
+
+# States a coordinator's decision leads to (and everything after it).
+DECIDED_STATES = frozenset({RequestState.APPROVED, RequestState.PARTLY_APPROVED, RequestState.REJECTED,
+                            RequestState.SCHEDULED, RequestState.FULFILLED, RequestState.CLOSED})
+# States in which the caseworker may still change what is asked for.
+EDITABLE_STATES = frozenset({RequestState.SUBMITTED, RequestState.INFO_REQUESTED})
+
+MAX_LINE_QUANTITY = 20  # more of one item for one household is a typo, not a need
+MAX_TEXT = 2000
+
+
+class EquipmentRequest(db.Model):
+    __tablename__ = "requests"
+    __table_args__ = (
+        CheckConstraint(_in("state", RequestState), name="state_known"),
+        # Waiting: no decision yet. Decided: who and when are recorded. Withdrawn: either
+        # (a caseworker may withdraw before or after the decision).
+        CheckConstraint(
+            f"({_in('state', sorted(EDITABLE_STATES))} AND decided_at IS NULL AND decided_by_id IS NULL)"
+            f" OR ({_in('state', sorted(DECIDED_STATES))} AND decided_at IS NOT NULL AND decided_by_id IS NOT NULL)"
+            " OR state = 'withdrawn'",
+            name="decision_recorded_when_decided",
+        ),
+        # The queue reads this backwards: ORDER BY priority_key DESC, id DESC.
+        Index("ix_requests_queue", "state", "priority_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    raised_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    needed_by: Mapped[date | None] = mapped_column()
+    state: Mapped[str] = mapped_column(String(20), default=RequestState.SUBMITTED)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Days waiting count from the first submission, through any info_requested round trips.
+    submitted_on: Mapped[date] = mapped_column()
+    need_points: Mapped[int] = mapped_column()
+    manual_adjustment: Mapped[int] = mapped_column(default=0)
+    priority_key: Mapped[int] = mapped_column()
+    decide_by: Mapped[date] = mapped_column()
+    install_by: Mapped[date] = mapped_column()
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship()
+    raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    lines: Mapped[list["RequestLine"]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="RequestLine.id")
+    events: Mapped[list["RequestEvent"]] = relationship(
+        back_populates="request", order_by="RequestEvent.id", viewonly=True)
+    comments: Mapped[list["RequestComment"]] = relationship(
+        back_populates="request", order_by="RequestComment.id", viewonly=True)
+    adjustments: Mapped[list["PriorityAdjustment"]] = relationship(
+        back_populates="request", order_by="PriorityAdjustment.id", viewonly=True)
+
+    @property
+    def state_enum(self) -> RequestState:
+        return RequestState(self.state)
+
+    @property
+    def is_decided(self) -> bool:
+        return self.state_enum in DECIDED_STATES
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state_enum in EDITABLE_STATES
+
+
+class RequestLine(db.Model):
+    __tablename__ = "request_lines"
+    __table_args__ = (
+        UniqueConstraint("request_id", "item_type_id"),
+        CheckConstraint(f"quantity BETWEEN 1 AND {MAX_LINE_QUANTITY}", name="quantity_sensible"),
+        CheckConstraint("approved_quantity IS NULL OR approved_quantity BETWEEN 0 AND quantity",
+                        name="approved_within_asked"),
+        CheckConstraint("reserved_quantity BETWEEN 0 AND COALESCE(approved_quantity, 0)",
+                        name="reserved_within_approved"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), index=True)
+    item_type_id: Mapped[int] = mapped_column(ForeignKey("item_types.id"), index=True)
+    quantity: Mapped[int] = mapped_column()
+    approved_quantity: Mapped[int | None] = mapped_column()  # set by the approval
+    # Units set aside from stock for this line, at approval or as goods arrive; the rest of
+    # the approved quantity is awaiting stock.
+    reserved_quantity: Mapped[int] = mapped_column(default=0)
+
+    request: Mapped[EquipmentRequest] = relationship(back_populates="lines")
+    item_type: Mapped[ItemType] = relationship(lazy="joined")
+
+    @property
+    def awaiting_quantity(self) -> int:
+        return (self.approved_quantity or 0) - self.reserved_quantity
+
+
+class RequestEvent(db.Model):
+    """One transition in a request's life: who, when, from what to what, and why. Append-only."""
+
+    __tablename__ = "request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    request: Mapped[EquipmentRequest] = relationship(back_populates="events")
+    actor: Mapped[User] = relationship(lazy="joined")
+
+
+class RequestComment(db.Model):
+    __tablename__ = "request_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    body: Mapped[str] = mapped_column(Text)
+
+    request: Mapped[EquipmentRequest] = relationship(back_populates="comments")
+    author: Mapped[User] = relationship(lazy="joined")
+
+
+class PriorityAdjustment(db.Model):
+    """A coordinator moved a request up (points > 0) or down, with a written reason. Append-only."""
+
+    __tablename__ = "priority_adjustments"
+    __table_args__ = (CheckConstraint("points <> 0", name="points_nonzero"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    points: Mapped[int] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+
+    request: Mapped[EquipmentRequest] = relationship(back_populates="adjustments")
+    actor: Mapped[User] = relationship(lazy="joined")

@@ -1,0 +1,102 @@
+"""The queue: requests awaiting a decision, highest priority first, ordered by the database
+on the indexed priority_key (see priority.py), never by loading every request."""
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager, selectinload
+
+from inventory.cases.models import Case, RiskLevel
+from inventory.errors import InvalidInput
+from inventory.extensions import db
+from inventory.requests.models import EquipmentRequest, RequestLine, RequestState
+from inventory.requests.priority import ScorePart, need_parts, per_day_weight, score_on
+from inventory.stock.models import Item, ItemState
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    organisation_id: int | None = None
+    risk_level: str | None = None
+    overdue: bool = False
+    item_type_id: int | None = None
+
+    @classmethod
+    def from_args(cls, args) -> "QueueFilters":
+        fields = {}
+        values = {}
+        for name in ("organisation_id", "item_type_id"):
+            raw = (args.get(name) or "").strip()
+            if raw and not raw.isdigit():
+                fields[name] = "A number."
+            values[name] = int(raw) if raw.isdigit() else None
+        risk = (args.get("risk_level") or "").strip()
+        if risk and risk not in {str(r) for r in RiskLevel}:
+            fields["risk_level"] = "One of: standard, medium, high."
+        if fields:
+            raise InvalidInput("Invalid queue filters.", fields=fields)
+        return cls(risk_level=risk or None, overdue=args.get("overdue") in ("1", "true", "on"), **values)
+
+
+def queue_query(filters: QueueFilters, today: date) -> Select:
+    query = (select(EquipmentRequest).join(EquipmentRequest.case)
+             .where(EquipmentRequest.state == RequestState.SUBMITTED)
+             .options(contains_eager(EquipmentRequest.case).selectinload(Case.organisation),
+                      selectinload(EquipmentRequest.lines).selectinload(RequestLine.item_type))
+             # Backwards along ix_requests_queue (state, priority_key, id).
+             .order_by(EquipmentRequest.priority_key.desc(), EquipmentRequest.id.desc()))
+    if filters.organisation_id is not None:
+        query = query.where(Case.organisation_id == filters.organisation_id)
+    if filters.risk_level is not None:
+        query = query.where(Case.risk_level == filters.risk_level)
+    if filters.overdue:
+        query = query.where(EquipmentRequest.decide_by < today)
+    if filters.item_type_id is not None:
+        query = query.where(EquipmentRequest.id.in_(
+            select(RequestLine.request_id).where(RequestLine.item_type_id == filters.item_type_id)))
+    return query
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    request: EquipmentRequest
+    score: int
+    parts: list[ScorePart]
+    waiting_days: int
+    overdue: bool
+    est_cost_pence: int
+    stock_covers: bool
+
+
+def estimated_cost_pence(request: EquipmentRequest) -> int:
+    return sum(line.quantity * line.item_type.standard_cost_pence for line in request.lines)
+
+
+def score_parts(request: EquipmentRequest, today: date) -> list[ScorePart]:
+    """The score, part by part: risk, each need flag, any coordinator's move, days waiting."""
+    waiting = (today - request.submitted_on).days
+    parts = need_parts(request.case)
+    if request.manual_adjustment:
+        direction = "up" if request.manual_adjustment > 0 else "down"
+        parts.append(ScorePart(f"Moved {direction} by a coordinator", request.manual_adjustment))
+    parts.append(ScorePart(f"Waiting {waiting} day{'s' if waiting != 1 else ''}", per_day_weight() * waiting))
+    return parts
+
+
+def in_stock_counts(item_type_ids) -> dict[int, int]:
+    """Units in stock now, by item type (one grouped query for a whole page)."""
+    rows = db.session.execute(
+        select(Item.item_type_id, func.count()).where(Item.state == ItemState.IN_STOCK,
+                                                      Item.item_type_id.in_(set(item_type_ids)))
+        .group_by(Item.item_type_id))
+    return dict(rows.all())
+
+
+def queue_rows(requests: list[EquipmentRequest], today: date) -> list[QueueRow]:
+    in_stock = in_stock_counts(line.item_type_id for request in requests for line in request.lines)
+    return [QueueRow(
+        request=request, score=score_on(request.priority_key, today), parts=score_parts(request, today),
+        waiting_days=(today - request.submitted_on).days, overdue=request.decide_by < today,
+        est_cost_pence=estimated_cost_pence(request),
+        stock_covers=all(in_stock.get(line.item_type_id, 0) >= line.quantity for line in request.lines),
+    ) for request in requests]

@@ -1,0 +1,209 @@
+"""Request pages (raise, view with history and comments, edit, act) and the queue."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from inventory import clock
+from inventory.accounts.models import Organisation
+from inventory.budget import ledger
+from inventory.cases import operations as cases
+from inventory.cases.models import Case, RiskLevel
+from inventory.catalogue.models import ItemType
+from inventory.errors import Conflict, InvalidInput
+from inventory.extensions import db
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, permission_required, visible_cases_clause
+from inventory.requests import operations
+from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, approval_form, request_form
+from inventory.requests.models import EquipmentRequest, RequestEvent, RequestLine, RequestState
+from inventory.requests.queue import QueueFilters, queue_query, queue_rows
+from inventory.requests.transitions import APPROVALS, TRANSITIONS, Action, available_actions
+
+bp = Blueprint("requests", __name__)
+
+ACTION_LABELS = {
+    Action.WITHDRAW: "Withdraw the request",
+    Action.REQUEST_INFO: "Ask the caseworker for more information",
+    Action.RESUBMIT: "Answer and send back to the queue",
+    Action.REJECT: "Reject",
+}
+
+
+def _offered_item_types():
+    return list(db.session.scalars(select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name)))
+
+
+def _render_form(form, case, existing=None):
+    return render_template("requests/form.html", form=form, case=case, existing=existing), \
+        422 if form.errors or form.form_errors else 200
+
+
+def _submit(form, save):
+    """Save if the form parses; the operation's field errors land on the form."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = save()
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        form.attach_errors(error)
+        return None
+    return result
+
+
+@bp.get("/requests")
+@permission_required(Permission.RAISE_REQUESTS)
+def index():
+    """A caseworker's requests (their organisation's), newest first, with each decision."""
+    page, per_page = page_args()
+    query = (select(EquipmentRequest).join(EquipmentRequest.case)
+             .where(visible_cases_clause(current_user, Case.organisation_id))
+             .options(selectinload(EquipmentRequest.case),
+                      selectinload(EquipmentRequest.lines).selectinload(RequestLine.item_type))
+             .order_by(EquipmentRequest.submitted_at.desc(), EquipmentRequest.id.desc()))
+    state = request.args.get("state", "")
+    if state in {str(s) for s in RequestState}:
+        query = query.where(EquipmentRequest.state == state)
+    return render_template("requests/index.html", page=paginate(query, page, per_page), state=state,
+                           states=list(RequestState))
+
+
+@bp.route("/cases/<int:case_id>/requests/new", methods=["GET", "POST"])
+@permission_required(Permission.RAISE_REQUESTS)
+def new(case_id: int):
+    case = cases.get_case(current_user, case_id)
+    form = request_form(_offered_item_types())
+    raised = _submit(form, lambda: operations.raise_request(form.details(case.id), actor=current_user))
+    if raised is not None:
+        flash(f"Request {raised.id} is in the queue.", "success")
+        return redirect(url_for("requests.show", request_id=raised.id))
+    return _render_form(form, case)
+
+
+def _render_request(request_id: int, *, approval=None, refusal: Conflict | None = None, status: int = 200):
+    equipment_request = operations.get_request(current_user, request_id)
+    events = db.session.scalars(select(RequestEvent).where(RequestEvent.request_id == request_id)
+                                .options(selectinload(RequestEvent.actor)).order_by(RequestEvent.id)).all()
+    actions = available_actions(current_user, equipment_request)
+    may_approve = Action.APPROVE in actions
+    return render_template(
+        "requests/show.html", r=equipment_request, events=events,
+        actions=[(action, ACTION_LABELS[action], TRANSITIONS[action].needs_note)
+                 for action in actions if action not in APPROVALS],
+        approval_form=(approval or approval_form(equipment_request.lines, formdata=None)) if may_approve else None,
+        refusal=refusal, approved_lines=[line for line in equipment_request.lines if line.approved_quantity is not None],
+        note_form=NoteForm(formdata=None), comment_form=CommentForm(formdata=None),
+        priority_form=PriorityForm(formdata=None), today=clock.today(),
+    ), status
+
+
+@bp.get("/requests/<int:request_id>")
+@permission_required(Permission.VIEW_CASES)
+def show(request_id: int):
+    return _render_request(request_id)
+
+
+@bp.post("/requests/<int:request_id>/approve")
+@permission_required(Permission.DECIDE_REQUESTS)
+def approve(request_id: int):
+    lines = operations.get_request(current_user, request_id).lines
+    form = approval_form(lines)
+    if not form.validate():
+        return _render_request(request_id, approval=form, status=422)
+    try:
+        operations.approve_request(request_id, lines=form.lines(), note=form.note.data, actor=current_user)
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        form.form_errors.append(" ".join(error.fields.values()) or error.message)
+        return _render_request(request_id, approval=form, status=422)
+    except Conflict as error:
+        if error.code != "budget_exceeded":
+            raise
+        db.session.rollback()
+        suggested = {line["line_id"]: line["quantity"] for line in error.details["suggested_lines"]}
+        return _render_request(request_id, approval=approval_form(lines, suggested, formdata=None), refusal=error,
+                               status=409)
+    flash(f"Request {request_id} approved.", "success")
+    return redirect(url_for("requests.show", request_id=request_id))
+
+
+@bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
+@permission_required(Permission.RAISE_REQUESTS)
+def edit(request_id: int):
+    equipment_request = operations.get_request(current_user, request_id)
+    data = None
+    if request.method == "GET":
+        data = {"reason": equipment_request.reason, "needed_by": equipment_request.needed_by,
+                **{f"qty_{line.item_type_id}": line.quantity for line in equipment_request.lines}}
+    form = request_form(_offered_item_types(), data=data)
+    saved = _submit(form, lambda: operations.edit_request(
+        request_id, form.details(equipment_request.case_id), actor=current_user))
+    if saved is not None:
+        flash("Request updated.", "success")
+        return redirect(url_for("requests.show", request_id=request_id))
+    return _render_form(form, equipment_request.case, existing=equipment_request)
+
+
+@bp.post("/requests/<int:request_id>/actions/<action>")
+@permission_required(Permission.VIEW_CASES)
+def act(request_id: int, action: str):
+    if action not in {str(a) for a in TRANSITIONS if a not in APPROVALS}:
+        abort(404)
+    form = NoteForm()
+    try:
+        changed = operations.take_action(request_id, Action(action), note=form.reason.data, actor=current_user)
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.fields.get("reason", error.message), "error")
+        return redirect(url_for("requests.show", request_id=request_id))
+    flash(f"Request {changed.id} is now {changed.state_enum.label.lower()}.", "success")
+    return redirect(url_for("requests.show", request_id=request_id))
+
+
+@bp.post("/requests/<int:request_id>/comments")
+@permission_required(Permission.VIEW_CASES)
+def comment(request_id: int):
+    form = CommentForm()
+    try:
+        operations.add_comment(request_id, form.body.data, actor=current_user)
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(error.fields.get("body", error.message), "error")
+    return redirect(url_for("requests.show", request_id=request_id, _anchor="comments"))
+
+
+@bp.post("/requests/<int:request_id>/priority")
+@permission_required(Permission.DECIDE_REQUESTS)
+def move(request_id: int):
+    form = PriorityForm()
+    try:
+        if not form.validate():
+            raise InvalidInput("Say how far and why.", fields={"points": " ".join(form.points.errors)})
+        operations.adjust_priority(request_id, form.points.data, form.reason.data, actor=current_user)
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        flash(" ".join(error.fields.values()) or error.message, "error")
+    else:
+        flash("Moved; the reason is shown with the request.", "success")
+    return redirect(url_for("requests.show", request_id=request_id))
+
+
+@bp.get("/queue")
+@permission_required(Permission.DECIDE_REQUESTS)
+def queue():
+    page, per_page = page_args()
+    filters = QueueFilters.from_args(request.args)
+    today = clock.today()
+    result = paginate(queue_query(filters, today), page, per_page)
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    period = ledger.current_period()
+    return render_template("requests/queue.html", page=result, rows=queue_rows(result.items, today),
+                           budget=ledger.summary(period) if period is not None else None,
+                           filters=filters, organisations=organisations, risks=list(RiskLevel),
+                           item_types=db.session.scalars(select(ItemType).order_by(ItemType.name)).all())

@@ -1,0 +1,29 @@
+from sqlalchemy import select
+
+from inventory import clock
+from inventory.cases.models import Case
+from inventory.demo import seed_demo
+from inventory.extensions import db
+from inventory.pagination import paginate
+from inventory.requests.models import EquipmentRequest
+from inventory.requests.queue import QueueFilters, queue_query, queue_rows
+
+
+def test_the_demo_queue_spans_risk_levels_and_both_organisations(app):
+    assert seed_demo()
+    today = clock.today()
+    rows = queue_rows(paginate(queue_query(QueueFilters(), today), 1, 50).items, today)
+    assert len(rows) >= 8
+    assert {row.request.case.risk_level for row in rows} == {"high", "medium", "standard"}
+    assert len({row.request.case.organisation_id for row in rows}) == 2
+    assert rows[0].request.case.risk_level == "high"
+    assert any(row.overdue for row in rows) and any(row.stock_covers for row in rows)
+    states = set(db.session.scalars(select(EquipmentRequest.state)))
+    assert {"submitted", "info_requested", "rejected", "approved"} <= states
+
+
+def test_demo_people_are_obviously_fictional(app):
+    seed_demo()
+    for case in db.session.scalars(select(Case)):
+        assert "Demotown" in case.address
+        assert case.phone.startswith(("07700 900", "01632 960"))

@@ -1,0 +1,108 @@
+import pytest
+from sqlalchemy import select
+
+from inventory.audit.models import AccessLogEntry
+from inventory.cases.models import Case
+from inventory.extensions import db
+
+def form_for(details):
+    data = {key: value for key, value in details.items() if value not in (None, False) and key != "flags"}
+    data["consent_given"] = "y" if details["consent_given"] else ""
+    data["flags"] = details["flags"]
+    return data
+
+
+def test_a_caseworker_opens_a_case_through_the_form(client, build, login):
+    caseworker = login(build.caseworker())
+    response = client.post("/cases/new", data=form_for(build.case_details(
+        reference="ns-2026-0500", risk_level="high", flags=["children", "recent_escalation"])))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    case = db.session.scalar(select(Case))
+    assert (case.reference, case.organisation_id, case.flags) == (
+        "NS-2026-0500", caseworker.organisation_id, ["recent_escalation", "children"])
+
+
+def test_a_reference_that_exists_is_shown_at_the_field(client, build, login):
+    caseworker = login(build.caseworker())
+    build.case(caseworker=caseworker, reference="NS-2026-0501")
+    response = client.post("/cases/new", data=form_for(build.case_details(reference="NS-2026-0501")))
+    assert response.status_code == 422
+    assert "A case with this reference already exists." in response.get_data(as_text=True)
+    assert db.session.scalar(select(db.func.count()).select_from(Case)) == 1
+
+
+def test_personal_details_stay_hidden_until_asked_for_and_each_reveal_is_logged(client, build, login):
+    caseworker = login(build.caseworker())
+    case = build.case(caseworker=caseworker, name="Robin Madeup")
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Robin Madeup" not in page and "Show personal details" in page
+    assert db.session.scalar(select(AccessLogEntry.id)) is None
+    revealed = client.get(f"/cases/{case.id}?reveal=1").get_data(as_text=True)
+    assert "Robin Madeup" in revealed
+    [entry] = db.session.scalars(select(AccessLogEntry)).all()
+    assert (entry.user_id, entry.case_id) == (caseworker.id, case.id)
+
+
+def test_markup_typed_into_a_case_is_shown_escaped(client, build, login):
+    caseworker = login(build.caseworker())
+    case = build.case(caseworker=caseworker, name="<script>alert(1)</script>", safe_contact_notes="<b>bold</b>")
+    page = client.get(f"/cases/{case.id}?reveal=1").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page
+
+
+NOT_VISIBLE = {"page": (404, False), "reveal": (404, False), "edit": (404, False)}
+FORBIDDEN = {"page": (403, False), "reveal": (403, False), "edit": (403, False)}
+# (roles, of the case's organisation?) -> route -> (status, shows the name)
+CASE_PAGE_MATRIX = {
+    ("caseworker", True): {"page": (200, False), "reveal": (200, True), "edit": (200, True)},
+    ("caseworker", False): NOT_VISIBLE,
+    ("coordinator", False): {"page": (200, False), "reveal": (200, True), "edit": (403, False)},
+    ("finance", False): {"page": (200, False), "reveal": (200, False), "edit": (403, False)},
+    ("auditor", False): FORBIDDEN,
+    ("admin", False): FORBIDDEN,
+    ("fitter", False): FORBIDDEN,
+}
+ROUTES = {"page": "/cases/{id}", "reveal": "/cases/{id}?reveal=1", "edit": "/cases/{id}/edit"}
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+@pytest.mark.parametrize("role, own_org", sorted(CASE_PAGE_MATRIX))
+def test_case_pages_by_role(client, build, login, route, role, own_org):
+    partner = build.organisation()
+    case = build.case(organisation=partner, name="Quinn Invented")
+    login(build.user(roles=[role], organisation=partner if own_org else None))
+    response = client.get(ROUTES[route].format(id=case.id))
+    status, shows_name = CASE_PAGE_MATRIX[(role, own_org)][route]
+    assert response.status_code == status
+    assert ("Quinn Invented" in response.get_data(as_text=True)) == shows_name
+
+
+def test_the_case_list_searches_by_reference(client, build, login):
+    caseworker = login(build.caseworker())
+    build.case(caseworker=caseworker, reference="NS-2026-0777")
+    build.case(caseworker=caseworker, reference="NS-2026-0888")
+    page = client.get("/cases?q=NS-2026-07").get_data(as_text=True)
+    assert "NS-2026-0777" in page and "NS-2026-0888" not in page
+
+
+def test_a_caseworker_edits_a_case_and_closes_it(client, build, login):
+    caseworker = login(build.caseworker())
+    case = build.case(caseworker=caseworker)
+    details = build.case_details(risk_level="medium", name="New Name")
+    response = client.post(f"/cases/{case.id}/edit", data=form_for(details))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert client.post(f"/cases/{case.id}/close").status_code == 302
+    db.session.expire_all()
+    case = db.session.get(Case, case.id)
+    assert (case.risk_level, case.name, case.status) == ("medium", "New Name", "closed")
+
+
+def test_finance_sees_references_but_not_risk_or_requests(client, build, login):
+    case = build.case(risk_level="high")
+    build.equipment_request(case=case)
+    login(build.user(roles=["finance"]))
+    listing = client.get("/cases").get_data(as_text=True)
+    assert case.reference in listing and "High" not in listing
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert case.reference in page and "Request " not in page and "High" not in page

@@ -1,0 +1,75 @@
+import pytest
+from sqlalchemy import select
+
+from inventory.audit.models import AccessLogEntry
+from inventory.extensions import db
+
+
+def api_case_body(build, **overrides):
+    return {key: value for key, value in build.case_details(**overrides).items() if value is not None}
+
+
+def test_a_caseworker_opens_a_case_and_reads_it_back_with_a_logged_view(api, build):
+    caller = api(user=build.caseworker())
+    created = caller.post("/cases", json=api_case_body(build, reference="NS-2026-0600", name="Ari Fictional"))
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["reference"] == "NS-2026-0600" and body["name"] is None
+    fetched = caller.get(f"/cases/{body['id']}").get_json()
+    assert fetched["name"] == "Ari Fictional" and fetched["risk_level"] == "standard"
+    assert db.session.scalar(select(AccessLogEntry.case_id)) == body["id"]
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"reference": "NS-2026-0601"}, "reference"),
+    ({"consent_given": False}, "consent_given"),
+    ({"flags": "children"}, "flags"),
+    ({"name": 42}, "name"),
+])
+def test_bad_case_input_is_a_422_naming_the_field(api, build, overrides, field):
+    caseworker = build.caseworker()
+    build.case(caseworker=caseworker, reference="NS-2026-0601")
+    response = api(user=caseworker).post("/cases", json=api_case_body(build, **overrides))
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_a_body_that_is_not_an_object_is_a_422(api, build):
+    response = api(user=build.caseworker()).post("/cases", json=["nope"])
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("role, own_org, status, personal", [
+    ("caseworker", True, 200, True),
+    ("caseworker", False, 404, False),
+    ("coordinator", False, 200, True),
+    ("finance", False, 200, False),
+    ("auditor", False, 403, False),
+    ("admin", False, 403, False),
+    ("fitter", False, 403, False),
+])
+def test_get_case_by_role(api, build, role, own_org, status, personal):
+    partner = build.organisation()
+    case = build.case(organisation=partner, name="Sky Imaginary")
+    caller = api(user=build.user(roles=[role], organisation=partner if own_org else None))
+    response = caller.get(f"/cases/{case.id}")
+    assert response.status_code == status
+    if status == 200:
+        body = response.get_json()
+        assert (body["name"] == "Sky Imaginary") == personal
+        assert body["reference"] == case.reference
+        if role == "finance":
+            assert body["risk_level"] is None and body["address"] is None
+    logged = db.session.scalars(select(AccessLogEntry)).all()
+    assert len(logged) == (1 if personal else 0)
+
+
+def test_the_case_list_never_carries_personal_fields_and_filters_by_reference(api, build):
+    caseworker = build.caseworker()
+    build.case(caseworker=caseworker, reference="NS-2026-0700")
+    build.case(caseworker=caseworker, reference="NS-2026-0800")
+    build.case(organisation=build.organisation(), reference="NS-2026-0701")
+    body = api(user=caseworker).get("/cases?reference=NS-2026-07").get_json()
+    assert [c["reference"] for c in body["items"]] == ["NS-2026-0700"]
+    assert body["items"][0]["name"] is None and body["total"] == 1
+    assert db.session.scalar(select(AccessLogEntry.id)) is None
