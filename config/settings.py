@@ -42,8 +42,9 @@ class BaseConfig:
     SAGE_DEPARTMENT = "0"
     SAGE_VAT_TAX_CODE = "T1"
     SAGE_NO_VAT_TAX_CODE = "T9"
-    # Keys that can still open personal data sealed before a rotation (`rotate-data-key`).
-    DATA_ENCRYPTION_OLD_KEYS: tuple[str, ...] = ()
+    # Keys that can still open personal data sealed before a rotation, comma-separated, from
+    # SAFEHOLD_OLD_DATA_KEYS; keep them until `rotate-data-key` has run.
+    DATA_ENCRYPTION_OLD_KEYS = os.environ.get("SAFEHOLD_OLD_DATA_KEYS", "")
     # The queue's priority score (DESIGN.md "Priority"): points for the case's risk level,
     # for each need flag and for each day waiting. Risk dominates: all flags together stay
     # below the gap between two risk levels. After changing these run `recompute-priorities`.
@@ -122,8 +123,6 @@ class DevelopmentConfig(BaseConfig):
         for name, value in defaults.items():
             if not app_config.get(name):  # Flask starts SECRET_KEY as None
                 app_config[name] = value
-        if os.environ.get("SAFEHOLD_OLD_DATA_KEYS"):
-            app_config["DATA_ENCRYPTION_OLD_KEYS"] = os.environ["SAFEHOLD_OLD_DATA_KEYS"]
 
 
 class TestConfig(BaseConfig):
@@ -157,8 +156,6 @@ class ProductionConfig(BaseConfig):
         app_config["SQLALCHEMY_DATABASE_URI"] = _database_url_from_env()
         app_config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app_config["DATA_ENCRYPTION_KEY"] = os.environ["SAFEHOLD_DATA_KEY"]
-        # Comma-separated keys retired by a rotation, kept until `rotate-data-key` has run.
-        app_config["DATA_ENCRYPTION_OLD_KEYS"] = os.environ.get("SAFEHOLD_OLD_DATA_KEYS", "")
         try:
             if len(base64.urlsafe_b64decode(app_config["DATA_ENCRYPTION_KEY"])) != 32:
                 raise ValueError

@@ -20,6 +20,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     config_name = (test_config or {}).get("CONFIG_NAME") or os.environ.get("SAFEHOLD_CONFIG", "development")
     config_class = config_by_name[config_name]
     app.config.from_object(config_class)
+    if config_name != "test":
+        # Any setting can be overridden as SAFEHOLD_<NAME>, its value read as JSON where it
+        # parses (SAFEHOLD_VAT_RECLAIMED=true, SAFEHOLD_MATCH_DATE_WINDOW_DAYS=7).
+        app.config.from_prefixed_env("SAFEHOLD")
     app.config.update(test_config or {})
     config_class.prepare(app.config, app.instance_path)
 

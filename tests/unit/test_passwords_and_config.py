@@ -83,3 +83,16 @@ def test_a_development_app_gets_its_generated_secret_key(tmp_path, monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app()
     assert app.config["SECRET_KEY"] and app.config["SQLALCHEMY_DATABASE_URI"].endswith("safehold.sqlite3")
+
+
+def test_any_setting_can_be_overridden_from_the_environment(tmp_path, monkeypatch):
+    from inventory import create_app
+
+    monkeypatch.setenv("SAFEHOLD_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SAFEHOLD_VAT_RECLAIMED", "true")
+    monkeypatch.setenv("SAFEHOLD_MATCH_DATE_WINDOW_DAYS", "7")
+    monkeypatch.setenv("SAFEHOLD_XERO_EXPENSE_ACCOUNT", "4290")
+    app = create_app()
+    assert app.config["VAT_RECLAIMED"] is True
+    assert app.config["MATCH_DATE_WINDOW_DAYS"] == 7
+    assert str(app.config["XERO_EXPENSE_ACCOUNT"]) == "4290"
