@@ -6,7 +6,7 @@ PostgreSQL: read-then-write paths lock rows with SELECT ... FOR UPDATE (`for_upd
 """
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Engine
@@ -106,3 +106,8 @@ def drop_append_only_guard(op, table: str) -> None:
     else:
         for action in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+
+
+def one_of(column: str, values) -> str:
+    """SQL for a CHECK constraint that `column` holds one of `values` (an enum's members)."""
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"

@@ -1,5 +1,5 @@
 """Admin pages: users and organisations."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
@@ -21,13 +21,6 @@ def _organisation_choices():
         select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.kind, Organisation.name)
     )
     return [SelectChoice(o.id, o.name) for o in organisations]
-
-
-def _get_or_404(model, record_id):
-    record = db.session.get(model, record_id)
-    if record is None:
-        abort(404)
-    return record
 
 
 @bp.get("/users")
@@ -71,7 +64,7 @@ def new_user():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_USERS)
 def edit_user(user_id: int):
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     form = UserForm(obj=user, data={"roles": user.roles} if request.method == "GET" else None)
     form.organisation_id.choices = _organisation_choices()
     if form.validate_on_submit():
@@ -95,7 +88,7 @@ def edit_user(user_id: int):
 @bp.post("/users/<int:user_id>/deactivate")
 @permission_required(Permission.MANAGE_USERS)
 def deactivate_user(user_id: int):
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     operations.deactivate_user(user, actor=current_user)
     db.session.commit()
     flash(f"{user.email} is deactivated and signed out everywhere.", "success")
@@ -105,7 +98,7 @@ def deactivate_user(user_id: int):
 @bp.post("/users/<int:user_id>/reactivate")
 @permission_required(Permission.MANAGE_USERS)
 def reactivate_user(user_id: int):
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     operations.reactivate_user(user, actor=current_user)
     db.session.commit()
     flash(f"{user.email} is active again.", "success")
@@ -115,7 +108,7 @@ def reactivate_user(user_id: int):
 @bp.post("/users/<int:user_id>/password")
 @permission_required(Permission.MANAGE_USERS)
 def reset_password(user_id: int):
-    user = _get_or_404(User, user_id)
+    user = db.get_or_404(User, user_id)
     reset_form = ResetPasswordForm()
     if reset_form.validate_on_submit():
         try:
@@ -160,7 +153,7 @@ def new_organisation():
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_ORGANISATIONS)
 def edit_organisation(organisation_id: int):
-    organisation = _get_or_404(Organisation, organisation_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
     del form.kind  # an organisation's kind is fixed once created
     if form.validate_on_submit():

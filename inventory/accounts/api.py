@@ -5,7 +5,6 @@ from sqlalchemy import select
 from inventory.accounts.models import User, UserRole
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.errors import InvalidInput
-from inventory.extensions import db
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, Role, permission_required
 

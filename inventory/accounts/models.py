@@ -6,13 +6,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
-from inventory.database import UTCDateTime
+from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
 from inventory.permissions import Role
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class OrganisationKind(StrEnum):
@@ -23,7 +19,7 @@ class OrganisationKind(StrEnum):
 class Organisation(db.Model):
     __tablename__ = "organisations"
     __table_args__ = (
-        CheckConstraint(_in("kind", OrganisationKind), name="kind_known"),
+        CheckConstraint(one_of("kind", OrganisationKind), name="kind_known"),
         # There is exactly one lead provider holding the contract.
         Index(
             "uq_organisations_one_lead", "kind", unique=True,
@@ -80,7 +76,7 @@ class UserRole(db.Model):
     __tablename__ = "user_roles"
     __table_args__ = (
         UniqueConstraint("user_id", "role"),
-        CheckConstraint(_in("role", Role), name="role_known"),
+        CheckConstraint(one_of("role", Role), name="role_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

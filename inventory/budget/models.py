@@ -16,12 +16,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inventory import clock
 from inventory.audit.models import AppendOnlyViolation
-from inventory.database import UTCDateTime
+from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class EntryKind(StrEnum):
@@ -119,10 +115,10 @@ class LedgerEntry(db.Model):
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
-        CheckConstraint(_in("kind", EntryKind), name="kind_known"),
+        CheckConstraint(one_of("kind", EntryKind), name="kind_known"),
         CheckConstraint(
-            f"({_in('kind', POSITIVE_KINDS)} AND amount_pence > 0)"
-            f" OR ({_in('kind', NEGATIVE_KINDS)} AND amount_pence < 0)"
+            f"({one_of('kind', POSITIVE_KINDS)} AND amount_pence > 0)"
+            f" OR ({one_of('kind', NEGATIVE_KINDS)} AND amount_pence < 0)"
             f" OR (kind IN ('adjustment', 'reversal') AND amount_pence <> 0)",
             name="amount_sign_by_kind",
         ),
@@ -131,7 +127,7 @@ class LedgerEntry(db.Model):
         CheckConstraint("commitment_id IS NULL OR kind IN ('release', 'actual')", name="commitment_link_kinds"),
         CheckConstraint("settled_by_id IS NULL OR kind = 'release'", name="settled_by_only_on_release"),
         CheckConstraint(
-            f"{_in('kind', VAT_KINDS)} OR (net_pence IS NULL AND vat_pence IS NULL AND gross_pence IS NULL)",
+            f"{one_of('kind', VAT_KINDS)} OR (net_pence IS NULL AND vat_pence IS NULL AND gross_pence IS NULL)",
             name="vat_only_on_invoices",
         ),
         CheckConstraint(
@@ -139,7 +135,7 @@ class LedgerEntry(db.Model):
             " AND net_pence >= 0 AND vat_pence >= 0 AND gross_pence = net_pence + vat_pence)",
             name="gross_is_net_plus_vat",
         ),
-        CheckConstraint(f"source_type IS NULL OR {_in('source_type', SourceType)}", name="source_type_known"),
+        CheckConstraint(f"source_type IS NULL OR {one_of('source_type', SourceType)}", name="source_type_known"),
         CheckConstraint("(source_type IS NULL) = (source_id IS NULL)", name="source_complete"),
         CheckConstraint("position > 0", name="position_positive"),
         Index("ix_ledger_entries_period_kind", "period_id", "kind"),

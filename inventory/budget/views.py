@@ -36,17 +36,10 @@ from inventory.permissions import Permission, has_permission, login_required, pe
 bp = Blueprint("budget", __name__, url_prefix="/budget")
 
 
-def _get_or_404(model, record_id):
-    record = db.session.get(model, record_id)
-    if record is None:
-        abort(404)
-    return record
-
-
 def _chosen_period() -> BudgetPeriod | None:
     period_id = request.args.get("period_id", type=int)
     if period_id is not None:
-        return _get_or_404(BudgetPeriod, period_id)
+        return db.get_or_404(BudgetPeriod, period_id)
     return ledger.current_period() or db.session.scalar(
         select(BudgetPeriod).order_by(BudgetPeriod.starts_on.desc()).limit(1))
 
@@ -184,7 +177,7 @@ def entries():
 @bp.get("/ledger/<int:entry_id>")
 @permission_required(Permission.MANAGE_LEDGER)
 def entry(entry_id: int):
-    return _entry_page(_get_or_404(LedgerEntry, entry_id), ReversalForm(formdata=None))
+    return _entry_page(db.get_or_404(LedgerEntry, entry_id), ReversalForm(formdata=None))
 
 
 def _entry_page(entry: LedgerEntry, form, status: int = 200):
@@ -207,7 +200,7 @@ def _entry_page(entry: LedgerEntry, form, status: int = 200):
 @bp.post("/ledger/<int:entry_id>/reverse")
 @permission_required(Permission.MANAGE_LEDGER)
 def reverse(entry_id: int):
-    original = _get_or_404(LedgerEntry, entry_id)
+    original = db.get_or_404(LedgerEntry, entry_id)
     form = ReversalForm()
     if form.validate_on_submit():
         try:
@@ -269,7 +262,7 @@ def reopen_month(month: str):
 @bp.post("/alerts/<int:alert_id>/resolve")
 @permission_required(Permission.MANAGE_LEDGER)
 def resolve_alert(alert_id: int):
-    alert = _get_or_404(OverspendAlert, alert_id)
+    alert = db.get_or_404(OverspendAlert, alert_id)
     form = ResolveAlertForm()
     if not form.validate_on_submit():
         flash("Say how the overspend was resolved.", "error")

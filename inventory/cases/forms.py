@@ -1,13 +1,27 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
-from inventory.cases.models import NEED_FLAGS, LandlordConsent, RiskLevel, RiskTool, Tenure
+from inventory.cases.models import (
+    NEED_FLAGS,
+    LandlordConsent,
+    RiskLevel,
+    RiskTool,
+    Tenure,
+)
 from inventory.forms import CheckboxesField
 
 
 def _choices(enum):
-    return [(str(v), v.label) for v in enum]
+    return [SelectChoice(str(v), v.label) for v in enum]
 
 
 class CaseForm(FlaskForm):
@@ -27,7 +41,7 @@ class CaseForm(FlaskForm):
     risk_level = RadioField("Risk level", choices=_choices(RiskLevel), default=RiskLevel.STANDARD.value)
     risk_assessed_on = DateField("Date of the risk assessment", validators=[Optional()])
     marac = BooleanField("Referred to MARAC")
-    flags = CheckboxesField("Need flags", choices=[(f.key, f.label) for f in NEED_FLAGS])
+    flags = CheckboxesField("Need flags", choices=[SelectChoice(f.key, f.label) for f in NEED_FLAGS])
 
     def details(self) -> dict:
         return {name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "reference")}

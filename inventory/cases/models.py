@@ -13,12 +13,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory import clock
 from inventory.accounts.models import Organisation, User
 from inventory.cases.encryption import EncryptedText
-from inventory.database import UTCDateTime
+from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class RiskLevel(StrEnum):
@@ -97,11 +93,11 @@ NEED_FLAG_KEYS = tuple(flag.key for flag in NEED_FLAGS)
 class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
-        CheckConstraint(_in("risk_level", RiskLevel), name="risk_level_known"),
-        CheckConstraint(_in("risk_tool", RiskTool), name="risk_tool_known"),
-        CheckConstraint(_in("tenure", Tenure), name="tenure_known"),
-        CheckConstraint(_in("landlord_consent", LandlordConsent), name="landlord_consent_known"),
-        CheckConstraint(_in("status", CaseStatus), name="status_known"),
+        CheckConstraint(one_of("risk_level", RiskLevel), name="risk_level_known"),
+        CheckConstraint(one_of("risk_tool", RiskTool), name="risk_tool_known"),
+        CheckConstraint(one_of("tenure", Tenure), name="tenure_known"),
+        CheckConstraint(one_of("landlord_consent", LandlordConsent), name="landlord_consent_known"),
+        CheckConstraint(one_of("status", CaseStatus), name="status_known"),
         # Closed exactly when it has a closing date.
         CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_on_iff_closed"),
     )

@@ -1,6 +1,21 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from inventory.catalogue.models import Category
 from inventory.catalogue.operations import MAX_REORDER_LEVEL
@@ -16,7 +31,8 @@ def _pounds(form, field):
 
 class ItemTypeForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    category = SelectField("Category", choices=[(c.value, c.label) for c in Category], validators=[DataRequired()])
+    category = SelectField("Category", choices=[SelectChoice(c.value, c.label) for c in Category],
+                           validators=[DataRequired()])
     other_category = StringField("Name of the other category", validators=[Optional(), Length(max=60)])
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
     loaned = BooleanField("Loaned (expected back when no longer needed)")

@@ -7,12 +7,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
-from inventory.database import UTCDateTime
+from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Category(StrEnum):
@@ -62,7 +58,7 @@ class Supplier(db.Model):
 class ItemType(db.Model):
     __tablename__ = "item_types"
     __table_args__ = (
-        CheckConstraint(_in("category", Category), name="category_known"),
+        CheckConstraint(one_of("category", Category), name="category_known"),
         # "Other" categories are named by the admin; the fixed ones carry no extra name.
         CheckConstraint("(category = 'other') = (other_category IS NOT NULL)", name="other_category_named"),
         CheckConstraint("standard_cost_pence >= 0", name="cost_not_negative"),

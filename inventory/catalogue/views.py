@@ -1,7 +1,8 @@
 """Admin pages for the catalogue: item types (with supplier product codes) and suppliers."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from inventory.catalogue import operations
 from inventory.catalogue.forms import ItemTypeForm, ProductCodeForm, SupplierForm
@@ -13,13 +14,6 @@ from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
-
-
-def _get_or_404(model, record_id):
-    record = db.session.get(model, record_id)
-    if record is None:
-        abort(404)
-    return record
 
 
 def _save(form, action) -> bool:
@@ -58,7 +52,7 @@ def new_item_type():
 @bp.route("/item-types/<int:item_type_id>", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_CATALOGUE)
 def edit_item_type(item_type_id: int):
-    item_type = _get_or_404(ItemType, item_type_id)
+    item_type = db.get_or_404(ItemType, item_type_id)
     form = ItemTypeForm(obj=item_type, data=None if request.method == "POST" else _cost_data(item_type))
     if _save(form, lambda: operations.update_item_type(item_type, **form.values())):
         flash("Saved.", "success")
@@ -78,18 +72,18 @@ def _item_type_page(item_type, form, code_form=None):
 
 
 def _supplier_choices():
-    return [(s.id, s.name) for s in db.session.scalars(
+    return [SelectChoice(s.id, s.name) for s in db.session.scalars(
         select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name))]
 
 
 @bp.post("/item-types/<int:item_type_id>/product-codes")
 @permission_required(Permission.MANAGE_CATALOGUE)
 def add_product_code(item_type_id: int):
-    item_type = _get_or_404(ItemType, item_type_id)
+    item_type = db.get_or_404(ItemType, item_type_id)
     code_form = ProductCodeForm()
     code_form.supplier_id.choices = _supplier_choices()
     if _save(code_form, lambda: operations.set_product_code(
-            item_type, _get_or_404(Supplier, code_form.supplier_id.data), code_form.product_code.data)):
+            item_type, db.get_or_404(Supplier, code_form.supplier_id.data), code_form.product_code.data)):
         flash("Product code saved.", "success")
         return redirect(url_for("catalogue.edit_item_type", item_type_id=item_type.id))
     form = ItemTypeForm(formdata=None, obj=item_type, data=_cost_data(item_type))
@@ -99,7 +93,7 @@ def add_product_code(item_type_id: int):
 @bp.post("/item-types/<int:item_type_id>/product-codes/<int:code_id>/remove")
 @permission_required(Permission.MANAGE_CATALOGUE)
 def remove_product_code(item_type_id: int, code_id: int):
-    item_type = _get_or_404(ItemType, item_type_id)
+    item_type = db.get_or_404(ItemType, item_type_id)
     operations.remove_product_code(item_type, code_id)
     db.session.commit()
     flash("Product code removed.", "success")
@@ -127,7 +121,7 @@ def new_supplier():
 @bp.route("/suppliers/<int:supplier_id>", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_CATALOGUE)
 def edit_supplier(supplier_id: int):
-    supplier = _get_or_404(Supplier, supplier_id)
+    supplier = db.get_or_404(Supplier, supplier_id)
     form = SupplierForm(obj=supplier)
     if _save(form, lambda: operations.update_supplier(supplier, **form.values())):
         flash("Saved.", "success")

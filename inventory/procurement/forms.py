@@ -53,7 +53,7 @@ class OrderLineForm(Form):
             raise ValidationError("Enter a quantity.")
 
     def validate_item_type_id(self, field):
-        if not self.is_blank and field.data not in {value for value, _ in field.choices if value}:
+        if not self.is_blank and field.data not in {choice.value for choice in field.choices if choice.value}:
             raise ValidationError("Choose an item type.")
 
 

@@ -13,15 +13,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
 from inventory.catalogue.models import ItemType, Supplier
-from inventory.database import UTCDateTime
+from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
 from inventory.stock.models import Location
 
 MAX_LINE_QUANTITY = 1000
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class PurchaseOrderStatus(StrEnum):
@@ -44,7 +40,7 @@ OPEN_FOR_RECEIPT = (PurchaseOrderStatus.RAISED, PurchaseOrderStatus.PARTLY_RECEI
 class PurchaseOrder(db.Model):
     __tablename__ = "purchase_orders"
     __table_args__ = (
-        CheckConstraint(_in("status", PurchaseOrderStatus), name="status_known"),
+        CheckConstraint(one_of("status", PurchaseOrderStatus), name="status_known"),
         CheckConstraint("status IN ('draft', 'cancelled') OR (raised_at IS NOT NULL AND commitment_id IS NOT NULL)",
                         name="raised_is_committed"),
         CheckConstraint("(status = 'cancelled') = (cancel_reason IS NOT NULL)", name="cancelled_has_reason"),
@@ -169,8 +165,8 @@ class SupplierInvoice(db.Model):
     __tablename__ = "supplier_invoices"
     __table_args__ = (
         UniqueConstraint("supplier_id", "kind", "number"),
-        CheckConstraint(_in("kind", InvoiceKind), name="kind_known"),
-        CheckConstraint(_in("status", InvoiceStatus), name="status_known"),
+        CheckConstraint(one_of("kind", InvoiceKind), name="kind_known"),
+        CheckConstraint(one_of("status", InvoiceStatus), name="status_known"),
         CheckConstraint("net_pence >= 0 AND vat_pence >= 0 AND gross_pence = net_pence + vat_pence "
                         "AND gross_pence > 0", name="amounts_add_up"),
         CheckConstraint("(status = 'posted') = (ledger_entry_id IS NOT NULL)", name="posted_has_entry"),

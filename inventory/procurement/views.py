@@ -5,6 +5,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms.fields.choices import SelectChoice
 
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.errors import DomainError, InvalidInput
@@ -13,7 +14,13 @@ from inventory.forms import attach_errors
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, has_permission, permission_required
 from inventory.procurement import operations as procurement
-from inventory.procurement.forms import CreditNoteForm, InvoiceForm, PurchaseOrderForm, ReasonForm, ReceiptForm
+from inventory.procurement.forms import (
+    CreditNoteForm,
+    InvoiceForm,
+    PurchaseOrderForm,
+    ReasonForm,
+    ReceiptForm,
+)
 from inventory.procurement.models import (
     GoodsReceipt,
     InvoiceStatus,
@@ -54,9 +61,9 @@ def orders():
 @permission_required(Permission.MANAGE_PURCHASE_ORDERS)
 def new_order():
     form = PurchaseOrderForm()
-    form.supplier_id.choices = [(s.id, s.name) for s in db.session.scalars(
+    form.supplier_id.choices = [SelectChoice(s.id, s.name) for s in db.session.scalars(
         select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name))]
-    type_choices = [(0, "—")] + [(t.id, t.name) for t in db.session.scalars(
+    type_choices = [SelectChoice(0, "—")] + [SelectChoice(t.id, t.name) for t in db.session.scalars(
         select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name))]
     for entry in form.lines:
         entry.item_type_id.choices = type_choices
@@ -85,7 +92,7 @@ def order(order_id: int):
 def _order_page(order: PurchaseOrder, status: int = 200, **forms):
     receipt_form = forms.pop("receipt_form", None) or ReceiptForm(formdata=None, data={
         "lines": [{"line_id": line.id} for line in order.lines]})
-    receipt_form.location_id.choices = [(loc.id, loc.name) for loc in db.session.scalars(
+    receipt_form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in db.session.scalars(
         select(Location).where(Location.active.is_(True)).order_by(Location.kind, Location.name))]
     invoice_form = forms.pop("invoice_form", None) or InvoiceForm(formdata=None, data={
         "lines": [{"line_id": line.id} for line in order.lines]})
@@ -156,7 +163,7 @@ def receive(order_id: int):
     """Receive the quantities typed (with serials), or everything outstanding; then print labels."""
     everything = request.form.get("everything") == "1"
     form = ReceiptForm()
-    form.location_id.choices = [(loc.id, loc.name) for loc in db.session.scalars(
+    form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in db.session.scalars(
         select(Location).where(Location.active.is_(True)))]
 
     def action(order, f):

@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from inventory.errors import InvalidInput
@@ -32,7 +33,8 @@ class ExportForm(FlaskForm):
 
     start = DateField("From", validators=[DataRequired("Enter the first day.")])
     end = DateField("To", validators=[DataRequired("Enter the last day.")])
-    format = RadioField("Format", choices=[("xero", "Xero manual journals"), ("sage", "Sage 50 audit trail")],
+    format = RadioField("Format", choices=[SelectChoice("xero", "Xero manual journals"),
+                                           SelectChoice("sage", "Sage 50 audit trail")],
                         default="xero", validators=[DataRequired()])
 
 

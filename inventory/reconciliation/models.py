@@ -14,12 +14,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inventory import clock
 from inventory.audit.models import AppendOnlyViolation
-from inventory.database import UTCDateTime
+from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class Statement(db.Model):
@@ -99,7 +95,7 @@ class Match(db.Model):
     money. Not a ledger entry: it may be removed (unmatched), which the event log records."""
 
     __tablename__ = "reconciliation_matches"
-    __table_args__ = (CheckConstraint(_in("method", MatchMethod), name="method_known"),)
+    __table_args__ = (CheckConstraint(one_of("method", MatchMethod), name="method_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     method: Mapped[str] = mapped_column(String(16))
@@ -164,7 +160,7 @@ class ReconciliationEvent(db.Model):
     story here: `match_id` is deliberately not a foreign key."""
 
     __tablename__ = "reconciliation_events"
-    __table_args__ = (CheckConstraint(_in("kind", ReconciliationEventKind), name="kind_known"),)
+    __table_args__ = (CheckConstraint(one_of("kind", ReconciliationEventKind), name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

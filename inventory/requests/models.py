@@ -9,12 +9,8 @@ from inventory import clock
 from inventory.accounts.models import User
 from inventory.cases.models import Case
 from inventory.catalogue.models import ItemType
-from inventory.database import UTCDateTime
+from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class RequestState(StrEnum):
@@ -47,12 +43,12 @@ MAX_TEXT = 2000
 class EquipmentRequest(db.Model):
     __tablename__ = "requests"
     __table_args__ = (
-        CheckConstraint(_in("state", RequestState), name="state_known"),
+        CheckConstraint(one_of("state", RequestState), name="state_known"),
         # Waiting: no decision yet. Decided: who and when are recorded. Withdrawn: either
         # (a caseworker may withdraw before or after the decision).
         CheckConstraint(
-            f"({_in('state', sorted(EDITABLE_STATES))} AND decided_at IS NULL AND decided_by_id IS NULL)"
-            f" OR ({_in('state', sorted(DECIDED_STATES))} AND decided_at IS NOT NULL AND decided_by_id IS NOT NULL)"
+            f"({one_of('state', sorted(EDITABLE_STATES))} AND decided_at IS NULL AND decided_by_id IS NULL)"
+            f" OR ({one_of('state', sorted(DECIDED_STATES))} AND decided_at IS NOT NULL AND decided_by_id IS NOT NULL)"
             " OR state = 'withdrawn'",
             name="decision_recorded_when_decided",
         ),

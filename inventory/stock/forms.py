@@ -1,13 +1,28 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from inventory.money import MoneyError, parse_pounds
 from inventory.stock.labels import DEFAULT_FORMAT, FORMATS
 from inventory.stock.models import LocationKind, ReturnCondition, WriteOffReason
 from inventory.stock.operations import MAX_UNITS_AT_ONCE
 
-WRITE_OFF_CHOICES = [(r.value, r.label) for r in WriteOffReason]
+WRITE_OFF_CHOICES = [SelectChoice(r.value, r.label) for r in WriteOffReason]
 
 
 def _optional_pounds(form, field):
@@ -51,7 +66,7 @@ class WriteOffForm(FlaskForm):
 
 
 class ReturnForm(FlaskForm):
-    condition = RadioField("Condition", choices=[(c.value, c.value.capitalize()) for c in ReturnCondition],
+    condition = RadioField("Condition", choices=[SelectChoice(c.value, c.value.capitalize()) for c in ReturnCondition],
                            default=ReturnCondition.GOOD.value, validators=[DataRequired()])
     location_id = SelectField("Back to", coerce=int, validators=[DataRequired()])
     note = StringField("Note", validators=[Optional(), Length(max=500)])
@@ -67,7 +82,8 @@ class ReplaceCodeForm(FlaskForm):
 
 class LocationForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=80)])
-    kind = RadioField("Kind", choices=[(k.value, k.label) for k in LocationKind], default=LocationKind.STORE.value,
+    kind = RadioField("Kind", choices=[SelectChoice(k.value, k.label) for k in LocationKind],
+                      default=LocationKind.STORE.value,
                       validators=[DataRequired()])
     fitter_id = SelectField("Fitter (for a van)", coerce=int, validators=[Optional()])
 
@@ -83,8 +99,9 @@ class StocktakeStartForm(FlaskForm):
 
 
 class ResolveForm(FlaskForm):
-    action = SelectField("Settle it", choices=[("write_off", "Write off"), ("move", "Move here"),
-                                               ("found", "Found here")], validators=[DataRequired()])
+    action = SelectField("Settle it", choices=[SelectChoice("write_off", "Write off"),
+                                               SelectChoice("move", "Move here"),
+                                               SelectChoice("found", "Found here")], validators=[DataRequired()])
     reason = SelectField("Write-off reason", choices=WRITE_OFF_CHOICES, validators=[Optional()])
 
 
@@ -92,7 +109,7 @@ class LabelForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that only renders a printable page
 
-    format = SelectField("Label stationery", choices=[(f.key, f.name) for f in FORMATS.values()],
+    format = SelectField("Label stationery", choices=[SelectChoice(f.key, f.name) for f in FORMATS.values()],
                          default=DEFAULT_FORMAT)
     start = IntegerField("Start at position", default=1, validators=[InputRequired(), NumberRange(min=1, max=65)])
     show_type = BooleanField("Print the item type under the code", default=True)

@@ -12,12 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
 from inventory.catalogue.models import ItemType, Supplier
-from inventory.database import UTCDateTime
+from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
 
 
 class ItemState(StrEnum):
@@ -68,7 +64,7 @@ class LocationKind(StrEnum):
 class Location(db.Model):
     __tablename__ = "stock_locations"
     __table_args__ = (
-        CheckConstraint(_in("kind", LocationKind), name="kind_known"),
+        CheckConstraint(one_of("kind", LocationKind), name="kind_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,14 +83,14 @@ class Location(db.Model):
 class Item(db.Model):
     __tablename__ = "items"
     __table_args__ = (
-        CheckConstraint(_in("state", ItemState), name="state_known"),
-        CheckConstraint(f"write_off_reason IS NULL OR {_in('write_off_reason', WriteOffReason)}",
+        CheckConstraint(one_of("state", ItemState), name="state_known"),
+        CheckConstraint(f"write_off_reason IS NULL OR {one_of('write_off_reason', WriteOffReason)}",
                         name="write_off_reason_known"),
         CheckConstraint("(state = 'written_off') = (write_off_reason IS NOT NULL)", name="written_off_has_reason"),
         CheckConstraint("(state = 'issued') = (issued_case_id IS NOT NULL)", name="issued_has_case"),
         CheckConstraint("(state = 'reserved') = (reserved_for_request_id IS NOT NULL)",
                         name="reserved_has_request"),
-        CheckConstraint(f"location_id IS NOT NULL OR NOT {_in('state', HELD_STATES)}", name="held_has_location"),
+        CheckConstraint(f"location_id IS NOT NULL OR NOT {one_of('state', HELD_STATES)}", name="held_has_location"),
         # A device that may hold a survivor's account never goes back out until wiped.
         CheckConstraint("NOT (awaiting_wipe AND state IN ('in_stock', 'reserved', 'issued'))",
                         name="wiped_before_reuse"),
@@ -193,9 +189,9 @@ class ItemEvent(db.Model):
 
     __tablename__ = "item_events"
     __table_args__ = (
-        CheckConstraint(_in("kind", ItemEventKind), name="kind_known"),
-        CheckConstraint(f"from_state IS NULL OR {_in('from_state', ItemState)}", name="from_state_known"),
-        CheckConstraint(_in("to_state", ItemState), name="to_state_known"),
+        CheckConstraint(one_of("kind", ItemEventKind), name="kind_known"),
+        CheckConstraint(f"from_state IS NULL OR {one_of('from_state', ItemState)}", name="from_state_known"),
+        CheckConstraint(one_of("to_state", ItemState), name="to_state_known"),
         Index("ix_item_events_item_time", "item_id", "occurred_at"),
     )
 
@@ -228,7 +224,7 @@ class StocktakeStatus(StrEnum):
 class Stocktake(db.Model):
     __tablename__ = "stocktakes"
     __table_args__ = (
-        CheckConstraint(_in("status", StocktakeStatus), name="status_known"),
+        CheckConstraint(one_of("status", StocktakeStatus), name="status_known"),
         CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_has_time"),
         # One open count per location at a time.
         Index("uq_stocktakes_one_open_per_location", "location_id", unique=True,

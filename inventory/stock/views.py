@@ -1,9 +1,19 @@
 """Stock pages: levels, items and their timelines, receiving, moving, returns and wipes,
 locations and transfers, stocktakes, and printable labels."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
+from wtforms.fields.choices import SelectChoice
 
 from inventory.accounts.models import User, UserRole
 from inventory.catalogue.models import ItemType, Supplier
@@ -11,7 +21,13 @@ from inventory.errors import Conflict, DomainError, InvalidInput
 from inventory.extensions import db
 from inventory.forms import attach_errors
 from inventory.pagination import page_args, paginate
-from inventory.permissions import Permission, Role, has_permission, may_see_item_case, permission_required
+from inventory.permissions import (
+    Permission,
+    Role,
+    has_permission,
+    may_see_item_case,
+    permission_required,
+)
 from inventory.stock import labels, operations, stocktakes
 from inventory.stock.forms import (
     CodeForm,
@@ -42,15 +58,8 @@ from inventory.stock.models import (
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 
 
-def _get_or_404(model, record_id):
-    record = db.session.get(model, record_id)
-    if record is None:
-        abort(404)
-    return record
-
-
 def _location_choices():
-    return [(loc.id, f"{loc.name} ({loc.kind_label.lower()})") for loc in db.session.scalars(
+    return [SelectChoice(loc.id, f"{loc.name} ({loc.kind_label.lower()})") for loc in db.session.scalars(
         select(Location).where(Location.active.is_(True)).order_by(Location.kind, Location.name))]
 
 
@@ -112,7 +121,7 @@ def item_by_code(code: str):
 @bp.get("/items/<int:item_id>")
 @permission_required(Permission.VIEW_STOCK)
 def item(item_id: int):
-    return _item_page(_get_or_404(Item, item_id))
+    return _item_page(db.get_or_404(Item, item_id))
 
 
 def _item_page(item, status=200, **forms):
@@ -136,7 +145,7 @@ def _item_page(item, status=200, **forms):
 
 def _item_action(item_id: int, form, action, done: str, form_name: str):
     """Run one item use case from a posted form: commit and go back to the item, or show why not."""
-    item = _get_or_404(Item, item_id)
+    item = db.get_or_404(Item, item_id)
     if form.validate_on_submit():
         try:
             action(item, form)
@@ -155,7 +164,7 @@ def _item_action(item_id: int, form, action, done: str, form_name: str):
 
 
 def _location(form) -> Location:
-    return _get_or_404(Location, form.location_id.data)
+    return db.get_or_404(Location, form.location_id.data)
 
 
 @bp.post("/items/<int:item_id>/move")
@@ -215,14 +224,14 @@ def replace_code(item_id: int):
 @permission_required(Permission.MANAGE_STOCK)
 def receive():
     form = _with_locations(ReceiveForm())
-    form.item_type_id.choices = [(t.id, t.name) for t in db.session.scalars(
+    form.item_type_id.choices = [SelectChoice(t.id, t.name) for t in db.session.scalars(
         select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name))]
-    form.supplier_id.choices = [(0, "None")] + [(s.id, s.name) for s in db.session.scalars(
+    form.supplier_id.choices = [SelectChoice(0, "None")] + [SelectChoice(s.id, s.name) for s in db.session.scalars(
         select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name))]
     if form.validate_on_submit():
         try:
             received = operations.receive_units(operations.NewUnits(
-                item_type=_get_or_404(ItemType, form.item_type_id.data), quantity=form.quantity.data,
+                item_type=db.get_or_404(ItemType, form.item_type_id.data), quantity=form.quantity.data,
                 location=_location(form), purchase_cost_pence=form.unit_cost.pence,
                 supplier=db.session.get(Supplier, form.supplier_id.data) if form.supplier_id.data else None,
                 serial_numbers=tuple(lines(form.serial_numbers.data)),
@@ -243,7 +252,7 @@ def receive():
 @permission_required(Permission.VIEW_STOCK)
 def locations():
     form = LocationForm()
-    form.fitter_id.choices = [(0, "—")] + [(u.id, u.name) for u in db.session.scalars(
+    form.fitter_id.choices = [SelectChoice(0, "—")] + [SelectChoice(u.id, u.name) for u in db.session.scalars(
         select(User).where(User.active.is_(True), User.id.in_(
             select(UserRole.user_id).where(UserRole.role == Role.FITTER))).order_by(User.name))]
     if request.method == "POST":
@@ -307,7 +316,7 @@ def stocktakes_list():
 @bp.route("/stocktakes/<int:stocktake_id>", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_STOCK)
 def stocktake(stocktake_id: int):
-    count = _get_or_404(Stocktake, stocktake_id)
+    count = db.get_or_404(Stocktake, stocktake_id)
     form = CodeForm()
     status = 200
     if form.validate_on_submit():
@@ -334,11 +343,11 @@ def stocktake(stocktake_id: int):
 @bp.post("/stocktakes/<int:stocktake_id>/items/<int:item_id>/resolve")
 @permission_required(Permission.MANAGE_STOCK)
 def resolve(stocktake_id: int, item_id: int):
-    count = _get_or_404(Stocktake, stocktake_id)
+    count = db.get_or_404(Stocktake, stocktake_id)
     form = ResolveForm()
     if form.validate_on_submit():
         try:
-            stocktakes.resolve(count, _get_or_404(Item, item_id), form.action.data, actor=current_user,
+            stocktakes.resolve(count, db.get_or_404(Item, item_id), form.action.data, actor=current_user,
                                reason=form.reason.data)
             db.session.commit()
         except DomainError as error:
@@ -352,7 +361,7 @@ def resolve(stocktake_id: int, item_id: int):
 @bp.post("/stocktakes/<int:stocktake_id>/close")
 @permission_required(Permission.MANAGE_STOCK)
 def close_stocktake(stocktake_id: int):
-    stocktakes.close_stocktake(_get_or_404(Stocktake, stocktake_id))
+    stocktakes.close_stocktake(db.get_or_404(Stocktake, stocktake_id))
     db.session.commit()
     flash("Stocktake closed.", "success")
     return redirect(url_for("stock.stocktakes_list"))
