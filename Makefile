@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app inventory
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-test migrate seed test test-sqlite test-postgres clean
+.PHONY: run install install-test browser migrate seed test test-sqlite test-postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 install: $(VENV)/.installed
+
+## Debian's Chromium, for the browser tests (they skip without it, except under CI=true)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install Chromium (e.g. sudo apt-get install chromium) to run the browser tests."; fi; }
 
 install-test: $(VENV)/.installed-test
 

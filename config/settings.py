@@ -94,15 +94,17 @@ class DevelopmentConfig(BaseConfig):
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:
         local = _load_or_create_local_secrets(instance_path)
-        app_config.setdefault("SECRET_KEY", os.environ.get("SECRET_KEY") or local["SECRET_KEY"])
-        app_config.setdefault(
-            "DATA_ENCRYPTION_KEY",
-            os.environ.get("SAFEHOLD_DATA_KEY") or local["DATA_ENCRYPTION_KEY"],
-        )
+        defaults = {
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or local["SECRET_KEY"],
+            "DATA_ENCRYPTION_KEY": os.environ.get("SAFEHOLD_DATA_KEY") or local["DATA_ENCRYPTION_KEY"],
+            "SQLALCHEMY_DATABASE_URI": _database_url_from_env()
+            or "sqlite:///" + str(Path(instance_path) / "safehold.sqlite3"),
+        }
+        for name, value in defaults.items():
+            if not app_config.get(name):  # Flask starts SECRET_KEY as None
+                app_config[name] = value
         if os.environ.get("SAFEHOLD_OLD_DATA_KEYS"):
             app_config["DATA_ENCRYPTION_OLD_KEYS"] = os.environ["SAFEHOLD_OLD_DATA_KEYS"]
-        default_db = "sqlite:///" + str(Path(instance_path) / "safehold.sqlite3")
-        app_config.setdefault("SQLALCHEMY_DATABASE_URI", _database_url_from_env() or default_db)
 
 
 class TestConfig(BaseConfig):

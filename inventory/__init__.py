@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 def _register_models() -> None:
     # Importing the model modules puts every table on the metadata (for Alembic too).
     from inventory.accounts import models as _accounts  # noqa: F401
+    from inventory.api import idempotency as _idempotency  # noqa: F401
     from inventory.audit import models as _audit  # noqa: F401
     from inventory.stock import models as _stock  # noqa: F401  (imports the catalogue too)
     from inventory.budget import models as _budget  # noqa: F401

@@ -1,5 +1,6 @@
 """Form pieces shared by every feature."""
-from wtforms import SelectMultipleField, widgets
+from email_validator import EmailNotValidError, validate_email
+from wtforms import SelectMultipleField, ValidationError, widgets
 
 from inventory.errors import InvalidInput
 
@@ -7,6 +8,18 @@ from inventory.errors import InvalidInput
 class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+class StaffEmail:
+    """A well-formed address. Deliverability is not checked, and reserved names such as
+    .example and .test are allowed: installations often run on closed networks."""
+
+    def __call__(self, form, field):
+        try:
+            validate_email(field.data or "", check_deliverability=False, globally_deliverable=False,
+                           test_environment=True)
+        except EmailNotValidError as error:
+            raise ValidationError(f"Invalid email address: {error}") from None
 
 
 def attach_errors(form, error: InvalidInput) -> None:

@@ -6,7 +6,7 @@ are predicates here too, so every view asks the same question the same way.
 from enum import StrEnum
 from functools import wraps
 
-from flask import abort, request
+from flask import abort
 from flask_login import current_user
 from sqlalchemy import false, true
 
@@ -204,7 +204,3 @@ def login_required(view):
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def wants_json() -> bool:
-    return request.path.startswith("/api/")

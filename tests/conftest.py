@@ -3,10 +3,13 @@
 The database is real: SQLite by default, PostgreSQL when SAFEHOLD_TEST_DATABASE_URL is
 set (`make test` runs both). The schema comes from the migrations, as in production.
 """
+import contextvars
 import os
 import shutil
 
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -83,9 +86,22 @@ def app_overrides():
     return {}
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, with its own `g` and database session,
+    as in production, rather than inside the test's context. Afterwards the test's own
+    session starts a fresh transaction, so it sees what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context():  # not inside a redirect that the client is following
+            db.session.rollback()
+        return response
+
+
 @pytest.fixture
 def app(database_url, app_overrides, tmp_path):
     app = make_app(database_url, **app_overrides)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()

@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
+from wtforms.fields.choices import SelectChoice
 
 from inventory.accounts import operations
 from inventory.accounts.forms import NewUserForm, OrganisationForm, ResetPasswordForm, UserForm
@@ -19,7 +20,7 @@ def _organisation_choices():
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.active.is_(True)).order_by(Organisation.kind, Organisation.name)
     )
-    return [(o.id, o.name) for o in organisations]
+    return [SelectChoice(o.id, o.name) for o in organisations]
 
 
 def _get_or_404(model, record_id):

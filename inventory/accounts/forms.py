@@ -1,13 +1,14 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from inventory.accounts.models import OrganisationKind
 from inventory.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from inventory.forms import CheckboxesField
+from inventory.forms import CheckboxesField, StaffEmail
 from inventory.permissions import Role
 
-ROLE_CHOICES = [(str(r), r.label) for r in Role]
+ROLE_CHOICES = [SelectChoice(str(r), r.label) for r in Role]
 
 
 class LoginForm(FlaskForm):
@@ -44,8 +45,9 @@ class ApiTokenForm(FlaskForm):
 
 class UserForm(FlaskForm):
     name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    organisation_id = SelectField("Organisation", coerce=int, validators=[DataRequired()])
+    email = EmailField("Email", validators=[DataRequired(), StaffEmail(), Length(max=254)])
+    organisation_id = SelectField("Organisation", coerce=int,
+                                  validators=[DataRequired(message="Choose an organisation.")])
     roles = CheckboxesField("Roles", choices=ROLE_CHOICES,
                             validators=[DataRequired(message="Choose at least one role.")])
 
@@ -57,7 +59,7 @@ class NewUserForm(UserForm):
 
 class OrganisationForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    kind = RadioField("Kind", choices=[(OrganisationKind.LEAD.value, "Lead provider"),
-                                       (OrganisationKind.PARTNER.value, "Partner agency")],
+    kind = RadioField("Kind", choices=[SelectChoice(OrganisationKind.LEAD.value, "Lead provider"),
+                                       SelectChoice(OrganisationKind.PARTNER.value, "Partner agency")],
                       default=OrganisationKind.PARTNER.value, validators=[DataRequired()])
     active = BooleanField("Active", default=True)

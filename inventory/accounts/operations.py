@@ -207,7 +207,7 @@ def authenticate(email: str, password: str) -> User:
         burn_verification_time(password)
         ok = False
     else:
-        ok = verify_password(user.password_hash, password) and user.active
+        ok = verify_password(user.password_hash, password) and user.active and user.organisation.active
     if not ok:
         record_event(AuditEventKind.LOGIN_FAILED, subject_user=user, subject_key=subject_key)
         raise InvalidCredentials()
@@ -229,9 +229,11 @@ def user_for_login_session(user_id: str, token: str | None) -> User | None:
     return db.session.scalar(
         select(User)
         .join(LoginSession, LoginSession.user_id == User.id)
+        .join(Organisation, Organisation.id == User.organisation_id)
         .where(
             User.id == int(user_id),
             User.active.is_(True),
+            Organisation.active.is_(True),
             LoginSession.token_hash == _sha256(token),
             LoginSession.ended_at.is_(None),
         )
@@ -274,7 +276,7 @@ def user_for_api_token(plain: str) -> User | None:
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.token_hash == _sha256(plain), ApiToken.revoked_at.is_(None))
     )
-    if token is None or not token.user.active:
+    if token is None or not token.user.active or not token.user.organisation.active:
         return None
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):

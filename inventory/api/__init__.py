@@ -73,16 +73,30 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
 
 def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | None = None, status: int = 200,
               request_body: dict | None = None, query: list[dict] | None = None, public: bool = False,
-              tag: str = "general", media_type: str = "application/json"):
-    """Register an API view and its OpenAPI description together."""
+              tag: str = "general", media_type: str = "application/json", idempotent: bool = False):
+    """Register an API view and its OpenAPI description together.
+
+    `idempotent=True` honours the Idempotency-Key header; such a view must not commit
+    (inventory.api.idempotency commits it together with the stored answer).
+    """
 
     def decorator(view):
         endpoint = view.__name__
+        if idempotent:
+            from inventory.api.idempotency import HEADER, idempotent as make_idempotent
+
+            view = make_idempotent(view)
+            query_params = [*(query or []), {"name": HEADER, "in": "header", "required": False,
+                                             "schema": {"type": "string", "maxLength": 200},
+                                             "description": "Makes a retry safe: the same key and body "
+                                                            "return the first answer."}]
+        else:
+            query_params = list(query or [])
         bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
         path, path_params = _openapi_path(rule)
         OPERATIONS[endpoint] = Operation(
             path=path, method=method.lower(), endpoint=f"api.{endpoint}", summary=summary, response=response,
-            status=status, request_body=request_body, parameters=path_params + list(query or []), public=public,
+            status=status, request_body=request_body, parameters=path_params + query_params, public=public,
             tag=tag, media_type=media_type,
         )
         return view
@@ -102,9 +116,8 @@ PAGE_PARAMS = [
 
 @bp.before_request
 def require_authentication():
-    view = bp.view_functions.get(request.endpoint.split(".", 1)[-1]) if request.endpoint else None
-    operation = OPERATIONS.get(request.endpoint.split(".", 1)[-1]) if request.endpoint else None
-    if view is None or (operation is not None and operation.public):
+    operation = OPERATIONS.get((request.endpoint or "").split(".", 1)[-1])
+    if operation is not None and operation.public:
         return None
     if not current_user.is_authenticated:
         abort(401)

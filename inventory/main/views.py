@@ -1,5 +1,8 @@
 from flask import Blueprint, render_template
 from flask_login import current_user
+from sqlalchemy import text
+
+from inventory.extensions import db
 
 from inventory.permissions import login_required
 
@@ -14,4 +17,6 @@ def home():
 
 @bp.get("/healthz")
 def health():
+    """For the load balancer: the app is up and its database answers."""
+    db.session.execute(text("SELECT 1"))
     return {"status": "ok"}

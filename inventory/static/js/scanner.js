@@ -1,0 +1,224 @@
+// The scan page: camera (BarcodeDetector, or the vendored jsQR where the browser has none),
+// typed codes and keyboard-wedge scanners all end in one place: send(code).
+// Every scan goes to POST /api/v1/scans with an Idempotency-Key. Scans wait in
+// localStorage until the server has answered, so a dropped connection loses nothing and a
+// retry never issues twice.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("scanner");
+  if (!root) return;
+
+  var QUEUE_KEY = "safehold.pendingScans";
+  var form = document.getElementById("scan-form");
+  var input = document.getElementById("scan-code");
+  var results = document.getElementById("scan-results");
+  var status = document.getElementById("scan-status");
+  var cameraButton = document.getElementById("scan-camera");
+  var video = document.getElementById("scan-video");
+  var pendingNote = document.getElementById("scan-pending");
+  var csrf = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var seenThisVisit = {};
+  var sending = false;
+  var audio = null;
+
+  function newKey() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function normalise(code) {
+    return code.toUpperCase().replace(/[\s-]/g, "");
+  }
+
+  function loadQueue() {
+    try { return JSON.parse(window.localStorage.getItem(QUEUE_KEY) || "[]"); } catch (e) { return []; }
+  }
+
+  function saveQueue(queue) {
+    window.localStorage.setItem(QUEUE_KEY, JSON.stringify(queue));
+    var waiting = queue.length;
+    pendingNote.hidden = waiting === 0;
+    pendingNote.textContent = waiting === 1 ? "1 scan waiting to send" : waiting + " scans waiting to send";
+  }
+
+  function beep(ok) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var tone = audio.createOscillator();
+      var gain = audio.createGain();
+      tone.frequency.value = ok ? 880 : 220;
+      gain.gain.value = 0.2;
+      tone.connect(gain);
+      gain.connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + (ok ? 0.12 : 0.4));
+    } catch (e) { /* sound is a bonus */ }
+    if (navigator.vibrate) navigator.vibrate(ok ? 60 : [120, 80, 120]);
+  }
+
+  function show(kind, title, message) {
+    var item = document.createElement("li");
+    item.className = "scan-result scan-result--" + kind;
+    var heading = document.createElement("strong");
+    heading.textContent = title;
+    var text = document.createElement("span");
+    text.textContent = message;
+    item.appendChild(heading);
+    item.appendChild(text);
+    results.insertBefore(item, results.firstChild);
+    status.textContent = title + ". " + message;  // read out by the live region
+  }
+
+  function describe(body) {
+    var item = body && body.item;
+    return item ? (item.item_type || "") + " " + (item.code || "") : "";
+  }
+
+  function handleAnswer(entry, response, body) {
+    if (response.ok) {
+      show("ok", body.message || "Done", describe(body));
+      beep(true);
+      root.dispatchEvent(new CustomEvent("scan:done", { detail: body }));
+      return true;
+    }
+    if (response.status >= 500) return false;  // keep it and try again later
+    var error = (body && body.error) || {};
+    show("refused", "Not done: " + (error.message || response.statusText), entry.payload.code);
+    beep(false);
+    delete seenThisVisit[normalise(entry.payload.code)];  // the same item may be scanned again
+    return true;
+  }
+
+  function flush() {
+    if (sending) return;
+    var queue = loadQueue();
+    if (!queue.length) return;
+    sending = true;
+    var entry = queue[0];
+    fetch(root.getAttribute("data-api"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": csrf,
+        "Idempotency-Key": entry.key
+      },
+      body: JSON.stringify(entry.payload)
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        var settled = handleAnswer(entry, response, body);
+        if (settled) saveQueue(loadQueue().filter(function (e) { return e.key !== entry.key; }));
+        sending = false;
+        if (settled) flush();
+      });
+    }).catch(function () {
+      sending = false;
+      status.textContent = "No connection. The scan is kept and will be sent when the signal is back.";
+    });
+  }
+
+  function send(code) {
+    code = code.trim();
+    if (!code) return;
+    var key = normalise(code);
+    if (seenThisVisit[key]) {
+      show("repeat", "Already scanned", code);
+      return;
+    }
+    seenThisVisit[key] = true;
+    var payload = { code: code, action: root.getAttribute("data-action") };
+    var jobId = root.getAttribute("data-job-id");
+    if (jobId) payload.job_id = parseInt(jobId, 10);
+    var extra = document.querySelectorAll("[data-scan-field]");
+    Array.prototype.forEach.call(extra, function (field) {
+      if (field.value) payload[field.getAttribute("data-scan-field")] = field.value;
+    });
+    var queue = loadQueue();
+    queue.push({ key: newKey(), payload: payload });
+    saveQueue(queue);
+    flush();
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    send(input.value);
+    input.value = "";
+    input.focus();
+  });
+
+  // Camera scanning, continuous until stopped.
+  var stream = null;
+  var detector = null;
+  var canvas = document.createElement("canvas");
+
+  function decodeFrame() {
+    if (!stream) return Promise.resolve(null);
+    if (detector) {
+      return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+    }
+    if (!window.jsQR || !video.videoWidth) return Promise.resolve(null);
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    var context = canvas.getContext("2d", { willReadFrequently: true });
+    context.drawImage(video, 0, 0);
+    var image = context.getImageData(0, 0, canvas.width, canvas.height);
+    var found = window.jsQR(image.data, image.width, image.height, { inversionAttempts: "dontInvert" });
+    return Promise.resolve(found ? found.data : null);
+  }
+
+  function scanLoop() {
+    if (!stream) return;
+    decodeFrame().then(function (code) {
+      if (code) send(code);
+      window.setTimeout(scanLoop, code ? 900 : 150);
+    }).catch(function () { window.setTimeout(scanLoop, 300); });
+  }
+
+  function stopCamera() {
+    if (stream) stream.getTracks().forEach(function (track) { track.stop(); });
+    stream = null;
+    video.hidden = true;
+    cameraButton.textContent = "Scan with camera";
+    cameraButton.setAttribute("aria-pressed", "false");
+  }
+
+  function startCamera() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      show("refused", "No camera here", "Type the code, or use a scanner.");
+      return;
+    }
+    var ready = Promise.resolve();
+    if ("BarcodeDetector" in window) {
+      ready = window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+        if (formats.indexOf("qr_code") >= 0) detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+      });
+    }
+    ready.then(function () {
+      return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    }).then(function (media) {
+      stream = media;
+      video.srcObject = media;
+      video.hidden = false;
+      video.play();
+      cameraButton.textContent = "Stop camera";
+      cameraButton.setAttribute("aria-pressed", "true");
+      scanLoop();
+    }).catch(function () {
+      show("refused", "Camera not available", "Allow the camera, or type the code.");
+    });
+  }
+
+  if (cameraButton) {
+    cameraButton.addEventListener("click", function () { if (stream) stopCamera(); else startCamera(); });
+  }
+  window.addEventListener("online", flush);
+  window.setInterval(flush, 15000);
+  saveQueue(loadQueue());
+  flush();
+
+  window.SafeHoldScanner = { send: send, flush: flush };
+})();

@@ -1,0 +1,85 @@
+import base64
+
+import pytest
+from argon2 import PasswordHasher, Type
+
+from config import BaseConfig, ConfigurationError, ProductionConfig
+from inventory.accounts.passwords import password_problem
+
+
+def test_production_password_hashing_meets_owasp_minimum_for_argon2id():
+    params = ProductionConfig.PASSWORD_HASH
+    assert params is BaseConfig.PASSWORD_HASH
+    # OWASP Password Storage Cheat Sheet: argon2id, m >= 19 MiB, t >= 2, p >= 1.
+    assert params["memory_cost"] >= 19 * 1024
+    assert params["time_cost"] >= 2
+    assert params["parallelism"] >= 1
+    assert PasswordHasher(**params).type is Type.ID
+
+
+@pytest.mark.parametrize("password, problem", [
+    ("short", "at least 12"),
+    ("x" * 257, "at most 256"),
+    ("someone@example.test", "email"),
+])
+def test_weak_passwords_are_refused(password, problem):
+    assert problem in password_problem(password, email="someone@example.test")
+
+
+def test_a_long_passphrase_is_fine():
+    assert password_problem("correct horse battery staple", email="a@b.test") is None
+
+
+def test_production_refuses_to_start_without_its_secrets(monkeypatch):
+    for name in ("DATABASE_URL", "SECRET_KEY", "SAFEHOLD_DATA_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigurationError) as raised:
+        ProductionConfig.prepare({}, "/nonexistent")
+    for name in ("DATABASE_URL", "SECRET_KEY", "SAFEHOLD_DATA_KEY"):
+        assert name in str(raised.value)
+
+
+def test_production_refuses_a_malformed_data_key(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/safehold")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SAFEHOLD_DATA_KEY", "too-short")
+    with pytest.raises(ConfigurationError, match="32 random bytes"):
+        ProductionConfig.prepare({}, "/nonexistent")
+
+
+def test_production_takes_everything_from_the_environment(monkeypatch):
+    key = base64.urlsafe_b64encode(b"k" * 32).decode()
+    monkeypatch.setenv("DATABASE_URL", "postgres://safehold@db/safehold")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SAFEHOLD_DATA_KEY", key)
+    settings = {}
+    ProductionConfig.prepare(settings, "/nonexistent")
+    assert settings["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://safehold@db/safehold"
+    assert settings["DATA_ENCRYPTION_KEY"] == key
+    assert ProductionConfig.SESSION_COOKIE_SECURE is True
+    assert ProductionConfig.ALLOW_DEMO_DATA is False
+
+
+def test_development_generates_secrets_once_and_keeps_them(tmp_path, monkeypatch):
+    from config import DevelopmentConfig
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("SAFEHOLD_DATA_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    first, second = {}, {}
+    DevelopmentConfig.prepare(first, str(tmp_path))
+    DevelopmentConfig.prepare(second, str(tmp_path))
+    assert first["SECRET_KEY"] == second["SECRET_KEY"] and len(first["SECRET_KEY"]) > 40
+    assert len(base64.urlsafe_b64decode(first["DATA_ENCRYPTION_KEY"])) == 32
+    assert first["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///") and str(tmp_path) in first["SQLALCHEMY_DATABASE_URI"]
+    assert (tmp_path / "secrets.json").stat().st_mode & 0o077 == 0
+
+
+def test_a_development_app_gets_its_generated_secret_key(tmp_path, monkeypatch):
+    from inventory import create_app
+
+    monkeypatch.setenv("SAFEHOLD_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SECRET_KEY"] and app.config["SQLALCHEMY_DATABASE_URI"].endswith("safehold.sqlite3")
