@@ -69,7 +69,7 @@ class RetiredCode(Conflict):
                          "Scan the item's new label.")
 
 
-def _locked(item: Item) -> Item:
+def lock_item(item: Item) -> Item:
     """The item re-read with its row locked until commit (a no-op lock on SQLite, whose
     writers are already serialised by BEGIN IMMEDIATE)."""
     return db.session.execute(
@@ -85,7 +85,7 @@ def _transition(item: Item, kind: ItemEventKind, *, actor, note: str | None = No
                 case_id: int | None = None, **changes) -> ItemEvent:
     """Move `item` along the state machine (or refuse), apply `changes`, record the event."""
     sources, target = TRANSITIONS[kind]
-    item = _locked(item)
+    item = lock_item(item)
     if item.state not in sources:
         raise ItemNotAvailable(
             f"Item {item.code} is {ItemState(item.state).label.lower()}, so it cannot be {kind.label.lower()}.",
