@@ -12,7 +12,7 @@ from inventory.accounts.models import User
 from inventory.cases.operations import close_case, create_case
 from inventory.catalogue.models import ItemType
 from inventory.extensions import db
-from inventory.requests.operations import add_comment, adjust_priority, raise_request, take_action
+from inventory.requests.operations import add_comment, adjust_priority, approve_request, raise_request, take_action
 from inventory.requests.transitions import Action
 
 # reference, organisation ("lead"/"partner"), name, risk, tool, flags, MARAC, days ago raised,
@@ -81,6 +81,8 @@ def seed_cases_demo(*, lead_caseworker_email: str, partner_caseworker_email: str
                 note="Is the flat rented? Camera fitting may need the landlord's agreement.")
     take_action(raised["NS-2026-0112"].id, Action.REJECT, actor=coordinator,
                 note="Window alarms were fitted by the council last month; call me if they fail.")
+    # Covered by stock in the office, so it commits no money.
+    approve_request(raised["NS-2026-0102"].id, actor=coordinator, note="Both cylinders reserved from the office store.")
     adjust_priority(raised["NS-2026-0108"].id, 150, actor=coordinator,
                     reason="Perpetrator released from custody on Friday.")
     add_comment(raised["NS-2026-0104"].id, "Is there a socket outside, or should it be the solar light?",

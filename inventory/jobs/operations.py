@@ -288,7 +288,7 @@ def _all_approved_issued(request: EquipmentRequest) -> bool:
         .join(Item, Item.id == JobItem.item_id)
         .where(Job.request_id == request.id, JobItem.outcome == Outcome.ISSUED)
         .group_by(Item.item_type_id)).all())
-    return all(issued.get(line.item_type_id, 0) >= line.quantity for line in request.lines)
+    return all(issued.get(line.item_type_id, 0) >= (line.approved_quantity or 0) for line in request.lines)
 
 
 def complete_job(job_id: int, data: dict, *, actor) -> Job:

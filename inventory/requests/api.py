@@ -17,8 +17,9 @@ from inventory.requests.queue import QueueFilters, queue_query, queue_rows
 from inventory.requests.transitions import Action
 
 DATE = {"type": "string", "format": "date"}
-# Decisions this API takes; a coordinator's approval arrives with the budget ledger.
+# Decisions without quantities; "approve" (whole, or part with `lines`) is handled apart.
 DECISIONS = {"reject": Action.REJECT, "request_info": Action.REQUEST_INFO}
+DECISION_NAMES = sorted([*DECISIONS, "approve"])
 
 REQUEST = schema("Request", {
     "type": "object",
@@ -35,9 +36,10 @@ REQUEST = schema("Request", {
         "decided_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
         "decision_reason": {"type": ["string", "null"]},
         "lines": {"type": "array", "items": {
-            "type": "object", "required": ["id", "item_type_id", "item_type", "quantity"],
+            "type": "object", "required": ["id", "item_type_id", "item_type", "quantity", "approved_quantity"],
             "properties": {"id": {"type": "integer"}, "item_type_id": {"type": "integer"},
-                           "item_type": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1}}}},
+                           "item_type": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1},
+                           "approved_quantity": {"type": ["integer", "null"], "minimum": 0}}}},
     },
 })
 
@@ -77,10 +79,16 @@ QUEUE_ENTRY = schema("QueueEntry", {
 
 DECISION = schema("Decision", {
     "type": "object",
-    "required": ["decision", "reason"],
+    "required": ["decision"],
     "properties": {
-        "decision": {"type": "string", "enum": sorted(DECISIONS)},
-        "reason": {"type": "string", "description": "Shown to the caseworker."},
+        "decision": {"type": "string", "enum": DECISION_NAMES},
+        "lines": {"type": "array", "description": "approve only: the quantity to approve per line (0 for none); "
+                                                  "omit to approve everything asked for.",
+                  "items": {"type": "object", "required": ["line_id", "quantity"],
+                            "properties": {"line_id": {"type": "integer"},
+                                           "quantity": {"type": "integer", "minimum": 0}}}},
+        "reason": {"type": "string", "description": "Shown to the caseworker; required to reject, ask for "
+                                                    "information or approve part."},
     },
 })
 
@@ -92,7 +100,7 @@ def serialise_request(r: EquipmentRequest) -> dict:
         "submitted_at": r.submitted_at.isoformat(),
         "decided_at": r.decided_at.isoformat() if r.decided_at else None, "decision_reason": r.decision_reason,
         "lines": [{"id": line.id, "item_type_id": line.item_type_id, "item_type": line.item_type.name,
-                   "quantity": line.quantity} for line in r.lines],
+                   "quantity": line.quantity, "approved_quantity": line.approved_quantity} for line in r.lines],
     }
 
 
@@ -134,14 +142,18 @@ def queue():
     } for row in rows]})
 
 
-@api_route("/requests/<int:request_id>/decision", "POST", summary="Reject, or ask the caseworker for information.",
-           response=REQUEST, request_body=DECISION, tag="requests")
+@api_route("/requests/<int:request_id>/decision", "POST", response=REQUEST, request_body=DECISION, tag="requests",
+           summary="Approve (whole or per line: reserves stock, commits the shortfall's cost; 409 budget_exceeded "
+                   "with available_pence, needed_pence and suggested_lines), reject, or ask for information.")
 @permission_required(Permission.DECIDE_REQUESTS)
 def decide(request_id: int):
     data = json_body()
     decision = data.get("decision")
-    if decision not in DECISIONS:
-        raise InvalidInput("Unknown decision.", fields={"decision": "One of: " + ", ".join(sorted(DECISIONS)) + "."})
-    decided = operations.take_action(request_id, DECISIONS[decision], note=data.get("reason"), actor=current_user)
+    if decision == "approve":
+        operations.approve_request(request_id, lines=data.get("lines"), note=data.get("reason"), actor=current_user)
+    elif decision in DECISIONS:
+        operations.take_action(request_id, DECISIONS[decision], note=data.get("reason"), actor=current_user)
+    else:
+        raise InvalidInput("Unknown decision.", fields={"decision": "One of: " + ", ".join(DECISION_NAMES) + "."})
     db.session.commit()
-    return jsonify(serialise_request(decided))
+    return jsonify(serialise_request(operations.get_request(current_user, request_id)))

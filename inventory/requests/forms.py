@@ -65,3 +65,29 @@ class PriorityForm(FlaskForm):
     points = IntegerField("Points (positive moves it up, negative down)",
                           validators=[NumberRange(min=-MAX_ADJUSTMENT, max=MAX_ADJUSTMENT)])
     reason = TextAreaField("Why (kept and shown with the request)")
+
+
+class ApprovalForm(FlaskForm):
+    """One quantity per line (defaulting to what was asked for), and a note for the caseworker."""
+
+    note = TextAreaField("Note for the caseworker (needed when approving part)")
+
+    def quantity_fields(self):
+        return [field for name, field in self._fields.items() if name.startswith("line_")]
+
+    def lines(self) -> list[dict]:
+        return [{"line_id": int(field.name.removeprefix("line_")), "quantity": field.data}
+                for field in self.quantity_fields()]
+
+
+def approval_form(request_lines, quantities: dict[int, int] | None = None, **kwargs) -> ApprovalForm:
+    class Form(ApprovalForm):
+        pass
+
+    for line in request_lines:
+        setattr(Form, f"line_{line.id}", IntegerField(
+            f"{line.item_type.name} (asked for {line.quantity})", default=line.quantity,
+            validators=[NumberRange(min=0, max=line.quantity, message=f"Between 0 and {line.quantity}.")],
+            render_kw={"inputmode": "numeric", "min": 0, "max": line.quantity}))
+    data = {f"line_{line_id}": quantity for line_id, quantity in (quantities or {}).items()}
+    return Form(data=data or None, **kwargs)

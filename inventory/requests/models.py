@@ -50,9 +50,13 @@ class EquipmentRequest(db.Model):
     __tablename__ = "requests"
     __table_args__ = (
         CheckConstraint(_in("state", RequestState), name="state_known"),
+        # Waiting: no decision yet. Decided: who and when are recorded. Withdrawn: either
+        # (a caseworker may withdraw before or after the decision).
         CheckConstraint(
-            f"({_in('state', sorted(DECIDED_STATES))}) = (decided_at IS NOT NULL AND decided_by_id IS NOT NULL)",
-            name="decided_iff_decision_recorded",
+            f"({_in('state', sorted(EDITABLE_STATES))} AND decided_at IS NULL AND decided_by_id IS NULL)"
+            f" OR ({_in('state', sorted(DECIDED_STATES))} AND decided_at IS NOT NULL AND decided_by_id IS NOT NULL)"
+            " OR state = 'withdrawn'",
+            name="decision_recorded_when_decided",
         ),
         # The queue reads this backwards: ORDER BY priority_key DESC, id DESC.
         Index("ix_requests_queue", "state", "priority_key", "id"),
@@ -106,12 +110,15 @@ class RequestLine(db.Model):
     __table_args__ = (
         UniqueConstraint("request_id", "item_type_id"),
         CheckConstraint(f"quantity BETWEEN 1 AND {MAX_LINE_QUANTITY}", name="quantity_sensible"),
+        CheckConstraint("approved_quantity IS NULL OR approved_quantity BETWEEN 0 AND quantity",
+                        name="approved_within_asked"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), index=True)
     item_type_id: Mapped[int] = mapped_column(ForeignKey("item_types.id"), index=True)
     quantity: Mapped[int] = mapped_column()
+    approved_quantity: Mapped[int | None] = mapped_column()  # set by the approval
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="lines")
     item_type: Mapped[ItemType] = relationship()

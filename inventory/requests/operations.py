@@ -25,8 +25,9 @@ from inventory.requests.models import (
     RequestLine,
     RequestState,
 )
+from inventory.requests.holdings import LineHolding, commit_shortfall, release_holdings, reserve_units
 from inventory.requests.priority import rescore
-from inventory.requests.transitions import DECISIONS, JOB_ACTIONS, TRANSITIONS, Action, Party, is_party
+from inventory.requests.transitions import APPROVALS, DECISIONS, JOB_ACTIONS, TRANSITIONS, Action, Party, is_party
 
 MAX_LINES = 10
 MAX_ADJUSTMENT = 1000
@@ -176,8 +177,8 @@ def edit_request(request_id: int, data: dict, *, actor) -> EquipmentRequest:
     return request
 
 
-def take_action(request_id: int, action: Action, *, note: str | None, actor) -> EquipmentRequest:
-    """Move a request along the state machine, if this user may and its state allows it."""
+def _locked_for(action: Action, request_id: int, actor) -> EquipmentRequest:
+    """The request, locked, if `actor` may take `action` on it in its current state."""
     transition = TRANSITIONS[action]
     request = get_request(actor, request_id, for_update=True)
     if not is_party(actor, transition.by, request):
@@ -188,19 +189,83 @@ def take_action(request_id: int, action: Action, *, note: str | None, actor) -> 
                            code="already_decided", details={"state": request.state})
         raise Conflict(f"A request that is {request.state_enum.label.lower()} cannot be changed that way.",
                        code="wrong_state", details={"state": request.state})
+    return request
+
+
+def _note(action: Action, note) -> str | None:
     fields: dict[str, str] = {}
-    note = _text(note, "reason", required=transition.needs_note, fields=fields)
+    note = _text(note, "reason", required=TRANSITIONS[action].needs_note, fields=fields)
     if fields:
         raise InvalidInput("Write a reason.", fields=fields)
+    return note
+
+
+def _move(request: EquipmentRequest, action: Action, *, note: str | None, actor) -> None:
     from_state = request.state
-    request.state = transition.target
-    if transition.target is RequestState.REJECTED:
+    request.state = TRANSITIONS[action].target
+    if action in DECISIONS and request.is_decided:
         request.decided_at, request.decided_by_id, request.decision_reason = clock.now(), actor.id, note
-    if action is Action.RESUBMIT:
-        rescore(request)
     _record(request, action, actor=actor, from_state=from_state, note=note)
     db.session.flush()
+
+
+def take_action(request_id: int, action: Action, *, note: str | None, actor) -> EquipmentRequest:
+    """Move a request along the state machine, if this user may and its state allows it."""
+    if action in APPROVALS:
+        raise ValueError("approvals carry quantities: use approve_request")
+    if action in JOB_ACTIONS:
+        raise ValueError("jobs move their requests: use advance_by_job")
+    request = _locked_for(action, request_id, actor)
+    note = _note(action, note)
+    if action is Action.WITHDRAW and request.is_decided:
+        release_holdings(request, actor=actor, why="request withdrawn")
+    if action is Action.RESUBMIT:
+        rescore(request)
+    _move(request, action, note=note, actor=actor)
     return request
+
+
+def _approved_quantities(request: EquipmentRequest, lines) -> dict[int, int]:
+    """{line id: quantity to approve}; `lines` None approves everything asked for."""
+    if lines is None:
+        return {line.id: line.quantity for line in request.lines}
+    asked = {line.id: line.quantity for line in request.lines}
+    fields: dict[str, str] = {}
+    chosen: dict[int, int] = {}
+    if not isinstance(lines, list):
+        lines = [None]
+    for n, entry in enumerate(lines):
+        entry = entry if isinstance(entry, dict) else {}
+        line_id, quantity = _whole_number(entry.get("line_id")), _whole_number(entry.get("quantity"))
+        if line_id not in asked or line_id in chosen:
+            fields[f"lines[{n}].line_id"] = "Not a line of this request (or named twice)."
+        elif quantity is None or not 0 <= quantity <= asked[line_id]:
+            fields[f"lines[{n}].quantity"] = f"Between 0 and {asked[line_id]}, the quantity asked for."
+        else:
+            chosen[line_id] = quantity
+    if not fields and not any(chosen.values()):
+        fields["lines"] = "Approve at least one item, or reject the request."
+    if fields:
+        raise InvalidInput("Check the quantities to approve.", fields=fields)
+    return {line_id: chosen.get(line_id, 0) for line_id in asked}
+
+
+def approve_request(request_id: int, *, lines=None, note=None, actor) -> list[LineHolding]:
+    """Approve all (lines None) or part of a request: reserve in-stock units to it and commit
+    the estimated cost of the rest in the ledger, refused over budget."""
+    request = _locked_for(Action.APPROVE, request_id, actor)
+    quantities = _approved_quantities(request, lines)
+    whole = all(quantities[line.id] == line.quantity for line in request.lines)
+    action = Action.APPROVE if whole else Action.APPROVE_PART
+    note = _note(action, note)
+    holdings = []
+    for line in request.lines:
+        line.approved_quantity = quantities[line.id]
+        reserved = reserve_units(request, line, line.approved_quantity, actor=actor)
+        holdings.append(LineHolding(line=line, approved=line.approved_quantity, reserved=reserved))
+    commit_shortfall(request, holdings, actor=actor)
+    _move(request, action, note=note, actor=actor)
+    return holdings
 
 
 def add_comment(request_id: int, body, *, actor) -> RequestComment:

@@ -13,6 +13,8 @@ class Action(StrEnum):
     REQUEST_INFO = "request_info"
     RESUBMIT = "resubmit"
     REJECT = "reject"
+    APPROVE = "approve"
+    APPROVE_PART = "approve_part"
     # Taken by the jobs feature (inventory.jobs), which decides who may:
     SCHEDULE = "schedule"
     FULFIL = "fulfil"
@@ -35,10 +37,15 @@ class Transition:
 
 S = RequestState
 TRANSITIONS: dict[Action, Transition] = {
-    Action.WITHDRAW: Transition(frozenset({S.SUBMITTED, S.INFO_REQUESTED}), S.WITHDRAWN, Party.CASEWORKER, False),
+    # Withdrawing an approved request gives back its reserved units and committed money.
+    Action.WITHDRAW: Transition(frozenset({S.SUBMITTED, S.INFO_REQUESTED, S.APPROVED, S.PARTLY_APPROVED}),
+                                S.WITHDRAWN, Party.CASEWORKER, False),
     Action.REQUEST_INFO: Transition(frozenset({S.SUBMITTED}), S.INFO_REQUESTED, Party.COORDINATOR, True),
     Action.RESUBMIT: Transition(frozenset({S.INFO_REQUESTED}), S.SUBMITTED, Party.CASEWORKER, True),
     Action.REJECT: Transition(frozenset({S.SUBMITTED}), S.REJECTED, Party.COORDINATOR, True),
+    Action.APPROVE: Transition(frozenset({S.SUBMITTED}), S.APPROVED, Party.COORDINATOR, False),
+    # Approving less than was asked for: the caseworker is told why.
+    Action.APPROVE_PART: Transition(frozenset({S.SUBMITTED}), S.PARTLY_APPROVED, Party.COORDINATOR, True),
     # A partly fulfilled request can get another visit once more stock is reserved to it.
     Action.SCHEDULE: Transition(frozenset({S.APPROVED, S.PARTLY_APPROVED, S.PARTLY_FULFILLED}), S.SCHEDULED,
                                 Party.COORDINATOR, False),
@@ -48,7 +55,9 @@ TRANSITIONS: dict[Action, Transition] = {
 }
 
 # Actions that are a coordinator's decision: taken twice, the second finds `already_decided`.
-DECISIONS = frozenset({Action.REQUEST_INFO, Action.REJECT})
+DECISIONS = frozenset({Action.REQUEST_INFO, Action.REJECT, Action.APPROVE, Action.APPROVE_PART})
+# Decisions taken with their own form (quantities per line), not a plain button.
+APPROVALS = frozenset({Action.APPROVE, Action.APPROVE_PART})
 # Actions a job takes (scheduling it, closing it): never a button on the request page.
 JOB_ACTIONS = frozenset({Action.SCHEDULE, Action.FULFIL, Action.FULFIL_PART})
 

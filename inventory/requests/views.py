@@ -9,15 +9,16 @@ from inventory.accounts.models import Organisation
 from inventory.cases import operations as cases
 from inventory.cases.models import Case, RiskLevel
 from inventory.catalogue.models import ItemType
-from inventory.errors import InvalidInput
+from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required, visible_cases_clause
 from inventory.requests import operations
-from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, request_form
+from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, approval_form, request_form
+from inventory.requests.holdings import holdings_of
 from inventory.requests.models import EquipmentRequest, RequestEvent, RequestLine, RequestState
 from inventory.requests.queue import QueueFilters, queue_query, queue_rows
-from inventory.requests.transitions import TRANSITIONS, Action, available_actions
+from inventory.requests.transitions import APPROVALS, JOB_ACTIONS, TRANSITIONS, Action, available_actions
 
 bp = Blueprint("requests", __name__)
 
@@ -81,19 +82,52 @@ def new(case_id: int):
     return _render_form(form, case)
 
 
-@bp.get("/requests/<int:request_id>")
-@permission_required(Permission.VIEW_CASES)
-def show(request_id: int):
+def _render_request(request_id: int, *, approval=None, refusal: Conflict | None = None, status: int = 200):
     equipment_request = operations.get_request(current_user, request_id)
     events = db.session.scalars(select(RequestEvent).where(RequestEvent.request_id == request_id)
                                 .options(selectinload(RequestEvent.actor)).order_by(RequestEvent.id)).all()
+    actions = available_actions(current_user, equipment_request)
+    may_approve = Action.APPROVE in actions
     return render_template(
         "requests/show.html", r=equipment_request, events=events,
         actions=[(action, ACTION_LABELS[action], TRANSITIONS[action].needs_note)
-                 for action in available_actions(current_user, equipment_request)],
+                 for action in actions if action not in APPROVALS],
+        approval_form=(approval or approval_form(equipment_request.lines, formdata=None)) if may_approve else None,
+        refusal=refusal, holdings=holdings_of(equipment_request) if equipment_request.is_decided else [],
         note_form=NoteForm(formdata=None), comment_form=CommentForm(formdata=None),
         priority_form=PriorityForm(formdata=None), today=clock.today(),
-    )
+    ), status
+
+
+@bp.get("/requests/<int:request_id>")
+@permission_required(Permission.VIEW_CASES)
+def show(request_id: int):
+    return _render_request(request_id)
+
+
+@bp.post("/requests/<int:request_id>/approve")
+@permission_required(Permission.DECIDE_REQUESTS)
+def approve(request_id: int):
+    lines = operations.get_request(current_user, request_id).lines
+    form = approval_form(lines)
+    if not form.validate():
+        return _render_request(request_id, approval=form, status=422)
+    try:
+        operations.approve_request(request_id, lines=form.lines(), note=form.note.data, actor=current_user)
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        form.form_errors.append(" ".join(error.fields.values()) or error.message)
+        return _render_request(request_id, approval=form, status=422)
+    except Conflict as error:
+        if error.code != "budget_exceeded":
+            raise
+        db.session.rollback()
+        suggested = {line["line_id"]: line["quantity"] for line in error.details["suggested_lines"]}
+        return _render_request(request_id, approval=approval_form(lines, suggested, formdata=None), refusal=error,
+                               status=409)
+    flash(f"Request {request_id} approved.", "success")
+    return redirect(url_for("requests.show", request_id=request_id))
 
 
 @bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
@@ -116,7 +150,7 @@ def edit(request_id: int):
 @bp.post("/requests/<int:request_id>/actions/<action>")
 @permission_required(Permission.VIEW_CASES)
 def act(request_id: int, action: str):
-    if action not in {str(a) for a in TRANSITIONS}:
+    if action not in {str(a) for a in TRANSITIONS if a not in APPROVALS | JOB_ACTIONS}:
         abort(404)
     form = NoteForm()
     try:

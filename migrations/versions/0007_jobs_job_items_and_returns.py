@@ -25,11 +25,13 @@ REQUEST_CHECKS = {
         "state IN ('submitted', 'info_requested', 'approved', 'partly_approved', 'rejected', 'withdrawn', "
         "'scheduled', 'fulfilled', 'partly_fulfilled', 'closed')",
     ),
-    "ck_requests_decided_iff_decision_recorded": (
-        "(state IN ('approved', 'closed', 'fulfilled', 'partly_approved', 'rejected', 'scheduled')) = "
-        "(decided_at IS NOT NULL AND decided_by_id IS NOT NULL)",
+    "ck_requests_decision_recorded_when_decided": (
+        "(state IN ('info_requested', 'submitted') AND decided_at IS NULL AND decided_by_id IS NULL) OR "
+        "(state IN ('approved', 'closed', 'fulfilled', 'partly_approved', 'rejected', 'scheduled') "
+        "AND decided_at IS NOT NULL AND decided_by_id IS NOT NULL) OR state = 'withdrawn'",
+        "(state IN ('info_requested', 'submitted') AND decided_at IS NULL AND decided_by_id IS NULL) OR "
         "(state IN ('approved', 'closed', 'fulfilled', 'partly_approved', 'partly_fulfilled', 'rejected', "
-        "'scheduled')) = (decided_at IS NOT NULL AND decided_by_id IS NOT NULL)",
+        "'scheduled') AND decided_at IS NOT NULL AND decided_by_id IS NOT NULL) OR state = 'withdrawn'",
     ),
 }
 

@@ -1,7 +1,6 @@
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, insert, select, text
 
 from inventory import clock

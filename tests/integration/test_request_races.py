@@ -59,3 +59,40 @@ def test_two_coordinators_deciding_the_same_request_one_wins_the_other_is_told_a
     events = db.session.query(RequestEvent).filter_by(request_id=request_id).order_by(RequestEvent.id).all()
     assert len(events) == 2  # the submission and exactly one decision
     assert db.session.get(EquipmentRequest, request_id).state == events[-1].to_state
+
+
+def approve(request_id, user_id):
+    return lambda: operations.approve_request(request_id, actor=db.session.get(User, user_id))
+
+
+def test_two_approvals_that_together_exceed_the_budget_exactly_one_succeeds(app, build):
+    from inventory.budget import ledger
+
+    period = build.budget_period(allocated_pence=4000)
+    alarm = build.item_type(standard_cost_pence=2500)
+    first, second = build.equipment_request(lines=[(alarm, 1)]), build.equipment_request(lines=[(alarm, 1)])
+    coordinators = [build.user(roles=["coordinator"]).id for _ in range(2)]
+    outcomes = run_together(app, [approve(first.id, coordinators[0]), approve(second.id, coordinators[1])])
+    assert sorted(outcomes) == ["budget_exceeded", "ok"]
+    db.session.expire_all()
+    states = sorted(db.session.get(EquipmentRequest, r.id).state for r in (first, second))
+    assert states == ["approved", "submitted"]
+    assert ledger.available_pence(db.session.get(type(period), period.id)) == 1500
+
+
+def test_two_approvals_wanting_the_last_unit_one_reserves_it_the_other_gets_a_shortfall(app, build):
+    from inventory.requests.holdings import holdings_of
+    from inventory.stock.models import Item
+
+    build.budget_period(allocated_pence=100_000)
+    alarm = build.item_type(standard_cost_pence=2500)
+    [last_unit] = build.items(1, item_type=alarm)
+    first, second = build.equipment_request(lines=[(alarm, 1)]), build.equipment_request(lines=[(alarm, 1)])
+    coordinators = [build.user(roles=["coordinator"]).id for _ in range(2)]
+    outcomes = run_together(app, [approve(first.id, coordinators[0]), approve(second.id, coordinators[1])])
+    assert outcomes == ["ok", "ok"]
+    db.session.expire_all()
+    held = sorted((h.reserved, h.awaiting) for r in (first, second)
+                  for h in holdings_of(db.session.get(EquipmentRequest, r.id)))
+    assert held == [(0, 1), (1, 0)]
+    assert db.session.get(Item, last_unit.id).reserved_for_request_id in (first.id, second.id)

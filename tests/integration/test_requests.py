@@ -98,7 +98,8 @@ def test_the_state_machine_offers_each_party_only_its_own_moves(build):
     caseworker = raised.raised_by
     coordinator = build.user(roles=["coordinator"])
     assert available_actions(caseworker, raised) == [Action.WITHDRAW]
-    assert available_actions(coordinator, raised) == [Action.REQUEST_INFO, Action.REJECT]
+    assert available_actions(coordinator, raised) == [Action.REQUEST_INFO, Action.REJECT, Action.APPROVE,
+                                                      Action.APPROVE_PART]
     outsider = build.caseworker(build.organisation())
     assert available_actions(outsider, raised) == []
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -132,3 +134,41 @@ def test_only_coordinators_see_the_queue(client, build, login, role, status):
 def test_bad_queue_filters_are_a_clear_error_not_a_crash(client, build, login):
     login(build.user(roles=["coordinator"]))
     assert client.get("/queue?risk_level=extreme&organisation_id=abc").status_code == 422
+
+
+def test_a_coordinator_approves_from_the_request_page_and_sees_what_awaits_stock(client, build, login):
+    build.budget_period(allocated_pence=100_000)
+    alarm = build.item_type(name="Personal alarm", standard_cost_pence=2500)
+    build.items(1, item_type=alarm)
+    raised = build.equipment_request(lines=[(alarm, 2)])
+    login(build.user(roles=["coordinator"]))
+    page = client.get(f"/requests/{raised.id}").get_data(as_text=True)
+    assert "Approve" in page and f'name="line_{raised.lines[0].id}"' in page
+    response = client.post(f"/requests/{raised.id}/approve", data={f"line_{raised.lines[0].id}": "2"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    page = client.get(f"/requests/{raised.id}").get_data(as_text=True)
+    assert "Suggested purchase order lines" in page and "1 × Personal alarm" in page
+
+
+def test_over_budget_the_page_shows_available_and_needed_and_offers_the_part_that_fits(client, build, login):
+    build.budget_period(allocated_pence=3000)
+    alarm = build.item_type(standard_cost_pence=2500)
+    raised = build.equipment_request(lines=[(alarm, 2)])
+    login(build.user(roles=["coordinator"]))
+    response = client.post(f"/requests/{raised.id}/approve", data={f"line_{raised.lines[0].id}": "2"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "Available £30.00; needed £50.00." in page
+    [field] = re.findall(rf'<input[^>]*name="line_{raised.lines[0].id}"[^>]*>', page)
+    assert 'value="1"' in field  # the part that fits, offered
+    db.session.expire_all()
+    assert db.session.get(EquipmentRequest, raised.id).state == "submitted"
+
+
+def test_approving_part_without_a_note_is_shown_on_the_form(client, build, login):
+    build.budget_period(allocated_pence=100_000)
+    raised = build.equipment_request(lines=[(build.item_type(), 2)])
+    login(build.user(roles=["coordinator"]))
+    response = client.post(f"/requests/{raised.id}/approve", data={f"line_{raised.lines[0].id}": "1"})
+    assert response.status_code == 422
+    assert "Required." in response.get_data(as_text=True)

@@ -111,3 +111,26 @@ def test_the_openapi_document_describes_the_case_and_queue_endpoints(api):
     paths = api(roles=["coordinator"]).get("/openapi.json").get_json()["paths"]
     for path in ("/cases", "/cases/{case_id}", "/requests", "/queue", "/requests/{request_id}/decision"):
         assert path in paths
+
+
+def test_approval_through_the_api_whole_or_by_line(api, build):
+    build.budget_period(allocated_pence=100_000)
+    whole = build.equipment_request()
+    caller = api(roles=["coordinator"])
+    body = caller.post(f"/requests/{whole.id}/decision", json={"decision": "approve"}).get_json()
+    assert body["state"] == "approved" and body["lines"][0]["approved_quantity"] == 1
+    part = build.equipment_request(lines=[(build.item_type(), 3)])
+    response = caller.post(f"/requests/{part.id}/decision", json={
+        "decision": "approve", "lines": [{"line_id": part.lines[0].id, "quantity": 2}], "reason": "Two for now."})
+    assert response.status_code == 200 and response.get_json()["state"] == "partly_approved"
+
+
+def test_approval_over_budget_is_a_409_with_the_numbers_and_a_suggestion(api, build):
+    build.budget_period(allocated_pence=2600)
+    raised = build.equipment_request(lines=[(build.item_type(standard_cost_pence=2500), 2)])
+    response = api(roles=["coordinator"]).post(f"/requests/{raised.id}/decision", json={"decision": "approve"})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "budget_exceeded"
+    assert (error["details"]["available_pence"], error["details"]["needed_pence"]) == (2600, 5000)
+    assert error["details"]["suggested_lines"] == [{"line_id": raised.lines[0].id, "quantity": 1}]
