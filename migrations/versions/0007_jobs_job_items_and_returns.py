@@ -41,7 +41,7 @@ def _change_request_checks(before: int, after: int) -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         for name, texts in REQUEST_CHECKS.items():
-            op.drop_constraint(name, "requests", type_="check")
+            op.drop_constraint(op.f(name), "requests", type_="check")
             op.create_check_constraint(op.f(name), "requests", texts[after])
         return
     # SQLite cannot alter a CHECK in place. Rebuilding the table (batch mode) would drop the
