@@ -11,6 +11,7 @@ from inventory.accounts import operations
 from inventory.accounts.models import OrganisationKind, User
 from inventory.cases.demo import seed_cases_demo
 from inventory.extensions import db
+from inventory.jobs.demo import seed_jobs_demo
 from inventory.permissions import Role
 from inventory.stock.demo import seed_stock_demo
 
@@ -53,6 +54,8 @@ def seed_demo() -> bool:
     seed_cases_demo(lead_caseworker_email="caseworker@demo.example",
                     partner_caseworker_email="caseworker@partner.demo.example",
                     coordinator_email="coordinator@demo.example")
+    seed_jobs_demo(fitter_email="fitter@demo.example", coordinator_email="coordinator@demo.example",
+                   caseworker_email="caseworker@demo.example")
     db.session.commit()
     return True
 

@@ -1,6 +1,6 @@
 """Jobs and scanning in the JSON API: POST/GET /api/v1/jobs, GET /api/v1/jobs/{id},
 POST /api/v1/jobs/{id}/complete, POST /api/v1/scans (../shared/API.md)."""
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_login import current_user
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
@@ -10,7 +10,7 @@ from inventory.jobs import operations
 from inventory.jobs.models import Job, JobStatus
 from inventory.jobs.scanning import scan
 from inventory.pagination import page_args, paginate
-from inventory.permissions import Permission, permission_required
+from inventory.permissions import Permission, has_permission, permission_required
 from inventory.stock.api import ITEM, serialise_item
 from inventory.stock.models import Item, ItemState
 
@@ -82,6 +82,7 @@ SCAN_RESULT = schema("ScanResult", {
         "actions": {"type": "array", "items": {"type": "string"},
                     "description": "what stock staff may do with the item in its state"},
         "verdict": {"type": "string"},
+        "item_url": {"type": "string", "description": "the item's stock page, for those who may see it"},
     },
 })
 
@@ -137,5 +138,8 @@ def complete_job(job_id: int):
 @permission_required(Permission.SCAN_ITEMS)
 def scans():
     outcome = scan(json_body(), actor=current_user)
-    return jsonify({"result": outcome.result, "item": serialise_item(outcome.item, current_user),
-                    "message": outcome.message, **outcome.extra})
+    answer = {"result": outcome.result, "item": serialise_item(outcome.item, current_user),
+              "message": outcome.message, **outcome.extra}
+    if has_permission(current_user, Permission.VIEW_STOCK):
+        answer["item_url"] = url_for("stock.item", item_id=outcome.item.id)
+    return jsonify(answer)

@@ -182,3 +182,22 @@ def test_my_jobs_runs_the_same_number_of_queries_for_one_job_or_many(client, log
         page = client.get("/jobs/mine")
     assert page.get_data(as_text=True).count("job-card") >= 4
     assert len(many) == len(one)
+
+
+def test_the_demo_job_links_to_printable_labels_for_its_items(app, client):
+    from inventory.demo import DEMO_PASSWORD, seed_demo
+
+    seed_demo()
+    job = db.session.scalar(select(Job))
+    client.post("/login", data={"email": "coordinator@demo.example", "password": DEMO_PASSWORD})
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    link = re.search(r'href="(/stock/labels/print\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    labels = client.get(link)
+    assert labels.status_code == 200
+    printed = re.sub(r"</span><span>", "", labels.get_data(as_text=True))
+    codes = [item.code for item in db.session.scalars(select(Item).where(
+        Item.reserved_for_request_id == job.request_id))]
+    assert len(codes) == 2 and all(code in printed for code in codes)
+    client.post("/logout")
+    client.post("/login", data={"email": "fitter@demo.example", "password": DEMO_PASSWORD})
+    assert f"Job {job.id}" in client.get("/jobs/mine").get_data(as_text=True)
