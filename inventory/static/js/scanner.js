@@ -89,6 +89,12 @@
     if (waiting) waiting.parentNode.removeChild(waiting);
   }
 
+  // The page's list of what is still to hand over loses each unit as it goes.
+  function crossOff(code) {
+    var expected = code && document.querySelector('[data-expected-code="' + code + '"]');
+    if (expected) expected.parentNode.removeChild(expected);
+  }
+
   function describeActions(body) {
     return body.actions && body.actions.length ? " Can be: " + body.actions.join(", ").replace(/_/g, " ") + "." : "";
   }
@@ -105,6 +111,7 @@
     settleWaiting(entry);
     if (response.ok) {
       show("ok", body.message || "Done", describe(body) + describeActions(body), body.item_url);
+      crossOff(body.swapped_for || (body.item && body.item.code));
       beep(true);
       root.dispatchEvent(new CustomEvent("scan:done", { detail: body }));
       return true;
