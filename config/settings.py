@@ -54,6 +54,9 @@ class BaseConfig:
     # Labels encode only the item's code. Set a base URL (e.g. "https://safehold.example.org/s/")
     # to make labels of office-store stock encode base + code instead; van and issued stock never do.
     LABEL_QR_URL_BASE: str | None = None
+    # Three-way invoice check: a unit price may differ from the order by this much (basis
+    # points, 200 = 2%) before finance must approve the invoice with a reason.
+    INVOICE_PRICE_TOLERANCE_BP = 200
     # Budget: the contract's end (ISO date, e.g. "2028-03-31"; no commitments dated after it),
     # and whether the service reclaims VAT (then the budget is charged net, else gross).
     CONTRACT_END_DATE = os.environ.get("SAFEHOLD_CONTRACT_END_DATE") or None

@@ -45,7 +45,7 @@ def _register_models() -> None:
     from inventory.accounts import models as _accounts  # noqa: F401
     from inventory.api import idempotency as _idempotency  # noqa: F401
     from inventory.audit import models as _audit  # noqa: F401
-    from inventory.stock import models as _stock  # noqa: F401  (imports the catalogue too)
+    from inventory.procurement import models as _procurement  # noqa: F401  (imports catalogue and stock)
     from inventory.budget import models as _budget  # noqa: F401
     from inventory.requests import models as _requests  # noqa: F401  (and the cases they are for)
     from inventory.jobs import models as _jobs  # noqa: F401
@@ -60,12 +60,13 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.catalogue.views import bp as catalogue_bp
     from inventory.jobs.views import bp as jobs_bp
     from inventory.main.views import bp as main_bp
+    from inventory.procurement.views import bp as procurement_bp
     from inventory.requests.views import bp as requests_bp
     from inventory.stock.views import bp as stock_bp
 
     register_api_modules()
-    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, catalogue_bp, stock_bp, api_bp, cases_bp,
-                      requests_bp, jobs_bp):
+    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, catalogue_bp, stock_bp, procurement_bp, api_bp,
+                      cases_bp, requests_bp, jobs_bp):
         app.register_blueprint(blueprint)
 
 

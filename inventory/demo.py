@@ -13,6 +13,7 @@ from inventory.cases.demo import seed_cases_demo
 from inventory.extensions import db
 from inventory.jobs.demo import seed_jobs_demo
 from inventory.permissions import Role
+from inventory.procurement.demo import seed_procurement_demo
 from inventory.stock.demo import seed_stock_demo
 
 DEMO_PASSWORD = "safehold-demo"
@@ -51,6 +52,7 @@ def seed_demo() -> bool:
         operations.create_user(email=email, name=name, organisation=organisations[organisation], roles=[role],
                                password=DEMO_PASSWORD, actor=None)
     seed_stock_demo(fitter_email="fitter@demo.example")
+    seed_procurement_demo(coordinator_email="coordinator@demo.example")
     seed_cases_demo(lead_caseworker_email="caseworker@demo.example",
                     partner_caseworker_email="caseworker@partner.demo.example",
                     coordinator_email="coordinator@demo.example")

@@ -63,6 +63,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Users", "admin.users", permission=Permission.MANAGE_USERS),
     NavItem("Organisations", "admin.organisations", permission=Permission.MANAGE_ORGANISATIONS),
     NavItem("Stock", "stock.levels", permission=Permission.VIEW_STOCK),
+    NavItem("Purchase orders", "procurement.orders", permission=Permission.MANAGE_PURCHASE_ORDERS),
     NavItem("Catalogue", "catalogue.item_types", permission=Permission.MANAGE_CATALOGUE),
     NavItem("Audit log", "audit.events", permission=Permission.VIEW_AUDIT_LOG),
     NavItem("Access log", "audit.access_log", permission=Permission.VIEW_ACCESS_LOG),

@@ -106,6 +106,36 @@ class Builders:
     def item(self, **values):
         return self.items(1, **values)[0]
 
+    # Procurement
+
+    def purchase_order(self, *, supplier=None, lines=None, raised=True, budget_pence=1_000_000, actor=None):
+        """An order (raised by default, against a funded budget period). `lines` is a list of
+        (item_type, quantity, unit_net_pence, unit_vat_pence)."""
+        from inventory.budget.ledger import current_period
+        from inventory.procurement import operations as procurement
+
+        actor = actor or self.user(roles=["coordinator"])
+        lines = lines or [(self.item_type(), 2, 1000, 200)]
+        order = procurement.create_purchase_order(
+            supplier=supplier or self.supplier(), actor=actor,
+            lines=[procurement.OrderLine(t.id, q, net, vat) for t, q, net, vat in lines])
+        db.session.commit()
+        if raised:
+            if current_period() is None:
+                self.budget_period(allocated_pence=budget_pence)
+            procurement.raise_purchase_order(order, actor=actor)
+            db.session.commit()
+        return order
+
+    def receipt(self, order, *, location=None, actor=None):
+        """Everything outstanding on the order received into stock."""
+        from inventory.procurement.operations import receive_goods
+
+        receipt = receive_goods(order, lines=None, location=location or self.location(),
+                                actor=actor or self.user(roles=["coordinator"]))
+        db.session.commit()
+        return receipt
+
     # Cases and requests
 
     def case_details(self, **overrides) -> dict:

@@ -131,6 +131,7 @@ def register_api_modules() -> None:
     """Import each feature's API module once, so its routes are on the blueprint."""
     from inventory.accounts import api as _accounts  # noqa: F401
     from inventory.api import openapi as _openapi  # noqa: F401
+    from inventory.procurement import api as _procurement  # noqa: F401
     from inventory.stock import api as _stock  # noqa: F401
     from inventory.budget import api as _budget  # noqa: F401
     from inventory.cases import api as _cases  # noqa: F401

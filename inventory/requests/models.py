@@ -112,6 +112,8 @@ class RequestLine(db.Model):
         CheckConstraint(f"quantity BETWEEN 1 AND {MAX_LINE_QUANTITY}", name="quantity_sensible"),
         CheckConstraint("approved_quantity IS NULL OR approved_quantity BETWEEN 0 AND quantity",
                         name="approved_within_asked"),
+        CheckConstraint("reserved_quantity BETWEEN 0 AND COALESCE(approved_quantity, 0)",
+                        name="reserved_within_approved"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,9 +121,16 @@ class RequestLine(db.Model):
     item_type_id: Mapped[int] = mapped_column(ForeignKey("item_types.id"), index=True)
     quantity: Mapped[int] = mapped_column()
     approved_quantity: Mapped[int | None] = mapped_column()  # set by the approval
+    # Units set aside from stock for this line, at approval or as goods arrive; the rest of
+    # the approved quantity is awaiting stock.
+    reserved_quantity: Mapped[int] = mapped_column(default=0)
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="lines")
-    item_type: Mapped[ItemType] = relationship()
+    item_type: Mapped[ItemType] = relationship(lazy="joined")
+
+    @property
+    def awaiting_quantity(self) -> int:
+        return (self.approved_quantity or 0) - self.reserved_quantity
 
 
 class RequestEvent(db.Model):
@@ -139,7 +148,7 @@ class RequestEvent(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="events")
-    actor: Mapped[User] = relationship()
+    actor: Mapped[User] = relationship(lazy="joined")
 
 
 class RequestComment(db.Model):
@@ -152,7 +161,7 @@ class RequestComment(db.Model):
     body: Mapped[str] = mapped_column(Text)
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="comments")
-    author: Mapped[User] = relationship()
+    author: Mapped[User] = relationship(lazy="joined")
 
 
 class PriorityAdjustment(db.Model):
@@ -169,4 +178,4 @@ class PriorityAdjustment(db.Model):
     reason: Mapped[str] = mapped_column(Text)
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="adjustments")
-    actor: Mapped[User] = relationship()
+    actor: Mapped[User] = relationship(lazy="joined")

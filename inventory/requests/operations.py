@@ -25,7 +25,7 @@ from inventory.requests.models import (
     RequestLine,
     RequestState,
 )
-from inventory.requests.holdings import LineHolding, commit_shortfall, release_holdings, reserve_units
+from inventory.requests.holdings import commit_shortfall, release_holdings, reserve_units
 from inventory.requests.priority import rescore
 from inventory.requests.transitions import APPROVALS, DECISIONS, JOB_ACTIONS, TRANSITIONS, Action, Party, is_party
 
@@ -173,6 +173,7 @@ def edit_request(request_id: int, data: dict, *, actor) -> EquipmentRequest:
     request.lines = [by_type[i] if i in by_type else RequestLine(item_type_id=i, quantity=q) for i, q in lines]
     for line, (_, quantity) in zip(request.lines, lines, strict=True):
         line.quantity = quantity
+    _record(request, Action.EDIT, actor=actor, from_state=request.state, note="Items, reason or date changed.")
     db.session.flush()
     return request
 
@@ -250,7 +251,7 @@ def _approved_quantities(request: EquipmentRequest, lines) -> dict[int, int]:
     return {line_id: chosen.get(line_id, 0) for line_id in asked}
 
 
-def approve_request(request_id: int, *, lines=None, note=None, actor) -> list[LineHolding]:
+def approve_request(request_id: int, *, lines=None, note=None, actor) -> EquipmentRequest:
     """Approve all (lines None) or part of a request: reserve in-stock units to it and commit
     the estimated cost of the rest in the ledger, refused over budget."""
     request = _locked_for(Action.APPROVE, request_id, actor)
@@ -258,14 +259,12 @@ def approve_request(request_id: int, *, lines=None, note=None, actor) -> list[Li
     whole = all(quantities[line.id] == line.quantity for line in request.lines)
     action = Action.APPROVE if whole else Action.APPROVE_PART
     note = _note(action, note)
-    holdings = []
     for line in request.lines:
         line.approved_quantity = quantities[line.id]
-        reserved = reserve_units(request, line, line.approved_quantity, actor=actor)
-        holdings.append(LineHolding(line=line, approved=line.approved_quantity, reserved=reserved))
-    commit_shortfall(request, holdings, actor=actor)
+        reserve_units(request, line, line.approved_quantity, actor=actor)
+    commit_shortfall(request, actor=actor)
     _move(request, action, note=note, actor=actor)
-    return holdings
+    return request
 
 
 def add_comment(request_id: int, body, *, actor) -> RequestComment:

@@ -8,7 +8,8 @@ from inventory.requests.models import EquipmentRequest, RequestState
 
 
 class Action(StrEnum):
-    SUBMIT = "submit"
+    SUBMIT = "submit"  # how a request begins (no state before it)
+    EDIT = "edit"  # the caseworker changed the items or reason (the state stays)
     WITHDRAW = "withdraw"
     REQUEST_INFO = "request_info"
     RESUBMIT = "resubmit"

@@ -6,6 +6,7 @@ from sqlalchemy.orm import selectinload
 
 from inventory import clock
 from inventory.accounts.models import Organisation
+from inventory.budget import ledger
 from inventory.cases import operations as cases
 from inventory.cases.models import Case, RiskLevel
 from inventory.catalogue.models import ItemType
@@ -15,7 +16,6 @@ from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required, visible_cases_clause
 from inventory.requests import operations
 from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, approval_form, request_form
-from inventory.requests.holdings import holdings_of
 from inventory.requests.models import EquipmentRequest, RequestEvent, RequestLine, RequestState
 from inventory.requests.queue import QueueFilters, queue_query, queue_rows
 from inventory.requests.transitions import APPROVALS, JOB_ACTIONS, TRANSITIONS, Action, available_actions
@@ -93,7 +93,7 @@ def _render_request(request_id: int, *, approval=None, refusal: Conflict | None 
         actions=[(action, ACTION_LABELS[action], TRANSITIONS[action].needs_note)
                  for action in actions if action not in APPROVALS],
         approval_form=(approval or approval_form(equipment_request.lines, formdata=None)) if may_approve else None,
-        refusal=refusal, holdings=holdings_of(equipment_request) if equipment_request.is_decided else [],
+        refusal=refusal, approved_lines=[line for line in equipment_request.lines if line.approved_quantity is not None],
         note_form=NoteForm(formdata=None), comment_form=CommentForm(formdata=None),
         priority_form=PriorityForm(formdata=None), today=clock.today(),
     ), status
@@ -202,6 +202,8 @@ def queue():
     today = clock.today()
     result = paginate(queue_query(filters, today), page, per_page)
     organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    period = ledger.current_period()
     return render_template("requests/queue.html", page=result, rows=queue_rows(result.items, today),
+                           budget=ledger.summary(period) if period is not None else None,
                            filters=filters, organisations=organisations, risks=list(RiskLevel),
                            item_types=db.session.scalars(select(ItemType).order_by(ItemType.name)).all())

@@ -114,8 +114,8 @@ class Item(db.Model):
     purchase_cost_pence: Mapped[int | None] = mapped_column()
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
     # Filled by procurement when the unit arrives on a purchase order receipt.
-    purchase_order_id: Mapped[int | None] = mapped_column(index=True)
-    goods_receipt_id: Mapped[int | None] = mapped_column(index=True)
+    purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    goods_receipt_id: Mapped[int | None] = mapped_column(ForeignKey("goods_receipts.id"), index=True)
     # The request and case features own those tables; these are their ids.
     reserved_for_request_id: Mapped[int | None] = mapped_column(index=True)
     issued_case_id: Mapped[int | None] = mapped_column(index=True)

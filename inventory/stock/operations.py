@@ -20,7 +20,15 @@ from inventory.money import MoneyError, check_pence
 from inventory.permissions import Permission, has_permission
 from inventory.stock.codes import new_code, parse_code
 from inventory.stock.models import (
-    HELD_STATES, Item, ItemCode, ItemEvent, ItemEventKind, ItemState, Location, LocationKind, ReturnCondition,
+    HELD_STATES,
+    Item,
+    ItemCode,
+    ItemEvent,
+    ItemEventKind,
+    ItemState,
+    Location,
+    LocationKind,
+    ReturnCondition,
     WriteOffReason,
 )
 from inventory.stock.qr import cache_qr_images, label_payload
@@ -206,6 +214,11 @@ def receive_units(units: NewUnits, *, actor) -> list[Item]:
         db.session.add(ItemCode(code=item.code, item_id=item.id))
         _transition(item, K.RECEIVED, actor=actor)
     cache_qr_images(label_payload(item) for item in items)
+    # Goods that approved requests are waiting for go to them at once, highest priority first.
+    # (Imported here: requests build on stock, not the other way round.)
+    from inventory.requests.holdings import reserve_arrivals
+
+    reserve_arrivals(units.item_type.id, actor=actor)
     return items
 
 
@@ -245,6 +258,7 @@ def issue_item(item: Item, *, case_id: int, actor, request_id: int | None = None
     """Hand a unit to a case (fitted or loaned). A unit reserved for one request cannot be
     issued against another."""
     case_id = _positive_id(case_id, "case_id")
+    item = _locked(item)
     if item.state == S.RESERVED and request_id is not None and item.reserved_for_request_id != request_id:
         raise ItemNotAvailable(f"Item {item.code} is reserved for another request.",
                                details={"item_id": item.id, "state": item.state, "action": "issued"})
@@ -284,6 +298,7 @@ def confirm_wipe(item: Item, actor, *, note: str | None = None) -> ItemEvent:
     """A named person confirms the factory reset and removal of the last user's account."""
     if not has_permission(actor, Permission.CONFIRM_WIPE):
         raise NotAllowed("Only someone allowed to confirm wipes can do this.")
+    item = _locked(item)
     if not item.awaiting_wipe:
         raise ItemNotAvailable(f"Item {item.code} is not waiting for a wipe.",
                                details={"item_id": item.id, "state": item.state, "action": "wipe_confirmed"})
@@ -293,6 +308,7 @@ def confirm_wipe(item: Item, actor, *, note: str | None = None) -> ItemEvent:
 
 def release_from_quarantine(item: Item, *, actor, note: str | None = None) -> ItemEvent:
     """Checked and fit for the next person: back into stock."""
+    item = _locked(item)
     if item.awaiting_wipe:
         raise ItemNotAvailable(
             f"Item {item.code} is a connected device: confirm its factory reset and account removal first.",
@@ -314,6 +330,7 @@ def write_off(item: Item, reason: str, actor, *, note: str | None = None) -> Ite
 
 def mark_found(item: Item, *, location: Location, actor, note: str | None = None) -> ItemEvent:
     """A unit written off as lost or not recovered turns up: it goes to quarantine to be checked."""
+    item = _locked(item)
     if item.state == S.WRITTEN_OFF and item.write_off_reason not in FINDABLE_REASONS:
         raise ItemNotAvailable(f"Item {item.code} was written off as {item.write_off_reason}, not lost.",
                                details={"item_id": item.id, "state": item.state, "action": "found"})
@@ -401,12 +418,22 @@ def _count(*states: ItemState):
 
 
 def stock_levels_query(*, include_inactive: bool = False):
-    """Units per state for every item type, counted in one GROUP BY (rows for StockLevel)."""
+    """Units per state for every item type, counted in one statement (rows for StockLevel).
+    On order = units still to come on raised purchase orders."""
+    from inventory.procurement.models import OPEN_FOR_RECEIPT, PurchaseOrder, PurchaseOrderLine
+
+    outstanding = (
+        select(PurchaseOrderLine.item_type_id,
+               func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received).label("units"))
+        .join(PurchaseOrder).where(PurchaseOrder.status.in_([str(s) for s in OPEN_FOR_RECEIPT]))
+        .group_by(PurchaseOrderLine.item_type_id).subquery()
+    )
     query = (
         select(ItemType.id, ItemType.name, ItemType.category, ItemType.other_category, ItemType.reorder_level,
                _count(S.IN_STOCK), _count(S.RESERVED), _count(S.ISSUED), _count(S.QUARANTINE, S.RETURNED),
-               _count(S.ON_ORDER))
+               _count(S.ON_ORDER) + func.coalesce(func.max(outstanding.c.units), 0))
         .outerjoin(Item, Item.item_type_id == ItemType.id)
+        .outerjoin(outstanding, outstanding.c.item_type_id == ItemType.id)
         .group_by(ItemType.id, ItemType.name, ItemType.category, ItemType.other_category, ItemType.reorder_level)
         .order_by(ItemType.name, ItemType.id)
     )

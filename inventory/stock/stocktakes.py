@@ -15,7 +15,13 @@ from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.stock import operations
 from inventory.stock.models import (
-    HELD_STATES, Item, ItemState, Location, Stocktake, StocktakeCount, StocktakeStatus,
+    HELD_STATES,
+    Item,
+    ItemState,
+    Location,
+    Stocktake,
+    StocktakeCount,
+    StocktakeStatus,
 )
 
 
@@ -94,7 +100,8 @@ def resolve(stocktake: Stocktake, item: Item, action: str, *, actor, reason: str
     _check_open(stocktake)
     location = stocktake.location
     if action == "write_off":
-        return operations.write_off(item, reason, actor, note=f"Stocktake #{stocktake.id}: not found at {location.name}.")
+        return operations.write_off(item, reason, actor,
+                                    note=f"Stocktake #{stocktake.id}: not found at {location.name}.")
     if action == "move":
         return operations.move_item(item, location, actor=actor, note=f"Stocktake #{stocktake.id}.")
     if action == "found":

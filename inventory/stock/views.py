@@ -14,11 +14,29 @@ from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, Role, has_permission, may_see_item_case, permission_required
 from inventory.stock import labels, operations, stocktakes
 from inventory.stock.forms import (
-    CodeForm, LabelForm, LocationForm, MoveForm, NoteForm, ReceiveForm, ReplaceCodeForm, ResolveForm, ReturnForm,
-    StocktakeStartForm, TransferForm, WriteOffForm, lines,
+    CodeForm,
+    LabelForm,
+    LocationForm,
+    MoveForm,
+    NoteForm,
+    ReceiveForm,
+    ReplaceCodeForm,
+    ResolveForm,
+    ReturnForm,
+    StocktakeStartForm,
+    TransferForm,
+    WriteOffForm,
+    lines,
 )
 from inventory.stock.models import (
-    Item, ItemEvent, ItemEventKind, ItemState, Location, Stocktake, StocktakeStatus,
+    Item,
+    ItemCode,
+    ItemEvent,
+    ItemEventKind,
+    ItemState,
+    Location,
+    Stocktake,
+    StocktakeStatus,
 )
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
@@ -75,7 +93,7 @@ def find():
     if form.validate_on_submit():
         try:
             item = operations.find_by_code(form.code.data)
-        except (InvalidInput, DomainError) as error:
+        except DomainError as error:
             form.code.errors = [*form.code.errors, error.message]
         else:
             return redirect(url_for("stock.item", item_id=item.id))
@@ -110,7 +128,8 @@ def _item_page(item, status=200, **forms):
         "replace_form": ReplaceCodeForm(formdata=None),
         **forms,
     }
-    return render_template("stock/item.html", item=item, events=events, K=ItemEventKind,
+    codes = db.session.scalars(select(ItemCode).where(ItemCode.item_id == item.id).order_by(ItemCode.id)).all()
+    return render_template("stock/item.html", item=item, events=events, codes=codes, K=ItemEventKind,
                            allowed=operations.allowed, show_case=may_see_item_case(current_user),
                            **forms), status
 
@@ -271,8 +290,13 @@ def transfer():
 def stocktakes_list():
     form = _with_locations(StocktakeStartForm())
     if form.validate_on_submit():
-        stocktake = stocktakes.start_stocktake(_location(form), actor=current_user)
-        db.session.commit()
+        try:
+            stocktake = stocktakes.start_stocktake(_location(form), actor=current_user)
+            db.session.commit()
+        except Conflict as error:  # a count of that location is already open: carry on with it
+            db.session.rollback()
+            flash(error.message, "warning")
+            return redirect(url_for("stock.stocktake", stocktake_id=error.details["stocktake_id"]))
         return redirect(url_for("stock.stocktake", stocktake_id=stocktake.id))
     page, per_page = page_args()
     query = (select(Stocktake).options(joinedload(Stocktake.location), joinedload(Stocktake.started_by))

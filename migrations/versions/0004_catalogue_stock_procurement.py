@@ -92,6 +92,134 @@ def upgrade():
     with op.batch_alter_table('stock_locations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_stock_locations_fitter_id'), ['fitter_id'], unique=False)
 
+    op.create_table('purchase_orders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('supplier_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('notes', sa.String(length=500), nullable=True),
+    sa.Column('created_at', inventory.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('raised_at', inventory.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('raised_by_id', sa.Integer(), nullable=True),
+    sa.Column('commitment_id', sa.Integer(), nullable=True),
+    sa.Column('cancelled_at', inventory.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancel_reason', sa.String(length=500), nullable=True),
+    sa.Column('closed_at', inventory.database.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("(status = 'cancelled') = (cancel_reason IS NOT NULL)", name=op.f('ck_purchase_orders_cancelled_has_reason')),
+    sa.CheckConstraint("status IN ('draft', 'cancelled') OR (raised_at IS NOT NULL AND commitment_id IS NOT NULL)", name=op.f('ck_purchase_orders_raised_is_committed')),
+    sa.CheckConstraint("status IN ('draft', 'raised', 'partly_received', 'received', 'closed', 'cancelled')", name=op.f('ck_purchase_orders_status_known')),
+    sa.ForeignKeyConstraint(['commitment_id'], ['ledger_entries.id'], name=op.f('fk_purchase_orders_commitment_id_ledger_entries')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_purchase_orders_created_by_id_users')),
+    sa.ForeignKeyConstraint(['raised_by_id'], ['users.id'], name=op.f('fk_purchase_orders_raised_by_id_users')),
+    sa.ForeignKeyConstraint(['supplier_id'], ['suppliers.id'], name=op.f('fk_purchase_orders_supplier_id_suppliers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purchase_orders'))
+    )
+    with op.batch_alter_table('purchase_orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_purchase_orders_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purchase_orders_supplier_id'), ['supplier_id'], unique=False)
+
+    op.create_table('stocktakes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('started_at', inventory.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_by_id', sa.Integer(), nullable=False),
+    sa.Column('closed_at', inventory.database.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name=op.f('ck_stocktakes_closed_has_time')),
+    sa.CheckConstraint("status IN ('open', 'closed')", name=op.f('ck_stocktakes_status_known')),
+    sa.ForeignKeyConstraint(['location_id'], ['stock_locations.id'], name=op.f('fk_stocktakes_location_id_stock_locations')),
+    sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], name=op.f('fk_stocktakes_started_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stocktakes'))
+    )
+    with op.batch_alter_table('stocktakes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stocktakes_location_id'), ['location_id'], unique=False)
+        batch_op.create_index('uq_stocktakes_one_open_per_location', ['location_id'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+
+    op.create_table('goods_receipts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('purchase_order_id', sa.Integer(), nullable=False),
+    sa.Column('location_id', sa.Integer(), nullable=False),
+    sa.Column('received_at', inventory.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_by_id', sa.Integer(), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=True),
+    sa.ForeignKeyConstraint(['location_id'], ['stock_locations.id'], name=op.f('fk_goods_receipts_location_id_stock_locations')),
+    sa.ForeignKeyConstraint(['purchase_order_id'], ['purchase_orders.id'], name=op.f('fk_goods_receipts_purchase_order_id_purchase_orders')),
+    sa.ForeignKeyConstraint(['received_by_id'], ['users.id'], name=op.f('fk_goods_receipts_received_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_goods_receipts'))
+    )
+    with op.batch_alter_table('goods_receipts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_goods_receipts_purchase_order_id'), ['purchase_order_id'], unique=False)
+
+    op.create_table('purchase_order_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('purchase_order_id', sa.Integer(), nullable=False),
+    sa.Column('item_type_id', sa.Integer(), nullable=False),
+    sa.Column('supplier_product_code', sa.String(length=60), nullable=True),
+    sa.Column('quantity_ordered', sa.Integer(), nullable=False),
+    sa.Column('quantity_received', sa.Integer(), nullable=False),
+    sa.Column('unit_net_pence', sa.Integer(), nullable=False),
+    sa.Column('unit_vat_pence', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity_ordered BETWEEN 1 AND 1000', name=op.f('ck_purchase_order_lines_quantity_ordered_sane')),
+    sa.CheckConstraint('quantity_received BETWEEN 0 AND quantity_ordered', name=op.f('ck_purchase_order_lines_received_within_ordered')),
+    sa.CheckConstraint('unit_net_pence >= 0 AND unit_vat_pence >= 0', name=op.f('ck_purchase_order_lines_prices_not_negative')),
+    sa.ForeignKeyConstraint(['item_type_id'], ['item_types.id'], name=op.f('fk_purchase_order_lines_item_type_id_item_types')),
+    sa.ForeignKeyConstraint(['purchase_order_id'], ['purchase_orders.id'], name=op.f('fk_purchase_order_lines_purchase_order_id_purchase_orders'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_purchase_order_lines'))
+    )
+    with op.batch_alter_table('purchase_order_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_purchase_order_lines_item_type_id'), ['item_type_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_purchase_order_lines_purchase_order_id'), ['purchase_order_id'], unique=False)
+
+    op.create_table('supplier_invoices',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('purchase_order_id', sa.Integer(), nullable=False),
+    sa.Column('supplier_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('number', sa.String(length=60), nullable=False),
+    sa.Column('invoice_date', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('net_pence', sa.Integer(), nullable=False),
+    sa.Column('vat_pence', sa.Integer(), nullable=False),
+    sa.Column('gross_pence', sa.Integer(), nullable=False),
+    sa.Column('mismatches', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('recorded_at', inventory.database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approval_reason', sa.String(length=500), nullable=True),
+    sa.Column('approved_at', inventory.database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ledger_entry_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("(status = 'posted') = (ledger_entry_id IS NOT NULL)", name=op.f('ck_supplier_invoices_posted_has_entry')),
+    sa.CheckConstraint("kind IN ('invoice', 'credit_note')", name=op.f('ck_supplier_invoices_kind_known')),
+    sa.CheckConstraint("status IN ('posted', 'awaiting_approval')", name=op.f('ck_supplier_invoices_status_known')),
+    sa.CheckConstraint('approved_by_id IS NULL OR approval_reason IS NOT NULL', name=op.f('ck_supplier_invoices_approval_has_reason')),
+    sa.CheckConstraint('net_pence >= 0 AND vat_pence >= 0 AND gross_pence = net_pence + vat_pence AND gross_pence > 0', name=op.f('ck_supplier_invoices_amounts_add_up')),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_supplier_invoices_approved_by_id_users')),
+    sa.ForeignKeyConstraint(['ledger_entry_id'], ['ledger_entries.id'], name=op.f('fk_supplier_invoices_ledger_entry_id_ledger_entries')),
+    sa.ForeignKeyConstraint(['purchase_order_id'], ['purchase_orders.id'], name=op.f('fk_supplier_invoices_purchase_order_id_purchase_orders')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_supplier_invoices_recorded_by_id_users')),
+    sa.ForeignKeyConstraint(['supplier_id'], ['suppliers.id'], name=op.f('fk_supplier_invoices_supplier_id_suppliers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supplier_invoices')),
+    sa.UniqueConstraint('supplier_id', 'kind', 'number', name=op.f('uq_supplier_invoices_supplier_id_kind_number'))
+    )
+    with op.batch_alter_table('supplier_invoices', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supplier_invoices_purchase_order_id'), ['purchase_order_id'], unique=False)
+        batch_op.create_index('ix_supplier_invoices_status', ['status'], unique=False)
+
+    op.create_table('goods_receipt_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('goods_receipt_id', sa.Integer(), nullable=False),
+    sa.Column('purchase_order_line_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_goods_receipt_lines_quantity_positive')),
+    sa.ForeignKeyConstraint(['goods_receipt_id'], ['goods_receipts.id'], name=op.f('fk_goods_receipt_lines_goods_receipt_id_goods_receipts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['purchase_order_line_id'], ['purchase_order_lines.id'], name=op.f('fk_goods_receipt_lines_purchase_order_line_id_purchase_order_lines')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_goods_receipt_lines'))
+    )
+    with op.batch_alter_table('goods_receipt_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_goods_receipt_lines_goods_receipt_id'), ['goods_receipt_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_goods_receipt_lines_purchase_order_line_id'), ['purchase_order_line_id'], unique=False)
+
     op.create_table('items',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=16), nullable=False),
@@ -117,8 +245,10 @@ def upgrade():
     sa.CheckConstraint("state IN ('on_order', 'in_stock', 'reserved', 'issued', 'returned', 'quarantine', 'written_off')", name=op.f('ck_items_state_known')),
     sa.CheckConstraint("write_off_reason IS NULL OR write_off_reason IN ('faulty', 'damaged', 'lost', 'end_of_life', 'not_recovered')", name=op.f('ck_items_write_off_reason_known')),
     sa.CheckConstraint('purchase_cost_pence IS NULL OR purchase_cost_pence >= 0', name=op.f('ck_items_cost_not_negative')),
+    sa.ForeignKeyConstraint(['goods_receipt_id'], ['goods_receipts.id'], name=op.f('fk_items_goods_receipt_id_goods_receipts')),
     sa.ForeignKeyConstraint(['item_type_id'], ['item_types.id'], name=op.f('fk_items_item_type_id_item_types')),
     sa.ForeignKeyConstraint(['location_id'], ['stock_locations.id'], name=op.f('fk_items_location_id_stock_locations')),
+    sa.ForeignKeyConstraint(['purchase_order_id'], ['purchase_orders.id'], name=op.f('fk_items_purchase_order_id_purchase_orders')),
     sa.ForeignKeyConstraint(['supplier_id'], ['suppliers.id'], name=op.f('fk_items_supplier_id_suppliers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_items')),
     sa.UniqueConstraint('code', name=op.f('uq_items_code')),
@@ -134,22 +264,22 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_items_supplier_id'), ['supplier_id'], unique=False)
         batch_op.create_index('ix_items_type_state', ['item_type_id', 'state'], unique=False)
 
-    op.create_table('stocktakes',
+    op.create_table('supplier_invoice_lines',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('location_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('started_at', inventory.database.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_by_id', sa.Integer(), nullable=False),
-    sa.Column('closed_at', inventory.database.UTCDateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name=op.f('ck_stocktakes_closed_has_time')),
-    sa.CheckConstraint("status IN ('open', 'closed')", name=op.f('ck_stocktakes_status_known')),
-    sa.ForeignKeyConstraint(['location_id'], ['stock_locations.id'], name=op.f('fk_stocktakes_location_id_stock_locations')),
-    sa.ForeignKeyConstraint(['started_by_id'], ['users.id'], name=op.f('fk_stocktakes_started_by_id_users')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_stocktakes'))
+    sa.Column('invoice_id', sa.Integer(), nullable=False),
+    sa.Column('purchase_order_line_id', sa.Integer(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('unit_net_pence', sa.Integer(), nullable=False),
+    sa.Column('unit_vat_pence', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity > 0', name=op.f('ck_supplier_invoice_lines_quantity_positive')),
+    sa.CheckConstraint('unit_net_pence >= 0 AND unit_vat_pence >= 0', name=op.f('ck_supplier_invoice_lines_prices_not_negative')),
+    sa.ForeignKeyConstraint(['invoice_id'], ['supplier_invoices.id'], name=op.f('fk_supplier_invoice_lines_invoice_id_supplier_invoices'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['purchase_order_line_id'], ['purchase_order_lines.id'], name=op.f('fk_supplier_invoice_lines_purchase_order_line_id_purchase_order_lines')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supplier_invoice_lines'))
     )
-    with op.batch_alter_table('stocktakes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_stocktakes_location_id'), ['location_id'], unique=False)
-        batch_op.create_index('uq_stocktakes_one_open_per_location', ['location_id'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+    with op.batch_alter_table('supplier_invoice_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supplier_invoice_lines_invoice_id'), ['invoice_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_supplier_invoice_lines_purchase_order_line_id'), ['purchase_order_line_id'], unique=False)
 
     op.create_table('item_codes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -231,11 +361,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_item_codes_item_id'))
 
     op.drop_table('item_codes')
-    with op.batch_alter_table('stocktakes', schema=None) as batch_op:
-        batch_op.drop_index('uq_stocktakes_one_open_per_location', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
-        batch_op.drop_index(batch_op.f('ix_stocktakes_location_id'))
+    with op.batch_alter_table('supplier_invoice_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_supplier_invoice_lines_purchase_order_line_id'))
+        batch_op.drop_index(batch_op.f('ix_supplier_invoice_lines_invoice_id'))
 
-    op.drop_table('stocktakes')
+    op.drop_table('supplier_invoice_lines')
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.drop_index('ix_items_type_state')
         batch_op.drop_index(batch_op.f('ix_items_supplier_id'))
@@ -247,6 +377,35 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_items_goods_receipt_id'))
 
     op.drop_table('items')
+    with op.batch_alter_table('goods_receipt_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_goods_receipt_lines_purchase_order_line_id'))
+        batch_op.drop_index(batch_op.f('ix_goods_receipt_lines_goods_receipt_id'))
+
+    op.drop_table('goods_receipt_lines')
+    with op.batch_alter_table('supplier_invoices', schema=None) as batch_op:
+        batch_op.drop_index('ix_supplier_invoices_status')
+        batch_op.drop_index(batch_op.f('ix_supplier_invoices_purchase_order_id'))
+
+    op.drop_table('supplier_invoices')
+    with op.batch_alter_table('purchase_order_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_purchase_order_lines_purchase_order_id'))
+        batch_op.drop_index(batch_op.f('ix_purchase_order_lines_item_type_id'))
+
+    op.drop_table('purchase_order_lines')
+    with op.batch_alter_table('goods_receipts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_goods_receipts_purchase_order_id'))
+
+    op.drop_table('goods_receipts')
+    with op.batch_alter_table('stocktakes', schema=None) as batch_op:
+        batch_op.drop_index('uq_stocktakes_one_open_per_location', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+        batch_op.drop_index(batch_op.f('ix_stocktakes_location_id'))
+
+    op.drop_table('stocktakes')
+    with op.batch_alter_table('purchase_orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_purchase_orders_supplier_id'))
+        batch_op.drop_index(batch_op.f('ix_purchase_orders_status'))
+
+    op.drop_table('purchase_orders')
     with op.batch_alter_table('stock_locations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_stock_locations_fitter_id'))
 

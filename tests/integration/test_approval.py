@@ -1,12 +1,11 @@
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inventory.budget import ledger
 from inventory.budget.models import EntryKind, LedgerEntry
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.requests import operations
-from inventory.requests.holdings import holdings_of
 from inventory.requests.transitions import Action
 from inventory.stock.models import Item
 
@@ -24,10 +23,11 @@ def test_approval_reserves_units_in_stock_and_commits_only_the_shortfall(build):
     alarm = build.item_type(standard_cost_pence=2500)
     build.items(1, item_type=alarm)
     raised = build.equipment_request(lines=[(alarm, 3)])
-    holdings = operations.approve_request(raised.id, actor=coordinator(build))
+    operations.approve_request(raised.id, actor=coordinator(build))
     db.session.commit()
     assert raised.state == "approved" and raised.decided_at is not None
-    assert [(h.approved, h.reserved, h.awaiting) for h in holdings] == [(3, 1, 2)]
+    [line] = raised.lines
+    assert (line.approved_quantity, line.reserved_quantity, line.awaiting_quantity) == (3, 1, 2)
     assert db.session.scalar(select(Item.reserved_for_request_id)) == raised.id
     [commitment] = commitments()
     assert (commitment.amount_pence, commitment.source_id, commitment.case_reference) == (
@@ -42,7 +42,7 @@ def test_approval_fully_covered_by_stock_commits_no_money(build):
     raised = build.equipment_request(lines=[(alarm, 2)])
     operations.approve_request(raised.id, actor=coordinator(build))
     assert commitments() == []
-    assert [(h.reserved, h.awaiting) for h in holdings_of(raised)] == [(2, 0)]
+    assert [(line.reserved_quantity, line.awaiting_quantity) for line in raised.lines] == [(2, 0)]
 
 
 def test_approving_part_records_the_quantities_and_needs_a_reason(build):
@@ -127,3 +127,56 @@ def test_a_shortfall_with_no_budget_period_is_a_clear_conflict(build):
     with pytest.raises(Conflict) as error:
         operations.approve_request(raised.id, actor=coordinator(build))
     assert error.value.code == "no_budget_period"
+
+
+def receive(build, item_type, quantity, actor):
+    from inventory.stock.operations import NewUnits, receive_units
+
+    units = receive_units(NewUnits(item_type=item_type, quantity=quantity, location=build.location()), actor=actor)
+    db.session.commit()
+    return units
+
+
+def test_goods_arriving_go_to_awaiting_requests_in_priority_order_and_hand_back_their_money(build):
+    period = build.budget_period(allocated_pence=100_000)
+    alarm = build.item_type(standard_cost_pence=2500)
+    standard = build.equipment_request(lines=[(alarm, 1)])
+    high = build.equipment_request(case=build.case(risk_level="high"), lines=[(alarm, 2)])
+    boss = coordinator(build)
+    operations.approve_request(standard.id, actor=boss)
+    operations.approve_request(high.id, actor=boss)
+    db.session.commit()
+    assert ledger.available_pence(period) == 100_000 - 3 * 2500
+    received = receive(build, alarm, 2, boss)
+    assert {unit.reserved_for_request_id for unit in received} == {high.id}
+    assert (high.lines[0].reserved_quantity, standard.lines[0].reserved_quantity) == (2, 0)
+    assert ledger.available_pence(period) == 100_000 - 2500
+    receive(build, alarm, 3, boss)
+    assert standard.lines[0].awaiting_quantity == 0
+    assert ledger.available_pence(period) == 100_000
+    assert db.session.scalar(select(func.count()).select_from(Item).where(Item.state == "in_stock")) == 2
+
+
+def test_arrivals_for_a_withdrawn_request_stay_in_stock(build):
+    build.budget_period(allocated_pence=100_000)
+    alarm = build.item_type()
+    raised = build.equipment_request(lines=[(alarm, 1)])
+    operations.approve_request(raised.id, actor=coordinator(build))
+    operations.take_action(raised.id, Action.WITHDRAW, note=None, actor=raised.raised_by)
+    db.session.commit()
+    [unit] = receive(build, alarm, 1, coordinator(build))
+    assert unit.state == "in_stock"
+
+
+def test_a_purchase_order_receipt_reserves_to_the_request_awaiting_it(build):
+    period = build.budget_period(allocated_pence=1_000_000)
+    alarm = build.item_type(standard_cost_pence=2500)
+    raised = build.equipment_request(lines=[(alarm, 1)])
+    operations.approve_request(raised.id, actor=coordinator(build))
+    db.session.commit()
+    before = ledger.available_pence(period)
+    order = build.purchase_order(lines=[(alarm, 1, 2000, 400)])
+    build.receipt(order)
+    db.session.expire_all()
+    assert raised.lines[0].awaiting_quantity == 0
+    assert ledger.available_pence(period) == before - 2400 + 2500  # the order's cost in, the estimate out

@@ -1,6 +1,6 @@
 import pytest
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError, DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from inventory.errors import InvalidInput, NotAllowed
 from inventory.extensions import db

@@ -139,9 +139,8 @@ def test_the_first_page_of_50000_open_requests_is_ordered_by_the_index_and_fast(
             "decide_by": targets.decide_by, "install_by": targets.install_by,
         })
     db.session.execute(insert(EquipmentRequest), rows)
-    db.session.execute(text(
-        "INSERT INTO request_lines (request_id, item_type_id, quantity) SELECT id, :item, 1 FROM requests"),
-        {"item": alarm.id})
+    db.session.execute(text("INSERT INTO request_lines (request_id, item_type_id, quantity, reserved_quantity) "
+                            "SELECT id, :item, 1, 0 FROM requests"), {"item": alarm.id})
     db.session.commit()
     db.session.execute(text("ANALYZE"))
     db.session.commit()
@@ -166,3 +165,9 @@ def test_the_first_page_of_50000_open_requests_is_ordered_by_the_index_and_fast(
     assert all(row.request.case.risk_level == "high" for row in shown)
     assert db.session.scalar(select(func.count()).select_from(Case)) == 3
     assert db.session.scalar(select(func.count()).select_from(RequestLine)) == 50_000
+
+
+def test_the_recompute_command_reports_how_many_it_rescored(build, runner):
+    build.equipment_request()
+    result = runner.invoke(args=["recompute-priorities"])
+    assert result.exit_code == 0 and "Rescored 1 waiting request(s)." in result.output

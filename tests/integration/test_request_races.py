@@ -81,7 +81,6 @@ def test_two_approvals_that_together_exceed_the_budget_exactly_one_succeeds(app,
 
 
 def test_two_approvals_wanting_the_last_unit_one_reserves_it_the_other_gets_a_shortfall(app, build):
-    from inventory.requests.holdings import holdings_of
     from inventory.stock.models import Item
 
     build.budget_period(allocated_pence=100_000)
@@ -92,7 +91,7 @@ def test_two_approvals_wanting_the_last_unit_one_reserves_it_the_other_gets_a_sh
     outcomes = run_together(app, [approve(first.id, coordinators[0]), approve(second.id, coordinators[1])])
     assert outcomes == ["ok", "ok"]
     db.session.expire_all()
-    held = sorted((h.reserved, h.awaiting) for r in (first, second)
-                  for h in holdings_of(db.session.get(EquipmentRequest, r.id)))
+    held = sorted((line.reserved_quantity, line.awaiting_quantity) for r in (first, second)
+                  for line in db.session.get(EquipmentRequest, r.id).lines)
     assert held == [(0, 1), (1, 0)]
     assert db.session.get(Item, last_unit.id).reserved_for_request_id in (first.id, second.id)

@@ -171,6 +171,7 @@ def test_editing_a_waiting_request_changes_its_lines(build):
     db.session.expire_all()
     again = db.session.get(EquipmentRequest, raised.id)
     assert sorted((line.item_type_id, line.quantity) for line in again.lines) == [(kept.id, 3), (added.id, 1)]
+    assert [(e.action, e.from_state, e.to_state) for e in again.events][-1] == ("edit", "submitted", "submitted")
 
 
 def test_requests_of_another_organisation_are_not_found(build):

@@ -1,10 +1,18 @@
 import re
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inventory.stock.codes import (
-    ALPHABET, CHECK_ALPHABET, CodeTypo, InvalidCode, RANDOM_BITS, check_symbol, new_code, parse_code,
+    ALPHABET,
+    CHECK_ALPHABET,
+    RANDOM_BITS,
+    CodeTypo,
+    InvalidCode,
+    check_symbol,
+    new_code,
+    parse_code,
 )
 
 SHAPE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z*~$=U]$")

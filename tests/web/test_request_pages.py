@@ -172,3 +172,27 @@ def test_approving_part_without_a_note_is_shown_on_the_form(client, build, login
     response = client.post(f"/requests/{raised.id}/approve", data={f"line_{raised.lines[0].id}": "1"})
     assert response.status_code == 422
     assert "Required." in response.get_data(as_text=True)
+
+
+def test_the_request_page_costs_the_same_few_queries_however_long_its_history(client, build, login):
+    from tests.support import recorded_selects
+
+    raised = build.equipment_request(lines=[(build.item_type(), 1), (build.item_type(), 2)])
+    login(build.user(roles=["coordinator"]))
+    client.post(f"/requests/{raised.id}/comments", data={"body": "first"})
+    with recorded_selects() as few:
+        client.get(f"/requests/{raised.id}")
+    for n in range(5):
+        login(build.user(roles=["coordinator"]))
+        client.post(f"/requests/{raised.id}/comments", data={"body": f"comment {n}"})
+        client.post(f"/requests/{raised.id}/priority", data={"points": "10", "reason": f"nudge {n}"})
+    with recorded_selects() as many:
+        client.get(f"/requests/{raised.id}")
+    assert len(many) == len(few)
+
+
+def test_the_queue_shows_what_the_budget_has_left(client, build, login):
+    login(build.user(roles=["coordinator"]))
+    assert "No budget period covers today" in client.get("/queue").get_data(as_text=True)
+    build.budget_period(allocated_pence=123_400)
+    assert "£1,234.00" in client.get("/queue").get_data(as_text=True)

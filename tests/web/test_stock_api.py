@@ -4,6 +4,7 @@ from inventory.extensions import db
 from inventory.stock import operations
 from inventory.stock.codes import check_symbol, new_code
 from tests.qr_reader import decode_svg
+from tests.support import recorded_selects
 
 
 def test_item_types_lists_the_active_catalogue(api, build):
@@ -116,3 +117,26 @@ def test_office_labels_may_encode_a_url_when_the_installation_opts_in(app, api, 
         f"https://stock.example.org/s/{store_item.code}"
     assert decode_svg(caller.get(f"/items/{van_item.id}/qr").get_data(as_text=True)) == van_item.code
     assert operations.find_by_code(f"https://stock.example.org/s/{store_item.code}") is store_item
+
+
+def test_the_openapi_document_describes_the_stock_and_procurement_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path, method in [("/item-types", "get"), ("/stock", "get"), ("/items/by-code/{code}", "get"),
+                         ("/items", "get"), ("/items/{item_id}/qr", "get"), ("/purchase-orders", "post"),
+                         ("/purchase-orders/{order_id}/raise", "post"),
+                         ("/purchase-orders/{order_id}/receipts", "post"), ("/invoices", "post")]:
+        assert method in paths[path], path
+    assert "image/svg+xml" in paths["/items/{item_id}/qr"]["get"]["responses"]["200"]["content"]
+
+
+def test_the_items_list_runs_the_same_queries_whatever_the_page_size(api, build):
+    store = build.location()
+    for n in range(3):
+        build.items(3, item_type=build.item_type(name=f"Type {n}"), location=store)
+    caller = api(roles=["coordinator"])
+    caller.get("/items?per_page=1")  # signs in, so both measured calls do the same work for that
+    with recorded_selects() as few:
+        caller.get("/items?per_page=1")
+    with recorded_selects() as many:
+        caller.get("/items?per_page=9")
+    assert len(many) == len(few)

@@ -1,5 +1,5 @@
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inventory.extensions import db
 from inventory.stock import operations
@@ -167,3 +167,24 @@ def test_a_stocktake_by_scanning_and_settling_on_the_page(client, login, build):
     db.session.expire_all()
     assert db.session.get(Item, missing.id).write_off_reason == "lost"
     assert client.post(f"/stock/stocktakes/{count.id}/close").status_code == 302
+
+
+def test_replacing_a_code_on_the_item_page_keeps_the_old_one_on_record(client, login, build):
+    login(roles=["coordinator"])
+    item = build.item()
+    old = item.code
+    assert client.post(f"/stock/items/{item.id}/replace-code", data={"reason": ""}).status_code == 422
+    assert client.post(f"/stock/items/{item.id}/replace-code", data={"reason": "Label torn"}).status_code == 302
+    db.session.expire_all()
+    html = client.get(f"/stock/items/{item.id}").get_data(as_text=True)
+    assert db.session.get(Item, item.id).code != old
+    assert old in html and "retired" in html and "Label torn" in html
+
+
+def test_starting_a_second_count_of_a_location_carries_on_with_the_open_one(client, login, build):
+    login(roles=["coordinator"])
+    store = build.location()
+    first = client.post("/stock/stocktakes", data={"location_id": store.id})
+    second = client.post("/stock/stocktakes", data={"location_id": store.id})
+    assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
+    assert db.session.scalar(select(func.count(Stocktake.id))) == 1

@@ -1,0 +1,241 @@
+"""Procurement endpoints of the JSON API (../shared/API.md)."""
+from flask import jsonify
+from flask_login import current_user
+
+from inventory.api import api_route, schema
+from inventory.budget.api import Body
+from inventory.catalogue.models import Supplier
+from inventory.errors import InvalidInput, NotFound
+from inventory.extensions import db
+from inventory.permissions import Permission, permission_required
+from inventory.procurement import operations as procurement
+from inventory.procurement.models import (
+    GoodsReceipt,
+    InvoiceKind,
+    InvoiceStatus,
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    SupplierInvoice,
+)
+from inventory.stock.models import Location
+
+INT = {"type": "integer"}
+PENCE = {"type": "integer"}
+
+PURCHASE_ORDER = schema("PurchaseOrder", {
+    "type": "object",
+    "required": ["id", "reference", "supplier_id", "status", "net_pence", "vat_pence", "gross_pence", "lines"],
+    "properties": {
+        "id": INT, "reference": {"type": "string"}, "supplier_id": INT,
+        "status": {"type": "string", "enum": [str(s) for s in PurchaseOrderStatus]},
+        "net_pence": PENCE, "vat_pence": PENCE, "gross_pence": PENCE,
+        "commitment_id": {"type": ["integer", "null"]},
+        "lines": {"type": "array", "items": {
+            "type": "object",
+            "required": ["id", "item_type_id", "quantity_ordered", "quantity_received", "unit_net_pence",
+                         "unit_vat_pence"],
+            "properties": {"id": INT, "item_type_id": INT, "quantity_ordered": INT, "quantity_received": INT,
+                           "unit_net_pence": PENCE, "unit_vat_pence": PENCE,
+                           "supplier_product_code": {"type": ["string", "null"]}},
+        }},
+    },
+})
+
+RECEIPT = schema("GoodsReceipt", {
+    "type": "object",
+    "required": ["id", "purchase_order_id", "purchase_order_status", "location_id", "items"],
+    "properties": {
+        "id": INT, "purchase_order_id": INT, "location_id": INT,
+        "purchase_order_status": {"type": "string", "enum": [str(s) for s in PurchaseOrderStatus]},
+        "items": {"type": "array", "items": {
+            "type": "object", "required": ["id", "code", "item_type_id", "serial_number"],
+            "properties": {"id": INT, "code": {"type": "string"}, "item_type_id": INT,
+                           "serial_number": {"type": ["string", "null"]}},
+        }},
+    },
+})
+
+INVOICE = schema("SupplierInvoice", {
+    "type": "object",
+    "required": ["id", "purchase_order_id", "kind", "number", "invoice_date", "status", "net_pence", "vat_pence",
+                 "gross_pence", "mismatches"],
+    "properties": {
+        "id": INT, "purchase_order_id": INT, "number": {"type": "string"},
+        "kind": {"type": "string", "enum": [str(k) for k in InvoiceKind]},
+        "invoice_date": {"type": "string", "format": "date"},
+        "status": {"type": "string", "enum": [str(s) for s in InvoiceStatus]},
+        "net_pence": PENCE, "vat_pence": PENCE, "gross_pence": PENCE,
+        "mismatches": {"type": "array", "items": {"type": "object", "required": ["line_id", "problem"],
+                                                  "properties": {"line_id": INT, "problem": {"type": "string"}}}},
+        "ledger_entry_id": {"type": ["integer", "null"]},
+    },
+})
+
+ORDER_LINES = {"type": "array", "minItems": 1, "items": {
+    "type": "object", "required": ["item_type_id", "quantity", "unit_net_pence"],
+    "properties": {"item_type_id": INT, "quantity": INT, "unit_net_pence": PENCE, "unit_vat_pence": PENCE}}}
+
+
+def serialise_order(order: PurchaseOrder) -> dict:
+    return {
+        "id": order.id, "reference": order.reference, "supplier_id": order.supplier_id, "status": order.status,
+        "net_pence": order.net_pence, "vat_pence": order.vat_pence, "gross_pence": order.gross_pence,
+        "commitment_id": order.commitment_id,
+        "lines": [{"id": line.id, "item_type_id": line.item_type_id, "quantity_ordered": line.quantity_ordered,
+                   "quantity_received": line.quantity_received, "unit_net_pence": line.unit_net_pence,
+                   "unit_vat_pence": line.unit_vat_pence, "supplier_product_code": line.supplier_product_code}
+                  for line in order.lines],
+    }
+
+
+def serialise_invoice(invoice: SupplierInvoice) -> dict:
+    return {"id": invoice.id, "purchase_order_id": invoice.purchase_order_id, "kind": invoice.kind,
+            "number": invoice.number, "invoice_date": invoice.invoice_date.isoformat(), "status": invoice.status,
+            "net_pence": invoice.net_pence, "vat_pence": invoice.vat_pence, "gross_pence": invoice.gross_pence,
+            "mismatches": invoice.mismatches, "ledger_entry_id": invoice.ledger_entry_id}
+
+
+def _lines(body: Body, name: str = "lines", *, required: bool = True) -> list[dict] | None:
+    value = body.data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, list) or not all(isinstance(line, dict) for line in value):
+        body.errors[name] = "A list of objects."
+        return None
+    return value
+
+
+def _order(order_id: int) -> PurchaseOrder:
+    order = db.session.get(PurchaseOrder, order_id)
+    if order is None:
+        raise NotFound("No such purchase order.")
+    return order
+
+
+@api_route("/purchase-orders", "POST", summary="Create a draft purchase order (nothing is committed yet).",
+           response=PURCHASE_ORDER, status=201, tag="procurement", request_body={
+               "type": "object", "required": ["supplier_id", "lines"],
+               "properties": {"supplier_id": INT, "lines": ORDER_LINES, "notes": {"type": "string"}}})
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def create_purchase_order():
+    body = Body()
+    supplier_id = body.integer("supplier_id")
+    lines = _lines(body)
+    notes = body.text("notes", required=False)
+    body.check()
+    supplier = db.session.get(Supplier, supplier_id)
+    if supplier is None:
+        raise InvalidInput("Unknown supplier.", fields={"supplier_id": "No such supplier."})
+    order = procurement.create_purchase_order(supplier=supplier, actor=current_user, notes=notes, lines=[
+        procurement.OrderLine(line.get("item_type_id"), line.get("quantity"), line.get("unit_net_pence"),
+                              line.get("unit_vat_pence", 0)) for line in lines])
+    db.session.commit()
+    return jsonify(serialise_order(order)), 201
+
+
+@api_route("/purchase-orders/<int:order_id>/raise", "POST", response=PURCHASE_ORDER, tag="procurement",
+           summary="Raise the order: its value is committed in the budget, or 409 budget_exceeded with the "
+                   "shortfall in details.")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def raise_purchase_order(order_id: int):
+    order = procurement.raise_purchase_order(_order(order_id), actor=current_user)
+    db.session.commit()
+    return jsonify(serialise_order(order))
+
+
+@api_route("/purchase-orders/<int:order_id>/receipts", "POST", response=RECEIPT, status=201, tag="procurement",
+           summary="Receive goods: some lines with quantities and serial numbers, or everything outstanding "
+                   "(omit lines). Each unit becomes an in-stock item with a new code.",
+           request_body={"type": "object", "required": ["location_id"], "properties": {
+               "location_id": INT, "note": {"type": "string"},
+               "lines": {"type": "array", "items": {"type": "object", "required": ["line_id", "quantity"],
+                                                    "properties": {"line_id": INT, "quantity": INT,
+                                                                   "serial_numbers": {"type": "array",
+                                                                                      "items": {"type": "string"}}}}}}})
+@permission_required(Permission.RECEIVE_GOODS)
+def receive_goods(order_id: int):
+    order = _order(order_id)
+    body = Body()
+    location_id = body.integer("location_id")
+    lines = _lines(body, required=False)
+    note = body.text("note", required=False)
+    body.check()
+    location = db.session.get(Location, location_id)
+    if location is None or not location.active:
+        raise InvalidInput("Unknown location.", fields={"location_id": "No such open location."})
+    for index, line in enumerate(lines or []):
+        serials = line.get("serial_numbers", [])
+        if not isinstance(serials, list) or not all(isinstance(s, str) for s in serials):
+            raise InvalidInput("Serial numbers are a list of text.",
+                               fields={f"lines.{index}.serial_numbers": "A list of text."})
+    wanted = None if lines is None else [
+        procurement.ReceiptLine(line.get("line_id"), line.get("quantity"), line.get("serial_numbers", []))
+        for line in lines]
+    receipt = procurement.receive_goods(order, lines=wanted, location=location, actor=current_user, note=note)
+    db.session.commit()
+    return jsonify(serialise_receipt(receipt)), 201
+
+
+def serialise_receipt(receipt: GoodsReceipt) -> dict:
+    order = db.session.get(PurchaseOrder, receipt.purchase_order_id)
+    return {"id": receipt.id, "purchase_order_id": receipt.purchase_order_id, "purchase_order_status": order.status,
+            "location_id": receipt.location_id,
+            "items": [{"id": item.id, "code": item.code, "item_type_id": item.item_type_id,
+                       "serial_number": item.serial_number} for item in procurement.receipt_items(receipt)]}
+
+
+@api_route("/invoices", "POST", response=INVOICE, status=201, tag="procurement",
+           summary="Record a supplier invoice (lines) or credit note (amounts and reason) against an order. "
+                   "An invoice within tolerance posts at once; otherwise status awaiting_approval.",
+           request_body={"type": "object", "required": ["purchase_order_id", "number", "invoice_date"],
+                         "properties": {
+                             "purchase_order_id": INT, "number": {"type": "string"},
+                             "invoice_date": {"type": "string", "format": "date"},
+                             "kind": {"type": "string", "enum": [str(k) for k in InvoiceKind]},
+                             "lines": {"type": "array", "items": {
+                                 "type": "object", "required": ["line_id", "quantity", "unit_net_pence"],
+                                 "properties": {"line_id": INT, "quantity": INT, "unit_net_pence": PENCE,
+                                                "unit_vat_pence": PENCE}}},
+                             "net_pence": PENCE, "vat_pence": PENCE, "reason": {"type": "string"}}})
+@permission_required(Permission.POST_INVOICES)
+def record_invoice():
+    body = Body()
+    order_id = body.integer("purchase_order_id")
+    number = body.text("number")
+    invoice_date = body.date("invoice_date")
+    kind = body.data.get("kind", InvoiceKind.INVOICE)
+    if kind not in {str(k) for k in InvoiceKind}:
+        body.errors["kind"] = "invoice or credit_note."
+    if kind == InvoiceKind.CREDIT_NOTE:
+        net, vat, reason = body.pence("net_pence"), body.pence("vat_pence"), body.text("reason")
+    else:
+        lines = _lines(body)
+    body.check()
+    order = _order(order_id)
+    if kind == InvoiceKind.CREDIT_NOTE:
+        invoice = procurement.record_credit_note(order, number=number, invoice_date=invoice_date, net_pence=net,
+                                                 vat_pence=vat, reason=reason, actor=current_user)
+    else:
+        invoice = procurement.record_invoice(order, number=number, invoice_date=invoice_date, actor=current_user,
+                                             lines=[procurement.InvoiceLine(
+                                                 line.get("line_id"), line.get("quantity"),
+                                                 line.get("unit_net_pence"), line.get("unit_vat_pence", 0))
+                                                 for line in lines])
+    db.session.commit()
+    return jsonify(serialise_invoice(invoice)), 201
+
+
+@api_route("/invoices/<int:invoice_id>/approval", "POST", response=INVOICE, tag="procurement",
+           summary="Finance approves an invoice outside tolerance, with a written reason; it then posts.",
+           request_body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+@permission_required(Permission.POST_INVOICES)
+def approve_invoice(invoice_id: int):
+    invoice = db.session.get(SupplierInvoice, invoice_id)
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    body = Body()
+    reason = body.text("reason")
+    body.check()
+    procurement.approve_invoice(invoice, actor=current_user, reason=reason)
+    db.session.commit()
+    return jsonify(serialise_invoice(invoice))

@@ -1,0 +1,225 @@
+"""Purchase orders, goods receipts and supplier invoices (with credit notes).
+
+    draft -> raised -> partly_received -> received -> closed, or cancelled
+
+Raising commits the order's value in the budget ledger; receipts turn each unit into an
+Item; invoices are checked three ways (ordered, received, invoiced) before they post.
+"""
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inventory import clock
+from inventory.catalogue.models import ItemType, Supplier
+from inventory.database import UTCDateTime
+from inventory.extensions import db
+from inventory.stock.models import Location
+
+MAX_LINE_QUANTITY = 1000
+
+
+def _in(column: str, values) -> str:
+    return f"{column} IN ({', '.join(repr(str(v)) for v in values)})"
+
+
+class PurchaseOrderStatus(StrEnum):
+    DRAFT = "draft"
+    RAISED = "raised"
+    PARTLY_RECEIVED = "partly_received"
+    RECEIVED = "received"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# Orders whose goods may still arrive.
+OPEN_FOR_RECEIPT = (PurchaseOrderStatus.RAISED, PurchaseOrderStatus.PARTLY_RECEIVED)
+
+
+class PurchaseOrder(db.Model):
+    __tablename__ = "purchase_orders"
+    __table_args__ = (
+        CheckConstraint(_in("status", PurchaseOrderStatus), name="status_known"),
+        CheckConstraint("status IN ('draft', 'cancelled') OR (raised_at IS NOT NULL AND commitment_id IS NOT NULL)",
+                        name="raised_is_committed"),
+        CheckConstraint("(status = 'cancelled') = (cancel_reason IS NOT NULL)", name="cancelled_has_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=PurchaseOrderStatus.DRAFT, index=True)
+    notes: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The ledger commitment made when the order was raised.
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    supplier: Mapped[Supplier] = relationship()
+    lines: Mapped[list["PurchaseOrderLine"]] = relationship(
+        back_populates="purchase_order", order_by="PurchaseOrderLine.id", cascade="all, delete-orphan")
+    commitment = relationship("LedgerEntry")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+
+    @property
+    def reference(self) -> str:
+        return f"PO-{self.id:05d}"
+
+    @property
+    def status_label(self) -> str:
+        return PurchaseOrderStatus(self.status).label
+
+    @property
+    def net_pence(self) -> int:
+        return sum(line.quantity_ordered * line.unit_net_pence for line in self.lines)
+
+    @property
+    def vat_pence(self) -> int:
+        return sum(line.quantity_ordered * line.unit_vat_pence for line in self.lines)
+
+    @property
+    def gross_pence(self) -> int:
+        return self.net_pence + self.vat_pence
+
+
+class PurchaseOrderLine(db.Model):
+    __tablename__ = "purchase_order_lines"
+    __table_args__ = (
+        CheckConstraint(f"quantity_ordered BETWEEN 1 AND {MAX_LINE_QUANTITY}", name="quantity_ordered_sane"),
+        # Never more received than ordered, whatever a bug or a race tries.
+        CheckConstraint("quantity_received BETWEEN 0 AND quantity_ordered", name="received_within_ordered"),
+        CheckConstraint("unit_net_pence >= 0 AND unit_vat_pence >= 0", name="prices_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True)
+    item_type_id: Mapped[int] = mapped_column(ForeignKey("item_types.id"), index=True)
+    supplier_product_code: Mapped[str | None] = mapped_column(String(60))
+    quantity_ordered: Mapped[int] = mapped_column()
+    quantity_received: Mapped[int] = mapped_column(default=0)
+    unit_net_pence: Mapped[int] = mapped_column()
+    unit_vat_pence: Mapped[int] = mapped_column(default=0)
+
+    purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
+    item_type: Mapped[ItemType] = relationship()
+
+    @property
+    def outstanding(self) -> int:
+        return self.quantity_ordered - self.quantity_received
+
+    @property
+    def unit_gross_pence(self) -> int:
+        return self.unit_net_pence + self.unit_vat_pence
+
+
+class GoodsReceipt(db.Model):
+    __tablename__ = "goods_receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("stock_locations.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    received_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    location: Mapped[Location] = relationship()
+    received_by = relationship("User")
+    lines: Mapped[list["GoodsReceiptLine"]] = relationship(order_by="GoodsReceiptLine.id",
+                                                           cascade="all, delete-orphan")
+
+
+class GoodsReceiptLine(db.Model):
+    __tablename__ = "goods_receipt_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goods_receipt_id: Mapped[int] = mapped_column(ForeignKey("goods_receipts.id", ondelete="CASCADE"), index=True)
+    purchase_order_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_lines.id"), index=True)
+    quantity: Mapped[int] = mapped_column()
+
+    purchase_order_line: Mapped[PurchaseOrderLine] = relationship()
+
+
+class InvoiceKind(StrEnum):
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class InvoiceStatus(StrEnum):
+    POSTED = "posted"
+    AWAITING_APPROVAL = "awaiting_approval"  # outside tolerance: finance must approve, with a reason
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class SupplierInvoice(db.Model):
+    """A supplier's invoice or credit note against a purchase order."""
+
+    __tablename__ = "supplier_invoices"
+    __table_args__ = (
+        UniqueConstraint("supplier_id", "kind", "number"),
+        CheckConstraint(_in("kind", InvoiceKind), name="kind_known"),
+        CheckConstraint(_in("status", InvoiceStatus), name="status_known"),
+        CheckConstraint("net_pence >= 0 AND vat_pence >= 0 AND gross_pence = net_pence + vat_pence "
+                        "AND gross_pence > 0", name="amounts_add_up"),
+        CheckConstraint("(status = 'posted') = (ledger_entry_id IS NOT NULL)", name="posted_has_entry"),
+        CheckConstraint("approved_by_id IS NULL OR approval_reason IS NOT NULL", name="approval_has_reason"),
+        Index("ix_supplier_invoices_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
+    supplier_id: Mapped[int] = mapped_column(ForeignKey("suppliers.id"))
+    kind: Mapped[str] = mapped_column(String(12), default=InvoiceKind.INVOICE)
+    number: Mapped[str] = mapped_column(String(60))
+    invoice_date: Mapped[date] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20))
+    net_pence: Mapped[int] = mapped_column()
+    vat_pence: Mapped[int] = mapped_column()
+    gross_pence: Mapped[int] = mapped_column()
+    # What the three-way check found, for people: [{"line_id", "problem"}, ...]
+    mismatches: Mapped[list] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(String(500))  # a credit note's why
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approval_reason: Mapped[str | None] = mapped_column(String(500))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+    purchase_order: Mapped[PurchaseOrder] = relationship()
+    lines: Mapped[list["SupplierInvoiceLine"]] = relationship(order_by="SupplierInvoiceLine.id",
+                                                              cascade="all, delete-orphan")
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
+
+    @property
+    def status_label(self) -> str:
+        return InvoiceStatus(self.status).label
+
+
+class SupplierInvoiceLine(db.Model):
+    __tablename__ = "supplier_invoice_lines"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_net_pence >= 0 AND unit_vat_pence >= 0", name="prices_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("supplier_invoices.id", ondelete="CASCADE"), index=True)
+    purchase_order_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_lines.id"), index=True)
+    quantity: Mapped[int] = mapped_column()
+    unit_net_pence: Mapped[int] = mapped_column()
+    unit_vat_pence: Mapped[int] = mapped_column(default=0)
+
+    purchase_order_line: Mapped[PurchaseOrderLine] = relationship()

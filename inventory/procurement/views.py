@@ -1,0 +1,211 @@
+"""Purchase order pages: list, new order, and one order's page where it is raised,
+received, invoiced, cancelled or closed."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from inventory.catalogue.models import ItemType, Supplier
+from inventory.errors import DomainError, InvalidInput
+from inventory.extensions import db
+from inventory.forms import attach_errors
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, has_permission, permission_required
+from inventory.procurement import operations as procurement
+from inventory.procurement.forms import CreditNoteForm, InvoiceForm, PurchaseOrderForm, ReasonForm, ReceiptForm
+from inventory.procurement.models import (
+    GoodsReceipt,
+    InvoiceStatus,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    PurchaseOrderStatus,
+    SupplierInvoice,
+)
+from inventory.stock.forms import lines as text_lines
+from inventory.stock.models import Location
+
+bp = Blueprint("procurement", __name__, url_prefix="/purchase-orders")
+
+
+def _order_or_404(order_id: int) -> PurchaseOrder:
+    order = db.session.scalar(select(PurchaseOrder).options(
+        selectinload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item_type),
+        joinedload(PurchaseOrder.supplier)).where(PurchaseOrder.id == order_id))
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def orders():
+    page, per_page = page_args()
+    query = (select(PurchaseOrder).options(joinedload(PurchaseOrder.supplier), selectinload(PurchaseOrder.lines))
+             .order_by(PurchaseOrder.id.desc()))
+    status = request.args.get("status", "")
+    if status in {str(s) for s in PurchaseOrderStatus}:
+        query = query.where(PurchaseOrder.status == status)
+    return render_template("procurement/orders.html", page=paginate(query, page, per_page),
+                           statuses=list(PurchaseOrderStatus), status=status)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def new_order():
+    form = PurchaseOrderForm()
+    form.supplier_id.choices = [(s.id, s.name) for s in db.session.scalars(
+        select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name))]
+    type_choices = [(0, "—")] + [(t.id, t.name) for t in db.session.scalars(
+        select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name))]
+    for entry in form.lines:
+        entry.item_type_id.choices = type_choices
+    if form.validate_on_submit():
+        wanted = [procurement.OrderLine(entry.item_type_id.data, entry.quantity.data, entry.unit_net.pence,
+                                        entry.unit_vat.pence) for entry in form.lines if not entry.is_blank]
+        try:
+            order = procurement.create_purchase_order(supplier=db.session.get(Supplier, form.supplier_id.data),
+                                                      lines=wanted, actor=current_user, notes=form.notes.data)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"{order.reference} saved as a draft. Raise it to commit the money and send it.", "success")
+            return redirect(url_for("procurement.order", order_id=order.id))
+    return render_template("procurement/new_order.html", form=form), 422 if form.errors or form.form_errors else 200
+
+
+@bp.get("/<int:order_id>")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def order(order_id: int):
+    return _order_page(_order_or_404(order_id))
+
+
+def _order_page(order: PurchaseOrder, status: int = 200, **forms):
+    receipt_form = forms.pop("receipt_form", None) or ReceiptForm(formdata=None, data={
+        "lines": [{"line_id": line.id} for line in order.lines]})
+    receipt_form.location_id.choices = [(loc.id, loc.name) for loc in db.session.scalars(
+        select(Location).where(Location.active.is_(True)).order_by(Location.kind, Location.name))]
+    invoice_form = forms.pop("invoice_form", None) or InvoiceForm(formdata=None, data={
+        "lines": [{"line_id": line.id} for line in order.lines]})
+    receipts = db.session.scalars(select(GoodsReceipt).options(
+        selectinload(GoodsReceipt.lines), joinedload(GoodsReceipt.received_by), joinedload(GoodsReceipt.location))
+        .where(GoodsReceipt.purchase_order_id == order.id).order_by(GoodsReceipt.id)).all()
+    invoices = db.session.scalars(select(SupplierInvoice).options(joinedload(SupplierInvoice.approved_by))
+                                  .where(SupplierInvoice.purchase_order_id == order.id)
+                                  .order_by(SupplierInvoice.id)).all()
+    return render_template(
+        "procurement/order.html", order=order, receipts=receipts, invoices=invoices, P=PurchaseOrderStatus,
+        receipt_form=receipt_form, invoice_form=invoice_form,
+        cancel_form=forms.pop("cancel_form", None) or ReasonForm(formdata=None),
+        approve_form=forms.pop("approve_form", None) or ReasonForm(formdata=None),
+        credit_form=forms.pop("credit_form", None) or CreditNoteForm(formdata=None),
+        lines_by_id={line.id: line for line in order.lines}, AWAITING=InvoiceStatus.AWAITING_APPROVAL,
+        can_receive=has_permission(current_user, Permission.RECEIVE_GOODS),
+        can_invoice=has_permission(current_user, Permission.POST_INVOICES),
+    ), status
+
+
+def _act(order_id: int, form, action, done, form_name: str, next_url=None):
+    """Run one order use case from a posted form; commit and go on (to `next_url(result)` or
+    back to the order), or show the order again with why not."""
+    order = _order_or_404(order_id)
+    if form.validate_on_submit():
+        try:
+            result = action(order, form)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("procurement.order", order_id=order_id))
+        else:
+            flash(done(result) if callable(done) else done, "success")
+            return redirect(next_url(result) if next_url else url_for("procurement.order", order_id=order_id))
+    return _order_page(_order_or_404(order_id), 422, **{form_name: form})
+
+
+@bp.post("/<int:order_id>/raise")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def raise_order(order_id: int):
+    return _act(order_id, FlaskForm(), lambda order, _f: procurement.raise_purchase_order(order, actor=current_user),
+                "Raised: its value is committed in the budget.", "raise_form")
+
+
+@bp.post("/<int:order_id>/cancel")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def cancel_order(order_id: int):
+    return _act(order_id, ReasonForm(), lambda order, f: procurement.cancel_purchase_order(
+        order, actor=current_user, reason=f.reason.data), "Cancelled; the money still committed is released.",
+        "cancel_form")
+
+
+@bp.post("/<int:order_id>/close")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def close_order(order_id: int):
+    return _act(order_id, FlaskForm(), lambda order, _f: procurement.close_purchase_order(order, actor=current_user),
+                "Closed; any money left committed is released.", "close_form")
+
+
+@bp.post("/<int:order_id>/receipts")
+@permission_required(Permission.RECEIVE_GOODS)
+def receive(order_id: int):
+    """Receive the quantities typed (with serials), or everything outstanding; then print labels."""
+    everything = request.form.get("everything") == "1"
+    form = ReceiptForm()
+    form.location_id.choices = [(loc.id, loc.name) for loc in db.session.scalars(
+        select(Location).where(Location.active.is_(True)))]
+
+    def action(order, f):
+        wanted = None if everything else [
+            procurement.ReceiptLine(int(entry.line_id.data), entry.quantity.data,
+                                    text_lines(entry.serial_numbers.data))
+            for entry in f.lines if entry.quantity.data and (entry.line_id.data or "").isdigit()]
+        return procurement.receive_goods(order, lines=wanted, location=db.session.get(Location, f.location_id.data),
+                                         actor=current_user, note=f.note.data)
+
+    def done(receipt):
+        return f"Received {sum(line.quantity for line in receipt.lines)} units. Print their labels now."
+
+    return _act(order_id, form, action, done, "receipt_form",
+                next_url=lambda receipt: url_for("stock.labels_print", receipt=receipt.id))
+
+
+@bp.post("/<int:order_id>/invoices")
+@permission_required(Permission.POST_INVOICES)
+def record_invoice(order_id: int):
+    def action(order, f):
+        return procurement.record_invoice(order, number=f.number.data, invoice_date=f.invoice_date.data,
+                                          actor=current_user, lines=[
+                                              procurement.InvoiceLine(int(entry.line_id.data), entry.quantity.data,
+                                                                      entry.unit_net.pence, entry.unit_vat.pence)
+                                              for entry in f.lines
+                                              if entry.quantity.data and (entry.line_id.data or "").isdigit()])
+
+    def done(invoice):
+        if invoice.status == InvoiceStatus.POSTED:
+            return f"Invoice {invoice.number} posted to the budget."
+        return f"Invoice {invoice.number} differs from the order beyond tolerance: it waits for finance's approval."
+
+    return _act(order_id, InvoiceForm(), action, done, "invoice_form")
+
+
+@bp.post("/<int:order_id>/invoices/<int:invoice_id>/approve")
+@permission_required(Permission.POST_INVOICES)
+def approve_invoice(order_id: int, invoice_id: int):
+    invoice = db.session.get(SupplierInvoice, invoice_id)
+    if invoice is None or invoice.purchase_order_id != order_id:
+        abort(404)
+    return _act(order_id, ReasonForm(), lambda _order, f: procurement.approve_invoice(
+        invoice, actor=current_user, reason=f.reason.data), "Approved and posted.", "approve_form")
+
+
+@bp.post("/<int:order_id>/credit-notes")
+@permission_required(Permission.POST_INVOICES)
+def record_credit_note(order_id: int):
+    return _act(order_id, CreditNoteForm(), lambda order, f: procurement.record_credit_note(
+        order, number=f.number.data, invoice_date=f.invoice_date.data, net_pence=f.net.pence, vat_pence=f.vat.pence,
+        reason=f.reason.data, actor=current_user), "Credit note posted to the budget.", "credit_form")
