@@ -401,3 +401,14 @@ def test_an_office_drop_off_needs_no_job_but_a_fitter_must_name_theirs(build):
     scan({"action": "return", "code": unit.code, "condition": "good"}, actor=build.user(roles=["coordinator"]))
     db.session.commit()
     assert db.session.get(Item, unit.id).state == ItemState.IN_STOCK
+
+
+def test_the_loan_period_and_review_months_are_settings(app, build):
+    app.config.update(LOAN_PERIOD_DAYS=28, REVIEW_AFTER_MONTHS=(1, 2))
+    fitter = build.user(roles=["fitter"])
+    with clock.frozen_at(datetime(2026, 12, 1, 9, tzinfo=UTC)):
+        job = build.job(fitter=fitter)
+        issue(job, reserved_units(job.request_id)[0], fitter)
+    row = db.session.scalar(select(JobItem))
+    assert (row.return_due_on, row.review_3_months_on, row.review_6_months_on) == (
+        date(2026, 12, 29), date(2027, 1, 1), date(2027, 2, 1))
