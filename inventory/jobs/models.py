@@ -107,7 +107,7 @@ class JobItem(db.Model):
         CheckConstraint(_in("outcome", Outcome), name="outcome_known"),
         CheckConstraint(f"reason IS NULL OR {_in('reason', NotIssuedReason)}", name="reason_known"),
         CheckConstraint("(outcome = 'not_issued') = (reason IS NOT NULL)", name="not_issued_has_reason"),
-        CheckConstraint("(outcome = 'issued') = (review_3_months_on IS NOT NULL AND review_6_months_on IS NOT NULL)",
+        CheckConstraint("(outcome = 'issued') = (first_review_on IS NOT NULL AND second_review_on IS NOT NULL)",
                         name="issued_has_reviews"),
         CheckConstraint("return_due_on IS NULL OR (outcome = 'issued' AND loaned)", name="only_loans_come_back"),
         CheckConstraint("checklist_done_at IS NULL OR (" + " AND ".join(CHECKLIST_KEYS) + ")",
@@ -121,8 +121,8 @@ class JobItem(db.Model):
     reason: Mapped[str | None] = mapped_column(String(12))
     loaned: Mapped[bool] = mapped_column(default=False)
     return_due_on: Mapped[date | None] = mapped_column()
-    review_3_months_on: Mapped[date | None] = mapped_column()
-    review_6_months_on: Mapped[date | None] = mapped_column()
+    first_review_on: Mapped[date | None] = mapped_column()
+    second_review_on: Mapped[date | None] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     account_in_own_name: Mapped[bool] = mapped_column(default=False)

@@ -217,7 +217,7 @@ def record_issue(job: Job, item: Item, *, actor) -> JobItem:
     first, second = config["REVIEW_AFTER_MONTHS"]
     row = JobItem(job_id=job.id, item_id=item.id, outcome=Outcome.ISSUED, loaned=loaned,
                   return_due_on=today + timedelta(days=config["LOAN_PERIOD_DAYS"]) if loaned else None,
-                  review_3_months_on=add_months(today, first), review_6_months_on=add_months(today, second),
+                  first_review_on=add_months(today, first), second_review_on=add_months(today, second),
                   recorded_by_id=actor.id)
     db.session.add(row)
     db.session.flush()

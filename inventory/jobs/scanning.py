@@ -110,7 +110,7 @@ def _handover(row) -> dict:
     return {"handover": {
         "job_item_id": row.id, "loaned": row.loaned,
         "return_due_on": row.return_due_on.isoformat() if row.return_due_on else None,
-        "review_dates": [row.review_3_months_on.isoformat(), row.review_6_months_on.isoformat()],
+        "review_dates": [row.first_review_on.isoformat(), row.second_review_on.isoformat()],
         "checklist_required": row.item.item_type.connected_device,
     }}
 

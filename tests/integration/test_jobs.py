@@ -142,7 +142,7 @@ def test_scanning_a_reserved_unit_issues_it_to_the_case_with_its_loan_and_review
     assert unit.state == ItemState.ISSUED and unit.issued_case_id == job.request.case_id
     row = db.session.scalar(select(JobItem))
     assert row.loaned and row.return_due_on == date(2027, 11, 30)
-    assert (row.review_3_months_on, row.review_6_months_on) == (date(2027, 2, 28), date(2027, 5, 30))
+    assert (row.first_review_on, row.second_review_on) == (date(2027, 2, 28), date(2027, 5, 30))
 
 
 def test_a_gifted_item_has_reviews_but_no_return_date(build):
@@ -150,7 +150,7 @@ def test_a_gifted_item_has_reviews_but_no_return_date(build):
     job = build.job(fitter=fitter, lines=[(build.item_type(loaned=False, category="lock"), 1)])
     issue(job, reserved_units(job.request_id)[0], fitter)
     row = db.session.scalar(select(JobItem))
-    assert not row.loaned and row.return_due_on is None and row.review_6_months_on is not None
+    assert not row.loaned and row.return_due_on is None and row.second_review_on is not None
 
 
 def test_scanning_another_unit_of_the_same_type_swaps_the_reservation_to_it(build):
@@ -410,5 +410,5 @@ def test_the_loan_period_and_review_months_are_settings(app, build):
         job = build.job(fitter=fitter)
         issue(job, reserved_units(job.request_id)[0], fitter)
     row = db.session.scalar(select(JobItem))
-    assert (row.return_due_on, row.review_3_months_on, row.review_6_months_on) == (
+    assert (row.return_due_on, row.first_review_on, row.second_review_on) == (
         date(2026, 12, 29), date(2027, 1, 1), date(2027, 2, 1))
