@@ -84,4 +84,13 @@ def test_a_fitter_types_codes_sees_each_confirmation_and_offline_scans_are_sent_
     assert db.session.scalar(select(func.count()).select_from(Item).where(Item.state == ItemState.ISSUED)) == 3
     ARTIFACTS.mkdir(exist_ok=True)
     phone.screenshot(path=str(ARTIFACTS / "phone-scan-page.png"), full_page=True)
+
+    phone.get_by_role("link", name="Back to the job").click()
+    phone.get_by_role("button", name="Show address and phone").click()
+    expect(phone.get_by_role("heading", name="Survivor's details")).to_be_visible()
+    phone.screenshot(path=str(ARTIFACTS / "phone-job-page.png"), full_page=True)
+    phone.get_by_role("button", name="Complete the job").click()
+    phone.wait_for_url(f"{live_server}/jobs/mine?show=done")
+    expect(phone.locator(".job-card")).to_contain_text(f"Job {job.id}")
+    phone.screenshot(path=str(ARTIFACTS / "phone-my-jobs-done.png"), full_page=True)
     assert errors == []
