@@ -201,3 +201,22 @@ def test_the_demo_job_links_to_printable_labels_for_its_items(app, client):
     client.post("/logout")
     client.post("/login", data={"email": "fitter@demo.example", "password": DEMO_PASSWORD})
     assert f"Job {job.id}" in client.get("/jobs/mine").get_data(as_text=True)
+
+
+def test_a_coordinator_takes_an_item_back_at_the_office_from_the_scan_page(client, login, build):
+    coordinator = build.user(roles=["coordinator"])
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    unit = reserved(job.request_id)[0]
+    login(fitter)
+    scan(client, unit.code, job.id, "out")
+    client.post("/logout")
+    login(coordinator)
+    page = client.get("/jobs/scan?action=return").get_data(as_text=True)
+    assert 'data-action="return"' in page and "Take back at the office" in page
+    assert "data-job-id" not in page
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    back = client.post("/api/v1/scans", json={"action": "return", "code": unit.code, "condition": "good"},
+                       headers={"X-CSRFToken": token})
+    assert back.status_code == 200 and back.get_json()["item_url"] == f"/stock/items/{unit.id}"
+    assert db.session.get(Item, unit.id).state == ItemState.IN_STOCK

@@ -115,9 +115,9 @@ def test_bad_scan_bodies_are_422_not_500(api, fitter, body):
 def test_a_typo_in_a_typed_code_is_caught_by_its_check_character(api, build, fitter):
     job = build.job(fitter=fitter)
     code = reserved(job)[0].code
-    typo = code[:-1] + ("A" if code[-1] != "A" else "B")
+    typo = ("B" if code[0] != "B" else "C") + code[1:]
     response = api(user=fitter).post("/scans", json={"action": "issue", "code": typo, "job_id": job.id})
-    assert response.status_code in (404, 422)
+    assert response.status_code == 422 and response.get_json()["error"]["code"] == "code_typo"
     assert reserved(job)[0].state == ItemState.RESERVED
 
 
@@ -154,3 +154,24 @@ def test_completing_through_the_api_needs_reasons_then_closes_the_job(api, build
     assert done.status_code == 200 and done.get_json()["status"] == "completed"
     again = client.post(f"/jobs/{job.id}/complete", json={})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "job_closed"
+
+
+def test_stock_staff_count_a_stocktake_by_scanning_and_a_second_scan_is_not_counted_twice(api, build):
+    from inventory.stock.stocktakes import start_stocktake
+
+    coordinator = build.user(roles=["coordinator"])
+    unit = build.item()
+    stocktake = start_stocktake(unit.location, actor=coordinator)
+    db.session.commit()
+    client = api(user=coordinator)
+    body = {"action": "stocktake", "code": unit.code, "stocktake_id": stocktake.id}
+    first = client.post("/scans", json=body).get_json()
+    assert (first["result"], first["verdict"]) == ("counted", "expected")
+    assert client.post("/scans", json=body).get_json()["result"] == "already_counted"
+    assert client.post("/scans", json={**body, "stocktake_id": 999}).status_code == 422
+
+
+def test_a_fitter_cannot_count_stock(api, build, fitter):
+    response = api(user=fitter).post("/scans", json={"action": "stocktake", "code": build.item().code,
+                                                     "stocktake_id": 1})
+    assert response.status_code == 403
