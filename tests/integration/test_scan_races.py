@@ -1,4 +1,6 @@
 """Two fitters scanning the same unit at the same moment, on real PostgreSQL connections."""
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
@@ -39,5 +41,29 @@ def test_the_same_fitter_scanning_their_reserved_unit_twice_at_once_issues_it_on
     unit = db.session.scalar(select(Item).where(Item.reserved_for_request_id == job.request_id))
     outcomes = run_together(app, [scanner(unit.code, job.id, job.fitter_id) for _ in range(2)])
     assert sorted(outcomes) == ["already_issued", "ok"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(JobItem)) == 1
+
+
+def test_a_double_tap_sending_one_scan_twice_at_once_issues_once_and_answers_alike(app, build):
+    job = build.job()
+    unit = db.session.scalar(select(Item).where(Item.reserved_for_request_id == job.request_id))
+    headers = {"Authorization": f"Bearer {build.token(job.fitter)}", "Idempotency-Key": "double-tap"}
+    body = {"action": "issue", "code": unit.code, "job_id": job.id}
+    answers = []
+    barrier = threading.Barrier(2)
+
+    def tap():
+        phone = app.test_client()
+        barrier.wait()
+        response = phone.post("/api/v1/scans", json=body, headers=headers)
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=tap) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(answers) == 2 and answers[0] == answers[1] and answers[0][0] == 200
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(JobItem)) == 1

@@ -220,3 +220,17 @@ def test_a_coordinator_takes_an_item_back_at_the_office_from_the_scan_page(clien
                        headers={"X-CSRFToken": token})
     assert back.status_code == 200 and back.get_json()["item_url"] == f"/stock/items/{unit.id}"
     assert db.session.get(Item, unit.id).state == ItemState.IN_STOCK
+
+
+def test_the_coordinators_job_list_costs_the_same_queries_for_one_job_or_many(client, login, build):
+    coordinator = build.user(roles=["coordinator"])
+    build.job(coordinator=coordinator)
+    login(coordinator)
+    with recorded_selects() as one:
+        client.get("/jobs/")
+    for _ in range(3):
+        build.job(coordinator=coordinator)
+    with recorded_selects() as many:
+        page = client.get("/jobs/").get_data(as_text=True)
+    assert page.count("/jobs/") >= 4
+    assert len(many) == len(one)

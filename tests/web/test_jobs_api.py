@@ -175,3 +175,19 @@ def test_a_fitter_cannot_count_stock(api, build, fitter):
     response = api(user=fitter).post("/scans", json={"action": "stocktake", "code": build.item().code,
                                                      "stocktake_id": 1})
     assert response.status_code == 403
+
+
+def test_listing_jobs_costs_the_same_queries_for_one_job_or_many(api, build):
+    from tests.support import recorded_selects
+
+    coordinator = build.user(roles=["coordinator"])
+    build.job(coordinator=coordinator)
+    client = api(user=coordinator)
+    with recorded_selects() as one:
+        client.get("/jobs")
+    for _ in range(3):
+        build.job(coordinator=coordinator, lines=[(build.item_type(), 2)])
+    with recorded_selects() as many:
+        listed = client.get("/jobs").get_json()
+    assert listed["total"] == 4 and sum(len(job["items"]) for job in listed["items"]) == 7
+    assert len(many) == len(one)
