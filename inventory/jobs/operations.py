@@ -303,9 +303,7 @@ def complete_job(job_id: int, data: dict, *, actor) -> Job:
         raise Conflict(f"Finish the handover checklist first: {names}.", code="checklist_incomplete",
                        details={"job_item_ids": [row.id for row in view.checklists_due]})
     reasons = _reasons(data, view.expected)
-    lines = {line.item_type_id: line for line in job.request.lines}
     for item in view.expected:
-        lines[item.item_type_id].reserved_quantity -= 1  # no longer set aside for the request
         reason = reasons[item.id]
         db.session.add(JobItem(job_id=job.id, item_id=item.id, outcome=Outcome.NOT_ISSUED, reason=str(reason),
                                recorded_by_id=actor.id))

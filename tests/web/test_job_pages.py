@@ -234,3 +234,13 @@ def test_the_coordinators_job_list_costs_the_same_queries_for_one_job_or_many(cl
         page = client.get("/jobs/").get_data(as_text=True)
     assert page.count("/jobs/") >= 4
     assert len(many) == len(one)
+
+
+def test_an_approved_requests_page_offers_the_coordinator_to_book_the_visit(client, login, build):
+    coordinator = build.user(roles=["coordinator"])
+    request = build.approved_request(coordinator=coordinator)
+    login(coordinator)
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert f'href="/jobs/schedule?request_id={request.id}"' in page
+    schedule = client.get(f"/jobs/schedule?request_id={request.id}").get_data(as_text=True)
+    assert f'<option selected value="{request.id}">' in schedule
