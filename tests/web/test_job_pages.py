@@ -244,3 +244,19 @@ def test_an_approved_requests_page_offers_the_coordinator_to_book_the_visit(clie
     assert f'href="/jobs/schedule?request_id={request.id}"' in page
     schedule = client.get(f"/jobs/schedule?request_id={request.id}").get_data(as_text=True)
     assert f'<option selected value="{request.id}">' in schedule
+
+
+def test_the_scheduling_form_offers_active_fitters_only_in_a_fixed_number_of_queries(client, login, build):
+    build.approved_request()
+    fitters = [build.user(roles=["fitter"]) for _ in range(3)]
+    gone = build.user(roles=["fitter"], active=False)
+    other = build.user(roles=["caseworker"])
+    login(roles=["coordinator"])
+    with recorded_selects() as few:
+        client.get("/jobs/schedule")
+    build.user(roles=["fitter"])
+    with recorded_selects() as more:
+        page = client.get("/jobs/schedule").get_data(as_text=True)
+    assert all(f">{fitter.name}</option>" in page for fitter in fitters)
+    assert f">{gone.name}<" not in page and f">{other.name}<" not in page
+    assert len(more) == len(few)
