@@ -78,6 +78,11 @@ class BaseConfig:
     # and whether the service reclaims VAT (then the budget is charged net, else gross).
     CONTRACT_END_DATE = os.environ.get("SAFEHOLD_CONTRACT_END_DATE") or None
     VAT_RECLAIMED = False
+    # Jobs: how long a loaned item stays out, and how many months after handover each issued
+    # item has its first and second review (the sector's 3 and 6 months).
+    LOAN_PERIOD_DAYS = 365
+    REVIEW_AFTER_MONTHS = (3, 6)
+    JOB_WINDOW_DEFAULT = ("09:00", "12:00")
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:

@@ -53,6 +53,7 @@ def _register_models() -> None:
     from inventory.budget import models as _budget  # noqa: F401
     from inventory.reconciliation import models as _reconciliation  # noqa: F401
     from inventory.requests import models as _requests  # noqa: F401  (and the cases they are for)
+    from inventory.jobs import models as _jobs  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -63,6 +64,7 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.budget.views import bp as budget_bp
     from inventory.cases.views import bp as cases_bp
     from inventory.catalogue.views import bp as catalogue_bp
+    from inventory.jobs.views import bp as jobs_bp
     from inventory.main.views import bp as main_bp
     from inventory.procurement.views import bp as procurement_bp
     from inventory.reconciliation.views import bp as reconciliation_bp
@@ -71,7 +73,7 @@ def _register_blueprints(app: Flask) -> None:
 
     register_api_modules()
     for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
-                      procurement_bp, cases_bp, requests_bp, api_bp):
+                      procurement_bp, cases_bp, requests_bp, jobs_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -12,6 +12,7 @@ from inventory.accounts.models import OrganisationKind, User
 from inventory.budget.demo import seed_budget_demo
 from inventory.cases.demo import seed_cases_demo
 from inventory.extensions import db
+from inventory.jobs.demo import seed_jobs_demo
 from inventory.permissions import Role
 from inventory.reconciliation.demo import seed_reconciliation_demo
 from inventory.procurement.demo import seed_procurement_demo
@@ -59,6 +60,8 @@ def seed_demo() -> bool:
     seed_cases_demo(lead_caseworker_email="caseworker@demo.example",
                     partner_caseworker_email="caseworker@partner.demo.example",
                     coordinator_email="coordinator@demo.example")
+    seed_jobs_demo(fitter_email="fitter@demo.example", coordinator_email="coordinator@demo.example",
+                   caseworker_email="caseworker@demo.example")
     db.session.commit()
     # After the ledger's demo (its direct purchases are what the statement pays).
     seed_reconciliation_demo(finance=users["finance@demo.example"])

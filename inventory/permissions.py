@@ -173,6 +173,39 @@ def may_see_item_case(user) -> bool:
     return has_permission(user, Permission.DECIDE_REQUESTS)
 
 
+# Record-level rules for jobs ----------------------------------------------------------
+#
+# Coordinators see every job; a fitter sees only the jobs assigned to them (another
+# fitter's job, its address and its scans are "not found"). The survivor's address and
+# phone are shown only to the assigned fitter, only while the job is open.
+
+
+def may_see_job(user, job) -> bool:
+    if has_permission(user, Permission.SCHEDULE_JOBS):
+        return True
+    return has_permission(user, Permission.SCAN_ITEMS) and job.fitter_id == user.id
+
+
+def visible_jobs_clause(user, fitter_id_column):
+    """The SQL condition selecting the jobs `user` may see."""
+    if has_permission(user, Permission.SCHEDULE_JOBS):
+        return true()
+    if has_permission(user, Permission.SCAN_ITEMS):
+        return fitter_id_column == user.id
+    return false()
+
+
+def may_work_on_job(user, job) -> bool:
+    """Scan items on it, tick the handover checklist, close it: its fitter, or a coordinator."""
+    return job.is_open and has_permission(user, Permission.SCAN_ITEMS) and (
+        job.fitter_id == user.id or has_permission(user, Permission.SCHEDULE_JOBS))
+
+
+def may_reveal_contact(user, job) -> bool:
+    """The survivor's address and phone: the assigned fitter, while the job is open."""
+    return job.is_open and has_permission(user, Permission.SCAN_ITEMS) and job.fitter_id == user.id
+
+
 def permission_required(permission: Permission):
     """View decorator: login required, then the permission, else 403.
 

@@ -209,6 +209,33 @@ class Builders:
         db.session.commit()
         return raised
 
+    def approved_request(self, *, lines=None, case=None, coordinator=None):
+        """A request approved in full; its units are received first, so all are reserved to it.
+        `lines` is [(item_type, quantity)] (default: one new alarm)."""
+        from inventory.requests.operations import approve_request
+
+        lines = lines or [(self.item_type(), 1)]
+        for item_type, quantity in lines:
+            self.items(quantity, item_type=item_type)
+        raised = self.equipment_request(case=case, lines=lines)
+        approve_request(raised.id, actor=coordinator or self.user(roles=["coordinator"]))
+        db.session.commit()
+        return raised
+
+    # Jobs
+
+    def job(self, *, fitter=None, request=None, coordinator=None, scheduled_for=None, lines=None):
+        """A visit booked today (by default) to hand over an approved request's units."""
+        from inventory.jobs.operations import schedule_job
+
+        coordinator = coordinator or self.user(roles=["coordinator"])
+        request = request or self.approved_request(lines=lines, coordinator=coordinator)
+        fitter = fitter or self.user(roles=["fitter"])
+        job = schedule_job({"request_id": request.id, "fitter_id": fitter.id,
+                            "scheduled_for": (scheduled_for or clock.today()).isoformat()}, actor=coordinator)
+        db.session.commit()
+        return job
+
 
 class ApiClient:
     """Calls /api/v1 with a bearer token and validates each JSON body against the

@@ -141,3 +141,4 @@ def register_api_modules() -> None:
     from inventory.reconciliation import api as _reconciliation  # noqa: F401
     from inventory.cases import api as _cases  # noqa: F401
     from inventory.requests import api as _requests  # noqa: F401
+    from inventory.jobs import api as _jobs  # noqa: F401

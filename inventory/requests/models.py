@@ -22,17 +22,19 @@ class RequestState(StrEnum):
     WITHDRAWN = "withdrawn"
     SCHEDULED = "scheduled"
     FULFILLED = "fulfilled"
+    PARTLY_FULFILLED = "partly_fulfilled"
     CLOSED = "closed"
 
     @property
     def label(self) -> str:
-        return {"info_requested": "Information requested", "partly_approved": "Partly approved"}.get(
-            self.value, self.value.capitalize())
+        return {"info_requested": "Information requested", "partly_approved": "Partly approved",
+                "partly_fulfilled": "Partly fulfilled"}.get(self.value, self.value.capitalize())
 
 
 # States a coordinator's decision leads to (and everything after it).
 DECIDED_STATES = frozenset({RequestState.APPROVED, RequestState.PARTLY_APPROVED, RequestState.REJECTED,
-                            RequestState.SCHEDULED, RequestState.FULFILLED, RequestState.CLOSED})
+                            RequestState.SCHEDULED, RequestState.FULFILLED, RequestState.PARTLY_FULFILLED,
+                            RequestState.CLOSED})
 # States in which the caseworker may still change what is asked for.
 EDITABLE_STATES = frozenset({RequestState.SUBMITTED, RequestState.INFO_REQUESTED})
 

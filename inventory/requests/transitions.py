@@ -16,11 +16,16 @@ class Action(StrEnum):
     REJECT = "reject"
     APPROVE = "approve"
     APPROVE_PART = "approve_part"
+    # Taken by the jobs feature (inventory.jobs), which decides who may:
+    SCHEDULE = "schedule"
+    FULFIL = "fulfil"
+    FULFIL_PART = "fulfil_part"
 
 
 class Party(StrEnum):
     CASEWORKER = "caseworker"  # a caseworker of the case's own organisation
     COORDINATOR = "coordinator"  # whoever may decide requests
+    JOB = "job"  # the job's coordinator or fitter (the jobs feature checks which job)
 
 
 @dataclass(frozen=True)
@@ -42,21 +47,31 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.APPROVE: Transition(frozenset({S.SUBMITTED}), S.APPROVED, Party.COORDINATOR, False),
     # Approving less than was asked for: the caseworker is told why.
     Action.APPROVE_PART: Transition(frozenset({S.SUBMITTED}), S.PARTLY_APPROVED, Party.COORDINATOR, True),
+    # A partly fulfilled request can get another visit once more stock is reserved to it.
+    Action.SCHEDULE: Transition(frozenset({S.APPROVED, S.PARTLY_APPROVED, S.PARTLY_FULFILLED}), S.SCHEDULED,
+                                Party.COORDINATOR, False),
+    Action.FULFIL: Transition(frozenset({S.SCHEDULED}), S.FULFILLED, Party.JOB, False),
+    # Something approved was not handed over: the job records why, item by item.
+    Action.FULFIL_PART: Transition(frozenset({S.SCHEDULED}), S.PARTLY_FULFILLED, Party.JOB, False),
 }
 
 # Actions that are a coordinator's decision: taken twice, the second finds `already_decided`.
 DECISIONS = frozenset({Action.REQUEST_INFO, Action.REJECT, Action.APPROVE, Action.APPROVE_PART})
 # Decisions taken with their own form (quantities per line), not a plain button.
 APPROVALS = frozenset({Action.APPROVE, Action.APPROVE_PART})
+# Actions a job takes (scheduling it, closing it): never a button on the request page.
+JOB_ACTIONS = frozenset({Action.SCHEDULE, Action.FULFIL, Action.FULFIL_PART})
 
 
 def is_party(user, party: Party, request: EquipmentRequest) -> bool:
     if party is Party.CASEWORKER:
         return may_raise_request_for(user, request.case.organisation_id)
+    if party is Party.JOB:
+        return has_permission(user, Permission.SCHEDULE_JOBS) or has_permission(user, Permission.SCAN_ITEMS)
     return has_permission(user, Permission.DECIDE_REQUESTS)
 
 
 def available_actions(user, request: EquipmentRequest) -> list[Action]:
     """The actions this user may take on this request now (for buttons; operations re-check)."""
-    return [action for action, transition in TRANSITIONS.items()
-            if request.state_enum in transition.sources and is_party(user, transition.by, request)]
+    return [action for action, transition in TRANSITIONS.items() if action not in JOB_ACTIONS
+            and request.state_enum in transition.sources and is_party(user, transition.by, request)]

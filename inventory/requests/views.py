@@ -18,7 +18,7 @@ from inventory.requests import operations
 from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, approval_form, request_form
 from inventory.requests.models import EquipmentRequest, RequestEvent, RequestLine, RequestState
 from inventory.requests.queue import QueueFilters, queue_query, queue_rows
-from inventory.requests.transitions import APPROVALS, TRANSITIONS, Action, available_actions
+from inventory.requests.transitions import APPROVALS, JOB_ACTIONS, TRANSITIONS, Action, available_actions
 
 bp = Blueprint("requests", __name__)
 
@@ -150,7 +150,7 @@ def edit(request_id: int):
 @bp.post("/requests/<int:request_id>/actions/<action>")
 @permission_required(Permission.VIEW_CASES)
 def act(request_id: int, action: str):
-    if action not in {str(a) for a in TRANSITIONS if a not in APPROVALS}:
+    if action not in {str(a) for a in TRANSITIONS if a not in APPROVALS | JOB_ACTIONS}:
         abort(404)
     form = NoteForm()
     try:

@@ -77,7 +77,7 @@ class RetiredCode(Conflict):
                          "Scan the item's new label.")
 
 
-def _locked(item: Item) -> Item:
+def lock_item(item: Item) -> Item:
     """The item re-read with its row locked until commit (a no-op lock on SQLite, whose
     writers are already serialised by BEGIN IMMEDIATE)."""
     return db.session.execute(
@@ -93,7 +93,7 @@ def _transition(item: Item, kind: ItemEventKind, *, actor, note: str | None = No
                 case_id: int | None = None, **changes) -> ItemEvent:
     """Move `item` along the state machine (or refuse), apply `changes`, record the event."""
     sources, target = TRANSITIONS[kind]
-    item = _locked(item)
+    item = lock_item(item)
     if item.state not in sources:
         raise ItemNotAvailable(
             f"Item {item.code} is {ItemState(item.state).label.lower()}, so it cannot be {kind.label.lower()}.",
@@ -258,7 +258,7 @@ def issue_item(item: Item, *, case_id: int, actor, request_id: int | None = None
     """Hand a unit to a case (fitted or loaned). A unit reserved for one request cannot be
     issued against another."""
     case_id = _positive_id(case_id, "case_id")
-    item = _locked(item)
+    item = lock_item(item)
     if item.state == S.RESERVED and request_id is not None and item.reserved_for_request_id != request_id:
         raise ItemNotAvailable(f"Item {item.code} is reserved for another request.",
                                details={"item_id": item.id, "state": item.state, "action": "issued"})
@@ -298,7 +298,7 @@ def confirm_wipe(item: Item, actor, *, note: str | None = None) -> ItemEvent:
     """A named person confirms the factory reset and removal of the last user's account."""
     if not has_permission(actor, Permission.CONFIRM_WIPE):
         raise NotAllowed("Only someone allowed to confirm wipes can do this.")
-    item = _locked(item)
+    item = lock_item(item)
     if not item.awaiting_wipe:
         raise ItemNotAvailable(f"Item {item.code} is not waiting for a wipe.",
                                details={"item_id": item.id, "state": item.state, "action": "wipe_confirmed"})
@@ -308,7 +308,7 @@ def confirm_wipe(item: Item, actor, *, note: str | None = None) -> ItemEvent:
 
 def release_from_quarantine(item: Item, *, actor, note: str | None = None) -> ItemEvent:
     """Checked and fit for the next person: back into stock."""
-    item = _locked(item)
+    item = lock_item(item)
     if item.awaiting_wipe:
         raise ItemNotAvailable(
             f"Item {item.code} is a connected device: confirm its factory reset and account removal first.",
@@ -330,7 +330,7 @@ def write_off(item: Item, reason: str, actor, *, note: str | None = None) -> Ite
 
 def mark_found(item: Item, *, location: Location, actor, note: str | None = None) -> ItemEvent:
     """A unit written off as lost or not recovered turns up: it goes to quarantine to be checked."""
-    item = _locked(item)
+    item = lock_item(item)
     if item.state == S.WRITTEN_OFF and item.write_off_reason not in FINDABLE_REASONS:
         raise ItemNotAvailable(f"Item {item.code} was written off as {item.write_off_reason}, not lost.",
                                details={"item_id": item.id, "state": item.state, "action": "found"})

@@ -59,7 +59,7 @@
     if (navigator.vibrate) navigator.vibrate(ok ? 60 : [120, 80, 120]);
   }
 
-  function show(kind, title, message) {
+  function show(kind, title, message, link) {
     var item = document.createElement("li");
     item.className = "scan-result scan-result--" + kind;
     var heading = document.createElement("strong");
@@ -68,8 +68,15 @@
     text.textContent = message;
     item.appendChild(heading);
     item.appendChild(text);
+    if (link) {
+      var anchor = document.createElement("a");
+      anchor.href = link;
+      anchor.textContent = "Open the item";
+      item.appendChild(anchor);
+    }
     results.insertBefore(item, results.firstChild);
     status.textContent = title + ". " + message;  // read out by the live region
+    return item;
   }
 
   function describe(body) {
@@ -77,15 +84,38 @@
     return item ? (item.item_type || "") + " " + (item.code || "") : "";
   }
 
+  function settleWaiting(entry) {
+    var waiting = results.querySelector('[data-scan-key="' + entry.key + '"]');
+    if (waiting) waiting.parentNode.removeChild(waiting);
+  }
+
+  // The page's list of what is still to hand over loses each unit as it goes.
+  function crossOff(code) {
+    var expected = code && document.querySelector('[data-expected-code="' + code + '"]');
+    if (expected) expected.parentNode.removeChild(expected);
+  }
+
+  function describeActions(body) {
+    return body.actions && body.actions.length ? " Can be: " + body.actions.join(", ").replace(/_/g, " ") + "." : "";
+  }
+
   function handleAnswer(entry, response, body) {
+    var error = (body && body.error) || {};
+    // Not the scan's fault: signed out, or the page's token is stale. Keep it for later.
+    if (response.status >= 500 || response.status === 401 || error.code === "csrf_failed") {
+      status.textContent = response.status === 401 || error.code === "csrf_failed"
+        ? "Sign in again (then reload this page) to send the waiting scans."
+        : "The server had a problem. The scan is kept and will be sent again.";
+      return false;
+    }
+    settleWaiting(entry);
     if (response.ok) {
-      show("ok", body.message || "Done", describe(body));
+      show("ok", body.message || "Done", describe(body) + describeActions(body), body.item_url);
+      crossOff(body.swapped_for || (body.item && body.item.code));
       beep(true);
       root.dispatchEvent(new CustomEvent("scan:done", { detail: body }));
       return true;
     }
-    if (response.status >= 500) return false;  // keep it and try again later
-    var error = (body && body.error) || {};
     show("refused", "Not done: " + (error.message || response.statusText), entry.payload.code);
     beep(false);
     delete seenThisVisit[normalise(entry.payload.code)];  // the same item may be scanned again
@@ -121,6 +151,11 @@
     });
   }
 
+  function showWaiting(entry) {
+    var item = show("pending", "Saved, not sent yet", entry.payload.code + " will be sent when the signal is back.");
+    item.setAttribute("data-scan-key", entry.key);
+  }
+
   function send(code) {
     code = code.trim();
     if (!code) return;
@@ -137,9 +172,11 @@
     Array.prototype.forEach.call(extra, function (field) {
       if (field.value) payload[field.getAttribute("data-scan-field")] = field.value;
     });
+    var entry = { key: newKey(), payload: payload };
     var queue = loadQueue();
-    queue.push({ key: newKey(), payload: payload });
+    queue.push(entry);
     saveQueue(queue);
+    if (navigator.onLine === false) showWaiting(entry);
     flush();
   }
 
@@ -170,10 +207,16 @@
     return Promise.resolve(found ? found.data : null);
   }
 
+  // The camera sees the same label many times a second: act on it once, not once a frame.
+  var lastSeen = { code: null, at: 0 };
+
   function scanLoop() {
     if (!stream) return;
     decodeFrame().then(function (code) {
-      if (code) send(code);
+      var now = Date.now();
+      var fresh = code && (code !== lastSeen.code || now - lastSeen.at > 4000);
+      if (code) lastSeen = { code: code, at: now };
+      if (fresh) send(code);
       window.setTimeout(scanLoop, code ? 900 : 150);
     }).catch(function () { window.setTimeout(scanLoop, 300); });
   }

@@ -1,0 +1,145 @@
+"""Jobs and scanning in the JSON API: POST/GET /api/v1/jobs, GET /api/v1/jobs/{id},
+POST /api/v1/jobs/{id}/complete, POST /api/v1/scans (../shared/API.md)."""
+from flask import jsonify, request, url_for
+from flask_login import current_user
+
+from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.cases.api import json_body
+from inventory.extensions import db
+from inventory.jobs import operations
+from inventory.jobs.models import Job, JobStatus
+from inventory.jobs.scanning import scan
+from inventory.pagination import page_args, paginate
+from inventory.permissions import Permission, has_permission, permission_required
+from inventory.stock.api import ITEM, serialise_item
+from inventory.stock.models import Item, ItemState
+
+JOB = schema("Job", {
+    "type": "object",
+    "required": ["id", "request_id", "fitter_id", "scheduled_for", "status", "items"],
+    "description": "A visit. `items` are the units on it: those still expected (reserved for its request) "
+                   "and those it has handled. No personal data: the address is revealed on the job page.",
+    "properties": {
+        "id": {"type": "integer"},
+        "request_id": {"type": "integer"},
+        "fitter_id": {"type": "integer"},
+        "scheduled_for": {"type": "string", "format": "date"},
+        "window_starts": {"type": "string"},
+        "window_ends": {"type": "string"},
+        "status": {"type": "string", "enum": [str(s) for s in JobStatus]},
+        "case_reference": {"type": "string"},
+        "items": {"type": "array", "items": {
+            "type": "object", "required": ["item_id", "code", "item_type", "state"],
+            "properties": {"item_id": {"type": "integer"}, "code": {"type": "string"},
+                           "item_type": {"type": "string"},
+                           "state": {"type": "string", "enum": [str(s) for s in ItemState]}}}},
+    },
+})
+
+NEW_JOB = schema("NewJob", {
+    "type": "object",
+    "required": ["request_id", "fitter_id", "scheduled_for"],
+    "properties": {
+        "request_id": {"type": "integer"},
+        "fitter_id": {"type": "integer"},
+        "scheduled_for": {"type": "string", "format": "date"},
+        "window_starts": {"type": "string", "description": "HH:MM (default from settings)"},
+        "window_ends": {"type": "string", "description": "HH:MM"},
+    },
+})
+
+COMPLETION = schema("JobCompletion", {
+    "type": "object",
+    "properties": {"not_issued": {"type": "array", "items": {
+        "type": "object", "required": ["item_id", "reason"],
+        "properties": {"item_id": {"type": "integer"},
+                       "reason": {"type": "string", "enum": ["not_home", "declined", "faulty", "wrong_item"]}}}}},
+})
+
+SCAN = schema("Scan", {
+    "type": "object",
+    "required": ["code", "action"],
+    "properties": {
+        "code": {"type": "string"},
+        "action": {"type": "string", "enum": ["issue", "return", "lookup", "stocktake"]},
+        "job_id": {"type": "integer", "description": "required to issue; a fitter's collection visit"},
+        "condition": {"type": "string", "enum": ["good", "needs_wipe", "faulty", "damaged", "lost"],
+                      "description": "for a return"},
+        "stocktake_id": {"type": "integer", "description": "for a stocktake count"},
+    },
+})
+
+SCAN_RESULT = schema("ScanResult", {
+    "type": "object",
+    "required": ["result", "item", "message"],
+    "properties": {
+        "result": {"type": "string", "enum": ["issued", "returned", "found", "counted", "already_counted"]},
+        "item": ITEM,
+        "message": {"type": "string"},
+        "swapped_for": {"type": "string", "description": "the code of the reserved unit this one replaced"},
+        "handover": {"type": "object"},
+        "value_reused_pence": {"type": "integer", "minimum": 0},
+        "actions": {"type": "array", "items": {"type": "string"},
+                    "description": "what stock staff may do with the item in its state"},
+        "verdict": {"type": "string"},
+        "item_url": {"type": "string", "description": "the item's stock page, for those who may see it"},
+    },
+})
+
+
+def serialise_job(job: Job, items: list[Item]) -> dict:
+    return {"id": job.id, "request_id": job.request_id, "fitter_id": job.fitter_id,
+            "scheduled_for": job.scheduled_for.isoformat(), "window_starts": job.window_starts.strftime("%H:%M"),
+            "window_ends": job.window_ends.strftime("%H:%M"), "status": job.status,
+            "case_reference": job.request.case.reference,
+            "items": [{"item_id": item.id, "code": item.code, "item_type": item.item_type.name, "state": item.state}
+                      for item in items]}
+
+
+@api_route("/jobs", "POST", summary="Schedule an approved request into a job (coordinators).", response=JOB,
+           status=201, request_body=NEW_JOB, tag="jobs")
+@permission_required(Permission.SCHEDULE_JOBS)
+def create_job():
+    job = operations.schedule_job(json_body(), actor=current_user)
+    db.session.commit()
+    return jsonify(serialise_job(job, operations.job_view(job).items)), 201
+
+
+@api_route("/jobs", summary="The jobs you may see; ?mine=1 for your own.", response=page_of(JOB), tag="jobs",
+           query=[query_param("mine", {"type": "string", "enum": ["0", "1"]}), *PAGE_PARAMS])
+@permission_required(Permission.SCAN_ITEMS)
+def list_jobs():
+    page, per_page = page_args()
+    result = paginate(operations.jobs_query(current_user, mine=request.args.get("mine") == "1"), page, per_page)
+    items = operations.items_by_job(result.items)
+    return jsonify(result.as_json(lambda job: serialise_job(job, items[job.id])))
+
+
+@api_route("/jobs/<int:job_id>", summary="One job and its items (404 if it is not yours to see).", response=JOB,
+           tag="jobs")
+@permission_required(Permission.SCAN_ITEMS)
+def get_job(job_id: int):
+    job = operations.get_job(current_user, job_id)
+    return jsonify(serialise_job(job, operations.job_view(job).items))
+
+
+@api_route("/jobs/<int:job_id>/complete", "POST", summary="Close the visit: each expected item issued or a "
+           "reason why not; connected devices' checklists done.", response=JOB, request_body=COMPLETION, tag="jobs")
+@permission_required(Permission.SCAN_ITEMS)
+def complete_job(job_id: int):
+    job = operations.complete_job(job_id, request.get_json(silent=True) or {}, actor=current_user)
+    db.session.commit()
+    return jsonify(serialise_job(job, operations.job_view(job).items))
+
+
+@api_route("/scans", "POST", summary="One scan: issue on a job, return, look up or count. Send an "
+           "Idempotency-Key: a retry returns the first answer.", response=SCAN_RESULT, request_body=SCAN,
+           tag="jobs", idempotent=True)
+@permission_required(Permission.SCAN_ITEMS)
+def scans():
+    outcome = scan(json_body(), actor=current_user)
+    answer = {"result": outcome.result, "item": serialise_item(outcome.item, current_user),
+              "message": outcome.message, **outcome.extra}
+    if has_permission(current_user, Permission.VIEW_STOCK):
+        answer["item_url"] = url_for("stock.item", item_id=outcome.item.id)
+    return jsonify(answer)

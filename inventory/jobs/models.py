@@ -1,0 +1,185 @@
+"""Jobs: the visit that hands over a request's reserved items (fitter, date, window), what
+happened to each item on it, and the items that came back from cases.
+
+Which items a job expects is not stored: they are the units reserved for its request
+(`Item.reserved_for_request_id`). What the job did with each unit is a JobItem.
+"""
+from datetime import date, datetime, time
+from enum import StrEnum
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inventory import clock
+from inventory.accounts.models import User
+from inventory.database import UTCDateTime, one_of
+from inventory.extensions import db
+from inventory.requests.models import EquipmentRequest
+from inventory.stock.models import Item
+
+
+class JobStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class NotIssuedReason(StrEnum):
+    NOT_HOME = "not_home"
+    DECLINED = "declined"
+    FAULTY = "faulty"
+    WRONG_ITEM = "wrong_item"
+
+    @property
+    def label(self) -> str:
+        return {"not_home": "Survivor not home", "declined": "Declined", "faulty": "Faulty",
+                "wrong_item": "Wrong item"}[self.value]
+
+
+class Outcome(StrEnum):
+    ISSUED = "issued"
+    NOT_ISSUED = "not_issued"
+
+
+# The handover checklist for a connected device (DESIGN.md), in the order it is done.
+CHECKLIST = (
+    ("account_in_own_name", "The account is in the survivor's own name"),
+    ("default_passwords_changed", "Default passwords are changed"),
+    ("shared_users_removed", "Shared users are removed"),
+    ("two_factor_enabled", "Two-factor sign-in is set up"),
+    ("survivor_shown_how", "The survivor has been shown how to use it"),
+)
+CHECKLIST_KEYS = tuple(key for key, _ in CHECKLIST)
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(one_of("status", JobStatus), name="status_known"),
+        CheckConstraint("window_starts < window_ends", name="window_in_order"),
+        CheckConstraint("(status = 'completed') = (completed_at IS NOT NULL AND completed_by_id IS NOT NULL)",
+                        name="completed_iff_recorded"),
+        # One open visit per request at a time.
+        Index("uq_jobs_one_open_per_request", "request_id", unique=True,
+              sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'")),
+        Index("ix_jobs_fitter_day", "fitter_id", "scheduled_for", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    fitter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    scheduled_for: Mapped[date] = mapped_column()
+    window_starts: Mapped[time] = mapped_column()
+    window_ends: Mapped[time] = mapped_column()
+    status: Mapped[str] = mapped_column(String(12), default=JobStatus.SCHEDULED)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    request: Mapped[EquipmentRequest] = relationship()
+    fitter: Mapped[User] = relationship(foreign_keys=[fitter_id])
+    items: Mapped[list["JobItem"]] = relationship(back_populates="job", order_by="JobItem.id", viewonly=True)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == JobStatus.SCHEDULED
+
+    @property
+    def status_label(self) -> str:
+        return JobStatus(self.status).label
+
+
+class JobItem(db.Model):
+    """What a job did with one unit: issued it (loaned or gifted, with its dates and, for a
+    connected device, the handover checklist) or did not, and why."""
+
+    __tablename__ = "job_items"
+    __table_args__ = (
+        UniqueConstraint("job_id", "item_id"),
+        CheckConstraint(one_of("outcome", Outcome), name="outcome_known"),
+        CheckConstraint(f"reason IS NULL OR {one_of('reason', NotIssuedReason)}", name="reason_known"),
+        CheckConstraint("(outcome = 'not_issued') = (reason IS NOT NULL)", name="not_issued_has_reason"),
+        CheckConstraint("(outcome = 'issued') = (first_review_on IS NOT NULL AND second_review_on IS NOT NULL)",
+                        name="issued_has_reviews"),
+        CheckConstraint("return_due_on IS NULL OR (outcome = 'issued' AND loaned)", name="only_loans_come_back"),
+        CheckConstraint("checklist_done_at IS NULL OR (" + " AND ".join(CHECKLIST_KEYS) + ")",
+                        name="checklist_done_means_all_ticked"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(12))
+    loaned: Mapped[bool] = mapped_column(default=False)
+    return_due_on: Mapped[date | None] = mapped_column()
+    first_review_on: Mapped[date | None] = mapped_column()
+    second_review_on: Mapped[date | None] = mapped_column()
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    account_in_own_name: Mapped[bool] = mapped_column(default=False)
+    default_passwords_changed: Mapped[bool] = mapped_column(default=False)
+    shared_users_removed: Mapped[bool] = mapped_column(default=False)
+    two_factor_enabled: Mapped[bool] = mapped_column(default=False)
+    survivor_shown_how: Mapped[bool] = mapped_column(default=False)
+    checklist_done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    job: Mapped[Job] = relationship(back_populates="items")
+    item: Mapped[Item] = relationship()
+
+    @property
+    def needs_checklist(self) -> bool:
+        return self.outcome == Outcome.ISSUED and self.item.item_type.connected_device
+
+    @property
+    def reason_label(self) -> str | None:
+        return NotIssuedReason(self.reason).label if self.reason else None
+
+
+class ReturnCondition(StrEnum):
+    """How an item came back, as the person holding it judges."""
+
+    GOOD = "good"
+    NEEDS_WIPE = "needs_wipe"
+    FAULTY = "faulty"
+    DAMAGED = "damaged"
+    LOST = "lost"
+
+    @property
+    def label(self) -> str:
+        return {"good": "Good", "needs_wipe": "Needs a wipe", "faulty": "Faulty", "damaged": "Damaged",
+                "lost": "Lost / not recovered"}[self.value]
+
+
+class ItemReturn(db.Model):
+    """An item back from a case (or not recovered), and the value put back into stock for
+    re-issue (for reporting the money that re-use saves)."""
+
+    __tablename__ = "item_returns"
+    __table_args__ = (
+        CheckConstraint(one_of("condition", ReturnCondition), name="condition_known"),
+        CheckConstraint("value_reused_pence >= 0", name="value_not_negative"),
+        CheckConstraint("value_reused_pence = 0 OR condition = 'good'", name="only_good_items_reused"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    condition: Mapped[str] = mapped_column(String(12))
+    value_reused_pence: Mapped[int] = mapped_column(default=0)
+    returned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    item: Mapped[Item] = relationship()

@@ -1,0 +1,180 @@
+"""Job pages: the coordinator's list and scheduling form; the fitter's "My jobs", the job
+(with the address on a deliberate tap), the scan page, the handover checklist and closing."""
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from inventory import clock
+from inventory.errors import Conflict, InvalidInput
+from inventory.extensions import db
+from inventory.forms import attach_errors
+from inventory.jobs import operations
+from inventory.jobs.forms import (
+    ChecklistForm,
+    EmptyForm,
+    ReturnConditionForm,
+    ScheduleForm,
+)
+from inventory.jobs.models import NotIssuedReason
+from inventory.pagination import page_args, paginate
+from inventory.permissions import (
+    Permission,
+    has_permission,
+    may_reveal_contact,
+    may_work_on_job,
+    permission_required,
+)
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+WHEN = {"today": "Today", "upcoming": "Upcoming", "done": "Done"}
+
+
+@bp.get("/")
+@permission_required(Permission.SCHEDULE_JOBS)
+def index():
+    page, per_page = page_args()
+    result = paginate(operations.jobs_query(current_user), page, per_page)
+    waiting = db.session.scalars(operations.schedulable_requests_query().limit(20)).all()
+    return render_template("jobs/index.html", page=result, waiting=waiting)
+
+
+def _schedule_choices(form: ScheduleForm) -> ScheduleForm:
+    form.request_id.choices = [SelectChoice(r.id, f"#{r.id} · {r.case.reference} · {r.state_enum.label}")
+                               for r in db.session.scalars(operations.schedulable_requests_query().limit(200))]
+    form.fitter_id.choices = [SelectChoice(u.id, u.name) for u in operations.fitter_choices()]
+    return form
+
+
+@bp.route("/schedule", methods=["GET", "POST"])
+@permission_required(Permission.SCHEDULE_JOBS)
+def schedule():
+    form = _schedule_choices(ScheduleForm(request_id=request.args.get("request_id", type=int)))
+    if form.validate_on_submit():
+        try:
+            job = operations.schedule_job(form.details(), actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        except Conflict as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"Job {job.id} booked for {job.fitter.name}.", "success")
+            return redirect(url_for("jobs.show", job_id=job.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("jobs/schedule.html", form=form), status
+
+
+@bp.get("/mine")
+@permission_required(Permission.SCAN_ITEMS)
+def mine():
+    when = request.args.get("show", "today")
+    when = when if when in WHEN else "today"
+    page, per_page = page_args()
+    result = paginate(operations.my_jobs_query(current_user, when=when), page, per_page)
+    return render_template("jobs/mine.html", page=result, when=when, tabs=WHEN, today=clock.today(),
+                           items=operations.items_by_job(result.items))
+
+
+def _job_page(job, *, contact=None, status=200, checklist_forms=None, completion_errors=None):
+    view = operations.job_view(job)
+    forms = {row.id: ChecklistForm(formdata=None, prefix=f"c{row.id}") for row in view.checklists_due}
+    forms.update(checklist_forms or {})
+    response = make_response(render_template(
+        "jobs/show.html", view=view, job=job, contact=contact, checklist_forms=forms, button=EmptyForm(),
+        reasons=list(NotIssuedReason), completion_errors=completion_errors or {},
+        may_work=may_work_on_job(current_user, job), may_reveal=may_reveal_contact(current_user, job),
+        label_ids=[item.id for item in view.items] if has_permission(current_user, Permission.PRINT_LABELS)
+        else []), status)
+    if contact is not None:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<int:job_id>")
+@permission_required(Permission.SCAN_ITEMS)
+def show(job_id: int):
+    return _job_page(operations.get_job(current_user, job_id))
+
+
+@bp.post("/<int:job_id>/contact")
+@permission_required(Permission.SCAN_ITEMS)
+def contact(job_id: int):
+    """Shown in the answer to a POST (never in a URL that can be reloaded or shared), and logged."""
+    job = operations.get_job(current_user, job_id)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("jobs.show", job_id=job_id))
+    case = operations.reveal_contact(job, actor=current_user)
+    db.session.commit()
+    return _job_page(job, contact=case)
+
+
+@bp.post("/<int:job_id>/checklist/<int:job_item_id>")
+@permission_required(Permission.SCAN_ITEMS)
+def checklist(job_id: int, job_item_id: int):
+    job = operations.get_job(current_user, job_id)
+    form = ChecklistForm(prefix=f"c{job_item_id}")
+    if form.validate_on_submit():
+        try:
+            operations.record_checklist(job_id, job_item_id, form.ticks(), actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        else:
+            flash("Handover checklist done.", "success")
+            return redirect(url_for("jobs.show", job_id=job_id))
+    return _job_page(job, status=422, checklist_forms={job_item_id: form})
+
+
+@bp.post("/<int:job_id>/complete")
+@permission_required(Permission.SCAN_ITEMS)
+def complete(job_id: int):
+    operations.get_job(current_user, job_id)  # 404 unless this user may see the job
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("jobs.show", job_id=job_id))
+    not_issued = [{"item_id": int(name.removeprefix("reason_")), "reason": value}
+                  for name, value in request.form.items()
+                  if name.startswith("reason_") and name.removeprefix("reason_").isdigit() and value]
+    try:
+        operations.complete_job(job_id, {"not_issued": not_issued}, actor=current_user)
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        return _job_page(operations.get_job(current_user, job_id), status=422, completion_errors=error.fields)
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("jobs.show", job_id=job_id))
+    flash("Job completed.", "success")
+    return redirect(url_for("jobs.mine", show="done"))
+
+
+@bp.get("/<int:job_id>/scan")
+@permission_required(Permission.SCAN_ITEMS)
+def scan(job_id: int):
+    """Scan items on a job: hand them over (or, on a collection, take them back)."""
+    job = operations.get_job(current_user, job_id)
+    action = "return" if request.args.get("action") == "return" else "issue"
+    return render_template("jobs/scan.html", job=job, action=action, view=operations.job_view(job),
+                           condition_form=ReturnConditionForm(formdata=None))
+
+
+@bp.get("/scan")
+@permission_required(Permission.SCAN_ITEMS)
+def scan_any():
+    """Look an item up, or take one back at the office."""
+    action = "return" if request.args.get("action") == "return" and has_permission(
+        current_user, Permission.MANAGE_STOCK) else "lookup"
+    return render_template("jobs/scan.html", job=None, action=action, view=None,
+                           condition_form=ReturnConditionForm(formdata=None))

@@ -1,0 +1,96 @@
+"""A fitter on a phone types codes into the scan page: confirmation on screen, and scans made
+with no signal (or whose answer was lost) are sent later without issuing anything twice."""
+from sqlalchemy import func, select
+
+from playwright.sync_api import expect
+
+from inventory.extensions import db
+from inventory.jobs.models import JobItem
+from inventory.stock.models import Item, ItemState
+from tests.browser.test_sign_in_on_a_phone import ARTIFACTS
+
+
+def sign_in(phone, live_server, user):
+    phone.goto(f"{live_server}/login")
+    phone.get_by_label("Email").fill(user.email)
+    phone.get_by_label("Password").fill("correct horse battery")
+    phone.keyboard.press("Enter")
+    phone.wait_for_url(f"{live_server}/")
+
+
+def issued_rows():
+    db.session.rollback()  # see what the server's threads committed
+    return db.session.scalar(select(func.count()).select_from(JobItem))
+
+
+def test_a_fitter_types_codes_sees_each_confirmation_and_offline_scans_are_sent_once(live_server, phone, build):
+    fitter = build.user(roles=["fitter"])
+    alarm = build.item_type(name="Personal alarm")
+    job = build.job(fitter=fitter, lines=[(alarm, 3)])
+    first, second, third = [item.code for item in db.session.scalars(
+        select(Item).where(Item.reserved_for_request_id == job.request_id).order_by(Item.id))]
+    errors = []
+    phone.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(phone, live_server, fitter)
+    phone.goto(f"{live_server}/jobs/{job.id}/scan")
+
+    code_box = phone.get_by_label("Or type the code on the label")
+    code_box.fill(first.lower())
+    code_box.press("Enter")
+    results = phone.locator("#scan-results li")
+    expect(results.first).to_have_class("scan-result scan-result--ok")
+    expect(results.first).to_contain_text("Issued: Personal alarm")
+    expect(code_box).to_be_focused()  # ready for the next label
+    expect(phone.locator("[data-expected-code]")).to_have_count(2)  # crossed off the list
+    code_box.fill(first)
+    code_box.press("Enter")
+    expect(results.first).to_contain_text("Already scanned")  # the same item is not counted twice
+    assert issued_rows() == 1
+
+    # No signal: the scan is kept on the phone and sent when the connection is back.
+    phone.context.set_offline(True)
+    code_box.fill(second)
+    code_box.press("Enter")
+    expect(results.first).to_contain_text("Saved, not sent yet")
+    expect(phone.locator("#scan-pending")).to_have_text("1 scan waiting to send")
+    assert issued_rows() == 1
+    phone.context.set_offline(False)
+    expect(results.first).to_contain_text("Issued: Personal alarm")
+    expect(phone.locator("#scan-pending")).to_be_hidden()
+    assert issued_rows() == 2
+
+    # The answer is lost on the way back: the retry carries the same key and changes nothing more.
+    lost = []
+
+    def drop_answer(route):
+        route.fetch()  # the server does the work...
+        lost.append(route.request.headers["idempotency-key"])
+        route.abort()  # ...and the phone never hears back
+
+    phone.route("**/api/v1/scans", drop_answer)
+    code_box.fill(third)
+    with phone.expect_event("requestfailed"):
+        code_box.press("Enter")
+    expect(phone.locator("#scan-status")).to_contain_text("No connection. The scan is kept")
+    expect(phone.locator("#scan-pending")).to_have_text("1 scan waiting to send")
+    assert issued_rows() == 3
+    phone.unroute("**/api/v1/scans")
+    with phone.expect_response("**/api/v1/scans") as answer:
+        phone.evaluate("window.SafeHoldScanner.flush()")
+    assert answer.value.status == 200 and answer.value.headers["idempotent-replayed"] == "true"
+    assert answer.value.request.headers["idempotency-key"] == lost[0]
+    expect(phone.locator("#scan-pending")).to_be_hidden()
+    assert issued_rows() == 3
+    assert db.session.scalar(select(func.count()).select_from(Item).where(Item.state == ItemState.ISSUED)) == 3
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "phone-scan-page.png"), full_page=True)
+
+    phone.get_by_role("link", name="Back to the job").click()
+    phone.get_by_role("button", name="Show address and phone").click()
+    expect(phone.get_by_role("heading", name="Survivor's details")).to_be_visible()
+    phone.screenshot(path=str(ARTIFACTS / "phone-job-page.png"), full_page=True)
+    phone.get_by_role("button", name="Complete the job").click()
+    phone.wait_for_url(f"{live_server}/jobs/mine?show=done")
+    expect(phone.locator(".job-card")).to_contain_text(f"Job {job.id}")
+    phone.screenshot(path=str(ARTIFACTS / "phone-my-jobs-done.png"), full_page=True)
+    assert errors == []
