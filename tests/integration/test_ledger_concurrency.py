@@ -1,6 +1,6 @@
 """Races on the ledger, with real threads and real PostgreSQL connections."""
-import threading
 from datetime import date
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -10,36 +10,17 @@ from inventory.accounts.models import User
 from inventory.budget import ledger
 from inventory.budget.models import BudgetPeriod, LedgerEntry
 from inventory.budget.verification import verify_ledger
-from inventory.errors import DomainError
 from inventory.extensions import db
+from tests.concurrency import run_at_once
 
 
 def race(app, user_id, *attempts):
-    """Run each attempt(actor) in its own thread, app context and connection, all at once;
-    returns what each did: "done" (committed) or the code of the DomainError it raised."""
-    start = threading.Barrier(len(attempts))
-    outcomes = []
+    """Each attempt(actor) at the same moment; sorted outcomes ("ok" or an error code)."""
+    return sorted(run_at_once(app, [partial(_as, attempt, user_id) for attempt in attempts]))
 
-    def run(attempt):
-        with app.app_context():
-            actor = db.session.get(User, user_id)
-            start.wait()
-            try:
-                attempt(actor)
-                db.session.commit()
-                outcomes.append("done")
-            except DomainError as error:
-                db.session.rollback()
-                outcomes.append(error.code)
-            finally:
-                db.session.remove()
 
-    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(outcomes)
+def _as(attempt, user_id):
+    attempt(db.session.get(User, user_id))
 
 
 @pytest.mark.postgres_only
@@ -50,7 +31,7 @@ def test_two_commitments_that_each_fit_alone_but_not_together_one_succeeds(app, 
     def commit_60k(actor):
         ledger.commit(60_000, on=clock.today(), actor=actor, memo="Race", source_type="request", source_id=1)
 
-    assert race(app, finance.id, commit_60k, commit_60k) == ["budget_exceeded", "done"]
+    assert race(app, finance.id, commit_60k, commit_60k) == ["budget_exceeded", "ok"]
     db.session.expire_all()
     assert ledger.available_pence(period) == 40_000
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 2
@@ -66,7 +47,7 @@ def test_an_entry_reversed_twice_at_once_is_reversed_exactly_once(app, build):
     def reverse(actor):
         ledger.reverse(db.session.get(LedgerEntry, allocation_id), reason="Duplicate", actor=actor)
 
-    assert race(app, finance.id, reverse, reverse) == ["already_reversed", "done"]
+    assert race(app, finance.id, reverse, reverse) == ["already_reversed", "ok"]
     db.session.expire_all()
     assert ledger.available_pence(period) == 0
     assert verify_ledger().ok
@@ -81,5 +62,5 @@ def test_entries_posted_at_once_in_different_periods_keep_one_unbroken_chain(app
     def allocate_to(period_id):
         return lambda actor: ledger.allocate(db.session.get(BudgetPeriod, period_id), 1_000, actor=actor)
 
-    assert race(app, finance.id, *(allocate_to(p.id) for p in periods)) == ["done"] * 4
+    assert race(app, finance.id, *(allocate_to(p.id) for p in periods)) == ["ok"] * 4
     assert verify_ledger().ok

@@ -1,47 +1,29 @@
 """Races on matching and importing, with real threads and real PostgreSQL connections."""
-import threading
 from datetime import timedelta
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.accounts.models import User
-from inventory.errors import DomainError
 from inventory.extensions import db
 from inventory.reconciliation import operations
 from inventory.reconciliation.models import MatchAllocation, StatementLine
 from inventory.reconciliation.operations import Pair
 from inventory.reconciliation.statement_csv import ColumnMapping
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.postgres_only
 
 
 def race(app, finance_id, actions):
-    """Run each action(actor) in its own thread and session, all starting together."""
-    start = threading.Barrier(len(actions))
-    outcomes = []
+    """Each action(actor) at the same moment; sorted outcomes ("ok" or an error code)."""
+    return sorted(run_at_once(app, [partial(_as, action, finance_id) for action in actions]))
 
-    def run(action):
-        with app.app_context():
-            actor = db.session.get(User, finance_id)
-            start.wait()
-            try:
-                action(actor)
-                db.session.commit()
-                outcomes.append("ok")
-            except DomainError as error:
-                db.session.rollback()
-                outcomes.append(error.code)
-            finally:
-                db.session.remove()
 
-    threads = [threading.Thread(target=run, args=(action,)) for action in actions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(outcomes)
+def _as(action, user_id):
+    action(db.session.get(User, user_id))
 
 
 @pytest.fixture

@@ -1,41 +1,14 @@
-import threading
-
 import pytest
 
 from inventory.accounts.models import User
-from inventory.errors import Conflict
 from inventory.extensions import db
 from inventory.requests import operations
 from inventory.requests.models import EquipmentRequest, RequestEvent
 from inventory.requests.transitions import Action
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.postgres_only
 
-
-def run_together(app, jobs):
-    """Run each job in its own thread, app context and session, released at the same moment."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes = [None] * len(jobs)
-
-    def worker(n, job):
-        with app.app_context():
-            try:
-                barrier.wait()
-                job()
-                db.session.commit()
-                outcomes[n] = "ok"
-            except Conflict as error:
-                db.session.rollback()
-                outcomes[n] = error.code
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=worker, args=(n, job)) for n, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 @pytest.mark.parametrize("actions", [
@@ -53,7 +26,7 @@ def test_two_coordinators_deciding_the_same_request_one_wins_the_other_is_told_a
         return lambda: operations.take_action(request_id, action, note=f"{action} by {user_id}",
                                               actor=db.session.get(User, user_id))
 
-    outcomes = run_together(app, [decide(a, u) for a, u in zip(actions, coordinator_ids, strict=True)])
+    outcomes = run_at_once(app, [decide(a, u) for a, u in zip(actions, coordinator_ids, strict=True)])
     assert sorted(outcomes) == ["already_decided", "ok"]
     db.session.expire_all()
     events = db.session.query(RequestEvent).filter_by(request_id=request_id).order_by(RequestEvent.id).all()
@@ -72,7 +45,7 @@ def test_two_approvals_that_together_exceed_the_budget_exactly_one_succeeds(app,
     alarm = build.item_type(standard_cost_pence=2500)
     first, second = build.equipment_request(lines=[(alarm, 1)]), build.equipment_request(lines=[(alarm, 1)])
     coordinators = [build.user(roles=["coordinator"]).id for _ in range(2)]
-    outcomes = run_together(app, [approve(first.id, coordinators[0]), approve(second.id, coordinators[1])])
+    outcomes = run_at_once(app, [approve(first.id, coordinators[0]), approve(second.id, coordinators[1])])
     assert sorted(outcomes) == ["budget_exceeded", "ok"]
     db.session.expire_all()
     states = sorted(db.session.get(EquipmentRequest, r.id).state for r in (first, second))
@@ -88,7 +61,7 @@ def test_two_approvals_wanting_the_last_unit_one_reserves_it_the_other_gets_a_sh
     [last_unit] = build.items(1, item_type=alarm)
     first, second = build.equipment_request(lines=[(alarm, 1)]), build.equipment_request(lines=[(alarm, 1)])
     coordinators = [build.user(roles=["coordinator"]).id for _ in range(2)]
-    outcomes = run_together(app, [approve(first.id, coordinators[0]), approve(second.id, coordinators[1])])
+    outcomes = run_at_once(app, [approve(first.id, coordinators[0]), approve(second.id, coordinators[1])])
     assert outcomes == ["ok", "ok"]
     db.session.expire_all()
     held = sorted((line.reserved_quantity, line.awaiting_quantity) for r in (first, second)

@@ -9,7 +9,7 @@ from inventory.extensions import db
 from inventory.jobs.models import JobItem
 from inventory.jobs.scanning import scan
 from inventory.stock.models import Item, ItemEvent, ItemState
-from tests.integration.test_request_races import run_together
+from tests.concurrency import run_at_once
 
 pytestmark = pytest.mark.postgres_only
 
@@ -23,7 +23,7 @@ def test_two_fitters_scanning_the_same_shelf_unit_at_once_issue_it_once(app, bui
     alarm = build.item_type()
     jobs = [build.job(lines=[(alarm, 1)]) for _ in range(2)]
     unit = build.item(item_type=alarm)  # on the shelf; each fitter takes it instead of their reserved one
-    outcomes = run_together(app, [scanner(unit.code, job.id, job.fitter_id) for job in jobs])
+    outcomes = run_at_once(app, [scanner(unit.code, job.id, job.fitter_id) for job in jobs])
     assert sorted(outcomes) == ["already_issued", "ok"]
     db.session.expire_all()
     assert db.session.get(Item, unit.id).state == ItemState.ISSUED
@@ -39,7 +39,7 @@ def test_two_fitters_scanning_the_same_shelf_unit_at_once_issue_it_once(app, bui
 def test_the_same_fitter_scanning_their_reserved_unit_twice_at_once_issues_it_once(app, build):
     job = build.job()
     unit = db.session.scalar(select(Item).where(Item.reserved_for_request_id == job.request_id))
-    outcomes = run_together(app, [scanner(unit.code, job.id, job.fitter_id) for _ in range(2)])
+    outcomes = run_at_once(app, [scanner(unit.code, job.id, job.fitter_id) for _ in range(2)])
     assert sorted(outcomes) == ["already_issued", "ok"]
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(JobItem)) == 1
