@@ -50,7 +50,8 @@ class Builders:
 
     def budget_period(self, *, allocated_pence=None, starts_on=None, ends_on=None, name=None, actor=None):
         """A budget period (the financial year containing today by default), optionally funded."""
-        from inventory.budget import ledger, operations as budget
+        from inventory.budget import ledger
+        from inventory.budget import operations as budget
 
         period = budget.create_period(starts_on=starts_on, ends_on=ends_on, name=name)
         if allocated_pence:
@@ -286,12 +287,13 @@ def assert_conforms(method: str, path: str, response) -> None:
 
 
 @contextmanager
-def recorded_selects():
-    """Collect the SELECT statements run inside the block (to prove a page has no N+1)."""
+def recorded_statements(*, selects_only: bool = False):
+    """Collect the SQL statements run inside the block (to prove a page or a use case costs
+    the same however much data there is: no N+1)."""
     statements: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith("SELECT"):
+        if not selects_only or statement.lstrip().upper().startswith("SELECT"):
             statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
@@ -299,3 +301,7 @@ def recorded_selects():
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+
+
+def recorded_selects():
+    return recorded_statements(selects_only=True)

@@ -1,13 +1,12 @@
 """Reading and writing the budget costs the same few statements however long the ledger is."""
-from contextlib import contextmanager
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import event
 
 from inventory import clock
 from inventory.budget import ledger
 from inventory.extensions import db
+from tests.support import recorded_statements
 
 
 @pytest.fixture(autouse=True)
@@ -16,22 +15,9 @@ def frozen_today():
         yield
 
 
-@contextmanager
-def statements():
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
 
 def cost_of_a_commitment_and_the_summary(finance, period):
-    with statements() as seen:
+    with recorded_statements() as seen:
         ledger.commit(100, on=date(2026, 6, 15), actor=finance, memo="m", source_type="request", source_id=1)
         ledger.summary(period)
     db.session.commit()

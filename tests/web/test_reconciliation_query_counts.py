@@ -1,33 +1,19 @@
 """The reconciliation pages cost the same number of statements however many lines,
 matches and candidate entries they show (no N+1)."""
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from inventory import clock
 from inventory.extensions import db
 from inventory.reconciliation import operations
 from inventory.reconciliation.models import StatementLine
-
-
-@contextmanager
-def statements():
-    seen = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+from tests.support import recorded_statements
 
 
 def cost_of(client, url):
     db.session.expire_all()
-    with statements() as seen:
+    with recorded_statements() as seen:
         assert client.get(url).status_code == 200
     return len(seen)
 
