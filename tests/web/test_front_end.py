@@ -53,3 +53,9 @@ def test_every_form_field_has_a_label(client):
     for field_id in re.findall(r'<input[^>]*\bid="([^"]+)"', page):
         if field_id != "csrf_token":
             assert f'for="{field_id}"' in page, field_id
+
+
+@pytest.mark.parametrize("template", TEMPLATE_FILES, ids=lambda p: str(p.relative_to(TEMPLATES)))
+def test_page_titles_are_one_line_of_text(template):
+    for title in re.findall(r"{% block title %}(.*?){% endblock %}", template.read_text(), flags=re.S):
+        assert "\n" not in title and "<" not in title, f"title block holds markup: {title[:60]!r}"
