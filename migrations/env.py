@@ -92,14 +92,43 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_foreign_keys(connection, on=False)
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # SQLite's DDL is transactional too: one transaction for the whole run, so
+            # a failed migration leaves nothing half-done and references are checked
+            # before anything is committed.
+            transactional_ddl=True,
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _refuse_broken_references(connection)
+        finally:
+            if sqlite:
+                _sqlite_foreign_keys(connection, on=True)
+
+
+def _sqlite_foreign_keys(connection, *, on):
+    """SQLite rebuilds a table to change it (Alembic's batch mode: copy, drop, rename).
+    With foreign keys on, dropping a table that others refer to fails or cascades, so,
+    following SQLite's documented procedure (sqlite.org/lang_altertable.html, "making other
+    kinds of table schema changes"), they are off while migrations run and checked before
+    the commit. The pragma only takes effect outside a transaction: it goes straight to the
+    driver, which runs in autocommit mode (inventory/database.py)."""
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _refuse_broken_references(connection):
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"The migration would leave rows pointing at nothing: {broken[:5]}")
 
 
 if context.is_offline_mode():
