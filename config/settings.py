@@ -83,6 +83,8 @@ class BaseConfig:
     LOAN_PERIOD_DAYS = 365
     REVIEW_AFTER_MONTHS = (3, 6)
     JOB_WINDOW_DEFAULT = ("09:00", "12:00")
+    # The "Loans due back" list shows, by default, loans overdue or due within this many days.
+    LOANS_DUE_WITHIN_DAYS = 14
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:

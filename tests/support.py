@@ -14,6 +14,7 @@ from inventory.accounts.models import Organisation, OrganisationKind
 from inventory.api import OPERATIONS
 from inventory.api.openapi import build_document
 from inventory.extensions import db
+from inventory.jobs.models import CHECKLIST_KEYS
 
 _counter = itertools.count(1)
 
@@ -234,6 +235,39 @@ class Builders:
         fitter = fitter or self.user(roles=["fitter"])
         job = schedule_job({"request_id": request.id, "fitter_id": fitter.id,
                             "scheduled_for": (scheduled_for or clock.today()).isoformat()}, actor=coordinator)
+        db.session.commit()
+        return job
+
+    def handed_over(self, *, lines=None, fitter=None, case=None):
+        """Units issued to a case on a completed install (alarms are loaned by default).
+        Returns (case, [items])."""
+        from inventory.jobs.models import JobItem
+        from inventory.jobs.operations import complete_job, record_checklist
+        from inventory.jobs.scanning import scan
+        from inventory.stock.models import Item
+
+        fitter = fitter or self.user(roles=["fitter"])
+        request = self.approved_request(lines=lines, case=case)
+        job = self.job(fitter=fitter, request=request)
+        units = list(db.session.scalars(select(Item).where(Item.reserved_for_request_id == request.id)
+                                        .order_by(Item.id)))
+        for unit in units:
+            scan({"action": "issue", "code": unit.code, "job_id": job.id}, actor=fitter)
+        for row in db.session.scalars(select(JobItem).where(JobItem.job_id == job.id)):
+            if row.needs_checklist:
+                record_checklist(job.id, row.id, dict.fromkeys(CHECKLIST_KEYS, True), actor=fitter)
+        complete_job(job.id, {}, actor=fitter)
+        db.session.commit()
+        return request.case, units
+
+    def collection(self, *, case, items, fitter=None, coordinator=None, scheduled_for=None):
+        """A visit booked today (by default) to take `items` back from `case`."""
+        from inventory.jobs.operations import schedule_collection
+
+        job = schedule_collection({"case_id": case.id, "item_ids": [item.id for item in items],
+                                   "fitter_id": (fitter or self.user(roles=["fitter"])).id,
+                                   "scheduled_for": (scheduled_for or clock.today()).isoformat()},
+                                  actor=coordinator or self.user(roles=["coordinator"]))
         db.session.commit()
         return job
 

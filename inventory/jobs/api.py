@@ -7,7 +7,13 @@ from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.cases.api import json_body
 from inventory.extensions import db
 from inventory.jobs import operations
-from inventory.jobs.models import Job, JobStatus
+from inventory.jobs.models import (
+    Job,
+    JobKind,
+    JobStatus,
+    NotCollectedReason,
+    NotIssuedReason,
+)
 from inventory.jobs.scanning import scan
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, has_permission, permission_required
@@ -16,12 +22,15 @@ from inventory.stock.models import Item, ItemState
 
 JOB = schema("Job", {
     "type": "object",
-    "required": ["id", "request_id", "fitter_id", "scheduled_for", "status", "items"],
-    "description": "A visit. `items` are the units on it: those still expected (reserved for its request) "
-                   "and those it has handled. No personal data: the address is revealed on the job page.",
+    "required": ["id", "kind", "case_id", "request_id", "fitter_id", "scheduled_for", "status", "items"],
+    "description": "A visit: an install hands over a request's reserved units; a collection takes units back "
+                   "from a case (`request_id` is null). `items` are the units on it: those still expected and "
+                   "those it has handled. No personal data: the address is revealed on the job page.",
     "properties": {
         "id": {"type": "integer"},
-        "request_id": {"type": "integer"},
+        "kind": {"type": "string", "enum": [str(k) for k in JobKind]},
+        "case_id": {"type": "integer"},
+        "request_id": {"type": ["integer", "null"]},
         "fitter_id": {"type": "integer"},
         "scheduled_for": {"type": "string", "format": "date"},
         "window_starts": {"type": "string"},
@@ -38,9 +47,14 @@ JOB = schema("Job", {
 
 NEW_JOB = schema("NewJob", {
     "type": "object",
-    "required": ["request_id", "fitter_id", "scheduled_for"],
+    "required": ["fitter_id", "scheduled_for"],
+    "description": "An install (the default): `request_id`. A collection: `kind: collection`, `case_id` and "
+                   "`item_ids` (units out with that case).",
     "properties": {
-        "request_id": {"type": "integer"},
+        "kind": {"type": "string", "enum": [str(k) for k in JobKind], "default": "install"},
+        "request_id": {"type": "integer", "description": "for an install"},
+        "case_id": {"type": "integer", "description": "for a collection"},
+        "item_ids": {"type": "array", "items": {"type": "integer"}, "description": "for a collection"},
         "fitter_id": {"type": "integer"},
         "scheduled_for": {"type": "string", "format": "date"},
         "window_starts": {"type": "string", "description": "HH:MM (default from settings)"},
@@ -50,10 +64,16 @@ NEW_JOB = schema("NewJob", {
 
 COMPLETION = schema("JobCompletion", {
     "type": "object",
-    "properties": {"not_issued": {"type": "array", "items": {
-        "type": "object", "required": ["item_id", "reason"],
-        "properties": {"item_id": {"type": "integer"},
-                       "reason": {"type": "string", "enum": ["not_home", "declined", "faulty", "wrong_item"]}}}}},
+    "properties": {
+        "not_issued": {"type": "array", "description": "an install: each expected unit not handed over", "items": {
+            "type": "object", "required": ["item_id", "reason"],
+            "properties": {"item_id": {"type": "integer"},
+                           "reason": {"type": "string", "enum": [str(r) for r in NotIssuedReason]}}}},
+        "not_collected": {"type": "array", "description": "a collection: each listed unit not taken back", "items": {
+            "type": "object", "required": ["item_id", "reason"],
+            "properties": {"item_id": {"type": "integer"},
+                           "reason": {"type": "string", "enum": [str(r) for r in NotCollectedReason]}}}},
+    },
 })
 
 SCAN = schema("Scan", {
@@ -88,19 +108,20 @@ SCAN_RESULT = schema("ScanResult", {
 
 
 def serialise_job(job: Job, items: list[Item]) -> dict:
-    return {"id": job.id, "request_id": job.request_id, "fitter_id": job.fitter_id,
+    return {"id": job.id, "kind": job.kind, "case_id": job.case_id, "request_id": job.request_id,
+            "fitter_id": job.fitter_id,
             "scheduled_for": job.scheduled_for.isoformat(), "window_starts": job.window_starts.strftime("%H:%M"),
             "window_ends": job.window_ends.strftime("%H:%M"), "status": job.status,
-            "case_reference": job.request.case.reference,
+            "case_reference": job.case.reference,
             "items": [{"item_id": item.id, "code": item.code, "item_type": item.item_type.name, "state": item.state}
                       for item in items]}
 
 
-@api_route("/jobs", "POST", summary="Schedule an approved request into a job (coordinators).", response=JOB,
-           status=201, request_body=NEW_JOB, tag="jobs")
+@api_route("/jobs", "POST", summary="Book a visit (coordinators): an approved request's install, or a "
+           "collection of units out with a case.", response=JOB, status=201, request_body=NEW_JOB, tag="jobs")
 @permission_required(Permission.SCHEDULE_JOBS)
 def create_job():
-    job = operations.schedule_job(json_body(), actor=current_user)
+    job = operations.book_visit(json_body(), actor=current_user)
     db.session.commit()
     return jsonify(serialise_job(job, operations.job_view(job).items)), 201
 

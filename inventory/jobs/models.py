@@ -1,8 +1,13 @@
-"""Jobs: the visit that hands over a request's reserved items (fitter, date, window), what
-happened to each item on it, and the items that came back from cases.
+"""Jobs: the visits a fitter makes (fitter, date, window) and what happened to each item on
+them, and the items that came back from cases.
 
-Which items a job expects is not stored: they are the units reserved for its request
-(`Item.reserved_for_request_id`). What the job did with each unit is a JobItem.
+An install visit hands over a request's reserved items. Which items it expects is not
+stored: they are the units reserved for its request (`Item.reserved_for_request_id`). What
+it did with each unit is a JobItem.
+
+A collection visit takes items back from a case (a loan due back, a faulty unit). The
+coordinator chooses the items when booking it: each is a CollectionItem, which records
+whether it came back or, if not, why.
 """
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -19,10 +24,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
 from inventory.accounts.models import User
+from inventory.cases.models import Case
 from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
 from inventory.requests.models import EquipmentRequest
 from inventory.stock.models import Item
+
+
+class JobKind(StrEnum):
+    INSTALL = "install"
+    COLLECTION = "collection"
+
+    @property
+    def label(self) -> str:
+        return {"install": "Install", "collection": "Collection"}[self.value]
 
 
 class JobStatus(StrEnum):
@@ -66,17 +81,26 @@ class Job(db.Model):
     __tablename__ = "jobs"
     __table_args__ = (
         CheckConstraint(one_of("status", JobStatus), name="status_known"),
+        CheckConstraint(one_of("kind", JobKind), name="kind_known"),
+        # An install hands over a request's items; a collection belongs to a case alone.
+        CheckConstraint("(kind = 'install') = (request_id IS NOT NULL)", name="install_iff_request"),
         CheckConstraint("window_starts < window_ends", name="window_in_order"),
         CheckConstraint("(status = 'completed') = (completed_at IS NOT NULL AND completed_by_id IS NOT NULL)",
                         name="completed_iff_recorded"),
         # One open visit per request at a time.
         Index("uq_jobs_one_open_per_request", "request_id", unique=True,
               sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'")),
+        # One open collection per case at a time: a second booking is a mistake.
+        Index("uq_jobs_one_open_collection_per_case", "case_id", unique=True,
+              sqlite_where=text("status = 'scheduled' AND kind = 'collection'"),
+              postgresql_where=text("status = 'scheduled' AND kind = 'collection'")),
         Index("ix_jobs_fitter_day", "fitter_id", "scheduled_for", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12), default=JobKind.INSTALL)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
     fitter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     scheduled_for: Mapped[date] = mapped_column()
     window_starts: Mapped[time] = mapped_column()
@@ -87,13 +111,22 @@ class Job(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    request: Mapped[EquipmentRequest] = relationship()
+    case: Mapped[Case] = relationship()
+    request: Mapped[EquipmentRequest | None] = relationship()
     fitter: Mapped[User] = relationship(foreign_keys=[fitter_id])
     items: Mapped[list["JobItem"]] = relationship(back_populates="job", order_by="JobItem.id", viewonly=True)
 
     @property
     def is_open(self) -> bool:
         return self.status == JobStatus.SCHEDULED
+
+    @property
+    def is_collection(self) -> bool:
+        return self.kind == JobKind.COLLECTION
+
+    @property
+    def kind_label(self) -> str:
+        return JobKind(self.kind).label
 
     @property
     def status_label(self) -> str:
@@ -123,7 +156,7 @@ class JobItem(db.Model):
     outcome: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str | None] = mapped_column(String(12))
     loaned: Mapped[bool] = mapped_column(default=False)
-    return_due_on: Mapped[date | None] = mapped_column()
+    return_due_on: Mapped[date | None] = mapped_column(index=True)
     first_review_on: Mapped[date | None] = mapped_column()
     second_review_on: Mapped[date | None] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -183,3 +216,50 @@ class ItemReturn(db.Model):
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     item: Mapped[Item] = relationship()
+
+
+class NotCollectedReason(StrEnum):
+    NOT_HOME = "not_home"
+    DECLINED = "declined"
+    LOST = "lost"
+
+    @property
+    def label(self) -> str:
+        return {"not_home": "Survivor not home", "declined": "Survivor still needs it",
+                "lost": "Lost / not recovered"}[self.value]
+
+
+class CollectionOutcome(StrEnum):
+    COLLECTED = "collected"
+    NOT_COLLECTED = "not_collected"
+
+
+class CollectionItem(db.Model):
+    """One item a collection visit is booked to take back, and what became of it: collected
+    (scanned back in on the visit) or not, and why. Pending while `outcome` is empty."""
+
+    __tablename__ = "collection_items"
+    __table_args__ = (
+        UniqueConstraint("job_id", "item_id"),
+        CheckConstraint(f"outcome IS NULL OR {one_of('outcome', CollectionOutcome)}", name="outcome_known"),
+        CheckConstraint(f"reason IS NULL OR {one_of('reason', NotCollectedReason)}", name="reason_known"),
+        CheckConstraint("(COALESCE(outcome, '') = 'not_collected') = (reason IS NOT NULL)",
+                        name="not_collected_has_reason"),
+        CheckConstraint("(outcome IS NULL AND recorded_at IS NULL AND recorded_by_id IS NULL) OR "
+                        "(outcome IS NOT NULL AND recorded_at IS NOT NULL AND recorded_by_id IS NOT NULL)",
+                        name="outcome_recorded"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(14))
+    reason: Mapped[str | None] = mapped_column(String(12))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    item: Mapped[Item] = relationship()
+
+    @property
+    def reason_label(self) -> str | None:
+        return NotCollectedReason(self.reason).label if self.reason else None

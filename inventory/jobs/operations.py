@@ -1,16 +1,17 @@
-"""Use cases for jobs: schedule a visit, open it, reveal the survivor's contact details,
-tick a connected device's handover checklist, and complete it.
+"""Use cases for jobs: book a visit (an install for an approved request, or a collection of
+items out with a case), open it, reveal the survivor's contact details, tick a connected
+device's handover checklist, and complete it.
 
 Functions flush and never commit. Every use case that changes a job locks the job's row
 first, so scanning and completing the same job cannot interleave.
 """
 from calendar import monthrange
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from inventory import clock
 from inventory.accounts.models import User, UserRole
@@ -20,12 +21,17 @@ from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
 from inventory.jobs.models import (
     CHECKLIST_KEYS,
+    CollectionItem,
     Job,
     JobItem,
+    JobKind,
     JobStatus,
+    NotCollectedReason,
     NotIssuedReason,
     Outcome,
+    ReturnCondition,
 )
+from inventory.jobs.returns import take_back
 from inventory.permissions import (
     Permission,
     Role,
@@ -59,7 +65,8 @@ def get_job(user, job_id, *, for_update: bool = False) -> Job:
     for them)."""
     if isinstance(job_id, bool) or not isinstance(job_id, int):
         raise NotFound("No such job.")
-    query = select(Job).where(Job.id == job_id).options(joinedload(Job.request), joinedload(Job.fitter))
+    query = select(Job).where(Job.id == job_id).options(joinedload(Job.case), joinedload(Job.request),
+                                                       joinedload(Job.fitter))
     if for_update:
         query = query.with_for_update(of=Job).execution_options(populate_existing=True)
     job = db.session.scalar(query)
@@ -69,7 +76,10 @@ def get_job(user, job_id, *, for_update: bool = False) -> Job:
 
 
 def expected_items(job: Job) -> list[Item]:
-    """The units still reserved for the job's request: what the fitter should hand over."""
+    """What the fitter should still deal with: on an install, the units still reserved for
+    the job's request; on a collection, the listed units still out with the case."""
+    if job.is_collection:
+        return [row.item for row in _collection_rows(job, pending=True)]
     return list(db.session.scalars(
         select(Item).options(joinedload(Item.item_type))
         .where(Item.reserved_for_request_id == job.request_id, Item.state == ItemState.RESERVED)
@@ -77,10 +87,24 @@ def expected_items(job: Job) -> list[Item]:
 
 
 def job_items(job: Job) -> list[JobItem]:
-    """What the job has done so far, item by item."""
+    """What an install has handed over (or not) so far, item by item."""
     return list(db.session.scalars(
         select(JobItem).options(joinedload(JobItem.item).joinedload(Item.item_type))
         .where(JobItem.job_id == job.id).order_by(JobItem.id)))
+
+
+def _collection_rows(job: Job, *, pending: bool) -> list[CollectionItem]:
+    """A collection's listed items: those still out with the case and not yet settled
+    (pending), or those settled (collected, or not and why)."""
+    query = (select(CollectionItem).join(Item, Item.id == CollectionItem.item_id)
+             .options(contains_eager(CollectionItem.item).joinedload(Item.item_type))
+             .where(CollectionItem.job_id == job.id).order_by(CollectionItem.id))
+    if pending:
+        query = query.where(CollectionItem.outcome.is_(None), Item.state == ItemState.ISSUED,
+                            Item.issued_case_id == job.case_id)
+    else:
+        query = query.where(CollectionItem.outcome.is_not(None))
+    return list(db.session.scalars(query))
 
 
 @dataclass(frozen=True)
@@ -88,6 +112,7 @@ class JobView:
     job: Job
     expected: list[Item]
     done: list[JobItem]
+    settled: list[CollectionItem] = field(default_factory=list)
 
     @property
     def issued(self) -> list[JobItem]:
@@ -100,10 +125,12 @@ class JobView:
     @property
     def items(self) -> list[Item]:
         """Every unit on the job: still expected, then handled."""
-        return self.expected + [row.item for row in self.done]
+        return self.expected + [row.item for row in self.done] + [row.item for row in self.settled]
 
 
 def job_view(job: Job) -> JobView:
+    if job.is_collection:
+        return JobView(job=job, expected=expected_items(job), done=[], settled=_collection_rows(job, pending=False))
     return JobView(job=job, expected=expected_items(job), done=job_items(job))
 
 
@@ -162,13 +189,8 @@ def schedulable_requests_query():
             .order_by(EquipmentRequest.decided_at, EquipmentRequest.id))
 
 
-def schedule_job(data: dict, *, actor) -> Job:
-    """A coordinator books a fitter, a date and a time window to hand over an approved
-    request's reserved items."""
-    if not has_permission(actor, Permission.SCHEDULE_JOBS):
-        raise NotAllowed("Only coordinators schedule jobs.")
-    fields: dict[str, str] = {}
-    request_id = _whole_number(data.get("request_id"))
+def _visit(data: dict, fields: dict) -> tuple[User | None, date | None, time | None, time | None]:
+    """Who goes and when, from a booking (install or collection); problems into `fields`."""
     fitter_id = _whole_number(data.get("fitter_id"))
     fitter = db.session.get(User, fitter_id) if fitter_id is not None else None
     if fitter is None or not fitter.active or not has_role(fitter, Role.FITTER):
@@ -179,6 +201,21 @@ def schedule_job(data: dict, *, actor) -> Job:
     ends = _parse_time(data.get("window_ends") or default_end, "window_ends", fields)
     if starts and ends and starts >= ends:
         fields["window_ends"] = "Must be after the start of the window."
+    return fitter, day, starts, ends
+
+
+def _refuse_unless_scheduler(actor) -> None:
+    if not has_permission(actor, Permission.SCHEDULE_JOBS):
+        raise NotAllowed("Only coordinators schedule jobs.")
+
+
+def schedule_job(data: dict, *, actor) -> Job:
+    """A coordinator books a fitter, a date and a time window to hand over an approved
+    request's reserved items."""
+    _refuse_unless_scheduler(actor)
+    fields: dict[str, str] = {}
+    request_id = _whole_number(data.get("request_id"))
+    fitter, day, starts, ends = _visit(data, fields)
     if request_id is None:
         fields["request_id"] = "Choose a request."
     if fields:
@@ -193,11 +230,131 @@ def schedule_job(data: dict, *, actor) -> Job:
     if not reserved:
         raise Conflict("Nothing is reserved for this request yet: there is nothing to hand over.",
                        code="nothing_reserved")
-    job = Job(request=request, fitter_id=fitter.id, scheduled_for=day, window_starts=starts, window_ends=ends,
-              status=JobStatus.SCHEDULED, created_by_id=actor.id)
+    job = Job(kind=JobKind.INSTALL, request=request, case_id=request.case_id, fitter_id=fitter.id,
+              scheduled_for=day, window_starts=starts, window_ends=ends, status=JobStatus.SCHEDULED,
+              created_by_id=actor.id)
     db.session.add(job)
     db.session.flush()
     return job
+
+
+class CollectionAlreadyBooked(Conflict):
+    code = "collection_already_booked"
+
+    def __init__(self, job_id: int):
+        super().__init__(f"A collection from this case is already booked (job {job_id}): add to that visit "
+                         "on the day by scanning, or complete it first.", details={"job_id": job_id})
+
+
+def _item_ids(value, fields: dict) -> list[int]:
+    if not isinstance(value, list) or not value:
+        fields["item_ids"] = "Choose at least one item to collect."
+        return []
+    ids = [_whole_number(entry) for entry in value]
+    if any(item_id is None for item_id in ids):
+        fields["item_ids"] = "Item ids are whole numbers."
+        return []
+    return list(dict.fromkeys(ids))
+
+
+def schedule_collection(data: dict, *, actor) -> Job:
+    """A coordinator books a fitter to take chosen items back from a case (a loan due back,
+    a faulty unit): each must be out with that case now."""
+    _refuse_unless_scheduler(actor)
+    fields: dict[str, str] = {}
+    case_id = _whole_number(data.get("case_id"))
+    item_ids = _item_ids(data.get("item_ids"), fields)
+    fitter, day, starts, ends = _visit(data, fields)
+    if case_id is None:
+        fields["case_id"] = "Choose a case."
+    if fields:
+        raise InvalidInput("Some of the collection needs correcting.", fields=fields)
+    # The case's row is locked so that two coordinators booking at once take turns.
+    case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
+    if case is None:
+        raise InvalidInput("No such case.", fields={"case_id": "No such case."})
+    booked = db.session.scalar(select(Job.id).where(Job.case_id == case.id, Job.kind == JobKind.COLLECTION,
+                                                    Job.status == JobStatus.SCHEDULED))
+    if booked is not None:
+        raise CollectionAlreadyBooked(booked)
+    out = set(db.session.scalars(select(Item.id).where(Item.id.in_(item_ids), Item.state == ItemState.ISSUED,
+                                                       Item.issued_case_id == case.id)))
+    strays = [item_id for item_id in item_ids if item_id not in out]
+    if strays:
+        raise InvalidInput("Only items out with this case can be collected from it.",
+                           fields={"item_ids": f"Not out with {case.reference}: item "
+                                               + ", ".join(str(i) for i in strays) + "."})
+    job = Job(kind=JobKind.COLLECTION, case_id=case.id, fitter_id=fitter.id, scheduled_for=day,
+              window_starts=starts, window_ends=ends, status=JobStatus.SCHEDULED, created_by_id=actor.id)
+    db.session.add(job)
+    db.session.flush()
+    db.session.add_all(CollectionItem(job_id=job.id, item_id=item_id) for item_id in item_ids)
+    db.session.flush()
+    return job
+
+
+def book_visit(data: dict, *, actor) -> Job:
+    """An install (the default) or a collection, as `data["kind"]` says."""
+    kind = data.get("kind", str(JobKind.INSTALL)) if isinstance(data, dict) else None
+    if kind == JobKind.COLLECTION:
+        return schedule_collection(data, actor=actor)
+    if kind == JobKind.INSTALL:
+        return schedule_job(data, actor=actor)
+    raise InvalidInput("Say what kind of visit this is.", fields={"kind": "One of: install, collection."})
+
+
+def items_out_with(case_id: int) -> list[tuple[Item, JobItem | None]]:
+    """Every unit out with the case now, with the handover that sent it (its loan's due
+    date), loans due soonest first; for choosing what to collect."""
+    rows = db.session.execute(
+        select(Item, JobItem).options(joinedload(Item.item_type))
+        .outerjoin(JobItem, and_(JobItem.item_id == Item.id, JobItem.outcome == Outcome.ISSUED, _current_issue()))
+        .where(Item.state == ItemState.ISSUED, Item.issued_case_id == case_id)).all()
+    return sorted(((item, row) for item, row in rows),
+                  key=lambda pair: (pair[1] is None or pair[1].return_due_on is None,
+                                    pair[1].return_due_on if pair[1] and pair[1].return_due_on else date.max,
+                                    pair[0].id))
+
+
+def _current_issue():
+    """The condition that a JobItem is its item's latest handover (none issued it since)."""
+    later = aliased(JobItem)
+    return ~exists().where(later.item_id == JobItem.item_id, later.outcome == Outcome.ISSUED, later.id > JobItem.id)
+
+
+@dataclass(frozen=True)
+class LoanOut:
+    handover: JobItem
+    item: Item
+    case: Case
+    collection_job_id: int | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.handover.return_due_on < clock.today()
+
+
+def loans_out_query(*, due_by: date | None):
+    """Loaned units out with cases now (the latest handover of each), soonest due first;
+    only those due by `due_by` when it is given."""
+    query = (select(JobItem).join(Item, Item.id == JobItem.item_id).join(Job, Job.id == JobItem.job_id)
+             .options(contains_eager(JobItem.item).joinedload(Item.item_type),
+                      contains_eager(JobItem.job).joinedload(Job.case))
+             .where(JobItem.outcome == Outcome.ISSUED, JobItem.loaned.is_(True), JobItem.return_due_on.is_not(None),
+                    Item.state == ItemState.ISSUED, Item.issued_case_id == Job.case_id, _current_issue()))
+    if due_by is not None:
+        query = query.where(JobItem.return_due_on <= due_by)
+    return query.order_by(JobItem.return_due_on, JobItem.id)
+
+
+def loans_out(handovers: list[JobItem]) -> list[LoanOut]:
+    """The page's loans, each with the open collection that will take it back (one query)."""
+    item_ids = [row.item_id for row in handovers]
+    booked = dict(db.session.execute(
+        select(CollectionItem.item_id, CollectionItem.job_id).join(Job, Job.id == CollectionItem.job_id)
+        .where(CollectionItem.item_id.in_(item_ids), CollectionItem.outcome.is_(None),
+               Job.status == JobStatus.SCHEDULED)).all()) if item_ids else {}
+    return [LoanOut(row, row.item, row.job.case, booked.get(row.item_id)) for row in handovers]
 
 
 # The survivor's details ------------------------------------------------------------------
@@ -208,8 +365,9 @@ def reveal_contact(job: Job, *, actor) -> Case:
         if job.fitter_id == actor.id and not job.is_open:
             raise JobClosed()
         raise NotAllowed("Only the fitter on this job sees the survivor's address, and only while it is open.")
-    case = job.request.case
-    record_access(actor, case_id=case.id, what="address and phone", reason=f"Fitting visit, job {job.id}")
+    case = job.case
+    visit = "Collection visit" if job.is_collection else "Fitting visit"
+    record_access(actor, case_id=case.id, what="address and phone", reason=f"{visit}, job {job.id}")
     return case
 
 
@@ -264,33 +422,34 @@ def _refuse_unless_workable(job: Job, actor) -> None:
 
 # Completion ------------------------------------------------------------------------------
 
-def _reasons(data, expected: list[Item]) -> dict[int, NotIssuedReason]:
-    """{item id: reason} for every expected unit not handed over; all problems named."""
-    given = data.get("not_issued") if isinstance(data, dict) else None
+def _reasons(data, expected: list[Item], *, key: str, kinds, verb: str) -> dict:
+    """{item id: reason} for every expected unit not dealt with (`key` is the body's list of
+    {item_id, reason}, `kinds` the reasons allowed); all problems named."""
+    given = data.get(key) if isinstance(data, dict) else None
     given = given if given is not None else []
     fields: dict[str, str] = {}
-    reasons: dict[int, NotIssuedReason] = {}
+    reasons = {}
     expected_ids = {item.id for item in expected}
     if not isinstance(given, list):
-        raise InvalidInput("not_issued must be a list.", fields={"not_issued": "A list of {item_id, reason}."})
-    choices = ", ".join(r.value for r in NotIssuedReason)
+        raise InvalidInput(f"{key} must be a list.", fields={key: "A list of {item_id, reason}."})
+    choices = ", ".join(r.value for r in kinds)
     named: set[int] = set()
     for n, entry in enumerate(given):
         entry = entry if isinstance(entry, dict) else {}
         item_id = _whole_number(entry.get("item_id"))
         if item_id not in expected_ids or item_id in named:
-            fields[f"not_issued[{n}].item_id"] = "Not an item still expected on this job (or named twice)."
+            fields[f"{key}[{n}].item_id"] = "Not an item still expected on this job (or named twice)."
             continue
         named.add(item_id)
         try:
-            reasons[item_id] = NotIssuedReason(entry.get("reason"))
+            reasons[item_id] = kinds(entry.get("reason"))
         except ValueError:
-            fields[f"not_issued[{n}].reason"] = f"One of: {choices}."
+            fields[f"{key}[{n}].reason"] = f"One of: {choices}."
     for item in expected:
         if item.id not in named:
-            fields[f"item_{item.id}"] = f"{item.item_type.name} {item.code} was not handed over: say why."
+            fields[f"item_{item.id}"] = f"{item.item_type.name} {item.code} was not {verb}: say why."
     if fields:
-        raise InvalidInput("Every expected item must be handed over, or have a reason why not.", fields=fields,
+        raise InvalidInput(f"Every expected item must be {verb}, or have a reason why not.", fields=fields,
                            code="reasons_missing")
     return reasons
 
@@ -306,17 +465,27 @@ def _all_approved_issued(request: EquipmentRequest) -> bool:
 
 
 def complete_job(job_id: int, data: dict, *, actor) -> Job:
-    """Close the visit: every expected unit handed over or a reason why not, and every
-    connected device's handover checklist done. Units not handed over go back to stock (a
-    faulty one is written off); the request becomes fulfilled or partly fulfilled."""
+    """Close the visit. An install: every expected unit handed over or a reason why not, and
+    every connected device's handover checklist done; units not handed over go back to stock
+    (a faulty one is written off) and the request becomes fulfilled or partly fulfilled. A
+    collection: every listed unit still out taken back or a reason why not (one not
+    recovered is written off)."""
     job = get_job(actor, job_id, for_update=True)
     _refuse_unless_workable(job, actor)
     view = job_view(job)
+    if job.is_collection:
+        _close_collection(job, view, data, actor=actor)
+    else:
+        _close_install(job, view, data, actor=actor)
+    return job
+
+
+def _close_install(job: Job, view: JobView, data, *, actor) -> None:
     if view.checklists_due:
         names = ", ".join(f"{row.item.item_type.name} {row.item.code}" for row in view.checklists_due)
         raise Conflict(f"Finish the handover checklist first: {names}.", code="checklist_incomplete",
                        details={"job_item_ids": [row.id for row in view.checklists_due]})
-    reasons = _reasons(data, view.expected)
+    reasons = _reasons(data, view.expected, key="not_issued", kinds=NotIssuedReason, verb="handed over")
     for item in view.expected:
         reason = reasons[item.id]
         db.session.add(JobItem(job_id=job.id, item_id=item.id, outcome=Outcome.NOT_ISSUED, reason=str(reason),
@@ -326,20 +495,36 @@ def complete_job(job_id: int, data: dict, *, actor) -> Job:
             stock.write_off(item, "faulty", actor, note=note)
         else:
             stock.release_reservation(item, actor=actor, note=note)
-    job.status, job.completed_at, job.completed_by_id = JobStatus.COMPLETED, clock.now(), actor.id
-    db.session.flush()
+    _mark_completed(job, actor)
     whole = not reasons and _all_approved_issued(job.request)
     requests.advance_by_job(job.request, Action.FULFIL if whole else Action.FULFIL_PART, actor=actor,
                             note=f"Job {job.id} completed")
-    return job
+
+
+def _close_collection(job: Job, view: JobView, data, *, actor) -> None:
+    reasons = _reasons(data, view.expected, key="not_collected", kinds=NotCollectedReason, verb="collected")
+    pending = {row.item_id: row for row in _collection_rows(job, pending=True)}
+    for item in view.expected:
+        reason = reasons[item.id]
+        if reason is NotCollectedReason.LOST:
+            take_back(stock.lock_item(item), ReturnCondition.LOST, job=job, actor=actor)
+            continue
+        row = pending[item.id]
+        row.outcome, row.reason = "not_collected", str(reason)
+        row.recorded_at, row.recorded_by_id = clock.now(), actor.id
+    _mark_completed(job, actor)
+
+
+def _mark_completed(job: Job, actor) -> None:
+    job.status, job.completed_at, job.completed_by_id = JobStatus.COMPLETED, clock.now(), actor.id
+    db.session.flush()
 
 
 # Lists -----------------------------------------------------------------------------------
 
 def my_jobs_query(user, *, when: str):
     """The user's jobs: 'today', 'upcoming' (open, after today) or 'done' (most recent first)."""
-    query = (select(Job).options(joinedload(Job.request).joinedload(EquipmentRequest.case))
-             .where(Job.fitter_id == user.id))
+    query = select(Job).options(joinedload(Job.case)).where(Job.fitter_id == user.id)
     today = clock.today()
     if when == "today":
         return query.where(Job.scheduled_for <= today, Job.status == JobStatus.SCHEDULED).order_by(
@@ -352,23 +537,29 @@ def my_jobs_query(user, *, when: str):
 
 def jobs_query(user, *, mine: bool = False):
     """Every job the user may see (a fitter: their own), next first."""
-    query = select(Job).options(joinedload(Job.request).joinedload(EquipmentRequest.case), joinedload(Job.fitter))
+    query = select(Job).options(joinedload(Job.case), joinedload(Job.fitter))
     query = query.where(Job.fitter_id == user.id) if mine else query.where(visible_jobs_clause(user, Job.fitter_id))
     return query.order_by(Job.status.desc(), Job.scheduled_for, Job.window_starts, Job.id)
 
 
 def items_by_job(jobs: list[Job]) -> dict[int, list[Item]]:
-    """Every unit on each of these jobs (expected and handled), in two queries."""
-    request_ids = {job.request_id: job.id for job in jobs if job.is_open}
+    """Every unit on each of these jobs (expected and handled), in three queries."""
+    request_ids = {job.request_id: job.id for job in jobs if job.is_open and not job.is_collection}
     found: dict[int, list[Item]] = {job.id: [] for job in jobs}
     if request_ids:
         for item in db.session.scalars(select(Item).options(joinedload(Item.item_type)).where(
                 Item.reserved_for_request_id.in_(request_ids), Item.state == ItemState.RESERVED)
                 .order_by(Item.id)):
             found[request_ids[item.reserved_for_request_id]].append(item)
-    if jobs:
+    installs = [job.id for job in jobs if not job.is_collection]
+    if installs:
         for row in db.session.scalars(select(JobItem).options(joinedload(JobItem.item).joinedload(Item.item_type))
-                                      .where(JobItem.job_id.in_([job.id for job in jobs])).order_by(JobItem.id)):
+                                      .where(JobItem.job_id.in_(installs)).order_by(JobItem.id)):
+            found[row.job_id].append(row.item)
+    collections = [job.id for job in jobs if job.is_collection]
+    if collections:
+        for row in db.session.scalars(
+                select(CollectionItem).options(joinedload(CollectionItem.item).joinedload(Item.item_type))
+                .where(CollectionItem.job_id.in_(collections)).order_by(CollectionItem.id)):
             found[row.job_id].append(row.item)
     return found
-

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from inventory.errors import Conflict, InvalidInput, NotAllowed
 from inventory.extensions import db
-from inventory.jobs.models import ItemReturn, Job, ReturnCondition
+from inventory.jobs.models import Job, ReturnCondition
 from inventory.jobs.operations import get_job, record_issue
+from inventory.jobs.returns import take_back
 from inventory.permissions import Permission, has_permission, may_work_on_job
 from inventory.stock import operations as stock
 from inventory.stock import stocktakes
@@ -80,6 +81,9 @@ def _refuse_unless_issuable(item: Item, job: Job) -> None:
 
 
 def _issue(item: Item, job: Job, *, actor) -> ScanResult:
+    if job.is_collection:
+        raise _refuse("collection_visit", "This is a collection visit: nothing is handed over on it. "
+                      "Switch the scanner to taking items back.", item)
     _refuse_unless_issuable(item, job)
     request = job.request
     if item.state == S.RESERVED:  # reserved for this very request
@@ -118,8 +122,7 @@ def _handover(row) -> dict:
 # Return ----------------------------------------------------------------------------------
 
 def _return(item: Item, job: Job | None, condition, *, actor) -> ScanResult:
-    """Back from a case: good units go straight back into stock (their value re-used);
-    connected devices and anything doubtful go to quarantine; lost units are written off."""
+    """Back from a case, on a visit to it or (stock staff) at the office."""
     if job is None and not has_permission(actor, Permission.MANAGE_STOCK):
         raise InvalidInput("Say which job this collection is for.", fields={"job_id": "A job id."})
     try:
@@ -128,30 +131,7 @@ def _return(item: Item, job: Job | None, condition, *, actor) -> ScanResult:
         choices = ", ".join(c.value for c in ReturnCondition)
         raise InvalidInput("Say what condition it came back in.", fields={"condition": f"One of: {choices}."}) \
             from None
-    name = item.item_type.name
-    if item.state != S.ISSUED:
-        raise _refuse("not_issued", f"This {name} is not out with anyone ({item.state_label.lower()}).", item)
-    if job is not None and item.issued_case_id != job.request.case_id:
-        raise _refuse("not_from_this_case", f"This {name} was not handed over to this job's survivor.", item)
-    case_id = item.issued_case_id
-    reused = 0
-    if condition is ReturnCondition.LOST:
-        stock.write_off(item, "not_recovered", actor, note="Not recovered from the survivor")
-        message = f"Written off as not recovered: {name}"
-    else:
-        stock_condition = "good" if condition in (ReturnCondition.GOOD, ReturnCondition.NEEDS_WIPE) else condition
-        stock.return_item(item, condition=stock_condition, actor=actor, note=condition.label)
-        if condition is ReturnCondition.GOOD and not item.awaiting_wipe:
-            stock.release_from_quarantine(item, actor=actor, note="Returned in good condition")
-            reused = item.purchase_cost_pence or 0
-            message = f"Back in stock: {name}"
-        elif item.awaiting_wipe:
-            message = f"Returned to quarantine until it is wiped: {name}"
-        else:
-            message = f"Returned to quarantine to be checked: {name}"
-    db.session.add(ItemReturn(item_id=item.id, case_id=case_id, job_id=job.id if job else None,
-                              condition=str(condition), value_reused_pence=reused, actor_id=actor.id))
-    db.session.flush()
+    message, reused = take_back(item, condition, job=job, actor=actor)
     return ScanResult("returned", item, message, {"value_reused_pence": reused})
 
 

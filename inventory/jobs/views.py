@@ -1,7 +1,11 @@
-"""Job pages: the coordinator's list and scheduling form; the fitter's "My jobs", the job
-(with the address on a deliberate tap), the scan page, the handover checklist and closing."""
+"""Job pages: the coordinator's list, scheduling form, loans due back and collection
+booking; the fitter's "My jobs", the job (with the address on a deliberate tap), the scan
+page, the handover checklist and closing."""
+from datetime import timedelta
+
 from flask import (
     Blueprint,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -13,17 +17,19 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from inventory import clock
+from inventory.cases.models import Case
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.forms import attach_errors
 from inventory.jobs import operations
 from inventory.jobs.forms import (
     ChecklistForm,
+    CollectionForm,
     EmptyForm,
     ReturnConditionForm,
     ScheduleForm,
 )
-from inventory.jobs.models import NotIssuedReason
+from inventory.jobs.models import NotCollectedReason, NotIssuedReason
 from inventory.pagination import page_args, paginate
 from inventory.permissions import (
     Permission,
@@ -75,6 +81,62 @@ def schedule():
     return render_template("jobs/schedule.html", form=form), status
 
 
+LOAN_VIEWS = {"due": "Due soon or overdue", "all": "All out on loan"}
+
+
+@bp.get("/loans")
+@permission_required(Permission.SCHEDULE_JOBS)
+def loans():
+    """Loaned units out with survivors, soonest due first, to book collections from."""
+    show = request.args.get("show", "due")
+    show = show if show in LOAN_VIEWS else "due"
+    within = current_app.config["LOANS_DUE_WITHIN_DAYS"]
+    due_by = clock.today() + timedelta(days=within) if show == "due" else None
+    page, per_page = page_args()
+    result = paginate(operations.loans_out_query(due_by=due_by), page, per_page)
+    return render_template("jobs/loans.html", page=result, loans=operations.loans_out(result.items), show=show,
+                           tabs=LOAN_VIEWS, within=within)
+
+
+@bp.route("/collect/<int:case_id>", methods=["GET", "POST"])
+@permission_required(Permission.SCHEDULE_JOBS)
+def collect(case_id: int):
+    """Book a visit to take chosen items back from a case; loans due soon are ticked."""
+    case = db.get_or_404(Case, case_id)
+    out = operations.items_out_with(case.id)
+    if not out and request.method == "GET":
+        flash(f"Nothing is out with {case.reference}: there is nothing to collect.", "info")
+        return redirect(url_for("jobs.loans"))
+    due_by = clock.today() + timedelta(days=current_app.config["LOANS_DUE_WITHIN_DAYS"])
+    ticked = [item.id for item, handover in out if handover is not None and handover.return_due_on is not None
+              and handover.return_due_on <= due_by]
+    form = CollectionForm(item_ids=ticked)
+    form.item_ids.choices = [SelectChoice(item.id, _collect_label(item, handover)) for item, handover in out]
+    form.fitter_id.choices = [SelectChoice(u.id, u.name) for u in operations.fitter_choices()]
+    if form.validate_on_submit():
+        try:
+            job = operations.schedule_collection(form.details(case.id), actor=current_user)
+            db.session.commit()
+        except InvalidInput as error:
+            db.session.rollback()
+            attach_errors(form, error)
+        except Conflict as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            flash(f"Collection booked: job {job.id} for {job.fitter.name}.", "success")
+            return redirect(url_for("jobs.show", job_id=job.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("jobs/collect.html", form=form, case=case), status
+
+
+def _collect_label(item, handover) -> str:
+    label = f"{item.item_type.name} {item.code}"
+    if handover is None or not handover.loaned:
+        return f"{label} (gifted)"
+    return f"{label} (loan due back {handover.return_due_on.strftime('%d %b %Y')})"
+
+
 @bp.get("/mine")
 @permission_required(Permission.SCAN_ITEMS)
 def mine():
@@ -92,7 +154,8 @@ def _job_page(job, *, contact=None, status=200, checklist_forms=None, completion
     forms.update(checklist_forms or {})
     response = make_response(render_template(
         "jobs/show.html", view=view, job=job, contact=contact, checklist_forms=forms, button=EmptyForm(),
-        reasons=list(NotIssuedReason), completion_errors=completion_errors or {},
+        reasons=list(NotCollectedReason if job.is_collection else NotIssuedReason),
+        completion_errors=completion_errors or {},
         may_work=may_work_on_job(current_user, job), may_reveal=may_reveal_contact(current_user, job),
         label_ids=[item.id for item in view.items] if has_permission(current_user, Permission.PRINT_LABELS)
         else []), status)
@@ -140,14 +203,15 @@ def checklist(job_id: int, job_item_id: int):
 @bp.post("/<int:job_id>/complete")
 @permission_required(Permission.SCAN_ITEMS)
 def complete(job_id: int):
-    operations.get_job(current_user, job_id)  # 404 unless this user may see the job
+    job = operations.get_job(current_user, job_id)  # 404 unless this user may see the job
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("jobs.show", job_id=job_id))
-    not_issued = [{"item_id": int(name.removeprefix("reason_")), "reason": value}
-                  for name, value in request.form.items()
-                  if name.startswith("reason_") and name.removeprefix("reason_").isdigit() and value]
+    not_done = [{"item_id": int(name.removeprefix("reason_")), "reason": value}
+                for name, value in request.form.items()
+                if name.startswith("reason_") and name.removeprefix("reason_").isdigit() and value]
     try:
-        operations.complete_job(job_id, {"not_issued": not_issued}, actor=current_user)
+        operations.complete_job(job_id, {"not_collected" if job.is_collection else "not_issued": not_done},
+                                actor=current_user)
         db.session.commit()
     except InvalidInput as error:
         db.session.rollback()
@@ -163,9 +227,9 @@ def complete(job_id: int):
 @bp.get("/<int:job_id>/scan")
 @permission_required(Permission.SCAN_ITEMS)
 def scan(job_id: int):
-    """Scan items on a job: hand them over (or, on a collection, take them back)."""
+    """Scan items on a job: hand them over, or take them back (always, on a collection)."""
     job = operations.get_job(current_user, job_id)
-    action = "return" if request.args.get("action") == "return" else "issue"
+    action = "return" if job.is_collection or request.args.get("action") == "return" else "issue"
     return render_template("jobs/scan.html", job=job, action=action, view=operations.job_view(job),
                            condition_form=ReturnConditionForm(formdata=None))
 

@@ -94,3 +94,38 @@ def test_a_fitter_types_codes_sees_each_confirmation_and_offline_scans_are_sent_
     expect(phone.locator(".job-card")).to_contain_text(f"Job {job.id}")
     phone.screenshot(path=str(ARTIFACTS / "phone-my-jobs-done.png"), full_page=True)
     assert errors == []
+
+
+def test_a_fitter_on_a_collection_scans_a_loan_back_and_closes_with_a_reason_for_the_other(live_server, phone,
+                                                                                         build):
+    fitter = build.user(roles=["fitter"])
+    alarm = build.item_type(name="Personal alarm")
+    case, (back, kept) = build.handed_over(lines=[(alarm, 2)])
+    job = build.collection(case=case, items=[back, kept], fitter=fitter)
+    errors = []
+    phone.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in(phone, live_server, fitter)
+    phone.goto(f"{live_server}/jobs/mine")
+    phone.get_by_text(f"Job {job.id}").click()
+    expect(phone.get_by_role("heading", name=f"Job {job.id}: collection")).to_be_visible()
+    phone.get_by_role("link", name="Scan items back in").click()
+    expect(phone.get_by_role("heading", level=1)).to_contain_text("Scan items back in")
+    phone.get_by_label("Condition it came back in").select_option("good")
+    code_box = phone.get_by_label("Or type the code on the label")
+    code_box.fill(back.code)
+    code_box.press("Enter")
+    results = phone.locator("#scan-results li")
+    expect(results.first).to_have_class("scan-result scan-result--ok")
+    expect(results.first).to_contain_text("Back in stock: Personal alarm")
+    expect(phone.locator("[data-expected-code]")).to_have_count(1)
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "phone-collection-scan.png"), full_page=True)
+
+    phone.get_by_role("link", name="Back to the job").click()
+    phone.get_by_label(f"Why was Personal alarm {kept.code} not collected?").select_option("declined")
+    phone.get_by_role("button", name="Complete the job").click()
+    phone.wait_for_url(f"{live_server}/jobs/mine?show=done")
+    db.session.rollback()
+    assert db.session.get(Item, back.id).state == ItemState.IN_STOCK
+    assert db.session.get(Item, kept.id).state == ItemState.ISSUED
+    assert errors == []
