@@ -17,7 +17,8 @@ def today() -> date:
 
 @contextmanager
 def frozen_at(moment: datetime):
-    """Run a block as if it were `moment` (tests only)."""
+    """Run a block as if it were `moment`: for tests, and for demo data dated in the past
+    (never in a request: the clock is one for the whole process)."""
     global _frozen
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -1,6 +1,8 @@
-"""A fictional visit for the demo fitter today: a camera doorbell (a connected device, so the
-handover checklist) and an alarm, reserved from the office store, labels ready to print."""
-from datetime import time, timedelta
+"""Fictional visits for the demo fitter: today, an install of a camera doorbell (a connected
+device, so the handover checklist) and an alarm, reserved from the office store, labels
+ready to print; tomorrow, a collection of an alarm loaned three weeks ago to a survivor who
+is moving out of the area."""
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -9,8 +11,10 @@ from inventory.accounts.models import User
 from inventory.cases.operations import create_case
 from inventory.catalogue.models import ItemType
 from inventory.extensions import db
-from inventory.jobs.operations import schedule_job
+from inventory.jobs.operations import complete_job, schedule_collection, schedule_job
+from inventory.jobs.scanning import scan
 from inventory.requests.operations import approve_request, raise_request
+from inventory.stock.models import Item
 
 
 def _user(email: str) -> User:
@@ -39,3 +43,31 @@ def seed_jobs_demo(*, fitter_email: str, coordinator_email: str, caseworker_emai
     schedule_job({"request_id": request.id, "fitter_id": _user(fitter_email).id,
                   "scheduled_for": clock.today().isoformat(), "window_starts": time(10), "window_ends": time(12)},
                  actor=coordinator)
+    _seed_collection(fitter=_user(fitter_email), coordinator=coordinator, caseworker=caseworker)
+
+
+def _seed_collection(*, fitter: User, coordinator: User, caseworker: User) -> None:
+    """An alarm handed over three weeks ago (so its history is dated then), and a visit
+    tomorrow to collect it."""
+    three_weeks_ago = datetime.combine(clock.today() - timedelta(days=21), time(11), tzinfo=UTC)
+    with clock.frozen_at(three_weeks_ago):
+        day = clock.today()
+        case = create_case({
+            "reference": "NS-2026-0087", "name": "Rhian Madeupson", "address": "22 Imaginary Close\nDemotown",
+            "phone": "07700 900187", "safe_contact_notes": "Text first; calls only after 6 pm.",
+            "consent_given": True, "consent_on": day, "tenure": "private_tenant", "landlord_consent": "not_needed",
+            "risk_tool": "sash", "risk_level": "medium", "risk_assessed_on": day, "marac": False,
+            "flags": ["repeat_victimisation"],
+        }, actor=caseworker)
+        request = raise_request({"case_id": case.id, "reason": "Followed home from work; wants an alarm to carry.",
+                                 "lines": [{"item_type_id": _item_type("Personal safety alarm").id, "quantity": 1}]},
+                               actor=caseworker)
+        approve_request(request.id, actor=coordinator, note="From the office store.")
+        job = schedule_job({"request_id": request.id, "fitter_id": fitter.id, "scheduled_for": day.isoformat(),
+                            "window_starts": time(11), "window_ends": time(13)}, actor=coordinator)
+        alarm = db.session.scalar(select(Item).where(Item.reserved_for_request_id == request.id))
+        scan({"action": "issue", "code": alarm.code, "job_id": job.id}, actor=fitter)
+        complete_job(job.id, {}, actor=fitter)
+    schedule_collection({"case_id": case.id, "item_ids": [alarm.id], "fitter_id": fitter.id,
+                         "scheduled_for": (clock.today() + timedelta(days=1)).isoformat(),
+                         "window_starts": time(14), "window_ends": time(16)}, actor=coordinator)
