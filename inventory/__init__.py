@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         install_engine_hooks(db.engine)
 
     _register_models()
+    _register_ledger_guards(app)
     _register_blueprints(app)
     _register_web_plumbing(app)
     _register_commands(app)
@@ -54,6 +55,14 @@ def _register_models() -> None:
     from inventory.reconciliation import models as _reconciliation  # noqa: F401
     from inventory.requests import models as _requests  # noqa: F401  (and the cases they are for)
     from inventory.jobs import models as _jobs  # noqa: F401
+
+
+def _register_ledger_guards(app: Flask) -> None:
+    # The budget imports nothing built on it; reconciliation tells the ledger what to refuse.
+    from inventory.budget.ledger import register_reversal_guard
+    from inventory.reconciliation.operations import refuse_to_reverse_matched
+
+    register_reversal_guard(app, refuse_to_reverse_matched)
 
 
 def _register_blueprints(app: Flask) -> None:

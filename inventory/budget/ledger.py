@@ -9,7 +9,10 @@ Concurrency: a writer first locks the period balance row(s) it will move
 (SELECT ... FOR UPDATE, in period-id order), then the chain (a transaction-scoped advisory
 lock on PostgreSQL), so every check it makes holds until it commits and the chain never
 forks. SQLite gets the same guarantee from BEGIN IMMEDIATE (see inventory.database).
+A reversal also locks the rows of the entries it reverses, after the balances, so that the
+reversal guards' reads (see `register_reversal_guard`) hold until it commits.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +37,7 @@ from inventory.money import MoneyError, check_pence, format_pence
 
 CHAIN_LOCK_KEY = 0x5AFE_1ED6  # pg_advisory_xact_lock key that serialises appends to the chain
 MEMO_MAX = 500
+REVERSAL_GUARDS = "safehold.reversal_guards"  # key in app.extensions
 
 
 class BudgetExceeded(Conflict):
@@ -170,6 +174,13 @@ def vat_reclaimed() -> bool:
 
 # Writing ---------------------------------------------------------------------------------
 
+def register_reversal_guard(app, guard: Callable[[LedgerEntry], None]) -> None:
+    """Let an area built on the budget refuse reversals: `guard(entry)` raises a DomainError
+    to refuse. It runs with the entry's row locked, so a writer that locks the entry too
+    (as reconciliation's matching does) cannot change what the guard read."""
+    app.extensions.setdefault(REVERSAL_GUARDS, []).append(guard)
+
+
 def allocate(period: BudgetPeriod, amount_pence: int, *, actor, memo: str = "", on: date | None = None) -> LedgerEntry:
     """Fund a period. Dated on `on` (default today, or the period's first day if later)."""
     amount = _pence(amount_pence, "amount_pence")
@@ -260,7 +271,8 @@ def adjust(amount_pence: int, *, on: date, actor, reason: str, category: str | N
 
 def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -> LedgerEntry:
     """The only correction: an entry that negates `entry`, once. Reversing an actual also
-    reverses the release it made, so its commitment is open again."""
+    reverses the release it made, so its commitment is open again. Refused if a reversal
+    guard refuses either entry."""
     reason = _required_text(reason, "reason", "Write why this entry is reversed.")
     day = on or clock.today()
     if entry.kind == EntryKind.REVERSAL:
@@ -273,7 +285,11 @@ def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -
         raise Conflict("This release was made by an actual: reverse the actual instead.",
                        code="reverse_the_actual")
     balances = _lock_balances(entry.period, settled_release.period if settled_release is not None else None)
+    reversing = _lock_entries(entry, settled_release)
     _refuse_if_reversed(entry)
+    for guard in current_app.extensions.get(REVERSAL_GUARDS, ()):
+        for each in reversing:
+            guard(each)
     if entry.kind == EntryKind.COMMITMENT and open_amount_pence(entry) != -entry.amount_pence:
         raise Conflict("Part of this commitment is already released or spent: release what is still open instead.",
                        code="commitment_in_use")
@@ -347,6 +363,15 @@ def _lock_balances(*periods: BudgetPeriod | None) -> dict[int, PeriodBalance]:
         .with_for_update().execution_options(populate_existing=True)
     ).all()
     return {row.period_id: row for row in rows}
+
+
+def _lock_entries(*entries: LedgerEntry | None) -> list[LedgerEntry]:
+    """Lock the entries' rows in id order (after their balances: posting an entry that names
+    another, as a release names its commitment, holds the balance before touching that row)."""
+    locked = sorted((e for e in entries if e is not None), key=lambda e: e.id)
+    db.session.execute(select(LedgerEntry.id).where(LedgerEntry.id.in_([e.id for e in locked]))
+                       .order_by(LedgerEntry.id).with_for_update())
+    return locked
 
 
 def lock_chain() -> tuple[int, str]:

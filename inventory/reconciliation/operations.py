@@ -147,6 +147,18 @@ def remove_match(match_id: int, *, actor) -> None:
     db.session.flush()
 
 
+def refuse_to_reverse_matched(entry: LedgerEntry) -> None:
+    """A ledger reversal guard: money matched to a statement line is frozen until unmatched.
+    The ledger calls it with the entry's row locked, the lock `create_match` takes too."""
+    line_ids = sorted(set(db.session.scalars(
+        select(MatchAllocation.statement_line_id).where(MatchAllocation.ledger_entry_id == entry.id))))
+    if line_ids:
+        lines = f"statement line{'s' if len(line_ids) > 1 else ''} {', '.join(map(str, line_ids))}"
+        raise Conflict(f"This entry is matched to {lines}, so its money is frozen. Unmatch it in reconciliation "
+                       "first, then reverse it.",
+                       code="entry_matched", details={"ledger_entry_id": entry.id, "statement_line_ids": line_ids})
+
+
 def post_line_to_ledger(line_id: int, *, category: str, memo: str, actor) -> Match:
     """Money the ledger does not know of yet (a bank fee, a refund): post what is left of the
     line as an actual (money out) or a credit (money in), linked to the line, and match them."""

@@ -184,6 +184,24 @@ def test_reversing_an_actual_reopens_the_commitment_it_settled(app, period, fina
         ledger.reverse(settled, reason="Direct", actor=finance)
 
 
+def test_a_reversal_guard_is_asked_about_an_actual_and_its_release_and_may_refuse(app, period, finance):
+    asked = []
+
+    def refuse_releases(entry):
+        asked.append(entry.kind)
+        if entry.kind == "release":
+            raise Conflict("Frozen elsewhere.", code="frozen")
+
+    ledger.register_reversal_guard(app, refuse_releases)
+    spent = actual(4_000, finance, releasing=commit(10_000, finance))
+    before = (db.session.scalars(select(LedgerEntry.id)).all(), ledger.summary(period))
+    with pytest.raises(Conflict) as refused:
+        ledger.reverse(spent, reason="Wrong invoice", actor=finance)
+    assert refused.value.code == "frozen"
+    assert asked == ["actual", "release"]
+    assert (db.session.scalars(select(LedgerEntry.id)).all(), ledger.summary(period)) == before
+
+
 def test_reversing_a_release_recommits_only_if_the_budget_allows(app, period, finance):
     commitment = commit(50_000, finance)
     released = ledger.release(commitment, on=TODAY, actor=finance, memo="Cancelled")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from inventory import clock
 from inventory.audit.models import AppendOnlyViolation
 from inventory.budget import ledger
-from inventory.budget.models import SourceType
+from inventory.budget.models import LedgerEntry, SourceType
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.extensions import db
 from inventory.reconciliation import exports, operations, queries
@@ -265,6 +265,52 @@ def test_unmatching_frees_the_line_reopens_it_and_leaves_a_trail(build, funded, 
 def test_unmatching_a_match_that_is_gone_is_not_found(finance):
     with pytest.raises(NotFound):
         operations.remove_match(12345, actor=finance)
+
+
+# Reversing matched money -------------------------------------------------------------------
+
+def test_a_matched_entry_cannot_be_reversed_and_nothing_is_written(build, funded, finance):
+    entry = build.direct_purchase(gross_pence=4500, on=days_ago(5), actor=finance)
+    [line] = lines_of(build.statement([(days_ago(5), "LOCKSMITH", "-45.00", "")], actor=finance))
+    operations.create_match(pairs=[Pair(line.id, entry.id, 2000)], actor=finance)  # part of it is enough
+    db.session.commit()
+    before = (count(LedgerEntry), ledger.available_pence(funded))
+    with pytest.raises(Conflict) as caught:
+        ledger.reverse(entry, reason="Wrong supplier", actor=finance)
+    assert caught.value.code == "entry_matched"
+    assert caught.value.message == (f"This entry is matched to statement line {line.id}, so its money is frozen. "
+                                    "Unmatch it in reconciliation first, then reverse it.")
+    assert caught.value.details == {"ledger_entry_id": entry.id, "statement_line_ids": [line.id]}
+    assert (count(LedgerEntry), ledger.available_pence(funded)) == before
+    db.session.rollback()
+    assert queries.entry_allocated_pence([entry.id]) == {entry.id: 2000}
+
+
+@pytest.mark.parametrize("amount, kind", [("-45.00", "actual"), ("12.99", "credit")])
+def test_money_posted_from_a_statement_line_cannot_be_reversed_while_matched(build, funded, finance, amount, kind):
+    [line] = lines_of(build.statement([(days_ago(5), "BANK", amount, "")], actor=finance))
+    entry = operations.post_line_to_ledger(line.id, category="Bank", memo="", actor=finance).allocations[0].ledger_entry
+    db.session.commit()
+    assert entry.kind == kind
+    with pytest.raises(Conflict) as caught:
+        ledger.reverse(entry, reason="Posted by mistake", actor=finance)
+    assert caught.value.code == "entry_matched"
+
+
+def test_once_unmatched_a_reconciled_entry_can_be_reversed(build, funded, finance):
+    entry = build.direct_purchase(gross_pence=4500, on=days_ago(5), actor=finance)
+    [line] = lines_of(build.statement([(days_ago(5), "LOCKSMITH", "-45.00", "")], actor=finance))
+    match_id = operations.create_match(pairs=[Pair(line.id, entry.id)], actor=finance).id
+    operations.mark_reconciled(line.id, actor=finance)
+    db.session.commit()
+    with pytest.raises(Conflict):
+        ledger.reverse(entry, reason="Wrong supplier", actor=finance)
+    db.session.rollback()
+    operations.remove_match(match_id, actor=finance)
+    reversal = ledger.reverse(entry, reason="Wrong supplier", actor=finance)
+    db.session.commit()
+    assert reversal.reverses_id == entry.id
+    assert ledger.available_pence(funded) == 1_000_000
 
 
 def test_only_a_fully_matched_line_can_be_marked_reconciled(build, funded, finance):

@@ -7,8 +7,11 @@ from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.accounts.models import User
+from inventory.budget import ledger
+from inventory.budget.models import LedgerEntry
+from inventory.budget.verification import verify_ledger
 from inventory.extensions import db
-from inventory.reconciliation import operations
+from inventory.reconciliation import operations, queries
 from inventory.reconciliation.models import MatchAllocation, StatementLine
 from inventory.reconciliation.operations import Pair
 from inventory.reconciliation.statement_csv import ColumnMapping
@@ -92,3 +95,20 @@ def test_two_people_unmatching_the_same_match_free_the_money_once(app, build, fi
     assert race(app, finance.id, [unmatch, unmatch]) == ["not_found", "ok"]
     db.session.expire_all()
     assert db.session.get(StatementLine, line.id).allocated_pence == 0
+
+
+def test_matching_and_reversing_one_entry_at_once_cannot_both_succeed(app, build, finance):
+    entry_id = build.direct_purchase(gross_pence=4500, on=clock.today() - timedelta(days=3), actor=finance).id
+    [line] = lines(build, finance, "-45.00")
+
+    def reverse(actor):
+        ledger.reverse(db.session.get(LedgerEntry, entry_id), reason="Keyed twice", actor=actor)
+
+    outcomes = race(app, finance.id, [match_action(line.id, entry_id), reverse])
+    db.session.expire_all()
+    matched = bool(queries.entry_allocated_pence([entry_id]))
+    reversed_ = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry_id)) is not None
+    # Whichever took the entry's row lock first won; the other saw what it wrote.
+    assert (outcomes, matched, reversed_) in [(["entry_matched", "ok"], True, False),
+                                              (["entry_reversed", "ok"], False, True)]
+    assert verify_ledger().ok

@@ -8,9 +8,15 @@ from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.budget import ledger
+from inventory.budget.models import LedgerEntry
 from inventory.extensions import db
 from inventory.reconciliation import operations
-from inventory.reconciliation.models import Match, Statement, StatementLine
+from inventory.reconciliation.models import (
+    Match,
+    MatchAllocation,
+    Statement,
+    StatementLine,
+)
 
 ROLES = ["admin", "coordinator", "caseworker", "fitter", "finance", "auditor"]
 CSV = ("Date,Description,Amount,Reference\n"
@@ -403,13 +409,45 @@ def test_the_ledger_entry_page_shows_the_statement_line_that_pays_it(client, log
     assert f'href="/reconciliation/lines/{line.id}"' in page and "CARD LOCKSMITH DIRECT" in page
 
 
-def test_a_matched_entry_reversed_since_is_flagged_on_the_line(client, login, finance, setup):
+def test_an_entry_reversed_while_matched_in_older_data_is_flagged_on_the_line(client, login, finance, setup):
+    # The ledger now refuses to reverse matched money; older data may still hold such a pair.
     entry, _, line = setup
-    operations.create_match(pairs=[operations.Pair(line.id, entry.id)], actor=finance)
     ledger.reverse(entry, reason="Wrong supplier", actor=finance)
+    match = Match(method="manual", created_by_id=finance.id)
+    match.allocations.append(MatchAllocation(statement_line_id=line.id, ledger_entry_id=entry.id, amount_pence=4500))
+    line.allocated_pence = 4500
+    db.session.add(match)
     db.session.commit()
     login(finance)
     assert b"Entry reversed since: unmatch it" in client.get(f"/reconciliation/lines/{line.id}").data
+
+
+def reversal_of(entry_id):
+    return db.session.scalar(select(LedgerEntry).where(LedgerEntry.reverses_id == entry_id))
+
+
+def test_reversing_a_matched_entry_on_its_page_says_to_unmatch_it_first(client, login, finance, setup):
+    entry, _, line = setup
+    operations.create_match(pairs=[operations.Pair(line.id, entry.id)], actor=finance)
+    db.session.commit()
+    login(finance)
+    response = client.post(f"/budget/ledger/{entry.id}/reverse", data={"reason": "Wrong supplier"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert f"matched to statement line {line.id}" in page and "Unmatch it in reconciliation first" in page
+    assert reversal_of(entry.id) is None
+
+
+def test_the_api_refuses_to_reverse_a_matched_entry_with_409_and_its_code(api, finance, setup):
+    entry, _, line = setup
+    operations.create_match(pairs=[operations.Pair(line.id, entry.id)], actor=finance)
+    db.session.commit()
+    response = api(user=finance).post(f"/ledger/entries/{entry.id}/reversal", json={"reason": "Wrong supplier"})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "entry_matched" and "Unmatch it in reconciliation first" in error["message"]
+    assert error["details"] == {"ledger_entry_id": entry.id, "statement_line_ids": [line.id]}
+    assert reversal_of(entry.id) is None
 
 
 def test_the_statements_list_shows_how_much_is_reconciled(client, login, finance, setup):
