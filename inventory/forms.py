@@ -2,7 +2,8 @@
 from email_validator import EmailNotValidError, validate_email
 from wtforms import SelectMultipleField, ValidationError, widgets
 
-from inventory.errors import InvalidInput
+from inventory.errors import Conflict, InvalidInput
+from inventory.extensions import db
 
 
 class CheckboxesField(SelectMultipleField):
@@ -32,3 +33,24 @@ def attach_errors(form, error: InvalidInput) -> None:
             placed = True
     if not placed:
         form.form_errors.append(error.message)
+
+
+def submitted(form, use_case):
+    """Run a use case from a posted form, as one transaction: validate the form, call
+    `use_case()`, commit and return its result. If the form does not validate, or the use
+    case refuses (InvalidInput: errors beside the fields; Conflict: an error above the
+    form), everything is rolled back and None is returned, with the errors on the form."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = use_case()
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        attach_errors(form, error)
+        return None
+    except Conflict as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return None
+    return result

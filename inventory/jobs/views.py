@@ -20,7 +20,7 @@ from inventory import clock
 from inventory.cases.models import Case
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
+from inventory.forms import submitted
 from inventory.jobs import operations
 from inventory.jobs.forms import (
     ChecklistForm,
@@ -64,19 +64,10 @@ def _schedule_choices(form: ScheduleForm) -> ScheduleForm:
 @permission_required(Permission.SCHEDULE_JOBS)
 def schedule():
     form = _schedule_choices(ScheduleForm(request_id=request.args.get("request_id", type=int)))
-    if form.validate_on_submit():
-        try:
-            job = operations.schedule_job(form.details(), actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        except Conflict as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            flash(f"Job {job.id} booked for {job.fitter.name}.", "success")
-            return redirect(url_for("jobs.show", job_id=job.id))
+    job = submitted(form, lambda: operations.schedule_job(form.details(), actor=current_user))
+    if job:
+        flash(f"Job {job.id} booked for {job.fitter.name}.", "success")
+        return redirect(url_for("jobs.show", job_id=job.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("jobs/schedule.html", form=form), status
 
@@ -113,19 +104,10 @@ def collect(case_id: int):
     form = CollectionForm(item_ids=ticked)
     form.item_ids.choices = [SelectChoice(item.id, _collect_label(item, handover)) for item, handover in out]
     form.fitter_id.choices = [SelectChoice(u.id, u.name) for u in operations.fitter_choices()]
-    if form.validate_on_submit():
-        try:
-            job = operations.schedule_collection(form.details(case.id), actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        except Conflict as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            flash(f"Collection booked: job {job.id} for {job.fitter.name}.", "success")
-            return redirect(url_for("jobs.show", job_id=job.id))
+    job = submitted(form, lambda: operations.schedule_collection(form.details(case.id), actor=current_user))
+    if job:
+        flash(f"Collection booked: job {job.id} for {job.fitter.name}.", "success")
+        return redirect(url_for("jobs.show", job_id=job.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("jobs/collect.html", form=form, case=case), status
 
@@ -187,16 +169,9 @@ def contact(job_id: int):
 def checklist(job_id: int, job_item_id: int):
     job = operations.get_job(current_user, job_id)
     form = ChecklistForm(prefix=f"c{job_item_id}")
-    if form.validate_on_submit():
-        try:
-            operations.record_checklist(job_id, job_item_id, form.ticks(), actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            flash("Handover checklist done.", "success")
-            return redirect(url_for("jobs.show", job_id=job_id))
+    if submitted(form, lambda: operations.record_checklist(job_id, job_item_id, form.ticks(), actor=current_user)):
+        flash("Handover checklist done.", "success")
+        return redirect(url_for("jobs.show", job_id=job_id))
     return _job_page(job, status=422, checklist_forms={job_item_id: form})
 
 
