@@ -37,9 +37,10 @@ def attach_errors(form, error: InvalidInput) -> None:
 
 def submitted(form, use_case):
     """Run a use case from a posted form, as one transaction: validate the form, call
-    `use_case()`, commit and return its result. If the form does not validate, or the use
-    case refuses (InvalidInput: errors beside the fields; Conflict: an error above the
-    form), everything is rolled back and None is returned, with the errors on the form."""
+    `use_case()`, commit and return its result (True if it returns nothing). If the form
+    does not validate, or the use case refuses (InvalidInput: errors beside the fields;
+    Conflict: an error above the form), everything is rolled back and None is returned,
+    with the errors on the form."""
     if not form.validate_on_submit():
         return None
     try:
@@ -53,4 +54,4 @@ def submitted(form, use_case):
         db.session.rollback()
         form.form_errors.append(error.message)
         return None
-    return result
+    return True if result is None else result

@@ -5,11 +5,15 @@ from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
 from inventory.accounts import operations
-from inventory.accounts.forms import NewUserForm, OrganisationForm, ResetPasswordForm, UserForm
+from inventory.accounts.forms import (
+    NewUserForm,
+    OrganisationForm,
+    ResetPasswordForm,
+    UserForm,
+)
 from inventory.accounts.models import Organisation, User, UserRole
-from inventory.errors import InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
+from inventory.forms import submitted
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, Role, permission_required
 
@@ -44,20 +48,12 @@ def users():
 def new_user():
     form = NewUserForm()
     form.organisation_id.choices = _organisation_choices()
-    if form.validate_on_submit():
-        try:
-            user = operations.create_user(
-                email=form.email.data, name=form.name.data,
-                organisation=db.session.get(Organisation, form.organisation_id.data),
-                roles=form.roles.data, password=form.password.data, actor=current_user,
-            )
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            flash(f"Created {user.email}.", "success")
-            return redirect(url_for("admin.users"))
+    user = submitted(form, lambda: operations.create_user(
+        email=form.email.data, name=form.name.data, organisation=db.session.get(Organisation, form.organisation_id.data),
+        roles=form.roles.data, password=form.password.data, actor=current_user))
+    if user:
+        flash(f"Created {user.email}.", "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None), 422 if form.errors else 200
 
 
@@ -67,20 +63,12 @@ def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user, data={"roles": user.roles} if request.method == "GET" else None)
     form.organisation_id.choices = _organisation_choices()
-    if form.validate_on_submit():
-        try:
-            operations.update_user(
-                user, email=form.email.data, name=form.name.data,
-                organisation=db.session.get(Organisation, form.organisation_id.data),
-                roles=form.roles.data, actor=current_user,
-            )
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            flash("Saved.", "success")
-            return redirect(url_for("admin.users"))
+    if submitted(form, lambda: operations.update_user(
+            user, email=form.email.data, name=form.name.data,
+            organisation=db.session.get(Organisation, form.organisation_id.data), roles=form.roles.data,
+            actor=current_user)):
+        flash("Saved.", "success")
+        return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user,
                            reset_form=ResetPasswordForm(formdata=None)), 422 if form.errors else 200
 
@@ -110,16 +98,9 @@ def reactivate_user(user_id: int):
 def reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     reset_form = ResetPasswordForm()
-    if reset_form.validate_on_submit():
-        try:
-            operations.set_password(user, reset_form.password.data, actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            attach_errors(reset_form, error)
-        else:
-            flash(f"Password reset for {user.email}; their sessions have ended.", "success")
-            return redirect(url_for("admin.edit_user", user_id=user.id))
+    if submitted(reset_form, lambda: operations.set_password(user, reset_form.password.data, actor=current_user)):
+        flash(f"Password reset for {user.email}; their sessions have ended.", "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
     form = UserForm(obj=user, data={"roles": user.roles})
     form.organisation_id.choices = _organisation_choices()
     return render_template("admin/user_form.html", form=form, user=user, reset_form=reset_form), 422
@@ -136,16 +117,10 @@ def organisations():
 @permission_required(Permission.MANAGE_ORGANISATIONS)
 def new_organisation():
     form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            operations.create_organisation(name=form.name.data, kind=form.kind.data, actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            flash("Organisation created.", "success")
-            return redirect(url_for("admin.organisations"))
+    if submitted(form, lambda: operations.create_organisation(name=form.name.data, kind=form.kind.data,
+                                                              actor=current_user)):
+        flash("Organisation created.", "success")
+        return redirect(url_for("admin.organisations"))
     return render_template("admin/organisation_form.html", form=form, organisation=None), \
         422 if form.errors else 200
 
@@ -156,16 +131,9 @@ def edit_organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
     del form.kind  # an organisation's kind is fixed once created
-    if form.validate_on_submit():
-        try:
-            operations.update_organisation(organisation, name=form.name.data, active=form.active.data,
-                                           actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            attach_errors(form, error)
-        else:
-            flash("Saved.", "success")
-            return redirect(url_for("admin.organisations"))
+    if submitted(form, lambda: operations.update_organisation(organisation, name=form.name.data,
+                                                              active=form.active.data, actor=current_user)):
+        flash("Saved.", "success")
+        return redirect(url_for("admin.organisations"))
     return render_template("admin/organisation_form.html", form=form, organisation=organisation), \
         422 if form.errors else 200

@@ -8,11 +8,16 @@ from sqlalchemy.orm import selectinload
 from inventory.cases import operations
 from inventory.cases.forms import CaseForm, NewCaseForm
 from inventory.cases.models import Case
-from inventory.errors import InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
+from inventory.forms import submitted
 from inventory.pagination import page_args, paginate
-from inventory.permissions import CaseAccess, Permission, case_access, may_raise_request_for, permission_required
+from inventory.permissions import (
+    CaseAccess,
+    Permission,
+    case_access,
+    may_raise_request_for,
+    permission_required,
+)
 from inventory.requests.models import EquipmentRequest
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -27,25 +32,11 @@ def index():
     return render_template("cases/index.html", page=paginate(query, page, per_page), search=search)
 
 
-def _save(form, save):
-    """Run `save` if the form parses; put the operation's field errors on the form."""
-    if not form.validate_on_submit():
-        return None
-    try:
-        result = save()
-        db.session.commit()
-    except InvalidInput as error:
-        db.session.rollback()
-        attach_errors(form, error)
-        return None
-    return result
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_CASES)
 def new():
     form = NewCaseForm()
-    case = _save(form, lambda: operations.create_case(form.details(), actor=current_user))
+    case = submitted(form, lambda: operations.create_case(form.details(), actor=current_user))
     if case is not None:
         flash(f"Case {case.reference} opened.", "success")
         return redirect(url_for("cases.show", case_id=case.id))
@@ -80,7 +71,7 @@ def edit(case_id: int):
         db.session.commit()
         data = {"flags": case.flags, "consent_given": True}
     form = CaseForm(obj=case, data=data)
-    if _save(form, lambda: operations.update_case(case, form.details(), actor=current_user)) is not None:
+    if submitted(form, lambda: operations.update_case(case, form.details(), actor=current_user)):
         flash("Case saved.", "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/form.html", form=form, case=case), 422 if form.errors else 200

@@ -7,27 +7,12 @@ from wtforms.fields.choices import SelectChoice
 from inventory.catalogue import operations
 from inventory.catalogue.forms import ItemTypeForm, ProductCodeForm, SupplierForm
 from inventory.catalogue.models import ItemType, Supplier, SupplierProductCode
-from inventory.errors import InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
+from inventory.forms import submitted
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue")
-
-
-def _save(form, action) -> bool:
-    """Run the use case for a valid form and commit; put service errors on the form."""
-    if not form.validate_on_submit():
-        return False
-    try:
-        action()
-        db.session.commit()
-    except InvalidInput as error:
-        db.session.rollback()
-        attach_errors(form, error)
-        return False
-    return True
 
 
 @bp.get("/item-types")
@@ -43,7 +28,7 @@ def item_types():
 @permission_required(Permission.MANAGE_CATALOGUE)
 def new_item_type():
     form = ItemTypeForm(data=None if request.method == "POST" else {"standard_cost": "0.00"})
-    if _save(form, lambda: operations.create_item_type(**form.values())):
+    if submitted(form, lambda: operations.create_item_type(**form.values())):
         flash(f"Added {form.name.data}.", "success")
         return redirect(url_for("catalogue.item_types"))
     return render_template("catalogue/item_type_form.html", form=form, item_type=None), 422 if form.errors else 200
@@ -54,7 +39,7 @@ def new_item_type():
 def edit_item_type(item_type_id: int):
     item_type = db.get_or_404(ItemType, item_type_id)
     form = ItemTypeForm(obj=item_type, data=None if request.method == "POST" else _cost_data(item_type))
-    if _save(form, lambda: operations.update_item_type(item_type, **form.values())):
+    if submitted(form, lambda: operations.update_item_type(item_type, **form.values())):
         flash("Saved.", "success")
         return redirect(url_for("catalogue.item_types"))
     return _item_type_page(item_type, form), 422 if form.errors else 200
@@ -82,7 +67,7 @@ def add_product_code(item_type_id: int):
     item_type = db.get_or_404(ItemType, item_type_id)
     code_form = ProductCodeForm()
     code_form.supplier_id.choices = _supplier_choices()
-    if _save(code_form, lambda: operations.set_product_code(
+    if submitted(code_form, lambda: operations.set_product_code(
             item_type, db.get_or_404(Supplier, code_form.supplier_id.data), code_form.product_code.data)):
         flash("Product code saved.", "success")
         return redirect(url_for("catalogue.edit_item_type", item_type_id=item_type.id))
@@ -112,7 +97,7 @@ def suppliers():
 @permission_required(Permission.MANAGE_CATALOGUE)
 def new_supplier():
     form = SupplierForm()
-    if _save(form, lambda: operations.create_supplier(**form.values())):
+    if submitted(form, lambda: operations.create_supplier(**form.values())):
         flash(f"Added {form.name.data}.", "success")
         return redirect(url_for("catalogue.suppliers"))
     return render_template("catalogue/supplier_form.html", form=form, supplier=None), 422 if form.errors else 200
@@ -123,7 +108,7 @@ def new_supplier():
 def edit_supplier(supplier_id: int):
     supplier = db.get_or_404(Supplier, supplier_id)
     form = SupplierForm(obj=supplier)
-    if _save(form, lambda: operations.update_supplier(supplier, **form.values())):
+    if submitted(form, lambda: operations.update_supplier(supplier, **form.values())):
         flash("Saved.", "success")
         return redirect(url_for("catalogue.suppliers"))
     codes = db.session.scalars(select(SupplierProductCode).options(selectinload(SupplierProductCode.item_type))
