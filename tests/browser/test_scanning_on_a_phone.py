@@ -123,6 +123,7 @@ def test_a_fitter_on_a_collection_scans_a_loan_back_and_closes_with_a_reason_for
 
     phone.get_by_role("link", name="Back to the job").click()
     phone.get_by_label(f"Why was Personal alarm {kept.code} not collected?").select_option("declined")
+    phone.screenshot(path=str(ARTIFACTS / "phone-collection-job.png"), full_page=True)
     phone.get_by_role("button", name="Complete the job").click()
     phone.wait_for_url(f"{live_server}/jobs/mine?show=done")
     db.session.rollback()
