@@ -112,9 +112,8 @@ class Item(db.Model):
     # Filled by procurement when the unit arrives on a purchase order receipt.
     purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"), index=True)
     goods_receipt_id: Mapped[int | None] = mapped_column(ForeignKey("goods_receipts.id"), index=True)
-    # The request and case features own those tables; these are their ids.
-    reserved_for_request_id: Mapped[int | None] = mapped_column(index=True)
-    issued_case_id: Mapped[int | None] = mapped_column(index=True)
+    reserved_for_request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    issued_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     awaiting_wipe: Mapped[bool] = mapped_column(default=False)
     write_off_reason: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -203,8 +202,8 @@ class ItemEvent(db.Model):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_locations.id"))
-    request_id: Mapped[int | None] = mapped_column()
-    case_id: Mapped[int | None] = mapped_column()
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     note: Mapped[str | None] = mapped_column(String(500))
 
     item: Mapped[Item] = relationship(back_populates="events")

@@ -13,12 +13,13 @@ from tests.concurrency import run_at_once
 def test_two_simultaneous_issues_of_one_item_issue_it_once(app, build):
     item_id = build.item().id
     people = [build.user(roles=["coordinator"]) for _ in range(2)]
+    cases = [build.case().id for _ in range(2)]
 
     def issue(person_id, case_id):
         return lambda: operations.issue_item(db.session.get(Item, item_id), case_id=case_id,
                                              actor=db.session.get(User, person_id))
 
-    outcomes = run_at_once(app, [issue(person.id, n) for n, person in enumerate(people, start=1)])
+    outcomes = run_at_once(app, [issue(person.id, case_id) for person, case_id in zip(people, cases)])
 
     assert sorted(outcomes) == ["item_not_available", "ok"]
     db.session.expire_all()

@@ -26,9 +26,10 @@ def test_a_received_unit_is_in_stock_with_a_code_a_cached_qr_and_a_received_even
 def test_an_item_goes_round_the_whole_cycle_and_the_timeline_records_every_step(build):
     coordinator = build.user(roles=["coordinator"])
     item = build.item()
-    operations.reserve_item(item, for_request_id=7, actor=coordinator)
-    operations.issue_item(item, case_id=42, actor=coordinator, request_id=7)
-    assert (item.state, item.issued_case_id, item.location_id) == ("issued", 42, None)
+    raised = build.equipment_request()
+    operations.reserve_item(item, for_request_id=raised.id, actor=coordinator)
+    operations.issue_item(item, case_id=raised.case_id, actor=coordinator, request_id=raised.id)
+    assert (item.state, item.issued_case_id, item.location_id) == ("issued", raised.case_id, None)
     operations.return_item(item, condition="good", actor=coordinator)
     operations.release_from_quarantine(item, actor=coordinator)
     db.session.commit()
@@ -42,7 +43,7 @@ def test_an_item_goes_round_the_whole_cycle_and_the_timeline_records_every_step(
         ("released_from_quarantine", "quarantine", "in_stock"),
     ]
     issued = db.session.scalar(select(ItemEvent).where(ItemEvent.item_id == item.id, ItemEvent.kind == "issued"))
-    assert (issued.case_id, issued.request_id, issued.actor_id) == (42, 7, coordinator.id)
+    assert (issued.case_id, issued.request_id, issued.actor_id) == (raised.case_id, raised.id, coordinator.id)
 
 
 @pytest.mark.parametrize("action", [
@@ -64,23 +65,24 @@ def test_moves_off_the_state_machine_are_refused_with_item_not_available(build, 
 def test_an_issued_item_cannot_be_issued_again(build):
     user = build.user(roles=["coordinator"])
     item = build.item()
-    operations.issue_item(item, case_id=1, actor=user)
+    operations.issue_item(item, case_id=build.case().id, actor=user)
     with pytest.raises(operations.ItemNotAvailable):
-        operations.issue_item(item, case_id=2, actor=user)
+        operations.issue_item(item, case_id=build.case().id, actor=user)
 
 
 def test_an_item_reserved_for_one_request_is_not_issued_for_another(build):
     user = build.user(roles=["coordinator"])
     item = build.item()
-    operations.reserve_item(item, for_request_id=1, actor=user)
+    first, second = build.equipment_request(), build.equipment_request()
+    operations.reserve_item(item, for_request_id=first.id, actor=user)
     with pytest.raises(operations.ItemNotAvailable):
-        operations.issue_item(item, case_id=9, actor=user, request_id=2)
+        operations.issue_item(item, case_id=second.case_id, actor=user, request_id=second.id)
 
 
 def test_a_returned_connected_device_stays_in_quarantine_until_a_named_user_confirms_the_wipe(build):
     coordinator = build.user(roles=["coordinator"])
     doorbell = build.item(item_type=build.item_type(category="camera_doorbell", connected_device=True))
-    operations.issue_item(doorbell, case_id=3, actor=coordinator)
+    operations.issue_item(doorbell, case_id=build.case().id, actor=coordinator)
     operations.return_item(doorbell, condition="good", actor=coordinator)
     assert doorbell.awaiting_wipe
     with pytest.raises(operations.ItemNotAvailable) as caught:
@@ -98,7 +100,7 @@ def test_a_returned_connected_device_stays_in_quarantine_until_a_named_user_conf
 def test_only_someone_allowed_to_confirm_wipes_can(build):
     fitter = build.user(roles=["fitter"])
     doorbell = build.item(item_type=build.item_type(connected_device=True))
-    operations.issue_item(doorbell, case_id=3, actor=fitter)
+    operations.issue_item(doorbell, case_id=build.case().id, actor=fitter)
     operations.return_item(doorbell, condition="good", actor=fitter)
     with pytest.raises(NotAllowed):
         operations.confirm_wipe(doorbell, fitter)
@@ -147,10 +149,10 @@ def test_a_write_off_without_a_known_reason_is_refused(build):
 
 def test_an_issued_item_never_recovered_is_written_off_and_its_case_kept_on_the_event(build):
     user = build.user(roles=["coordinator"])
-    item = build.item()
-    operations.issue_item(item, case_id=5, actor=user)
+    item, case = build.item(), build.case()
+    operations.issue_item(item, case_id=case.id, actor=user)
     event = operations.write_off(item, "not_recovered", user)
-    assert (event.from_state, event.case_id, item.issued_case_id) == ("issued", 5, None)
+    assert (event.from_state, event.case_id, item.issued_case_id) == ("issued", case.id, None)
 
 
 def test_a_lost_item_that_turns_up_goes_to_quarantine_but_a_faulty_one_stays_written_off(build):
@@ -237,9 +239,10 @@ def test_stock_levels_count_each_state_per_type_in_one_query_and_flag_low_stock(
     user = build.user(roles=["coordinator"])
     alarms = build.items(4, item_type=alarm)
     build.items(2, item_type=lock)
-    operations.reserve_item(alarms[0], for_request_id=1, actor=user)
-    operations.issue_item(alarms[1], case_id=1, actor=user)
-    operations.issue_item(alarms[2], case_id=1, actor=user)
+    raised = build.equipment_request(lines=[(alarm, 1)])
+    operations.reserve_item(alarms[0], for_request_id=raised.id, actor=user)
+    operations.issue_item(alarms[1], case_id=raised.case_id, actor=user)
+    operations.issue_item(alarms[2], case_id=raised.case_id, actor=user)
     operations.return_item(alarms[2], condition="good", actor=user)
     db.session.commit()
     with recorded_selects() as statements:

@@ -7,8 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from inventory.extensions import db
+from inventory.stock.operations import issue_item
 from tests.conftest import ENGINE, POSTGRES_URL, make_app
 
 
@@ -80,4 +82,67 @@ def test_jobs_made_before_collection_visits_take_their_requests_case_and_go_back
         assert (job.kind, job.case_id) == ("install", case_id)
         assert db.session.scalar(select(func.count()).select_from(CollectionItem)) == 0
         db.session.remove()
+        db.engine.dispose()
+
+
+def _foreign_keys(table: str) -> set[tuple[str, str]]:
+    return {(key["constrained_columns"][0], key["referred_table"]) for key in inspect(db.engine).get_foreign_keys(table)}
+
+
+def _append_only_guard_holds(connection) -> bool:
+    try:
+        with connection.begin_nested():
+            connection.execute(text("UPDATE item_events SET note = 'rewritten'"))
+    except DBAPIError:
+        return True
+    return False
+
+
+def test_items_and_their_events_name_a_real_request_and_case(app, build):
+    assert {("reserved_for_request_id", "requests"), ("issued_case_id", "cases")} <= _foreign_keys("items")
+    assert {("request_id", "requests"), ("case_id", "cases")} <= _foreign_keys("item_events")
+    item = build.item()
+    with pytest.raises(IntegrityError):
+        issue_item(item, case_id=build.case().id + 1000, actor=None)
+        db.session.flush()
+
+
+def test_0009_keeps_items_issued_to_a_case_going_down_and_up_and_refuses_references_to_nothing(
+        empty_database_url, capsys):
+    """Going down to 0008 and up again keeps every item and event (and the append-only
+    guard on item_events); an item naming a missing case stops the upgrade, which then
+    changes nothing."""
+    from inventory.stock.models import Item, ItemEvent
+    from tests.support import Builders
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        case, items = Builders().handed_over()
+        case_id, item_id = case.id, items[0].id
+        events = db.session.scalar(select(func.count()).select_from(ItemEvent))
+        db.session.remove()
+
+        downgrade(revision="0008")
+        assert ("issued_case_id", "cases") not in _foreign_keys("items")
+        assert ("case_id", "cases") not in _foreign_keys("item_events")
+        with db.engine.connect() as connection:
+            assert _append_only_guard_holds(connection)
+        upgrade()
+        assert db.session.get(Item, item_id).issued_case_id == case_id
+        assert db.session.scalar(select(func.count()).select_from(ItemEvent)) == events
+        db.session.remove()
+        with db.engine.connect() as connection:
+            assert _append_only_guard_holds(connection)
+
+        downgrade(revision="0008")
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE items SET issued_case_id = :missing WHERE id = :id"),
+                               {"missing": case_id + 1000, "id": item_id})
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the error and exits
+            upgrade()
+        assert "1 in items.issued_case_id (no such cases.id)" in capsys.readouterr().err
+        assert ("issued_case_id", "cases") not in _foreign_keys("items")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
         db.engine.dispose()

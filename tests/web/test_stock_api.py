@@ -36,23 +36,23 @@ def test_stock_and_item_lists_are_for_stock_staff(api, build, role, status):
 def test_a_fitter_looking_up_a_code_sees_only_the_type_and_state(api, build):
     coordinator = build.user(roles=["coordinator"])
     item = build.item(item_type=build.item_type(name="Window alarm"))
-    operations.issue_item(item, case_id=77, actor=coordinator)
+    operations.issue_item(item, case_id=build.case().id, actor=coordinator)
     db.session.commit()
     body = api(roles=["fitter"]).get(f"/items/by-code/{item.code}").get_json()
     assert body == {"id": item.id, "code": item.code, "item_type": "Window alarm", "state": "issued"}
 
 
 def test_a_coordinator_looking_up_a_code_sees_which_case_holds_it(api, build):
-    item = build.item()
-    operations.issue_item(item, case_id=77, actor=None)
+    item, case = build.item(), build.case()
+    operations.issue_item(item, case_id=case.id, actor=None)
     db.session.commit()
     body = api(roles=["coordinator"]).get(f"/items/by-code/{item.code.lower()}").get_json()
-    assert body["case_id"] == 77
+    assert body["case_id"] == case.id
 
 
 def test_finance_sees_stock_details_but_not_the_case(api, build):
     item = build.item()
-    operations.issue_item(item, case_id=77, actor=None)
+    operations.issue_item(item, case_id=build.case().id, actor=None)
     db.session.commit()
     body = api(roles=["finance"]).get(f"/items/by-code/{item.code}").get_json()
     assert body["purchase_cost_pence"] == 2500
@@ -88,7 +88,7 @@ def test_items_filter_by_state_and_type_and_page(api, build):
     alarm, lock = build.item_type(), build.item_type(category="lock")
     alarms = build.items(3, item_type=alarm)
     build.items(2, item_type=lock)
-    operations.issue_item(alarms[0], case_id=1, actor=None)
+    operations.issue_item(alarms[0], case_id=build.case().id, actor=None)
     db.session.commit()
     caller = api(roles=["coordinator"])
     body = caller.get(f"/items?state=in_stock&item_type_id={alarm.id}&per_page=1").get_json()

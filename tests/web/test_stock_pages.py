@@ -45,29 +45,29 @@ def test_the_items_list_pages_without_a_query_per_row(client, login, build):
 
 def test_the_item_page_shows_the_full_timeline(client, login, build):
     coordinator = login(roles=["coordinator"])
-    item = build.item()
-    operations.issue_item(item, case_id=5, actor=coordinator)
+    item, case = build.item(), build.case()
+    operations.issue_item(item, case_id=case.id, actor=coordinator)
     operations.return_item(item, condition="damaged", actor=coordinator)
     db.session.commit()
     html = client.get(f"/stock/items/{item.id}").get_data(as_text=True)
     for text in ("Received", "Issued", "Returned", "Quarantined", "Condition: damaged", coordinator.name,
-                 "case #5"):
+                 f"case #{case.id}"):
         assert text in html
 
 
 def test_finance_sees_the_timeline_but_not_which_case(client, login, build):
-    item = build.item()
-    operations.issue_item(item, case_id=5, actor=None)
+    item, case = build.item(), build.case()
+    operations.issue_item(item, case_id=case.id, actor=None)
     db.session.commit()
     login(roles=["finance"])
     html = client.get(f"/stock/items/{item.id}").get_data(as_text=True)
-    assert "Issued" in html and "case #5" not in html and "Issued to case" not in html
+    assert "Issued" in html and f"case #{case.id}" not in html and "Issued to case" not in html
 
 
 def test_a_coordinator_confirms_a_wipe_then_puts_the_device_back_in_stock(client, login, build):
     coordinator = login(roles=["coordinator"])
     doorbell = build.item(item_type=build.item_type(category="camera_doorbell", connected_device=True))
-    operations.issue_item(doorbell, case_id=5, actor=coordinator)
+    operations.issue_item(doorbell, case_id=build.case().id, actor=coordinator)
     operations.return_item(doorbell, condition="good", actor=coordinator)
     db.session.commit()
     refused = client.post(f"/stock/items/{doorbell.id}/release", data={"note": ""}, follow_redirects=True)
