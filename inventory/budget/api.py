@@ -1,10 +1,9 @@
 """Budget and ledger endpoints (../shared/API.md). Money is integer pence in `_pence` fields."""
-from datetime import date
-
 from flask import jsonify, request
 from flask_login import current_user
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.api.body import Body
 from inventory.budget import ledger, operations as budget
 from inventory.budget.models import BudgetPeriod, EntryKind, LedgerEntry, SourceType
 from inventory.budget.queries import filtered_entries
@@ -89,57 +88,6 @@ def serialise_entry(entry: LedgerEntry) -> dict:
         "posted_at": entry.posted_at.isoformat(), "posted_by_id": entry.posted_by_id,
         "hash": entry.hash, "previous_hash": entry.previous_hash,
     }
-
-
-class Body:
-    """The JSON body, read field by field; every problem is collected, then one 422 names them all."""
-
-    def __init__(self):
-        data = request.get_json(silent=True)
-        if not isinstance(data, dict):
-            raise InvalidInput("Send a JSON object.", fields={"body": "Must be a JSON object."})
-        self.data = data
-        self.errors: dict[str, str] = {}
-
-    def pence(self, name: str):
-        value = self.data.get(name)
-        if value is None:
-            self.errors[name] = "Required: a whole number of pence."
-        elif isinstance(value, bool) or not isinstance(value, int):
-            self.errors[name] = "Must be a whole number of pence (an integer, not a string or decimal)."
-        return value
-
-    def date(self, name: str, *, required: bool = True):
-        value = self.data.get(name)
-        if value is None and not required:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except (TypeError, ValueError):
-            self.errors[name] = "A date like 2026-04-30."
-            return None
-
-    def text(self, name: str, *, required: bool = True):
-        value = self.data.get(name)
-        if value is None and not required:
-            return None
-        if not isinstance(value, str) or (required and not value.strip()):
-            self.errors[name] = "Required text." if required else "Must be text."
-            return None
-        return value
-
-    def integer(self, name: str, *, required: bool = True):
-        value = self.data.get(name)
-        if value is None and not required:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.errors[name] = "Must be an integer."
-            return None
-        return value
-
-    def check(self) -> None:
-        if self.errors:
-            raise InvalidInput("Some fields are not valid.", fields=self.errors)
 
 
 def renamed(error: InvalidInput, names: dict[str, str]) -> InvalidInput:

@@ -2,7 +2,7 @@
 overspend alerts. Like the ledger API, they flush and never commit."""
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from inventory import clock
 from inventory.audit.models import AuditEventKind
@@ -19,6 +19,8 @@ from inventory.budget.models import (
 from inventory.errors import Conflict, InvalidInput, NotAllowed
 from inventory.extensions import db
 from inventory.permissions import Permission, has_permission
+
+PERIODS_LOCK_KEY = 0x5AFE_0DA7  # pg_advisory_xact_lock key that serialises creating periods
 
 
 def financial_year(day: date) -> tuple[date, date, str]:
@@ -38,6 +40,7 @@ def create_period(*, starts_on: date | None = None, ends_on: date | None = None,
         raise InvalidInput("A period ends after it starts.", fields={"ends_on": "After the start date."})
     if not name or len(name) > 60:
         raise InvalidInput("Name the period (at most 60 characters).", fields={"name": "1 to 60 characters."})
+    _lock_periods()
     overlapping = db.session.scalar(
         select(BudgetPeriod).where(BudgetPeriod.starts_on <= ends_on, BudgetPeriod.ends_on >= starts_on)
     )
@@ -51,6 +54,14 @@ def create_period(*, starts_on: date | None = None, ends_on: date | None = None,
     db.session.add(period)
     db.session.flush()
     return period
+
+
+def _lock_periods() -> None:
+    """Hold the overlap and name checks until this transaction ends, so that of two periods
+    created at once that clash, the second is checked against the first and refused.
+    SQLite serialises writers at BEGIN IMMEDIATE already (see inventory.database)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PERIODS_LOCK_KEY})
 
 
 def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence: int, vat_pence: int,

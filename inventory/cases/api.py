@@ -8,9 +8,9 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.api.body import Body
 from inventory.cases import operations
 from inventory.cases.models import NEED_FLAG_KEYS, Case, LandlordConsent, RiskLevel, RiskTool, Tenure
-from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
 from inventory.permissions import CaseAccess, Permission, case_access, permission_required
@@ -96,13 +96,6 @@ def serialise_case(case: Case, *, personal: bool) -> dict:
     return body
 
 
-def json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise InvalidInput("Send a JSON object.", fields={"body": "Expected a JSON object."})
-    return data
-
-
 @api_route("/cases", summary="The cases you may see, newest first (no personal fields; search by reference).",
            response=page_of(CASE), tag="cases",
            query=[query_param("reference", {"type": "string"}, "Reference starts with this."), *PAGE_PARAMS])
@@ -117,7 +110,7 @@ def list_cases():
            status=201, request_body=NEW_CASE, tag="cases")
 @permission_required(Permission.MANAGE_CASES)
 def create_case():
-    case = operations.create_case(json_body(), actor=current_user)
+    case = operations.create_case(Body().data, actor=current_user)
     db.session.commit()
     return jsonify(serialise_case(case, personal=False)), 201
 

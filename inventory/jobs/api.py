@@ -4,7 +4,7 @@ from flask import jsonify, request, url_for
 from flask_login import current_user
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
-from inventory.cases.api import json_body
+from inventory.api.body import Body
 from inventory.extensions import db
 from inventory.jobs import operations
 from inventory.jobs.models import (
@@ -121,7 +121,7 @@ def serialise_job(job: Job, items: list[Item]) -> dict:
            "collection of units out with a case.", response=JOB, status=201, request_body=NEW_JOB, tag="jobs")
 @permission_required(Permission.SCHEDULE_JOBS)
 def create_job():
-    job = operations.book_visit(json_body(), actor=current_user)
+    job = operations.book_visit(Body().data, actor=current_user)
     db.session.commit()
     return jsonify(serialise_job(job, operations.job_view(job).items)), 201
 
@@ -148,7 +148,7 @@ def get_job(job_id: int):
            "reason why not; connected devices' checklists done.", response=JOB, request_body=COMPLETION, tag="jobs")
 @permission_required(Permission.SCAN_ITEMS)
 def complete_job(job_id: int):
-    job = operations.complete_job(job_id, request.get_json(silent=True) or {}, actor=current_user)
+    job = operations.complete_job(job_id, Body(required=False).data, actor=current_user)
     db.session.commit()
     return jsonify(serialise_job(job, operations.job_view(job).items))
 
@@ -158,7 +158,7 @@ def complete_job(job_id: int):
            tag="jobs", idempotent=True)
 @permission_required(Permission.SCAN_ITEMS)
 def scans():
-    outcome = scan(json_body(), actor=current_user)
+    outcome = scan(Body().data, actor=current_user)
     answer = {"result": outcome.result, "item": serialise_item(outcome.item, current_user),
               "message": outcome.message, **outcome.extra}
     if has_permission(current_user, Permission.VIEW_STOCK):

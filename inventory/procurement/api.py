@@ -3,7 +3,7 @@ from flask import jsonify
 from flask_login import current_user
 
 from inventory.api import api_route, schema
-from inventory.budget.api import Body
+from inventory.api.body import Body
 from inventory.catalogue.models import Supplier
 from inventory.errors import InvalidInput, NotFound
 from inventory.extensions import db

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from inventory import clock
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
-from inventory.cases.api import json_body
+from inventory.api.body import Body
 from inventory.cases.models import RiskLevel
 from inventory.errors import InvalidInput
 from inventory.extensions import db
@@ -108,7 +108,7 @@ def serialise_request(r: EquipmentRequest) -> dict:
            response=REQUEST, status=201, request_body=NEW_REQUEST, tag="requests")
 @permission_required(Permission.RAISE_REQUESTS)
 def raise_request():
-    raised = operations.raise_request(json_body(), actor=current_user)
+    raised = operations.raise_request(Body().data, actor=current_user)
     db.session.commit()
     return jsonify(serialise_request(raised)), 201
 
@@ -147,7 +147,7 @@ def queue():
                    "with available_pence, needed_pence and suggested_lines), reject, or ask for information.")
 @permission_required(Permission.DECIDE_REQUESTS)
 def decide(request_id: int):
-    data = json_body()
+    data = Body().data
     decision = data.get("decision")
     if decision == "approve":
         operations.approve_request(request_id, lines=data.get("lines"), note=data.get("reason"), actor=current_user)

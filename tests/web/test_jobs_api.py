@@ -191,3 +191,11 @@ def test_listing_jobs_costs_the_same_queries_for_one_job_or_many(api, build):
         listed = client.get("/jobs").get_json()
     assert listed["total"] == 4 and sum(len(job["items"]) for job in listed["items"]) == 7
     assert len(many) == len(one)
+
+
+def test_completing_through_the_api_may_be_sent_without_a_body(api, build, fitter):
+    job = build.job(fitter=fitter)
+    unit = reserved(job)[0]
+    response = api(user=fitter).post(f"/jobs/{job.id}/complete")
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["details"]["fields"]) == {f"item_{unit.id}"}
