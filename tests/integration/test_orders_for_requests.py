@@ -11,7 +11,8 @@ from inventory.jobs.operations import complete_job
 from inventory.jobs.scanning import scan
 from inventory.procurement import operations as procurement
 from inventory.procurement.operations import OrderLine, ReceiptLine
-from inventory.requests import holdings, operations as requests
+from inventory.requests import holdings
+from inventory.requests import operations as requests
 from inventory.requests.transitions import Action
 from inventory.stock.models import Item, ItemState
 from inventory.stock.operations import NewUnits, receive_units
