@@ -32,7 +32,8 @@ from inventory.procurement.models import (
     SupplierInvoiceLine,
 )
 from inventory.requests import holdings
-from inventory.requests.models import RequestLine
+from inventory.requests import operations as requests
+from inventory.requests.models import EquipmentRequest, RequestLine
 from inventory.stock.models import Item, Location
 from inventory.stock.operations import NewUnits, check_quantity, clean_serial_numbers, receive_units
 
@@ -129,6 +130,48 @@ def create_purchase_order(*, supplier: Supplier, lines: list[OrderLine], actor, 
     db.session.add(order)
     db.session.flush()
     return order
+
+
+@dataclass(frozen=True)
+class ToOrder:
+    """A request line's units awaiting stock that no open order is bringing yet."""
+
+    line: RequestLine
+    quantity: int
+
+    @property
+    def cost_pence(self) -> int:
+        return self.quantity * self.line.item_type.standard_cost_pence
+
+
+def still_to_order(request: EquipmentRequest) -> list[ToOrder]:
+    """What an order for this request would carry: each line's uncovered units."""
+    covered = holdings.covered_quantities(line.id for line in request.lines)
+    wanted = [ToOrder(line, holdings.uncovered_quantity(line, covered)) for line in request.lines]
+    return [row for row in wanted if row.quantity]
+
+
+def draft_order_for_request(request_id: int, supplier_id, *, actor) -> PurchaseOrder:
+    """A draft order for what an approved request still awaits and no open order brings,
+    at standard cost, each line naming the request line it is for. Raising it converts the
+    request's commitment."""
+    if not has_permission(actor, Permission.MANAGE_PURCHASE_ORDERS):
+        raise NotAllowed("Only coordinators and finance raise purchase orders.")
+    request = requests.get_request(actor, request_id)
+    if request.state_enum not in holdings.HOLDING_STATES:
+        raise Conflict(f"This request is {request.state_enum.label.lower()}: it awaits nothing to order.",
+                       code="wrong_state", details={"state": request.state})
+    valid_id = isinstance(supplier_id, int) and not isinstance(supplier_id, bool)
+    supplier = db.session.get(Supplier, supplier_id) if valid_id else None
+    if supplier is None:
+        raise InvalidInput("Choose a supplier.", fields={"supplier_id": "Choose an active supplier."})
+    wanted = still_to_order(request)
+    if not wanted:
+        raise Conflict("Everything this request awaits is already on order.", code="nothing_to_order")
+    return create_purchase_order(
+        supplier=supplier, actor=actor, notes=f"For request {request.id} (case {request.case.reference})",
+        lines=[OrderLine(row.line.item_type_id, row.quantity, row.line.item_type.standard_cost_pence,
+                         request_line_id=row.line.id) for row in wanted])
 
 
 def raise_purchase_order(order: PurchaseOrder, *, actor) -> PurchaseOrder:
