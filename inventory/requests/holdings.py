@@ -10,8 +10,10 @@ A purchase order line may be ordered for a request line. Raising the order conve
 request's commitment for those units into the order's (money is never committed twice),
 so a request line's units awaiting stock are either *covered* (outstanding on an open
 order for it, money committed by the order) or *uncovered* (money committed by the
-request). The request's open commitment in each category is always brought down to the
-standard cost of its uncovered units, never below: `settle_commitments`.
+request). The request's open commitment in each category is kept at the standard cost of
+its uncovered units: released as units arrive (`settle_commitments`) or an order for them
+is raised (`convert_for_order`), committed again if that order is cancelled
+(`recommit_after_cancel`).
 """
 from sqlalchemy import case, func, select
 
@@ -144,17 +146,13 @@ def reserve_arrivals(item_type_id: int, *, actor, first_line_id: int | None = No
     return reserved
 
 
-def covered_quantities(line_ids, *, extra: dict[int, int] | None = None) -> dict[int, int]:
-    """{request line id: units still to come on open purchase orders for it} (plus `extra`,
-    an order being raised that is not open yet)."""
+def covered_quantities(line_ids) -> dict[int, int]:
+    """{request line id: units still to come on open purchase orders for it}."""
     outstanding = PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received
-    covered = dict(db.session.execute(
+    return dict(db.session.execute(
         select(PurchaseOrderLine.request_line_id, func.sum(outstanding)).join(PurchaseOrderLine.purchase_order)
         .where(PurchaseOrderLine.request_line_id.in_(list(line_ids)), PurchaseOrder.status.in_(OPEN_FOR_RECEIPT))
         .group_by(PurchaseOrderLine.request_line_id)).all())
-    for line_id, quantity in (extra or {}).items():
-        covered[line_id] = covered.get(line_id, 0) + quantity
-    return covered
 
 
 def uncovered_quantity(line: RequestLine, covered: dict[int, int]) -> int:
@@ -174,19 +172,14 @@ def open_pence(request: EquipmentRequest, category: str) -> int:
     return sum(ledger.open_amount_pence(commitment) for commitment in _commitments(request, category))
 
 
-def settle_commitments(request: EquipmentRequest, *, actor, why: str, categories=None,
-                       covered: dict[int, int] | None = None) -> int:
-    """Release whatever the request has committed beyond the standard cost of its uncovered
-    units (in the given categories, or all of its lines'); returns the pence released."""
-    if covered is None:
-        covered = covered_quantities(line.id for line in request.lines)
-    released = 0
-    for category in sorted(categories or {line.item_type.category_label for line in request.lines}):
+def settle_commitments(request: EquipmentRequest, *, actor, why: str, categories: set[str]) -> None:
+    """Release whatever the request has committed in these categories beyond the standard
+    cost of its uncovered units."""
+    covered = covered_quantities(line.id for line in request.lines)
+    for category in sorted(categories):
         excess = open_pence(request, category) - target_pence(request, category, covered)
         if excess > 0:
             _release(request, actor=actor, why=why, category=category, amount_pence=excess)
-            released += excess
-    return released
 
 
 def lock_requests_of(order: PurchaseOrder) -> list[EquipmentRequest]:
@@ -217,13 +210,12 @@ def _categories_for(request: EquipmentRequest, line_ids) -> set[str]:
     return {line.item_type.category_label for line in request.lines if line.id in line_ids}
 
 
-def convert_for_order(order: PurchaseOrder, requests: list[EquipmentRequest], *, actor) -> int:
+def convert_for_order(order: PurchaseOrder, requests: list[EquipmentRequest], *, actor) -> None:
     """Raising `order`: release from each request it is for the standard cost of the units it
     now brings, capped at what the request line still awaits that no other open order is
     bringing and at what is still open. Call before the order's own commitment, so the
-    budget check sees the money freed. Returns the pence converted."""
+    budget check sees the money freed."""
     ordered = _ordered_for(order)
-    converted = 0
     for request in requests:
         before = covered_quantities(line.id for line in request.lines)
         for category in sorted(_categories_for(request, ordered)):
@@ -233,8 +225,6 @@ def convert_for_order(order: PurchaseOrder, requests: list[EquipmentRequest], *,
             if amount > 0:
                 _release(request, actor=actor, why=f"converted to {order.reference}", category=category,
                          amount_pence=amount)
-                converted += amount
-    return converted
 
 
 def need_covered_by(order: PurchaseOrder, requests: list[EquipmentRequest]) -> dict[tuple[int, str], int]:
