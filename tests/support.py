@@ -271,6 +271,38 @@ class Builders:
         db.session.commit()
         return job
 
+    def awaiting_request(self, *, lines=None, case=None, budget_pence=100_000, coordinator=None):
+        """A request approved in full with nothing in stock, so the standard cost of every
+        unit is committed, awaiting stock (in a period funded with `budget_pence` if none
+        covers today). `lines` is [(item_type, quantity)] (default: one new alarm)."""
+        from inventory.budget.ledger import current_period
+        from inventory.requests.operations import approve_request
+
+        if current_period() is None:
+            self.budget_period(allocated_pence=budget_pence)
+        raised = self.equipment_request(case=case, lines=lines or [(self.item_type(), 1)])
+        approve_request(raised.id, actor=coordinator or self.user(roles=["coordinator"]))
+        db.session.commit()
+        return raised
+
+    def order_for_request(self, request, *, unit_net_pence=None, unit_vat_pence=0, quantity=None, supplier=None,
+                          raised=True, actor=None):
+        """An order for what each line of `request` awaits (or `quantity` of each), linked to
+        the request's lines, at standard cost unless a unit price is given; raised by default."""
+        from inventory.procurement import operations as procurement
+
+        actor = actor or self.user(roles=["coordinator"])
+        order = procurement.create_purchase_order(supplier=supplier or self.supplier(), actor=actor, lines=[
+            procurement.OrderLine(line.item_type_id, quantity or line.awaiting_quantity,
+                                  line.item_type.standard_cost_pence if unit_net_pence is None else unit_net_pence,
+                                  unit_vat_pence, request_line_id=line.id)
+            for line in request.lines if quantity or line.awaiting_quantity])
+        db.session.commit()
+        if raised:
+            procurement.raise_purchase_order(order, actor=actor)
+            db.session.commit()
+        return order
+
 
 class ApiClient:
     """Calls /api/v1 with a bearer token and validates each JSON body against the

@@ -63,6 +63,10 @@ class PurchaseOrderForm(FlaskForm):
     notes = StringField("Notes for the order", validators=[Optional(), Length(max=500)])
 
 
+class DraftForRequestForm(FlaskForm):
+    supplier_id = SelectField("Supplier", coerce=int, validators=[DataRequired(message="Choose a supplier.")])
+
+
 class ReasonForm(FlaskForm):
     reason = StringField("Reason", validators=[DataRequired(), Length(max=500)])
 

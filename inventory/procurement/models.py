@@ -104,9 +104,13 @@ class PurchaseOrderLine(db.Model):
     quantity_received: Mapped[int] = mapped_column(default=0)
     unit_net_pence: Mapped[int] = mapped_column()
     unit_vat_pence: Mapped[int] = mapped_column(default=0)
+    # The approved request line this is ordered for: raising the order converts that line's
+    # commitment, and the units go to that request first when they arrive.
+    request_line_id: Mapped[int | None] = mapped_column(ForeignKey("request_lines.id"), index=True)
 
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
     item_type: Mapped[ItemType] = relationship()
+    request_line = relationship("RequestLine")
 
     @property
     def outstanding(self) -> int:

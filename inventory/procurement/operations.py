@@ -31,6 +31,9 @@ from inventory.procurement.models import (
     SupplierInvoice,
     SupplierInvoiceLine,
 )
+from inventory.requests import holdings
+from inventory.requests import operations as requests
+from inventory.requests.models import EquipmentRequest, RequestLine
 from inventory.stock.models import Item, Location
 from inventory.stock.operations import NewUnits, check_quantity, clean_serial_numbers, receive_units
 
@@ -82,6 +85,18 @@ class OrderLine:
     quantity: int
     unit_net_pence: int
     unit_vat_pence: int = 0
+    request_line_id: int | None = None  # the approved request line it is ordered for
+
+
+def _request_line(line: OrderLine, item_type: ItemType, prefix: str) -> RequestLine | None:
+    if line.request_line_id is None:
+        return None
+    valid_id = isinstance(line.request_line_id, int) and not isinstance(line.request_line_id, bool)
+    request_line = db.session.get(RequestLine, line.request_line_id) if valid_id else None
+    if request_line is None or request_line.item_type_id != item_type.id:
+        raise InvalidInput("That request line is not for this item type.",
+                           fields={f"{prefix}.request_line_id": "Not a request line for this item type."})
+    return request_line
 
 
 def create_purchase_order(*, supplier: Supplier, lines: list[OrderLine], actor, notes: str | None = None
@@ -105,6 +120,7 @@ def create_purchase_order(*, supplier: Supplier, lines: list[OrderLine], actor, 
         quantity = check_quantity(line.quantity, f"{prefix}.quantity", MAX_LINE_QUANTITY)
         order.lines.append(PurchaseOrderLine(
             item_type=item_type, quantity_ordered=quantity, supplier_product_code=codes.get(item_type.id),
+            request_line=_request_line(line, item_type, prefix),
             unit_net_pence=_pence_field(line.unit_net_pence, f"{prefix}.unit_net_pence", allow_zero=True),
             unit_vat_pence=_pence_field(line.unit_vat_pence, f"{prefix}.unit_vat_pence", allow_zero=True),
         ))
@@ -116,11 +132,56 @@ def create_purchase_order(*, supplier: Supplier, lines: list[OrderLine], actor, 
     return order
 
 
+@dataclass(frozen=True)
+class ToOrder:
+    """A request line's units awaiting stock that no open order is bringing yet."""
+
+    line: RequestLine
+    quantity: int
+
+    @property
+    def cost_pence(self) -> int:
+        return self.quantity * self.line.item_type.standard_cost_pence
+
+
+def still_to_order(request: EquipmentRequest) -> list[ToOrder]:
+    """What an order for this request would carry: each line's uncovered units."""
+    covered = holdings.covered_quantities(line.id for line in request.lines)
+    wanted = [ToOrder(line, holdings.uncovered_quantity(line, covered)) for line in request.lines]
+    return [row for row in wanted if row.quantity]
+
+
+def draft_order_for_request(request_id: int, supplier_id, *, actor) -> PurchaseOrder:
+    """A draft order for what an approved request still awaits and no open order brings,
+    at standard cost, each line naming the request line it is for. Raising it converts the
+    request's commitment."""
+    if not has_permission(actor, Permission.MANAGE_PURCHASE_ORDERS):
+        raise NotAllowed("Only coordinators and finance raise purchase orders.")
+    request = requests.get_request(actor, request_id)
+    if request.state_enum not in holdings.HOLDING_STATES:
+        raise Conflict(f"This request is {request.state_enum.label.lower()}: it awaits nothing to order.",
+                       code="wrong_state", details={"state": request.state})
+    valid_id = isinstance(supplier_id, int) and not isinstance(supplier_id, bool)
+    supplier = db.session.get(Supplier, supplier_id) if valid_id else None
+    if supplier is None:
+        raise InvalidInput("Choose a supplier.", fields={"supplier_id": "Choose an active supplier."})
+    wanted = still_to_order(request)
+    if not wanted:
+        raise Conflict("Everything this request awaits is already on order.", code="nothing_to_order")
+    return create_purchase_order(
+        supplier=supplier, actor=actor, notes=f"For request {request.id} (case {request.case.reference})",
+        lines=[OrderLine(row.line.item_type_id, row.quantity, row.line.item_type.standard_cost_pence,
+                         request_line_id=row.line.id) for row in wanted])
+
+
 def raise_purchase_order(order: PurchaseOrder, *, actor) -> PurchaseOrder:
     """Send the order: its value is committed in the budget, or the raise is refused with
-    the shortfall (BudgetExceeded, 409)."""
+    the shortfall (BudgetExceeded, 409). The commitment of the requests it is ordered for is
+    converted first, in the same transaction, so the same need is never committed twice and
+    only a price above standard cost needs more budget."""
     order = _locked_order(order)
     _state(order, (P.DRAFT,), "raised")
+    holdings.convert_for_order(order, holdings.lock_requests_of(order), actor=actor)
     commitment = ledger.commit(
         _charged(order.net_pence, order.vat_pence), on=clock.today(), actor=actor,
         memo=f"{order.reference} to {order.supplier.name}", source_type="purchase_order", source_id=order.id,
@@ -138,10 +199,19 @@ def _outstanding_value(order: PurchaseOrder) -> int:
 
 def cancel_purchase_order(order: PurchaseOrder, *, actor, reason: str) -> PurchaseOrder:
     """Cancel what has not arrived. Releases the commitment for the goods still outstanding
-    (goods already received stay committed until their invoice posts)."""
+    (goods already received stay committed until their invoice posts).
+
+    Units it was bringing for a request that still awaits them are owed again: their
+    standard cost is committed to the request again, as at approval, in the same
+    transaction (refused with `budget_exceeded` if the budget cannot hold it, and then
+    nothing is cancelled). Each pound thus stays in one state that tells the truth: the
+    approved need is committed, the order's is not; leaving it uncommitted would let the
+    money be spent twice, once on someone else and again when this request is met."""
     reason = _text(reason, "reason", required="Say why the order is cancelled.")
     order = _locked_order(order)
     _state(order, (P.DRAFT, P.RAISED, P.PARTLY_RECEIVED), "cancelled")
+    requests = holdings.lock_requests_of(order) if order.status != P.DRAFT else []
+    need = holdings.need_covered_by(order, requests)
     if order.commitment is not None:
         to_release = min(ledger.open_amount_pence(order.commitment), _outstanding_value(order))
         if to_release > 0:
@@ -149,6 +219,7 @@ def cancel_purchase_order(order: PurchaseOrder, *, actor, reason: str) -> Purcha
                            memo=f"{order.reference} cancelled: {reason}"[:ledger.MEMO_MAX])
     order.status, order.cancelled_at, order.cancel_reason = P.CANCELLED, clock.now(), reason
     db.session.flush()
+    holdings.recommit_after_cancel(order, requests, need, actor=actor)
     return order
 
 
@@ -212,12 +283,14 @@ def receive_goods(order: PurchaseOrder, *, lines: list[ReceiptLine] | None, loca
             raise InvalidInput(message, code="more_than_ordered", fields={f"{prefix}.quantity": message},
                                details={"outstanding": line.outstanding})
         serials = clean_serial_numbers(wanted.serial_numbers, line.item_type, field=f"{prefix}.serial_numbers")
+        # Counted as received before the units are reserved: what the order still brings for
+        # a request is what keeps its converted commitment from being released again.
+        line.quantity_received += quantity
         receive_units(NewUnits(
             item_type=line.item_type, quantity=quantity, location=location, serial_numbers=serials,
             purchase_cost_pence=_charged(line.unit_net_pence, line.unit_vat_pence), supplier=order.supplier,
-            purchase_order_id=order.id, goods_receipt_id=receipt.id,
+            purchase_order_id=order.id, goods_receipt_id=receipt.id, for_request_line_id=line.request_line_id,
         ), actor=actor)
-        line.quantity_received += quantity
         receipt.lines.append(GoodsReceiptLine(purchase_order_line_id=line.id, quantity=quantity))
     order.status = P.RECEIVED if all(line.outstanding == 0 for line in order_lines.values()) else P.PARTLY_RECEIVED
     db.session.flush()

@@ -29,6 +29,7 @@ from inventory.procurement.models import (
     PurchaseOrderStatus,
     SupplierInvoice,
 )
+from inventory.requests.models import EquipmentRequest, RequestLine
 from inventory.stock.forms import lines as text_lines
 from inventory.stock.models import Location
 
@@ -38,6 +39,8 @@ bp = Blueprint("procurement", __name__, url_prefix="/purchase-orders")
 def _order_or_404(order_id: int) -> PurchaseOrder:
     order = db.session.scalar(select(PurchaseOrder).options(
         selectinload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item_type),
+        selectinload(PurchaseOrder.lines).selectinload(PurchaseOrderLine.request_line)
+        .joinedload(RequestLine.request).joinedload(EquipmentRequest.case),
         joinedload(PurchaseOrder.supplier)).where(PurchaseOrder.id == order_id))
     if order is None:
         abort(404)

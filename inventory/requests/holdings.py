@@ -2,11 +2,20 @@
 committed in the ledger for the shortfall that stock cannot cover (its estimated cost).
 
 Approval reserves first, then commits; if the budget refuses, the use case rolls back
-whole, reservations included. Goods arriving later go to approved requests still awaiting
-them, highest priority first, and each unit so reserved hands back its estimated cost from
-the request's commitment. Withdrawal hands everything back.
+whole, reservations included. Goods arriving later go to requests still awaiting them,
+highest priority first, and each unit so reserved hands back its estimated cost from the
+request's commitment. Withdrawal hands everything back.
+
+A purchase order line may be ordered for a request line. Raising the order converts the
+request's commitment for those units into the order's (money is never committed twice),
+so a request line's units awaiting stock are either *covered* (outstanding on an open
+order for it, money committed by the order) or *uncovered* (money committed by the
+request). The request's open commitment in each category is kept at the standard cost of
+its uncovered units: released as units arrive (`settle_commitments`) or an order for them
+is raised (`convert_for_order`), committed again if that order is cancelled
+(`recommit_after_cancel`).
 """
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from inventory import clock
 from inventory.budget import ledger
@@ -14,11 +23,23 @@ from inventory.budget.models import EntryKind, LedgerEntry, SourceType
 from inventory.errors import Conflict
 from inventory.extensions import db
 from inventory.money import format_pence
+from inventory.procurement.models import (
+    OPEN_FOR_RECEIPT,
+    PurchaseOrder,
+    PurchaseOrderLine,
+)
 from inventory.requests.models import EquipmentRequest, RequestLine, RequestState
 from inventory.stock import operations as stock
 from inventory.stock.models import Item, ItemState
 
-APPROVED_STATES = (RequestState.APPROVED, RequestState.PARTLY_APPROVED)
+S = RequestState
+# Requests whose approved units may still await stock, with money committed for them. (A
+# withdrawn request has handed everything back; a fulfilled one awaits nothing.)
+HOLDING_STATES = (S.APPROVED, S.PARTLY_APPROVED, S.SCHEDULED, S.PARTLY_FULFILLED)
+# Requests that arriving goods are reserved to. A partly fulfilled request is still owed
+# the rest and can have another visit booked; a scheduled one waits until its visit is
+# over, so that the units on an open job do not change under the fitter.
+SERVED_STATES = (S.APPROVED, S.PARTLY_APPROVED, S.PARTLY_FULFILLED)
 
 
 def reserve_units(request: EquipmentRequest, line: RequestLine, quantity: int, *, actor) -> int:
@@ -100,26 +121,148 @@ def _release(request: EquipmentRequest, *, actor, why: str, category: str | None
             left -= part
 
 
-def reserve_arrivals(item_type_id: int, *, actor) -> int:
-    """Give in-stock units of a type to approved requests awaiting it, highest priority first;
-    returns how many units were reserved."""
+def reserve_arrivals(item_type_id: int, *, actor, first_line_id: int | None = None) -> int:
+    """Give in-stock units of a type to requests awaiting it, the request line
+    `first_line_id` first (goods ordered for it), then highest priority first; returns how
+    many units were reserved. Each request's commitment comes down to what its still
+    uncovered units cost, so units already paid for by a converted order release nothing."""
     waiting = db.session.execute(
         select(EquipmentRequest, RequestLine).join(RequestLine.request)
-        .where(RequestLine.item_type_id == item_type_id, EquipmentRequest.state.in_(APPROVED_STATES),
+        .where(RequestLine.item_type_id == item_type_id, EquipmentRequest.state.in_(SERVED_STATES),
                RequestLine.reserved_quantity < RequestLine.approved_quantity)
-        .order_by(EquipmentRequest.priority_key.desc(), EquipmentRequest.id.desc())
+        .order_by(case((RequestLine.id == first_line_id, 0), else_=1), EquipmentRequest.priority_key.desc(),
+                  EquipmentRequest.id.desc())
         .with_for_update(of=[EquipmentRequest, RequestLine])).all()
     reserved = 0
     for request, line in waiting:
         wanted = line.awaiting_quantity
         got = reserve_units(request, line, wanted, actor=actor)
         if got:
-            _release(request, actor=actor, why=f"{got} × {line.item_type.name} arrived in stock",
-                     category=line.item_type.category_label, amount_pence=got * line.item_type.standard_cost_pence)
+            settle_commitments(request, actor=actor, why=f"{got} × {line.item_type.name} arrived in stock",
+                               categories={line.item_type.category_label})
         reserved += got
         if got < wanted:
             break  # nothing of this type left in stock
     return reserved
+
+
+def covered_quantities(line_ids) -> dict[int, int]:
+    """{request line id: units still to come on open purchase orders for it}."""
+    outstanding = PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received
+    return dict(db.session.execute(
+        select(PurchaseOrderLine.request_line_id, func.sum(outstanding)).join(PurchaseOrderLine.purchase_order)
+        .where(PurchaseOrderLine.request_line_id.in_(list(line_ids)), PurchaseOrder.status.in_(OPEN_FOR_RECEIPT))
+        .group_by(PurchaseOrderLine.request_line_id)).all())
+
+
+def uncovered_quantity(line: RequestLine, covered: dict[int, int]) -> int:
+    """Units of the line awaiting stock that no open order is bringing."""
+    if line.request.state_enum not in HOLDING_STATES:
+        return 0
+    return max(line.awaiting_quantity - covered.get(line.id, 0), 0)
+
+
+def target_pence(request: EquipmentRequest, category: str, covered: dict[int, int]) -> int:
+    """What the request should have committed in a category: its uncovered units at standard cost."""
+    return sum(uncovered_quantity(line, covered) * line.item_type.standard_cost_pence
+               for line in request.lines if line.item_type.category_label == category)
+
+
+def open_pence(request: EquipmentRequest, category: str) -> int:
+    return sum(ledger.open_amount_pence(commitment) for commitment in _commitments(request, category))
+
+
+def settle_commitments(request: EquipmentRequest, *, actor, why: str, categories: set[str]) -> None:
+    """Release whatever the request has committed in these categories beyond the standard
+    cost of its uncovered units."""
+    covered = covered_quantities(line.id for line in request.lines)
+    for category in sorted(categories):
+        excess = open_pence(request, category) - target_pence(request, category, covered)
+        if excess > 0:
+            _release(request, actor=actor, why=why, category=category, amount_pence=excess)
+
+
+def lock_requests_of(order: PurchaseOrder) -> list[EquipmentRequest]:
+    """Lock the requests that an order's lines are for, in id order, and read their lines
+    afresh. Done before any ledger row is touched, as withdrawing a request does, so the two
+    cannot deadlock; whoever locks second sees what the first did."""
+    ids = sorted({line.request_line.request_id for line in order.lines if line.request_line_id is not None})
+    if not ids:
+        return []
+    requests = list(db.session.scalars(
+        select(EquipmentRequest).where(EquipmentRequest.id.in_(ids)).order_by(EquipmentRequest.id)
+        .with_for_update(of=EquipmentRequest).execution_options(populate_existing=True)))
+    db.session.scalars(select(RequestLine).where(RequestLine.request_id.in_(ids))
+                       .execution_options(populate_existing=True)).all()
+    return requests
+
+
+def _ordered_for(order: PurchaseOrder) -> dict[int, int]:
+    """{request line id: units this order brings for it}."""
+    ordered: dict[int, int] = {}
+    for line in order.lines:
+        if line.request_line_id is not None:
+            ordered[line.request_line_id] = ordered.get(line.request_line_id, 0) + line.outstanding
+    return ordered
+
+
+def _categories_for(request: EquipmentRequest, line_ids) -> set[str]:
+    return {line.item_type.category_label for line in request.lines if line.id in line_ids}
+
+
+def convert_for_order(order: PurchaseOrder, requests: list[EquipmentRequest], *, actor) -> None:
+    """Raising `order`: release from each request it is for the standard cost of the units it
+    now brings, capped at what the request line still awaits that no other open order is
+    bringing and at what is still open. Call before the order's own commitment, so the
+    budget check sees the money freed."""
+    ordered = _ordered_for(order)
+    for request in requests:
+        before = covered_quantities(line.id for line in request.lines)
+        for category in sorted(_categories_for(request, ordered)):
+            drop = target_pence(request, category, before) - target_pence(request, category, {
+                **before, **{i: before.get(i, 0) + q for i, q in ordered.items()}})
+            amount = min(drop, open_pence(request, category))
+            if amount > 0:
+                _release(request, actor=actor, why=f"converted to {order.reference}", category=category,
+                         amount_pence=amount)
+
+
+def need_covered_by(order: PurchaseOrder, requests: list[EquipmentRequest]) -> dict[tuple[int, str], int]:
+    """{(request id, category): what the requests would have to commit again if `order` (open,
+    about to be cancelled) stopped bringing its outstanding units}."""
+    ordered = _ordered_for(order)
+    need = {}
+    for request in requests:
+        with_order = covered_quantities(line.id for line in request.lines)
+        without = {i: q - ordered.get(i, 0) for i, q in with_order.items()}
+        for category in _categories_for(request, ordered):
+            need[(request.id, category)] = (target_pence(request, category, without)
+                                            - target_pence(request, category, with_order))
+    return need
+
+
+def recommit_after_cancel(order: PurchaseOrder, requests: list[EquipmentRequest],
+                          need: dict[tuple[int, str], int], *, actor) -> None:
+    """The cancelled order no longer brings what its requests await: commit their standard
+    cost again (what `need_covered_by` found, less anything still open beyond the target).
+    Refused with `budget_exceeded` if the budget cannot hold it."""
+    for request in requests:
+        covered = covered_quantities(line.id for line in request.lines)
+        for category in sorted(_categories_for(request, _ordered_for(order))):
+            short = target_pence(request, category, covered) - open_pence(request, category)
+            amount = min(need.get((request.id, category), 0), short)
+            if amount <= 0:
+                continue
+            try:
+                ledger.commit(amount, on=clock.today(), actor=actor, source_type=SourceType.REQUEST,
+                              source_id=request.id, category=category, case_reference=request.case.reference,
+                              memo=f"Request {request.id}: awaiting stock again, {order.reference} cancelled")
+            except ledger.BudgetExceeded as refused:
+                raise Conflict(
+                    f"{order.reference} was bringing items that request {request.id} still awaits; cancelling "
+                    f"it commits their estimated cost to the request again, and the budget cannot hold it. "
+                    f"{refused.message}", code="budget_exceeded",
+                    details={**refused.details, "request_id": request.id}) from None
 
 
 def release_holdings(request: EquipmentRequest, *, actor, why: str) -> None:

@@ -3,17 +3,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from inventory import clock
 from inventory.accounts.models import Organisation
 from inventory.budget import ledger
 from inventory.cases import operations as cases
 from inventory.cases.models import Case, RiskLevel
-from inventory.catalogue.models import ItemType
+from inventory.catalogue.models import ItemType, Supplier
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
+from inventory.forms import attach_errors
 from inventory.pagination import page_args, paginate
-from inventory.permissions import Permission, permission_required, visible_cases_clause
+from inventory.permissions import Permission, has_permission, permission_required, visible_cases_clause
+from inventory.procurement import operations as procurement
+from inventory.procurement.forms import DraftForRequestForm
+from inventory.requests.holdings import HOLDING_STATES
 from inventory.requests import operations
 from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, approval_form, request_form
 from inventory.requests.models import EquipmentRequest, RequestEvent, RequestLine, RequestState
@@ -82,8 +87,18 @@ def new(case_id: int):
     return _render_form(form, case)
 
 
-def _render_request(request_id: int, *, approval=None, refusal: Conflict | None = None, status: int = 200):
+def _draft_form(form=None) -> DraftForRequestForm:
+    form = form or DraftForRequestForm(formdata=None)
+    form.supplier_id.choices = [SelectChoice(0, "Choose a supplier")] + [SelectChoice(s.id, s.name) for s in db.session.scalars(
+        select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name))]
+    return form
+
+
+def _render_request(request_id: int, *, approval=None, refusal: Conflict | None = None, status: int = 200,
+                    draft=None):
     equipment_request = operations.get_request(current_user, request_id)
+    awaiting = equipment_request.state_enum in HOLDING_STATES
+    may_order = awaiting and has_permission(current_user, Permission.MANAGE_PURCHASE_ORDERS)
     events = db.session.scalars(select(RequestEvent).where(RequestEvent.request_id == request_id)
                                 .options(selectinload(RequestEvent.actor)).order_by(RequestEvent.id)).all()
     actions = available_actions(current_user, equipment_request)
@@ -96,6 +111,8 @@ def _render_request(request_id: int, *, approval=None, refusal: Conflict | None 
         refusal=refusal, approved_lines=[line for line in equipment_request.lines if line.approved_quantity is not None],
         note_form=NoteForm(formdata=None), comment_form=CommentForm(formdata=None),
         priority_form=PriorityForm(formdata=None), today=clock.today(),
+        to_order=procurement.still_to_order(equipment_request) if awaiting else [],
+        draft_form=_draft_form(draft) if may_order else None,
     ), status
 
 
@@ -128,6 +145,29 @@ def approve(request_id: int):
                                status=409)
     flash(f"Request {request_id} approved.", "success")
     return redirect(url_for("requests.show", request_id=request_id))
+
+
+@bp.post("/requests/<int:request_id>/purchase-order")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def draft_order(request_id: int):
+    """Draft a purchase order for what the request still awaits, from the chosen supplier."""
+    form = _draft_form(DraftForRequestForm())
+    if not form.validate():
+        return _render_request(request_id, draft=form, status=422)
+    try:
+        order = procurement.draft_order_for_request(request_id, form.supplier_id.data, actor=current_user)
+        db.session.commit()
+    except InvalidInput as error:
+        db.session.rollback()
+        attach_errors(form, error)
+        return _render_request(request_id, draft=form, status=422)
+    except Conflict as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("requests.show", request_id=request_id))
+    flash(f"{order.reference} saved as a draft for this request. Raising it converts the request's commitment.",
+          "success")
+    return redirect(url_for("procurement.order", order_id=order.id))
 
 
 @bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])

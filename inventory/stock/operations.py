@@ -156,6 +156,7 @@ class NewUnits:
     serial_numbers: tuple[str, ...] = ()
     purchase_order_id: int | None = None
     goods_receipt_id: int | None = None
+    for_request_line_id: int | None = None  # ordered for this request line: it gets them first
 
 
 def check_quantity(quantity, field: str = "quantity", maximum: int = MAX_UNITS_AT_ONCE) -> int:
@@ -214,11 +215,12 @@ def receive_units(units: NewUnits, *, actor) -> list[Item]:
         db.session.add(ItemCode(code=item.code, item_id=item.id))
         _transition(item, K.RECEIVED, actor=actor)
     cache_qr_images(label_payload(item) for item in items)
-    # Goods that approved requests are waiting for go to them at once, highest priority first.
+    # Goods that approved requests are waiting for go to them at once: the request they were
+    # ordered for first, then highest priority first.
     # (Imported here: requests build on stock, not the other way round.)
     from inventory.requests.holdings import reserve_arrivals
 
-    reserve_arrivals(units.item_type.id, actor=actor)
+    reserve_arrivals(units.item_type.id, actor=actor, first_line_id=units.for_request_line_id)
     return items
 
 

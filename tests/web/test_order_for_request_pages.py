@@ -1,0 +1,67 @@
+import pytest
+from sqlalchemy import func, select
+
+from inventory.extensions import db
+from inventory.procurement.models import PurchaseOrder
+from inventory.requests import holdings
+
+
+def test_a_coordinator_drafts_an_order_for_what_a_request_awaits_and_raising_it_converts(client, login, build):
+    alarm = build.item_type(name="Personal alarm", standard_cost_pence=2500)
+    request = build.awaiting_request(lines=[(alarm, 3)])
+    supplier = build.supplier(name="Brightwell")
+    login(build.user(roles=["coordinator"]))
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert "Draft a purchase order" in page and "3 × Personal alarm" in page and "Brightwell" in page
+    assert "Suggested purchase order lines" in page
+    response = client.post(f"/requests/{request.id}/purchase-order", data={"supplier_id": str(supplier.id)})
+    assert response.status_code == 302
+    order = db.session.scalar(select(PurchaseOrder))
+    assert response.headers["Location"].endswith(f"/purchase-orders/{order.id}")
+    assert order.status == "draft" and order.supplier_id == supplier.id
+    assert [(line.item_type_id, line.quantity_ordered, line.unit_net_pence, line.unit_vat_pence,
+             line.request_line_id) for line in order.lines] == [(alarm.id, 3, 2500, 0, request.lines[0].id)]
+    page = client.get(f"/purchase-orders/{order.id}").get_data(as_text=True)
+    assert f"Request {request.id} · case {request.case.reference}" in page
+    assert request.case.name not in page
+    assert client.post(f"/purchase-orders/{order.id}/raise").status_code == 302
+    assert holdings.open_pence(request, alarm.category_label) == 0
+
+
+@pytest.mark.parametrize("supplier_id, message", [
+    ("", "Choose a supplier."), ("0", "Choose a supplier."), ("abc", "Choose a supplier."),
+    ("999999", "Not a valid choice"), ("inactive", "Not a valid choice"),
+])
+def test_a_bad_supplier_is_shown_on_the_form_and_nothing_is_drafted(client, login, build, supplier_id, message):
+    request = build.awaiting_request()
+    if supplier_id == "inactive":
+        supplier_id = str(build.supplier(active=False).id)
+    login(build.user(roles=["coordinator"]))
+    response = client.post(f"/requests/{request.id}/purchase-order", data={"supplier_id": supplier_id})
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
+
+
+def test_a_request_whose_shortfall_is_all_on_order_offers_no_draft_and_refuses_one(client, login, build):
+    request = build.awaiting_request()
+    supplier = build.supplier()
+    build.order_for_request(request)
+    login(build.user(roles=["coordinator"]))
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert "Suggested purchase order lines" not in page and "Draft a purchase order" not in page
+    response = client.post(f"/requests/{request.id}/purchase-order", data={"supplier_id": str(supplier.id)},
+                           follow_redirects=True)
+    assert "Everything this request awaits is already on order." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(PurchaseOrder)) == 1
+
+
+def test_a_caseworker_sees_no_draft_action_and_may_not_post_one(client, login, build):
+    request = build.awaiting_request()
+    supplier = build.supplier()
+    login(request.raised_by)
+    page = client.get(f"/requests/{request.id}").get_data(as_text=True)
+    assert "Suggested purchase order lines" in page and "Draft a purchase order" not in page
+    response = client.post(f"/requests/{request.id}/purchase-order", data={"supplier_id": str(supplier.id)})
+    assert response.status_code == 403
+    assert db.session.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
