@@ -43,7 +43,8 @@ from inventory.permissions import (
     visible_jobs_clause,
 )
 from inventory.requests import operations as requests
-from inventory.requests.models import EquipmentRequest, RequestState
+from inventory.requests.holdings import reserve_units
+from inventory.requests.models import EquipmentRequest, RequestLine, RequestState
 from inventory.requests.transitions import Action
 from inventory.stock import operations as stock
 from inventory.stock.models import Item, ItemState
@@ -495,10 +496,42 @@ def _close_install(job: Job, view: JobView, data, *, actor) -> None:
             stock.write_off(item, "faulty", actor, note=note)
         else:
             stock.release_reservation(item, actor=actor, note=note)
+    _rehold_what_is_still_wanted(job.request, [(item, reasons[item.id]) for item in view.expected], actor=actor)
     _mark_completed(job, actor)
     whole = not reasons and _all_approved_issued(job.request)
     requests.advance_by_job(job.request, Action.FULFIL if whole else Action.FULFIL_PART, actor=actor,
                             note=f"Job {job.id} completed")
+
+
+# Why a unit was not handed over says whether the survivor still wants one like it.
+NO_LONGER_WANTED = (NotIssuedReason.DECLINED, NotIssuedReason.WRONG_ITEM)
+
+
+def _rehold_what_is_still_wanted(request: EquipmentRequest, not_issued: list[tuple[Item, NotIssuedReason]], *,
+                                 actor) -> None:
+    """Units not handed over have gone back to stock (or been written off), so their request
+    lines no longer hold them. One the survivor declined, or that was the wrong item, is no
+    longer wanted: the line's approved quantity goes down with it. One still wanted (nobody
+    home, or it was faulty) is reserved again from stock where there is one, so another
+    visit can be booked straight away; otherwise the line awaits stock, and arrivals reach
+    it."""
+    if not not_issued:
+        return
+    lines = {line.item_type_id: line for line in db.session.scalars(
+        select(RequestLine).where(RequestLine.request_id == request.id).order_by(RequestLine.id)
+        .with_for_update(of=RequestLine).execution_options(populate_existing=True))}
+    wanted: dict[int, int] = {}
+    for item, reason in not_issued:
+        line = lines[item.item_type_id]
+        line.reserved_quantity -= 1
+        if reason in NO_LONGER_WANTED:
+            line.approved_quantity -= 1
+        else:
+            wanted[line.item_type_id] = wanted.get(line.item_type_id, 0) + 1
+    db.session.flush()
+    for item_type_id, count in wanted.items():
+        line = lines[item_type_id]
+        reserve_units(request, line, min(count, line.awaiting_quantity), actor=actor)
 
 
 def _close_collection(job: Job, view: JobView, data, *, actor) -> None:

@@ -312,16 +312,50 @@ def test_completing_with_reasons_releases_or_writes_off_the_rest_and_part_fulfil
     operations.complete_job(job.id, {"not_issued": [{"item_id": declined.id, "reason": "declined"},
                                                     {"item_id": faulty.id, "reason": "faulty"}]}, actor=fitter)
     db.session.commit()
-    assert db.session.get(Item, declined.id).state == ItemState.IN_STOCK
     assert db.session.get(Item, faulty.id).state == ItemState.WRITTEN_OFF
-    assert db.session.get(EquipmentRequest, job.request_id).state == RequestState.PARTLY_FULFILLED
-    line = db.session.get(EquipmentRequest, job.request_id).lines[0]
-    assert line.awaiting_quantity == 0  # declined and faulty units are not "awaiting stock"
+    request = db.session.get(EquipmentRequest, job.request_id)
+    assert request.state == RequestState.PARTLY_FULFILLED
+    [line] = request.lines
+    # The declined alarm is no longer wanted; the faulty one still is, and the alarm the
+    # survivor declined, back on the shelf, is the one in stock to replace it.
+    assert (line.approved_quantity, line.reserved_quantity, line.awaiting_quantity) == (2, 2, 0)
+    assert db.session.get(Item, declined.id).reserved_for_request_id == request.id
     outcomes = dict(db.session.execute(select(JobItem.item_id, JobItem.reason)).all())
     assert outcomes == {first.id: None, declined.id: "declined", faulty.id: "faulty"}
     with pytest.raises(Conflict) as closed:
         operations.complete_job(job.id, {}, actor=fitter)
     assert closed.value.code == "job_closed"
+
+
+def test_units_declined_or_wrong_go_back_to_stock_and_are_no_longer_wanted(build):
+    fitter = build.user(roles=["fitter"])
+    alarm, lock = build.item_type(), build.item_type(loaned=False, category="lock")
+    job = build.job(fitter=fitter, lines=[(alarm, 1), (lock, 1)])
+    units = {unit.item_type_id: unit for unit in reserved_units(job.request_id)}
+    operations.complete_job(job.id, {"not_issued": [{"item_id": units[alarm.id].id, "reason": "declined"},
+                                                    {"item_id": units[lock.id].id, "reason": "wrong_item"}]},
+                            actor=fitter)
+    db.session.commit()
+    assert {db.session.get(Item, unit.id).state for unit in units.values()} == {ItemState.IN_STOCK}
+    lines = db.session.get(EquipmentRequest, job.request_id).lines
+    assert [(line.approved_quantity, line.reserved_quantity) for line in lines] == [(0, 0), (0, 0)]
+
+
+def test_a_faulty_unit_with_none_left_in_stock_waits_for_the_next_arrival(build):
+    from inventory.stock.operations import NewUnits, receive_units
+
+    coordinator, fitter = build.user(roles=["coordinator"]), build.user(roles=["fitter"])
+    alarm = build.item_type()
+    job = build.job(fitter=fitter, coordinator=coordinator, lines=[(alarm, 1)])
+    [unit] = reserved_units(job.request_id)
+    operations.complete_job(job.id, {"not_issued": [{"item_id": unit.id, "reason": "faulty"}]}, actor=fitter)
+    db.session.commit()
+    [line] = db.session.get(EquipmentRequest, job.request_id).lines
+    assert line.awaiting_quantity == 1
+    [arrived] = receive_units(NewUnits(item_type=alarm, quantity=1, location=build.location(),
+                                       purchase_cost_pence=2500), actor=coordinator)
+    db.session.commit()
+    assert db.session.get(Item, arrived.id).reserved_for_request_id == job.request_id
 
 
 def test_a_partly_fulfilled_request_can_be_booked_again(build):
@@ -331,11 +365,12 @@ def test_a_partly_fulfilled_request_can_be_booked_again(build):
     unit = reserved_units(job.request_id)[0]
     operations.complete_job(job.id, {"not_issued": [{"item_id": unit.id, "reason": "not_home"}]}, actor=fitter)
     db.session.commit()
-    stock.reserve_item(db.session.get(Item, unit.id), for_request_id=job.request_id, actor=coordinator)
-    db.session.commit()
+    # Nobody was home: the survivor still wants it, so the unit is held for them again.
+    assert db.session.get(Item, unit.id).reserved_for_request_id == job.request_id
     again = build.job(request=db.session.get(EquipmentRequest, job.request_id), fitter=fitter,
                       coordinator=coordinator)
     assert again.id != job.id and again.is_open
+    assert [item.id for item in operations.expected_items(again)] == [unit.id]
 
 
 # Returns -----------------------------------------------------------------------------------
