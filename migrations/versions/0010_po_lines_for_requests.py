@@ -1,7 +1,7 @@
 """purchase order lines for requests: a line may name the request line it is ordered for
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-28 09:00:00
 
 Raising an order converts the named request line's commitment (money is never committed
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
