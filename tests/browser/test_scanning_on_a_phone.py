@@ -130,3 +130,36 @@ def test_a_fitter_on_a_collection_scans_a_loan_back_and_closes_with_a_reason_for
     assert db.session.get(Item, back.id).state == ItemState.IN_STOCK
     assert db.session.get(Item, kept.id).state == ItemState.ISSUED
     assert errors == []
+
+
+def test_on_a_shared_phone_one_fitters_unsent_scans_wait_for_them_not_the_next_person(live_server, phone, build):
+    first, second = build.user(roles=["fitter"]), build.user(roles=["fitter"])
+    job = build.job(fitter=first)
+    [unit] = db.session.scalars(select(Item).where(Item.reserved_for_request_id == job.request_id)).all()
+    sign_in(phone, live_server, first)
+    phone.goto(f"{live_server}/jobs/{job.id}/scan")
+    phone.route("**/api/v1/scans", lambda route: route.abort())  # no signal
+    code_box = phone.get_by_label("Or type the code on the label")
+    code_box.fill(unit.code)
+    code_box.press("Enter")
+    expect(phone.locator("#scan-pending")).to_have_text("1 scan waiting to send")
+    phone.unroute("**/api/v1/scans")
+    phone.get_by_role("button", name="Menu").click()
+    phone.get_by_role("button", name="Sign out").click()
+
+    sent = []
+    phone.on("request", lambda request: sent.append(request.url) if "/api/v1/scans" in request.url else None)
+    sign_in(phone, live_server, second)
+    phone.goto(f"{live_server}/jobs/scan")
+    expect(phone.locator("#scan-pending")).to_be_hidden()
+    phone.wait_for_timeout(300)
+    assert sent == [] and issued_rows() == 0
+    phone.get_by_role("button", name="Menu").click()
+    phone.get_by_role("button", name="Sign out").click()
+
+    sign_in(phone, live_server, first)
+    with phone.expect_response("**/api/v1/scans") as answer:
+        phone.goto(f"{live_server}/jobs/{job.id}/scan")
+    assert answer.value.status == 200
+    expect(phone.locator("#scan-pending")).to_be_hidden()
+    assert issued_rows() == 1

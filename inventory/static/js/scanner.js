@@ -9,7 +9,9 @@
   var root = document.getElementById("scanner");
   if (!root) return;
 
-  var QUEUE_KEY = "safehold.pendingScans";
+  // One queue per signed-in user: on a shared phone, one fitter's unsent scans wait for them
+  // and are never sent under the next person's session.
+  var QUEUE_KEY = "safehold.pendingScans." + root.getAttribute("data-user");
   var form = document.getElementById("scan-form");
   var input = document.getElementById("scan-code");
   var results = document.getElementById("scan-results");
