@@ -6,6 +6,7 @@ set (`make test` runs both). The schema comes from the migrations, as in product
 import contextvars
 import os
 import shutil
+from datetime import UTC, date, datetime, time
 
 import pytest
 from flask import has_app_context
@@ -13,7 +14,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
-from inventory import create_app
+from inventory import clock, create_app
 from inventory.extensions import db
 from tests.support import ApiClient, Builders
 
@@ -78,6 +79,18 @@ def database_url(migrated_database, tmp_path):
     path = tmp_path / "test.sqlite3"
     shutil.copyfile(migrated_database, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(autouse=True)
+def _today_from_the_environment():
+    """SAFEHOLD_TEST_TODAY=YYYY-MM-DD runs every test as if it were that day (10:00 UTC), to
+    check that none depends on the date the suite happens to run (a year end, say)."""
+    day = os.environ.get("SAFEHOLD_TEST_TODAY")
+    if not day:
+        yield
+        return
+    with clock.frozen_at(datetime.combine(date.fromisoformat(day), time(10), tzinfo=UTC)):
+        yield
 
 
 @pytest.fixture

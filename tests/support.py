@@ -49,10 +49,16 @@ class Builders:
         db.session.commit()
         return user
 
-    def budget_period(self, *, allocated_pence=None, starts_on=None, ends_on=None, name=None, actor=None):
-        """A budget period (the financial year containing today by default), optionally funded."""
+    def budget_period(self, *, allocated_pence=None, starts_on=None, ends_on=None, name=None, actor=None,
+                      around_today=False):
+        """A budget period (the financial year containing today by default; with around_today,
+        the half-years either side of today, for tests that date things days ago whatever
+        the date), optionally funded."""
         from inventory.budget import ledger
         from inventory.budget import operations as budget
+
+        if around_today:
+            starts_on, ends_on = clock.today() - timedelta(days=182), clock.today() + timedelta(days=182)
 
         period = budget.create_period(starts_on=starts_on, ends_on=ends_on, name=name)
         if allocated_pence:

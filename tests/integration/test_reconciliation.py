@@ -41,7 +41,7 @@ def finance(build):
 
 @pytest.fixture
 def funded(build, finance):
-    return build.budget_period(allocated_pence=1_000_000, actor=finance)
+    return build.budget_period(allocated_pence=1_000_000, actor=finance, around_today=True)
 
 
 def import_text(text, finance, account="Current account"):

@@ -12,7 +12,7 @@ from inventory.reconciliation.models import StatementLine
 
 def test_the_demo_statement_matches_purchases_and_leaves_work_to_do(build):
     finance = build.user(roles=["finance"])
-    build.budget_period(allocated_pence=1_000_000, actor=finance)
+    build.budget_period(allocated_pence=1_000_000, actor=finance, around_today=True)
     for days, supplier in ((20, "Locksmith Direct"), (15, "Alarms Ltd"), (10, "Safe Homes Ltd")):
         build.direct_purchase(gross_pence=4500 + days, on=clock.today() - timedelta(days=days), supplier=supplier,
                               receipt=f"R-{days}", actor=finance)

@@ -51,7 +51,7 @@ def finance(build):
 @pytest.fixture
 def setup(build, finance):
     """A funded period, a £45 lock bought five days ago, and a statement that paid it."""
-    build.budget_period(allocated_pence=1_000_000, actor=finance)
+    build.budget_period(allocated_pence=1_000_000, actor=finance, around_today=True)
     entry = build.direct_purchase(gross_pence=4500, on=days_ago(5), actor=finance)
     statement = build.statement([(days_ago(5), "CARD LOCKSMITH DIRECT", "-45.00", "R-1001")], actor=finance)
     line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
@@ -370,7 +370,7 @@ def test_accepting_a_proposal_for_an_unknown_entry_is_explained_on_the_line(clie
 def test_a_statements_lines_can_be_filtered_by_status(client, login, api, finance, build):
     day = days_ago(3)
     statement = build.statement([(day, "FIRST", "-1.00", ""), (day, "SECOND", "-2.00", "")], actor=finance)
-    build.budget_period(allocated_pence=100_000, actor=finance)
+    build.budget_period(allocated_pence=100_000, actor=finance, around_today=True)
     first = db.session.scalar(select(StatementLine).where(StatementLine.description == "FIRST"))
     operations.post_line_to_ledger(first.id, category="Bank charges", memo="", actor=finance)
     operations.mark_reconciled(first.id, actor=finance)

@@ -29,7 +29,7 @@ def test_a_statement_page_costs_the_same_for_three_or_forty_lines(client, login,
 
 def test_a_line_page_costs_the_same_for_one_or_many_matches_and_candidates(client, login, build):
     finance = login(roles=["finance"])
-    build.budget_period(allocated_pence=1_000_000, actor=finance)
+    build.budget_period(allocated_pence=1_000_000, actor=finance, around_today=True)
     day = clock.today() - timedelta(days=3)
 
     def line_with(matches: int, candidates: int) -> StatementLine:
