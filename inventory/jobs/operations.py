@@ -43,7 +43,7 @@ from inventory.permissions import (
     visible_jobs_clause,
 )
 from inventory.requests import operations as requests
-from inventory.requests.holdings import reserve_units
+from inventory.requests.holdings import reserve_units, settle_commitments
 from inventory.requests.models import EquipmentRequest, RequestLine, RequestState
 from inventory.requests.transitions import Action
 from inventory.stock import operations as stock
@@ -512,26 +512,30 @@ def _rehold_what_is_still_wanted(request: EquipmentRequest, not_issued: list[tup
     """Units not handed over have gone back to stock (or been written off), so their request
     lines no longer hold them. One the survivor declined, or that was the wrong item, is no
     longer wanted: the line's approved quantity goes down with it. One still wanted (nobody
-    home, or it was faulty) is reserved again from stock where there is one, so another
-    visit can be booked straight away; otherwise the line awaits stock, and arrivals reach
-    it."""
-    if not not_issued:
-        return
-    lines = {line.item_type_id: line for line in db.session.scalars(
+    home, or it was faulty) waits again; so that another visit can be booked straight away,
+    whatever the request still awaits is reserved from stock where there is some (stock
+    that arrived while the visit was booked included), and the request's commitment comes
+    down by what that covers. What stock cannot cover waits for arrivals."""
+    # The request first, then its lines: the order in which arriving goods lock them.
+    db.session.execute(select(EquipmentRequest.id).where(EquipmentRequest.id == request.id)
+                       .with_for_update(of=EquipmentRequest))
+    lines = list(db.session.scalars(
         select(RequestLine).where(RequestLine.request_id == request.id).order_by(RequestLine.id)
-        .with_for_update(of=RequestLine).execution_options(populate_existing=True))}
-    wanted: dict[int, int] = {}
+        .with_for_update(of=RequestLine).execution_options(populate_existing=True)))
+    by_type = {line.item_type_id: line for line in lines}
     for item, reason in not_issued:
-        line = lines[item.item_type_id]
+        line = by_type[item.item_type_id]
         line.reserved_quantity -= 1
         if reason in NO_LONGER_WANTED:
             line.approved_quantity -= 1
-        else:
-            wanted[line.item_type_id] = wanted.get(line.item_type_id, 0) + 1
     db.session.flush()
-    for item_type_id, count in wanted.items():
-        line = lines[item_type_id]
-        reserve_units(request, line, min(count, line.awaiting_quantity), actor=actor)
+    covered = set()
+    for line in lines:
+        if line.awaiting_quantity > 0 and reserve_units(request, line, line.awaiting_quantity, actor=actor):
+            covered.add(line.item_type.category_label)
+    if covered:
+        settle_commitments(request, actor=actor, why="units in stock reserved when a visit closed",
+                           categories=covered)
 
 
 def _close_collection(job: Job, view: JobView, data, *, actor) -> None:

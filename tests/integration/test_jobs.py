@@ -448,3 +448,35 @@ def test_the_loan_period_and_review_months_are_settings(app, build):
     row = db.session.scalar(select(JobItem))
     assert (row.return_due_on, row.first_review_on, row.second_review_on) == (
         date(2026, 12, 29), date(2027, 1, 1), date(2027, 2, 1))
+
+
+def test_stock_that_arrived_while_the_visit_was_booked_is_reserved_when_it_closes(build):
+    from inventory.budget.ledger import open_amount_pence
+    from inventory.budget.models import EntryKind, LedgerEntry, SourceType
+    from inventory.requests.operations import approve_request
+    from inventory.stock.operations import NewUnits, receive_units
+
+    build.budget_period(allocated_pence=100_000)
+    coordinator, fitter = build.user(roles=["coordinator"]), build.user(roles=["fitter"])
+    alarm = build.item_type()
+    receive_units(NewUnits(item_type=alarm, quantity=1, location=build.location(), purchase_cost_pence=2500),
+                  actor=coordinator)
+    request = build.equipment_request(lines=[(alarm, 2)])
+    approve_request(request.id, actor=coordinator)  # one from stock, one committed
+    db.session.commit()
+    job = build.job(request=request, fitter=fitter, coordinator=coordinator)
+    [arrived] = receive_units(NewUnits(item_type=alarm, quantity=1, location=build.location(),
+                                       purchase_cost_pence=2500), actor=coordinator)
+    db.session.commit()
+    assert db.session.get(Item, arrived.id).state == ItemState.IN_STOCK  # the booked visit's units stay as they are
+    [unit] = reserved_units(request.id)
+    issue(job, unit, fitter)
+    operations.complete_job(job.id, {}, actor=fitter)
+    db.session.commit()
+    assert db.session.get(Item, arrived.id).reserved_for_request_id == request.id
+    [line] = db.session.get(EquipmentRequest, request.id).lines
+    assert line.awaiting_quantity == 0
+    commitments = db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.source_type == SourceType.REQUEST, LedgerEntry.source_id == request.id,
+        LedgerEntry.kind == EntryKind.COMMITMENT)).all()
+    assert sum(open_amount_pence(entry) for entry in commitments) == 0  # the stock covers it: money released
