@@ -42,9 +42,9 @@ from inventory.permissions import (
     may_work_on_job,
     visible_jobs_clause,
 )
+from inventory.requests import holdings
 from inventory.requests import operations as requests
-from inventory.requests.holdings import reserve_units, settle_commitments
-from inventory.requests.models import EquipmentRequest, RequestLine, RequestState
+from inventory.requests.models import EquipmentRequest, RequestState
 from inventory.requests.transitions import Action
 from inventory.stock import operations as stock
 from inventory.stock.models import Item, ItemState
@@ -481,6 +481,10 @@ def complete_job(job_id: int, data: dict, *, actor) -> Job:
     return job
 
 
+# Why a unit was not handed over says whether the survivor still wants one like it.
+NO_LONGER_WANTED = (NotIssuedReason.DECLINED, NotIssuedReason.WRONG_ITEM)
+
+
 def _close_install(job: Job, view: JobView, data, *, actor) -> None:
     if view.checklists_due:
         names = ", ".join(f"{row.item.item_type.name} {row.item.code}" for row in view.checklists_due)
@@ -496,46 +500,12 @@ def _close_install(job: Job, view: JobView, data, *, actor) -> None:
             stock.write_off(item, "faulty", actor, note=note)
         else:
             stock.release_reservation(item, actor=actor, note=note)
-    _rehold_what_is_still_wanted(job.request, [(item, reasons[item.id]) for item in view.expected], actor=actor)
+    holdings.after_visit(job.request, [(item.item_type_id, reasons[item.id] not in NO_LONGER_WANTED)
+                                       for item in view.expected], actor=actor)
     _mark_completed(job, actor)
     whole = not reasons and _all_approved_issued(job.request)
     requests.advance_by_job(job.request, Action.FULFIL if whole else Action.FULFIL_PART, actor=actor,
                             note=f"Job {job.id} completed")
-
-
-# Why a unit was not handed over says whether the survivor still wants one like it.
-NO_LONGER_WANTED = (NotIssuedReason.DECLINED, NotIssuedReason.WRONG_ITEM)
-
-
-def _rehold_what_is_still_wanted(request: EquipmentRequest, not_issued: list[tuple[Item, NotIssuedReason]], *,
-                                 actor) -> None:
-    """Units not handed over have gone back to stock (or been written off), so their request
-    lines no longer hold them. One the survivor declined, or that was the wrong item, is no
-    longer wanted: the line's approved quantity goes down with it. One still wanted (nobody
-    home, or it was faulty) waits again; so that another visit can be booked straight away,
-    whatever the request still awaits is reserved from stock where there is some (stock
-    that arrived while the visit was booked included), and the request's commitment comes
-    down by what that covers. What stock cannot cover waits for arrivals."""
-    # The request first, then its lines: the order in which arriving goods lock them.
-    db.session.execute(select(EquipmentRequest.id).where(EquipmentRequest.id == request.id)
-                       .with_for_update(of=EquipmentRequest))
-    lines = list(db.session.scalars(
-        select(RequestLine).where(RequestLine.request_id == request.id).order_by(RequestLine.id)
-        .with_for_update(of=RequestLine).execution_options(populate_existing=True)))
-    by_type = {line.item_type_id: line for line in lines}
-    for item, reason in not_issued:
-        line = by_type[item.item_type_id]
-        line.reserved_quantity -= 1
-        if reason in NO_LONGER_WANTED:
-            line.approved_quantity -= 1
-    db.session.flush()
-    covered = set()
-    for line in lines:
-        if line.awaiting_quantity > 0 and reserve_units(request, line, line.awaiting_quantity, actor=actor):
-            covered.add(line.item_type.category_label)
-    if covered:
-        settle_commitments(request, actor=actor, why="units in stock reserved when a visit closed",
-                           categories=covered)
 
 
 def _close_collection(job: Job, view: JobView, data, *, actor) -> None:

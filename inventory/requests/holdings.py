@@ -265,6 +265,36 @@ def recommit_after_cancel(order: PurchaseOrder, requests: list[EquipmentRequest]
                     details={**refused.details, "request_id": request.id}) from None
 
 
+def after_visit(request: EquipmentRequest, not_handed_over: list[tuple[int, bool]], *, actor) -> None:
+    """A visit has closed; `not_handed_over` is (item type id, still wanted) for each unit it
+    did not hand over, each now back in stock or written off, so the request's lines no
+    longer hold them. One no longer wanted (declined, or the wrong item) comes off the
+    line's approved quantity. So that another visit can be booked straight away, whatever
+    the request still awaits is reserved from stock where there is some (stock that arrived
+    while the visit was booked included), and its commitment comes down by what that
+    covers. What stock cannot cover waits for arrivals."""
+    # The request first, then its lines: the order in which arriving goods lock them.
+    db.session.execute(select(EquipmentRequest.id).where(EquipmentRequest.id == request.id)
+                       .with_for_update(of=EquipmentRequest))
+    lines = list(db.session.scalars(
+        select(RequestLine).where(RequestLine.request_id == request.id).order_by(RequestLine.id)
+        .with_for_update(of=RequestLine).execution_options(populate_existing=True)))
+    by_type = {line.item_type_id: line for line in lines}
+    for item_type_id, still_wanted in not_handed_over:
+        line = by_type[item_type_id]
+        line.reserved_quantity -= 1
+        if not still_wanted:
+            line.approved_quantity -= 1
+    db.session.flush()
+    covered = set()
+    for line in lines:
+        if line.awaiting_quantity > 0 and reserve_units(request, line, line.awaiting_quantity, actor=actor):
+            covered.add(line.item_type.category_label)
+    if covered:
+        settle_commitments(request, actor=actor, why="units in stock reserved when a visit closed",
+                           categories=covered)
+
+
 def release_holdings(request: EquipmentRequest, *, actor, why: str) -> None:
     """Hand back every unit reserved to the request and whatever of its commitments is open."""
     for unit in db.session.scalars(select(Item).where(Item.reserved_for_request_id == request.id,
