@@ -258,6 +258,12 @@ def _item_ids(value, fields: dict) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+def open_collection_for(case_id: int) -> int | None:
+    """The id of the case's open collection visit, if one is booked."""
+    return db.session.scalar(select(Job.id).where(Job.case_id == case_id, Job.kind == JobKind.COLLECTION,
+                                                  Job.status == JobStatus.SCHEDULED))
+
+
 def schedule_collection(data: dict, *, actor) -> Job:
     """A coordinator books a fitter to take chosen items back from a case (a loan due back,
     a faulty unit): each must be out with that case now."""
@@ -274,8 +280,7 @@ def schedule_collection(data: dict, *, actor) -> Job:
     case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
     if case is None:
         raise InvalidInput("No such case.", fields={"case_id": "No such case."})
-    booked = db.session.scalar(select(Job.id).where(Job.case_id == case.id, Job.kind == JobKind.COLLECTION,
-                                                    Job.status == JobStatus.SCHEDULED))
+    booked = open_collection_for(case.id)
     if booked is not None:
         raise CollectionAlreadyBooked(booked)
     out = set(db.session.scalars(select(Item.id).where(Item.id.in_(item_ids), Item.state == ItemState.ISSUED,

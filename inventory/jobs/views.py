@@ -1,7 +1,7 @@
 """Job pages: the coordinator's list, scheduling form, loans due back and collection
 booking; the fitter's "My jobs", the job (with the address on a deliberate tap), the scan
 page, the handover checklist and closing."""
-from datetime import timedelta
+from datetime import time, timedelta
 
 from flask import (
     Blueprint,
@@ -94,6 +94,11 @@ def loans():
 def collect(case_id: int):
     """Book a visit to take chosen items back from a case; loans due soon are ticked."""
     case = db.get_or_404(Case, case_id)
+    if request.method == "GET":
+        booked = operations.open_collection_for(case.id)
+        if booked is not None:
+            flash(f"A collection from {case.reference} is already booked: job {booked}.", "info")
+            return redirect(url_for("jobs.show", job_id=booked))
     out = operations.items_out_with(case.id)
     if not out and request.method == "GET":
         flash(f"Nothing is out with {case.reference}: there is nothing to collect.", "info")
@@ -101,7 +106,8 @@ def collect(case_id: int):
     due_by = clock.today() + timedelta(days=current_app.config["LOANS_DUE_WITHIN_DAYS"])
     ticked = [item.id for item, handover in out if handover is not None and handover.return_due_on is not None
               and handover.return_due_on <= due_by]
-    form = CollectionForm(item_ids=ticked)
+    starts, ends = (time.fromisoformat(value) for value in current_app.config["JOB_WINDOW_DEFAULT"])
+    form = CollectionForm(item_ids=ticked, window_starts=starts, window_ends=ends)
     form.item_ids.choices = [SelectChoice(item.id, _collect_label(item, handover)) for item, handover in out]
     form.fitter_id.choices = [SelectChoice(u.id, u.name) for u in operations.fitter_choices()]
     job = submitted(form, lambda: operations.schedule_collection(form.details(case.id), actor=current_user))

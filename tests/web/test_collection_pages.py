@@ -204,3 +204,20 @@ def test_a_coordinator_can_book_a_collection_from_the_case_page(client, login, b
     login(build.caseworker(case.organisation))
     page = client.get(f"/cases/{case.id}")
     assert page.status_code == 200 and f"/jobs/collect/{case.id}" not in page.get_data(as_text=True)
+
+
+def test_opening_the_booking_form_for_a_case_already_booked_goes_to_that_visit(app, client, login, build):
+    (case, items), = loans_due_now(build, app)
+    job = build.collection(case=case, items=items)
+    login(build.user(roles=["coordinator"]))
+    response = client.get(f"/jobs/collect/{case.id}")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/jobs/{job.id}")
+    assert "already booked: job" in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_the_booking_form_offers_the_usual_window(app, client, login, build):
+    app.config["JOB_WINDOW_DEFAULT"] = ("13:30", "16:00")
+    (case, _), = loans_due_now(build, app)
+    login(build.user(roles=["coordinator"]))
+    page = client.get(f"/jobs/collect/{case.id}").get_data(as_text=True)
+    assert 'value="13:30"' in page and 'value="16:00"' in page
