@@ -7,12 +7,13 @@ from flask import Flask
 
 from config import config_by_name
 from inventory.extensions import csrf, db, login_manager, migrate
+from inventory.unit_of_work import SafeHoldFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
+    app = SafeHoldFlask(
         __name__,
         instance_path=os.environ.get("SAFEHOLD_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -38,7 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         install_engine_hooks(db.engine)
 
     _register_models()
-    _register_ledger_guards(app)
+    _connect_hooks(app)
     _register_blueprints(app)
     _register_web_plumbing(app)
     _register_commands(app)
@@ -57,12 +58,23 @@ def _register_models() -> None:
     from inventory.jobs import models as _jobs  # noqa: F401
 
 
-def _register_ledger_guards(app: Flask) -> None:
-    # The budget imports nothing built on it; reconciliation tells the ledger what to refuse.
-    from inventory.budget.ledger import register_reversal_guard
+def _connect_hooks(app: Flask) -> None:
+    """Cross-feature reactions, all in one place: a lower layer fires a hook (inventory.hooks)
+    and a higher one reacts, so no feature imports one built on top of it."""
+    from inventory.budget.ledger import entry_reversing
+    from inventory.cases.operations import need_changed
     from inventory.reconciliation.operations import refuse_to_reverse_matched
+    from inventory.requests.holdings import reserve_arrivals
+    from inventory.requests.priority import rescore_open_requests_for_case
+    from inventory.stock.operations import units_received
 
-    register_reversal_guard(app, refuse_to_reverse_matched)
+    # An entry matched to a statement line cannot be reversed until it is unmatched.
+    entry_reversing.connect(app, refuse_to_reverse_matched)
+    # Units that approved requests are waiting for go to them at once: the request they
+    # were ordered for first, then highest priority first.
+    units_received.connect(app, reserve_arrivals)
+    # A case's risk or flags changed: its open requests move in the queue.
+    need_changed.connect(app, rescore_open_requests_for_case)
 
 
 def _register_blueprints(app: Flask) -> None:

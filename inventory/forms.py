@@ -2,8 +2,8 @@
 from email_validator import EmailNotValidError, validate_email
 from wtforms import SelectMultipleField, ValidationError, widgets
 
-from inventory.errors import Conflict, InvalidInput
-from inventory.extensions import db
+from inventory.errors import Conflict, DomainError, InvalidInput
+from inventory.unit_of_work import undo
 
 
 class CheckboxesField(SelectMultipleField):
@@ -23,10 +23,11 @@ class StaffEmail:
             raise ValidationError(f"Invalid email address: {error}") from None
 
 
-def attach_errors(form, error: InvalidInput) -> None:
-    """Show a service's field errors next to the fields; the rest as a form-level error."""
+def show_error(form, error: DomainError) -> None:
+    """The one way a refusal reaches a form: a service's field errors beside the fields,
+    anything else (a conflict, or fields the form does not have) above the form."""
     placed = False
-    for name, message in error.fields.items():
+    for name, message in getattr(error, "fields", {}).items():
         field = getattr(form, name, None)
         if field is not None:
             field.errors = [*field.errors, message]
@@ -36,22 +37,17 @@ def attach_errors(form, error: InvalidInput) -> None:
 
 
 def submitted(form, use_case):
-    """Run a use case from a posted form, as one transaction: validate the form, call
-    `use_case()`, commit and return its result (True if it returns nothing). If the form
-    does not validate, or the use case refuses (InvalidInput: errors beside the fields;
-    Conflict: an error above the form), everything is rolled back and None is returned,
+    """Run a use case from a posted form: validate the form and call `use_case()`, returning
+    its result (True if it returns nothing); the request's unit of work commits it. If the
+    form does not validate, or the use case refuses (InvalidInput or Conflict; NotFound and
+    NotAllowed stay errors of the whole page), its changes are undone and None is returned,
     with the errors on the form."""
     if not form.validate_on_submit():
         return None
     try:
         result = use_case()
-        db.session.commit()
-    except InvalidInput as error:
-        db.session.rollback()
-        attach_errors(form, error)
-        return None
-    except Conflict as error:
-        db.session.rollback()
-        form.form_errors.append(error.message)
+    except (InvalidInput, Conflict) as error:
+        undo()
+        show_error(form, error)
         return None
     return True if result is None else result

@@ -3,6 +3,7 @@
 A role grants permissions; record-level rules (your organisation's cases, your own jobs)
 are predicates here too, so every view asks the same question the same way.
 """
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import wraps
 
@@ -153,6 +154,17 @@ def case_access(user, case_organisation_id: int) -> CaseAccess:
     return CaseAccess.NONE
 
 
+def can_view_case(user, case) -> bool:
+    """May this user see this case at all (its reference at least)? Agrees with
+    `visible_cases_clause`, which is the same rule as a SQL filter."""
+    return case_access(user, case.organisation_id) is not CaseAccess.NONE
+
+
+def can_see_personal_details(user, case) -> bool:
+    """Name, address, phone and notes (each view of them is logged)."""
+    return case_access(user, case.organisation_id) is CaseAccess.PERSONAL
+
+
 def visible_cases_clause(user, organisation_id_column):
     """The SQL condition selecting the cases `user` may see at all (any CaseAccess but NONE)."""
     if has_role(user, Role.COORDINATOR, Role.FINANCE):
@@ -162,12 +174,12 @@ def visible_cases_clause(user, organisation_id_column):
     return false()
 
 
-def may_raise_request_for(user, case_organisation_id: int) -> bool:
+def can_raise_request_for(user, case_organisation_id: int) -> bool:
     """Caseworkers raise requests (and create cases) for their own organisation only."""
     return has_permission(user, Permission.RAISE_REQUESTS) and user.organisation_id == case_organisation_id
 
 
-def may_see_item_case(user) -> bool:
+def can_see_item_case(user) -> bool:
     """Which case holds an item is about a survivor: only those who decide requests (and so
     work with cases) see it; a fitter scanning a label sees the item type and state only."""
     return has_permission(user, Permission.DECIDE_REQUESTS)
@@ -180,7 +192,7 @@ def may_see_item_case(user) -> bool:
 # phone are shown only to the assigned fitter, only while the job is open.
 
 
-def may_see_job(user, job) -> bool:
+def can_see_job(user, job) -> bool:
     if has_permission(user, Permission.SCHEDULE_JOBS):
         return True
     return has_permission(user, Permission.SCAN_ITEMS) and job.fitter_id == user.id
@@ -195,19 +207,56 @@ def visible_jobs_clause(user, fitter_id_column):
     return false()
 
 
-def may_work_on_job(user, job) -> bool:
+def can_work_on_job(user, job) -> bool:
     """Scan items on it, tick the handover checklist, close it: its fitter, or a coordinator."""
     return job.is_open and has_permission(user, Permission.SCAN_ITEMS) and (
         job.fitter_id == user.id or has_permission(user, Permission.SCHEDULE_JOBS))
 
 
-def may_reveal_contact(user, job) -> bool:
+def can_reveal_contact(user, job) -> bool:
     """The survivor's address and phone: the assigned fitter, while the job is open."""
     return job.is_open and has_permission(user, Permission.SCAN_ITEMS) and job.fitter_id == user.id
 
 
-def permission_required(permission: Permission):
-    """View decorator: login required, then the permission, else 403.
+# Route declarations ----------------------------------------------------------------------
+#
+# Every route declares who may call it, with exactly one of the decorators below; a test
+# walks the app's URL map and fails on a route without one, and the role x route matrix is
+# generated from these declarations. Record-level rules (which case, which job) are then
+# checked inside, with the predicates above.
+
+
+@dataclass(frozen=True)
+class RouteAccess:
+    """Who may call a route: anyone (`public`), any signed-in user (no permissions named),
+    or those holding any one of `permissions`."""
+
+    permissions: frozenset[Permission] = frozenset()
+    public: bool = False
+
+    def allows(self, user) -> bool:
+        if self.public:
+            return True
+        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+            return False
+        return not self.permissions or bool(self.permissions & permissions_of(user))
+
+
+PUBLIC = RouteAccess(public=True)
+SIGNED_IN = RouteAccess()
+
+
+def declared_access(view) -> RouteAccess | None:
+    return getattr(view, "route_access", None)
+
+
+def _declare(view, access: RouteAccess):
+    view.route_access = access
+    return view
+
+
+def permission_required(*permissions: Permission):
+    """View decorator: login required, then one of the permissions, else 403.
 
     Works for pages (login redirect) and the API (JSON 401/403 via its error handlers).
     """
@@ -217,12 +266,13 @@ def permission_required(permission: Permission):
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
                 abort(401)
-            if not has_permission(current_user, permission):
+            if not access.allows(current_user):
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.required_permission = permission
-        return wrapped
+        return _declare(wrapped, access)
+
+    access = RouteAccess(permissions=frozenset(permissions))
 
     return decorator
 
@@ -236,4 +286,9 @@ def login_required(view):
             abort(401)
         return view(*args, **kwargs)
 
-    return wrapped
+    return _declare(wrapped, SIGNED_IN)
+
+
+def public(view):
+    """Anyone, signed in or not (the sign-in page, the health check, the API document)."""
+    return _declare(view, PUBLIC)

@@ -15,10 +15,10 @@ from inventory.errors import DomainError
 from inventory.extensions import db, login_manager
 from inventory.money import format_pence
 from inventory.permissions import Permission, Role, has_permission, has_role
+from inventory.unit_of_work import WRITE_METHODS
 
 log = logging.getLogger(__name__)
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 SESSION_TOKEN_KEY = "sid"
 LOCAL_TIME = ZoneInfo("Europe/London")
 

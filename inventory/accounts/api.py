@@ -6,7 +6,7 @@ from inventory.accounts.models import User, UserRole
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.errors import InvalidInput
 from inventory.pagination import page_args, paginate
-from inventory.permissions import Permission, Role, permission_required
+from inventory.permissions import Permission, Role, login_required, permission_required
 
 ROLE_NAMES = sorted(str(r) for r in Role)
 
@@ -42,6 +42,7 @@ def serialise_staff(user: User) -> dict:
     return {"id": user.id, "name": user.name, "email": user.email, "roles": user.roles}
 
 @api_route("/me", summary="Who you are signed in as.", response=ME, tag="accounts")
+@login_required
 def me():
     organisation = current_user.organisation
     return jsonify({

@@ -9,14 +9,15 @@ from inventory.accounts.models import ApiToken
 from inventory.accounts.passwords import verify_password
 from inventory.errors import InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
-from inventory.permissions import login_required
+from inventory.forms import show_error
+from inventory.permissions import login_required, public
 from inventory.web import SESSION_TOKEN_KEY, safe_next_url
 
 bp = Blueprint("accounts", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@public
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
@@ -66,7 +67,7 @@ def change_password():
                 db.session.commit()
             except InvalidInput as error:
                 db.session.rollback()
-                attach_errors(form, error)
+                show_error(form, error)
             else:
                 session[SESSION_TOKEN_KEY] = token
                 flash("Password changed. You were signed out everywhere else.", "success")

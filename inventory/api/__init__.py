@@ -11,6 +11,7 @@ from flask import Blueprint, abort, request
 from flask_login import current_user
 
 from inventory.extensions import csrf
+from inventory.permissions import public as declare_public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # token clients carry no ambient cookie; cookie clients are checked below
@@ -96,6 +97,8 @@ def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | 
                                                             "return the first answer."}]
         else:
             query_params = list(query or [])
+        if public:
+            view = declare_public(view)
         bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[method])
         path, path_params = _openapi_path(rule)
         OPERATIONS[endpoint] = Operation(

@@ -54,18 +54,15 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
 
 
 def idempotent(view):
-    """Wrap an API write so that it commits exactly once, together with its stored answer.
-
-    The wrapped view must not commit; this wrapper does, after the view returns.
-    """
+    """Wrap an API write so that, sent with a key, it commits exactly once together with its
+    stored answer. This is the one place besides `inventory.unit_of_work` that commits: the
+    stored answer and the use case must land in the same transaction."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         key = request.headers.get(HEADER, "").strip()
         if not key:
-            response = make_response(view(*args, **kwargs))
-            db.session.commit() if response.status_code < 400 else db.session.rollback()
-            return response
+            return view(*args, **kwargs)  # the request's unit of work commits it
         if len(key) > MAX_KEY_LENGTH:
             raise InvalidInput("Idempotency-Key is too long.", fields={HEADER: f"At most {MAX_KEY_LENGTH} characters."})
         request_hash = _request_hash()

@@ -134,7 +134,7 @@ def ledger_entries():
 @permission_required(Permission.MANAGE_LEDGER)
 def create_allocation():
     body = Body()
-    amount = body.pence("amount_pence")
+    amount = body.pence("amount_pence", allow_zero=True, allow_negative=True)
     period_id = body.integer("period_id", required=False)
     on = body.date("date", required=False)
     memo = body.text("memo", required=False)
@@ -163,8 +163,8 @@ def create_direct_purchase():
     body = Body()
     values = {
         "supplier_name": body.text("supplier_name"), "purchased_on": body.date("purchased_on"),
-        "net_pence": body.pence("net_pence"), "vat_pence": body.pence("vat_pence"),
-        "gross_pence": body.pence("gross_pence"), "receipt_reference": body.text("receipt_reference"),
+        "net_pence": body.pence("net_pence", allow_zero=True, allow_negative=True), "vat_pence": body.pence("vat_pence", allow_zero=True, allow_negative=True),
+        "gross_pence": body.pence("gross_pence", allow_zero=True, allow_negative=True), "receipt_reference": body.text("receipt_reference"),
         "category": body.text("category"), "case_reference": body.text("case_reference", required=False),
     }
     body.check()
@@ -187,7 +187,7 @@ def create_direct_purchase():
 @permission_required(Permission.MANAGE_LEDGER)
 def create_adjustment():
     body = Body()
-    amount = body.pence("amount_pence")
+    amount = body.pence("amount_pence", allow_zero=True, allow_negative=True)
     on = body.date("date")
     reason = body.text("reason")
     category = body.text("category", required=False)

@@ -5,7 +5,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from inventory.budget.ledger import NoBudgetPeriod, PeriodClosed
 from inventory.errors import InvalidInput
-from inventory.forms import attach_errors
+from inventory.forms import show_error
 from inventory.money import MoneyError, parse_pounds
 
 
@@ -82,7 +82,7 @@ def show_errors(form, error, *, date_field: str | None = None) -> None:
     """A service's refusal, placed at the field it is about (closed months at the date)."""
     if isinstance(error, InvalidInput):
         names = {**SERVICE_TO_FORM_FIELDS, "on": date_field}
-        attach_errors(form, InvalidInput(error.message, fields={names.get(k, k): v for k, v in error.fields.items()}))
+        show_error(form, InvalidInput(error.message, fields={names.get(k, k): v for k, v in error.fields.items()}))
     elif date_field is not None and isinstance(error, (PeriodClosed, NoBudgetPeriod)):
         getattr(form, date_field).errors = [*getattr(form, date_field).errors, error.message]
     else:

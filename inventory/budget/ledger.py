@@ -10,9 +10,8 @@ Concurrency: a writer first locks the period balance row(s) it will move
 lock on PostgreSQL), so every check it makes holds until it commits and the chain never
 forks. SQLite gets the same guarantee from BEGIN IMMEDIATE (see inventory.database).
 A reversal also locks the rows of the entries it reverses, after the balances, so that the
-reversal guards' reads (see `register_reversal_guard`) hold until it commits.
+reversal guards' reads (receivers of `entry_reversing`) hold until they commit.
 """
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,11 +32,17 @@ from inventory.budget.models import (
 )
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
+from inventory.hooks import Hook
 from inventory.money import MoneyError, check_pence, format_pence
 
 CHAIN_LOCK_KEY = 0x5AFE_1ED6  # pg_advisory_xact_lock key that serialises appends to the chain
 MEMO_MAX = 500
-REVERSAL_GUARDS = "safehold.reversal_guards"  # key in app.extensions
+
+entry_reversing = Hook(
+    "ledger_entry_reversing",
+    "An entry is about to be reversed; a receiver `(entry)` refuses by raising a DomainError. It runs "
+    "with the entry's row locked, so a writer that locks the entry too (as reconciliation's matching "
+    "does) cannot change what the receiver read.")
 
 
 class BudgetExceeded(Conflict):
@@ -174,13 +179,6 @@ def vat_reclaimed() -> bool:
 
 # Writing ---------------------------------------------------------------------------------
 
-def register_reversal_guard(app, guard: Callable[[LedgerEntry], None]) -> None:
-    """Let an area built on the budget refuse reversals: `guard(entry)` raises a DomainError
-    to refuse. It runs with the entry's row locked, so a writer that locks the entry too
-    (as reconciliation's matching does) cannot change what the guard read."""
-    app.extensions.setdefault(REVERSAL_GUARDS, []).append(guard)
-
-
 def allocate(period: BudgetPeriod, amount_pence: int, *, actor, memo: str = "", on: date | None = None) -> LedgerEntry:
     """Fund a period. Dated on `on` (default today, or the period's first day if later)."""
     amount = _pence(amount_pence, "amount_pence")
@@ -271,8 +269,8 @@ def adjust(amount_pence: int, *, on: date, actor, reason: str, category: str | N
 
 def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -> LedgerEntry:
     """The only correction: an entry that negates `entry`, once. Reversing an actual also
-    reverses the release it made, so its commitment is open again. Refused if a reversal
-    guard refuses either entry."""
+    reverses the release it made, so its commitment is open again. Refused if a receiver of
+    `entry_reversing` refuses either entry."""
     reason = _required_text(reason, "reason", "Write why this entry is reversed.")
     day = on or clock.today()
     if entry.kind == EntryKind.REVERSAL:
@@ -287,9 +285,8 @@ def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -
     balances = _lock_balances(entry.period, settled_release.period if settled_release is not None else None)
     reversing = _lock_entries(entry, settled_release)
     _refuse_if_reversed(entry)
-    for guard in current_app.extensions.get(REVERSAL_GUARDS, ()):
-        for each in reversing:
-            guard(each)
+    for each in reversing:
+        entry_reversing.fire(each)
     if entry.kind == EntryKind.COMMITMENT and open_amount_pence(entry) != -entry.amount_pence:
         raise Conflict("Part of this commitment is already released or spent: release what is still open instead.",
                        code="commitment_in_use")

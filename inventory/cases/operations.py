@@ -20,6 +20,7 @@ from inventory.cases.models import (
 )
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
+from inventory.hooks import Hook
 from inventory.permissions import (
     CaseAccess,
     Permission,
@@ -27,7 +28,9 @@ from inventory.permissions import (
     has_permission,
     visible_cases_clause,
 )
-from inventory.requests.priority import rescore_open_requests_for_case
+
+need_changed = Hook("case_need_changed",
+                    "A case's risk or flags changed: receivers `(case)` recompute what depends on it.")
 
 REFERENCE_PATTERN = re.compile(r"^[A-Z]{2,4}-\d{4}-\d{4,6}$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,24}$")
@@ -133,7 +136,7 @@ def update_case(case: Case, data: dict, *, actor) -> Case:
     for key, value in details.items():
         setattr(case, key, value)
     db.session.flush()
-    rescore_open_requests_for_case(case)
+    need_changed.fire(case)
     return case
 
 

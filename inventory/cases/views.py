@@ -15,7 +15,7 @@ from inventory.permissions import (
     CaseAccess,
     Permission,
     case_access,
-    may_raise_request_for,
+    can_raise_request_for,
     permission_required,
 )
 from inventory.requests.models import EquipmentRequest
@@ -57,7 +57,7 @@ def show(case_id: int):
         .order_by(EquipmentRequest.submitted_at.desc())).all() if access is CaseAccess.PERSONAL else []
     return render_template(
         "cases/show.html", case=case, revealed=revealed, requests=requests, access=access, CaseAccess=CaseAccess,
-        may_manage=access is CaseAccess.PERSONAL and may_raise_request_for(current_user, case.organisation_id),
+        may_manage=access is CaseAccess.PERSONAL and can_raise_request_for(current_user, case.organisation_id),
     )
 
 

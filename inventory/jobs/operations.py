@@ -37,9 +37,9 @@ from inventory.permissions import (
     Role,
     has_permission,
     has_role,
-    may_reveal_contact,
-    may_see_job,
-    may_work_on_job,
+    can_reveal_contact,
+    can_see_job,
+    can_work_on_job,
     visible_jobs_clause,
 )
 from inventory.requests import holdings
@@ -71,7 +71,7 @@ def get_job(user, job_id, *, for_update: bool = False) -> Job:
     if for_update:
         query = query.with_for_update(of=Job).execution_options(populate_existing=True)
     job = db.session.scalar(query)
-    if job is None or not may_see_job(user, job):
+    if job is None or not can_see_job(user, job):
         raise NotFound("No such job.")
     return job
 
@@ -367,7 +367,7 @@ def loans_out(handovers: list[JobItem]) -> list[LoanOut]:
 
 def reveal_contact(job: Job, *, actor) -> Case:
     """The survivor's address and phone for the assigned fitter, on a deliberate tap; logged."""
-    if not may_reveal_contact(actor, job):
+    if not can_reveal_contact(actor, job):
         if job.fitter_id == actor.id and not job.is_open:
             raise JobClosed()
         raise NotAllowed("Only the fitter on this job sees the survivor's address, and only while it is open.")
@@ -422,7 +422,7 @@ def record_checklist(job_id: int, job_item_id, ticks: dict, *, actor) -> JobItem
 def _refuse_unless_workable(job: Job, actor) -> None:
     if not job.is_open:
         raise JobClosed()
-    if not may_work_on_job(actor, job):
+    if not can_work_on_job(actor, job):
         raise NotAllowed("Only the fitter on this job (or a coordinator) can do that.")
 
 

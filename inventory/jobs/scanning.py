@@ -14,7 +14,7 @@ from inventory.extensions import db
 from inventory.jobs.models import Job, ReturnCondition
 from inventory.jobs.operations import get_job, record_issue
 from inventory.jobs.returns import take_back
-from inventory.permissions import Permission, has_permission, may_work_on_job
+from inventory.permissions import Permission, has_permission, can_work_on_job
 from inventory.stock import operations as stock
 from inventory.stock import stocktakes
 from inventory.stock.models import Item, ItemEventKind, ItemState, Stocktake
@@ -54,7 +54,7 @@ def _job(job_id, actor, *, required: bool) -> Job | None:
     if isinstance(job_id, bool) or not isinstance(job_id, int):
         raise InvalidInput("Say which job this scan is for.", fields={"job_id": "A job id."})
     job = get_job(actor, job_id, for_update=True)
-    if not may_work_on_job(actor, job):
+    if not can_work_on_job(actor, job):
         if not job.is_open:
             raise Conflict("This job is already completed.", code="job_closed")
         raise NotAllowed("Only the fitter on this job (or a coordinator) can scan for it.")

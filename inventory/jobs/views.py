@@ -34,8 +34,8 @@ from inventory.pagination import page_args, paginate
 from inventory.permissions import (
     Permission,
     has_permission,
-    may_reveal_contact,
-    may_work_on_job,
+    can_reveal_contact,
+    can_work_on_job,
     permission_required,
 )
 
@@ -144,7 +144,7 @@ def _job_page(job, *, contact=None, status=200, checklist_forms=None, completion
         "jobs/show.html", view=view, job=job, contact=contact, checklist_forms=forms, button=EmptyForm(),
         reasons=list(NotCollectedReason if job.is_collection else NotIssuedReason),
         completion_errors=completion_errors or {},
-        may_work=may_work_on_job(current_user, job), may_reveal=may_reveal_contact(current_user, job),
+        may_work=can_work_on_job(current_user, job), may_reveal=can_reveal_contact(current_user, job),
         label_ids=[item.id for item in view.items] if has_permission(current_user, Permission.PRINT_LABELS)
         else []), status)
     if contact is not None:

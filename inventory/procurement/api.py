@@ -207,7 +207,7 @@ def record_invoice():
     if kind not in {str(k) for k in InvoiceKind}:
         body.errors["kind"] = "invoice or credit_note."
     if kind == InvoiceKind.CREDIT_NOTE:
-        net, vat, reason = body.pence("net_pence"), body.pence("vat_pence"), body.text("reason")
+        net, vat, reason = body.pence("net_pence", allow_zero=True, allow_negative=True), body.pence("vat_pence", allow_zero=True, allow_negative=True), body.text("reason")
     else:
         lines = _lines(body)
     body.check()

@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
+from inventory.forms import show_error
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, has_permission, permission_required
 from inventory.procurement import operations as procurement
@@ -127,7 +127,7 @@ def _act(order_id: int, form, action, done, form_name: str, next_url=None):
             db.session.commit()
         except InvalidInput as error:
             db.session.rollback()
-            attach_errors(form, error)
+            show_error(form, error)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")

@@ -11,7 +11,7 @@ from inventory import clock
 from inventory.budget.models import LedgerEntry
 from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
+from inventory.forms import show_error
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 from inventory.reconciliation import exports, operations, queries
@@ -53,7 +53,7 @@ def upload_statement():
             if not isinstance(error, InvalidInput):
                 form.file.errors = [*form.file.errors, error.message]
                 return render_template("reconciliation/upload.html", form=form), error.status
-            attach_errors(form, error)
+            show_error(form, error)
             return render_template("reconciliation/upload.html", form=form,
                                    bad_lines=error.details.get("lines", [])), 422
         flash(f"Imported {statement.new_count} new line(s); {statement.duplicate_count} already imported.",
@@ -90,7 +90,7 @@ def post_line(line_id: int):
             db.session.commit()
         except InvalidInput as error:
             db.session.rollback()
-            attach_errors(form, error)
+            show_error(form, error)
         else:
             flash("Posted to the ledger and matched.", "success")
             return redirect(url_for("reconciliation.line", line_id=line.id))
@@ -205,7 +205,7 @@ def export():
     try:
         records = exports.spend_records(form.start.data, form.end.data)
     except InvalidInput as error:
-        attach_errors(form, error)
+        show_error(form, error)
         return render_template("reconciliation/export.html", form=form), 422
     codes = exports.AccountCodes.from_config(current_app.config)
     writer = exports.xero_manual_journals if form.format.data == "xero" else exports.sage_audit_trail

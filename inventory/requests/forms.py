@@ -3,7 +3,7 @@ from wtforms import DateField, IntegerField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
 from inventory.errors import InvalidInput
-from inventory.forms import attach_errors
+from inventory.forms import show_error
 from inventory.requests.models import MAX_LINE_QUANTITY
 from inventory.requests.operations import MAX_ADJUSTMENT
 
@@ -23,7 +23,7 @@ class RequestForm(FlaskForm):
                  for field in self.chosen()]
         return {"case_id": case_id, "lines": lines, "reason": self.reason.data, "needed_by": self.needed_by.data}
 
-    def attach_errors(self, error: InvalidInput) -> None:
+    def show_error(self, error: InvalidInput) -> None:
         """Field errors on their fields: `lines[n].*` on the n-th chosen quantity, the rest on top."""
         chosen = self.chosen()
         placed = {}
@@ -36,7 +36,7 @@ class RequestForm(FlaskForm):
             else:
                 placed[key] = message
         if placed or not self.form_errors:
-            attach_errors(self, InvalidInput(error.message, fields=placed))
+            show_error(self, InvalidInput(error.message, fields=placed))
 
 
 def request_form(item_types, **kwargs) -> RequestForm:

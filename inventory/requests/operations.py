@@ -14,7 +14,7 @@ from inventory.cases.models import Case
 from inventory.catalogue.models import ItemType
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
-from inventory.permissions import CaseAccess, Permission, case_access, has_permission, may_raise_request_for
+from inventory.permissions import CaseAccess, Permission, case_access, has_permission, can_raise_request_for
 from inventory.requests.models import (
     MAX_LINE_QUANTITY,
     MAX_TEXT,
@@ -126,7 +126,7 @@ def raise_request(data: dict, *, actor) -> EquipmentRequest:
     if not has_permission(actor, Permission.RAISE_REQUESTS):
         raise NotAllowed("Only caseworkers raise requests.")
     case = db.session.get(Case, _whole_number(data.get("case_id")) or 0)
-    if case is None or not may_raise_request_for(actor, case.organisation_id):
+    if case is None or not can_raise_request_for(actor, case.organisation_id):
         raise InvalidInput("No such case among your organisation's cases.",
                            fields={"case_id": "No such case among your organisation's cases."})
     if not case.is_open:

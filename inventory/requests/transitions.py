@@ -3,7 +3,7 @@ to which state, and who may take it. Operations consult it; nothing else decides
 from dataclasses import dataclass
 from enum import StrEnum
 
-from inventory.permissions import Permission, has_permission, may_raise_request_for
+from inventory.permissions import Permission, has_permission, can_raise_request_for
 from inventory.requests.models import EquipmentRequest, RequestState
 
 
@@ -65,7 +65,7 @@ JOB_ACTIONS = frozenset({Action.SCHEDULE, Action.FULFIL, Action.FULFIL_PART})
 
 def is_party(user, party: Party, request: EquipmentRequest) -> bool:
     if party is Party.CASEWORKER:
-        return may_raise_request_for(user, request.case.organisation_id)
+        return can_raise_request_for(user, request.case.organisation_id)
     if party is Party.JOB:
         return has_permission(user, Permission.SCHEDULE_JOBS) or has_permission(user, Permission.SCAN_ITEMS)
     return has_permission(user, Permission.DECIDE_REQUESTS)

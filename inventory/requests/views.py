@@ -13,7 +13,7 @@ from inventory.cases.models import Case, RiskLevel
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
+from inventory.forms import show_error
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, has_permission, permission_required, visible_cases_clause
 from inventory.procurement import operations as procurement
@@ -53,7 +53,7 @@ def _submit(form, save):
         db.session.commit()
     except InvalidInput as error:
         db.session.rollback()
-        form.attach_errors(error)
+        form.show_error(error)
         return None
     return result
 
@@ -159,7 +159,7 @@ def draft_order(request_id: int):
         db.session.commit()
     except InvalidInput as error:
         db.session.rollback()
-        attach_errors(form, error)
+        show_error(form, error)
         return _render_request(request_id, draft=form, status=422)
     except Conflict as error:
         db.session.rollback()

@@ -1,5 +1,5 @@
 """Catalogue and stock endpoints of the JSON API (../shared/API.md)."""
-from flask import Response, abort, jsonify, request
+from flask import Response, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -9,7 +9,7 @@ from inventory.catalogue.models import ItemType
 from inventory.errors import InvalidInput, NotFound
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
-from inventory.permissions import Permission, has_permission, may_see_item_case, permission_required
+from inventory.permissions import Permission, has_permission, login_required, can_see_item_case, permission_required
 from inventory.stock import operations
 from inventory.stock.models import Item, ItemState
 from inventory.stock.qr import svg_for_item
@@ -93,7 +93,7 @@ def serialise_item(item: Item, viewer) -> dict:
         "supplier_id": item.supplier_id, "purchase_order_id": item.purchase_order_id,
         "awaiting_wipe": item.awaiting_wipe, "write_off_reason": item.write_off_reason,
     })
-    if may_see_item_case(viewer):
+    if can_see_item_case(viewer):
         shown["reserved_for_request_id"] = item.reserved_for_request_id
         shown["case_id"] = item.issued_case_id
     return shown
@@ -110,6 +110,7 @@ def _int_arg(name: str) -> int | None:
 
 @api_route("/item-types", summary="The catalogue's active item types.", response=page_of(ITEM_TYPE),
            tag="stock", query=PAGE_PARAMS)
+@login_required
 def item_types():
     page, per_page = page_args()
     query = select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name, ItemType.id)
@@ -133,9 +134,8 @@ def _level_json(level: operations.StockLevel) -> dict:
 
 @api_route("/items/by-code/<code>", summary="Look an item up by its code, as typed or scanned.", response=ITEM,
            tag="stock")
+@permission_required(Permission.SCAN_ITEMS, Permission.VIEW_STOCK)
 def item_by_code(code: str):
-    if not (has_permission(current_user, Permission.SCAN_ITEMS) or has_permission(current_user, Permission.VIEW_STOCK)):
-        abort(403)
     return jsonify(serialise_item(operations.find_by_code(code), current_user))
 
 
@@ -162,10 +162,8 @@ def items():
 
 @api_route("/items/<int:item_id>/qr", summary="The item's QR symbol (SVG), exactly as printed on its label.",
            response={"type": "string"}, tag="stock", media_type="image/svg+xml")
+@permission_required(Permission.PRINT_LABELS, Permission.VIEW_STOCK)
 def item_qr(item_id: int):
-    if not (has_permission(current_user, Permission.PRINT_LABELS)
-            or has_permission(current_user, Permission.VIEW_STOCK)):
-        abort(403)
     item = db.session.get(Item, item_id)
     if item is None:
         raise NotFound("No such item.")

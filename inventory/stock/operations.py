@@ -16,6 +16,7 @@ from inventory import clock
 from inventory.catalogue.models import ItemType, Supplier, category_label
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
+from inventory.hooks import Hook
 from inventory.money import MoneyError, check_pence
 from inventory.permissions import Permission, has_permission
 from inventory.stock.codes import new_code, parse_code
@@ -54,6 +55,11 @@ TRANSITIONS: dict[ItemEventKind, tuple[frozenset, ItemState | None]] = {
 }
 
 MAX_UNITS_AT_ONCE = 500
+
+units_received = Hook(
+    "units_received",
+    "Units of a type arrived in stock: receivers `(item_type_id, actor=, first_line_id=)` may reserve "
+    "them at once (first_line_id: the request line they were ordered for, if any).")
 # Only items written off as missing can turn up again; faulty or damaged ones stay gone.
 FINDABLE_REASONS = frozenset({WriteOffReason.LOST, WriteOffReason.NOT_RECOVERED})
 
@@ -215,12 +221,7 @@ def receive_units(units: NewUnits, *, actor) -> list[Item]:
         db.session.add(ItemCode(code=item.code, item_id=item.id))
         _transition(item, K.RECEIVED, actor=actor)
     cache_qr_images(label_payload(item) for item in items)
-    # Goods that approved requests are waiting for go to them at once: the request they were
-    # ordered for first, then highest priority first.
-    # (Imported here: requests build on stock, not the other way round.)
-    from inventory.requests.holdings import reserve_arrivals
-
-    reserve_arrivals(units.item_type.id, actor=actor, first_line_id=units.for_request_line_id)
+    units_received.fire(units.item_type.id, actor=actor, first_line_id=units.for_request_line_id)
     return items
 
 

@@ -19,13 +19,13 @@ from inventory.accounts.models import User, UserRole
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.errors import Conflict, DomainError, InvalidInput
 from inventory.extensions import db
-from inventory.forms import attach_errors
+from inventory.forms import show_error
 from inventory.pagination import page_args, paginate
 from inventory.permissions import (
     Permission,
     Role,
     has_permission,
-    may_see_item_case,
+    can_see_item_case,
     permission_required,
 )
 from inventory.stock import labels, operations, stocktakes
@@ -139,7 +139,7 @@ def _item_page(item, status=200, **forms):
     }
     codes = db.session.scalars(select(ItemCode).where(ItemCode.item_id == item.id).order_by(ItemCode.id)).all()
     return render_template("stock/item.html", item=item, events=events, codes=codes, K=ItemEventKind,
-                           allowed=operations.allowed, show_case=may_see_item_case(current_user),
+                           allowed=operations.allowed, show_case=can_see_item_case(current_user),
                            **forms), status
 
 
@@ -152,7 +152,7 @@ def _item_action(item_id: int, form, action, done: str, form_name: str):
             db.session.commit()
         except InvalidInput as error:
             db.session.rollback()
-            attach_errors(form, error)
+            show_error(form, error)
         except Conflict as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -239,7 +239,7 @@ def receive():
             db.session.commit()
         except InvalidInput as error:
             db.session.rollback()
-            attach_errors(form, error)
+            show_error(form, error)
         else:
             flash(f"{len(received)} units are in stock. Print their labels now.", "success")
             return redirect(url_for("stock.labels_print", item=[i.id for i in received]))
@@ -265,7 +265,7 @@ def locations():
                 db.session.commit()
             except InvalidInput as error:
                 db.session.rollback()
-                attach_errors(form, error)
+                show_error(form, error)
             else:
                 flash("Location added.", "success")
                 return redirect(url_for("stock.locations"))
@@ -285,7 +285,7 @@ def transfer():
             db.session.commit()
         except InvalidInput as error:
             db.session.rollback()
-            attach_errors(form, error)
+            show_error(form, error)
         else:
             flash(f"Moved {len(moved)} items to {location.name}.", "success")
             return redirect(url_for("stock.transfer"))
@@ -397,7 +397,7 @@ def labels_print():
     except DomainError as error:
         db.session.rollback()
         if isinstance(error, InvalidInput):
-            attach_errors(form, error)
+            show_error(form, error)
         else:
             form.form_errors.append(error.message)
         return render_template("stock/labels_choose.html", form=form), error.status

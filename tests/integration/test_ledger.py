@@ -184,7 +184,7 @@ def test_reversing_an_actual_reopens_the_commitment_it_settled(app, period, fina
         ledger.reverse(settled, reason="Direct", actor=finance)
 
 
-def test_a_reversal_guard_is_asked_about_an_actual_and_its_release_and_may_refuse(app, period, finance):
+def test_a_reversal_hook_receiver_is_asked_about_an_actual_and_its_release_and_may_refuse(app, period, finance):
     asked = []
 
     def refuse_releases(entry):
@@ -192,7 +192,7 @@ def test_a_reversal_guard_is_asked_about_an_actual_and_its_release_and_may_refus
         if entry.kind == "release":
             raise Conflict("Frozen elsewhere.", code="frozen")
 
-    ledger.register_reversal_guard(app, refuse_releases)
+    ledger.entry_reversing.connect(app, refuse_releases)
     spent = actual(4_000, finance, releasing=commit(10_000, finance))
     before = (db.session.scalars(select(LedgerEntry.id)).all(), ledger.summary(period))
     with pytest.raises(Conflict) as refused:

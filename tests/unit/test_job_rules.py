@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from inventory.jobs.operations import add_months
-from inventory.permissions import Role, may_reveal_contact, may_see_job, may_work_on_job
+from inventory.permissions import Role, can_reveal_contact, can_see_job, can_work_on_job
 
 
 class FakeUser:
@@ -39,7 +39,7 @@ ASSIGNED, OTHER_FITTER, COORDINATOR = FakeUser(1, Role.FITTER), FakeUser(2, Role
 ])
 def test_who_may_see_work_on_and_reveal_the_address_of_a_job(user, open_, sees, works, reveals):
     job = FakeJob(fitter_id=1, is_open=open_)
-    assert (may_see_job(user, job), may_work_on_job(user, job), may_reveal_contact(user, job)) == (
+    assert (can_see_job(user, job), can_work_on_job(user, job), can_reveal_contact(user, job)) == (
         sees, works, reveals)
 
 

@@ -1,0 +1,36 @@
+"""Named in-process hooks: how a lower feature lets a higher one react without importing it.
+
+A lower layer declares a `Hook` and fires it; a higher layer connects a receiver to it at
+app start (`inventory.create_app` wires them all in one place). Receivers run in the
+caller's transaction, so what they change commits or rolls back with the use case.
+
+The hooks in use:
+- `units_received` (stock): new units are in stock; requests reserve what they wait for.
+- `case_need_changed` (cases): a case's risk or flags changed; its open requests rescore.
+- `ledger_entry_reversing` (budget): an entry is about to be reversed; reconciliation may
+  refuse it (an entry matched to a statement line cannot be reversed).
+"""
+from collections.abc import Callable
+
+from flask import Flask, current_app
+
+EXTENSION_KEY = "safehold.hooks"
+
+
+class Hook:
+    def __init__(self, name: str, doc: str = ""):
+        self.name = name
+        self.__doc__ = doc
+
+    def connect(self, app: Flask, receiver: Callable) -> None:
+        app.extensions.setdefault(EXTENSION_KEY, {}).setdefault(self.name, []).append(receiver)
+
+    def receivers(self) -> list[Callable]:
+        return list(current_app.extensions.get(EXTENSION_KEY, {}).get(self.name, ()))
+
+    def fire(self, *args, **kwargs) -> list:
+        """Call every receiver in the order connected; a receiver may refuse by raising."""
+        return [receiver(*args, **kwargs) for receiver in self.receivers()]
+
+    def __repr__(self) -> str:
+        return f"Hook({self.name!r})"

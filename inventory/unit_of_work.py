@@ -1,0 +1,52 @@
+"""The one commit point of a web request.
+
+Services change state and flush; they never commit. When a page or API handler has
+answered a write request (POST, PUT, PATCH, DELETE), `SafeHoldFlask.dispatch_request`
+commits if the answer is below 400 and rolls back otherwise. A handler that shows a
+refusal itself (a form with its errors, a flash and redirect) calls `undo()` first, so
+the refused use case leaves nothing behind whatever status the page is served with; one
+whose refusal must be recorded (a failed sign-in) calls `keep_despite_refusal()`.
+
+The single exception is `inventory.api.idempotency`, which must commit the stored answer
+together with the use case, and so commits itself.
+
+Reads (GET, HEAD) never commit, and leave the session as they found it: a page that must
+record something (a reveal of personal details) is a POST.
+"""
+from flask import Flask, Response, g, request
+
+from inventory.extensions import db
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def undo() -> None:
+    """Roll back what this request has changed so far (a refused use case), so that the
+    page showing the refusal commits nothing of it."""
+    db.session.rollback()
+
+
+def keep_despite_refusal() -> None:
+    """Commit this request's changes even though it answers with an error status: for a
+    refusal that is itself a fact to record (a failed sign-in attempt counts towards the
+    lockout)."""
+    g.unit_of_work_keep = True
+
+
+def finish(response: Response) -> Response:
+    """Commit the request's changes if it is a write answered below 400 (or one whose
+    refusal is to be kept); else roll back."""
+    if request.method not in WRITE_METHODS:
+        return response
+    if response.status_code < 400 or g.get("unit_of_work_keep"):
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
+
+
+class SafeHoldFlask(Flask):
+    def dispatch_request(self):
+        # Committing here, inside Flask's error handling, means a failed commit reaches the
+        # same error handlers as any other failure (never a half-sent success).
+        return finish(self.make_response(super().dispatch_request()))
