@@ -8,6 +8,7 @@ names them all, so services take typed values and never see raw input.
 Values from a JSON body keep their JSON types (a number must be a number); values from a
 query string or form are text (`Fields(..., text=True)`), so "12" reads as 12 there.
 """
+import re
 from collections.abc import Mapping
 from datetime import date, time
 from enum import Enum
@@ -21,6 +22,7 @@ from inventory.money import MoneyError, check_pence, parse_pounds
 MAX_ID = 2**63 - 1
 MAX_WHOLE_NUMBER = 2**63 - 1
 DEFAULT_TEXT_LIMIT = 500
+_DIGITS = re.compile(r"-?[0-9]{1,25}")  # ASCII digits only: int() would also take "１２"
 
 E = TypeVar("E", bound=Enum)
 
@@ -37,7 +39,7 @@ def whole_number(value, *, minimum: int | None = 0, maximum: int = MAX_WHOLE_NUM
     """An integer (from text too when `text`), within [minimum, maximum]."""
     if text and isinstance(value, str):
         cleaned = value.strip()
-        if not cleaned.lstrip("-").isdigit() or len(cleaned) > 25:
+        if not _DIGITS.fullmatch(cleaned):
             raise ParseError("Must be a whole number.")
         value = int(cleaned)
     if isinstance(value, bool) or not isinstance(value, int):
