@@ -7,6 +7,9 @@ from sqlalchemy import Select, func, select
 
 from inventory.errors import InvalidInput
 from inventory.extensions import db
+from inventory.parsing import Fields
+
+MAX_PAGE = 10**9
 
 
 @dataclass
@@ -35,25 +38,12 @@ class Page:
 
 def page_args() -> tuple[int, int]:
     """`page` and `per_page` from the query string, validated (max PER_PAGE_MAX)."""
-    fields = {}
-    values = {}
-    limits = {"page": (1, 10**9), "per_page": (1, current_app.config["PER_PAGE_MAX"])}
-    defaults = {"page": 1, "per_page": current_app.config["PER_PAGE_DEFAULT"]}
-    for name, (low, high) in limits.items():
-        raw = request.args.get(name)
-        if raw is None or raw == "":
-            values[name] = defaults[name]
-            continue
-        try:
-            values[name] = int(raw)
-        except ValueError:
-            fields[name] = "Must be a whole number."
-            continue
-        if not low <= values[name] <= high:
-            fields[name] = f"Must be between {low} and {high}."
-    if fields:
-        raise InvalidInput("Invalid paging parameters.", fields=fields)
-    return values["page"], values["per_page"]
+    args = Fields(request.args, text=True)
+    page = args.whole_number("page", required=False, minimum=1, maximum=MAX_PAGE)
+    per_page = args.whole_number("per_page", required=False, minimum=1, maximum=current_app.config["PER_PAGE_MAX"])
+    if args.errors:
+        raise InvalidInput("Invalid paging parameters.", fields=args.errors)
+    return page or 1, per_page or current_app.config["PER_PAGE_DEFAULT"]
 
 
 def paginate(query: Select, page: int, per_page: int, *, scalars: bool = True) -> Page:
