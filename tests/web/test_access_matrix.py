@@ -54,14 +54,13 @@ PRINCIPALS = {
 STRANGER = "stranger"
 SESSION_COOKIE = "safehold_session"
 
-# Where a declaration lets a role in and the record then answers 403 rather than 404 (the
-# record is visible to them; the action on it is not theirs). Pinned both ways: the role
-# gets exactly 403 there, and nowhere else may an admitted role get one.
-# (endpoint, method, principal) -> why
-RECORD_LEVEL_REFUSALS: dict[tuple[str, str, str], str] = {
+# Where the declaration lets a role in and the view then refuses with 403: the record is
+# visible to them but the action on it is not theirs, or the route is declared for its GET
+# and its POST needs more. Pinned both ways: the role gets exactly 403 there, and nowhere
+# else may an admitted role get one. (endpoint, method, principal) -> why
+REFUSED_BY_THE_VIEW: dict[tuple[str, str, str], str] = {
     ("jobs.contact", "POST", "coordinator"): "can_reveal_contact: the assigned fitter only",
     ("requests.act", "POST", "coordinator"): "withdrawing is the case's caseworker's action",
-    # Declared for the whole route (its GET lists locations); adding one needs manage_stock.
     ("stock.locations", "POST", "admin"): "adding a location needs manage_stock",
     ("stock.locations", "POST", "finance"): "adding a location needs manage_stock",
 }
@@ -243,7 +242,6 @@ def undone():
         yield
 
 
-
 def test_the_world_fills_every_url_argument(world):
     """A new route naming a new kind of record needs one in the world, so it is covered too."""
     named = {name for rule in world.app.url_map.iter_rules() if rule.endpoint != "static" for name in rule.arguments}
@@ -253,16 +251,18 @@ def test_the_world_fills_every_url_argument(world):
 @pytest.mark.parametrize("name", [*PRINCIPALS, STRANGER])
 def test_every_route_answers_each_caller_as_it_declares(world, name):
     principal = world.principals[name]
+    rows_before = world.row_counts()
     failures = []
     for call in world.calls():
         if call.access.allows(principal.user):
             with undone():
-                problem = _judge(call, principal, lambda: _admitted(call, principal))
+                problem = _judge(lambda: _admitted(call, principal))
         else:
-            problem = _judge(call, principal, lambda: _refused(world, call, principal))
+            problem = _judge(lambda: _refused(world, call, principal))
         if problem:
             failures.append(f"{call}: {problem}")
     assert not failures, f"{name}, {len(failures)} wrong answers:\n" + "\n".join(failures)
+    assert world.row_counts() == rows_before, "the calls changed the world the next test needs"
 
 
 def test_administration_is_for_admins_alone(world):
@@ -313,7 +313,7 @@ def _not_found_everywhere(world, principal, calls) -> list[str]:
     return answers
 
 
-def _judge(call, principal, check) -> str | None:
+def _judge(check) -> str | None:
     try:
         return check()
     except Exception as error:  # the test app raises what would be a 500
@@ -323,7 +323,7 @@ def _judge(call, principal, check) -> str | None:
 def _admitted(call, principal) -> str | None:
     response = principal.send(call)
     status = response.status_code
-    pinned = RECORD_LEVEL_REFUSALS.get((call.endpoint, call.method, principal.name))
+    pinned = REFUSED_BY_THE_VIEW.get((call.endpoint, call.method, principal.name))
     if pinned:
         return None if status == 403 else f"{status}, expected 403 ({pinned})"
     if status >= 500 or status in (401, 403):
