@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app inventory
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-test browser migrate seed test test-sqlite test-postgres clean
+.PHONY: run install install-test browser migrate seed layers test test-sqlite test-postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ seed: migrate
 run: seed
 	@echo "SafeHold is at http://127.0.0.1:$(PORT)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+
+## The import direction between the features ([tool.importlinter] in pyproject.toml)
+layers: install-test
+	$(BIN)/lint-imports --no-cache --no-logo
 
 ## The whole suite on SQLite, then on PostgreSQL where one is reachable
 test: test-sqlite test-postgres

@@ -6,6 +6,7 @@ set (`make test` runs both). The schema comes from the migrations, as in product
 import contextvars
 import os
 import shutil
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -81,8 +82,8 @@ def database_url(migrated_database, tmp_path):
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(autouse=True)
-def _today_from_the_environment():
+@contextmanager
+def today_from_the_environment():
     """SAFEHOLD_TEST_TODAY=YYYY-MM-DD runs every test as if it were that day (10:00 UTC), to
     check that none depends on the date the suite happens to run (a year end, say)."""
     day = os.environ.get("SAFEHOLD_TEST_TODAY")
@@ -90,6 +91,12 @@ def _today_from_the_environment():
         yield
         return
     with clock.frozen_at(datetime.combine(date.fromisoformat(day), time(10), tzinfo=UTC)):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _today_from_the_environment():
+    with today_from_the_environment():
         yield
 
 

@@ -31,7 +31,7 @@ from inventory.budget.models import (
 from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
-from inventory.permissions import Permission, has_permission, login_required, permission_required
+from inventory.permissions import Permission, has_permission, permission_required
 
 bp = Blueprint("budget", __name__, url_prefix="/budget")
 
@@ -216,11 +216,8 @@ def reverse(entry_id: int):
 
 
 @bp.get("/months")
-@login_required
+@permission_required(Permission.MANAGE_LEDGER, Permission.REOPEN_MONTH)
 def months():
-    if not (has_permission(current_user, Permission.MANAGE_LEDGER)
-            or has_permission(current_user, Permission.REOPEN_MONTH)):
-        abort(403)
     period = _chosen_period()
     closes = {}
     if period is not None:
