@@ -6,7 +6,9 @@ from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.audit.models import AccessLogEntry
+from inventory.errors import Conflict
 from inventory.extensions import db
+from inventory.jobs import completion
 from inventory.jobs.models import CHECKLIST_KEYS, Job, JobItem
 from inventory.requests.models import EquipmentRequest, RequestState
 from inventory.stock.models import Item, ItemState
@@ -92,6 +94,26 @@ def test_another_fitter_cannot_post_to_the_job(client, login, build, path):
     assert db.session.scalar(select(func.count()).select_from(AccessLogEntry)) == 0
 
 
+def test_a_completion_refused_after_it_began_writing_leaves_nothing_written(client, login, build, monkeypatch):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    unit = reserved(job.request_id)[0]
+
+    def refuse(*_args, **_kwargs):
+        raise Conflict("The request moved on meanwhile.")
+
+    # The request refuses the last step, after the unit was recorded and released.
+    monkeypatch.setattr(completion.requests, "advance_by_job", refuse)
+    login(fitter)
+    response = client.post(f"/jobs/{job.id}/complete", data={f"reason_{unit.id}": "not_home"})
+    assert response.status_code == 302  # shown as a message on the job page
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).status == "scheduled"
+    assert db.session.scalar(select(func.count()).select_from(JobItem)) == 0
+    assert db.session.get(Item, unit.id).state == ItemState.RESERVED
+    assert "The request moved on meanwhile." in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
 def test_a_coordinator_sees_the_job_but_not_the_address(client, login, build):
     coordinator = build.user(roles=["coordinator"])
     job = build.job(coordinator=coordinator)
@@ -152,6 +174,13 @@ def test_scheduling_bad_input_is_shown_at_the_field(client, login, build):
                                                    "window_ends": "11:00"})
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+@pytest.mark.parametrize("chosen", ["99999999999999999999999", "x", "-1"])
+def test_the_scheduling_form_ignores_a_request_id_that_names_nothing(client, login, build, chosen):
+    build.approved_request()
+    login(roles=["coordinator"])
+    assert client.get(f"/jobs/schedule?request_id={chosen}").status_code == 200
 
 
 def test_the_scan_page_carries_what_the_scanner_script_needs_and_no_inline_script(client, login, build):
