@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -144,8 +145,29 @@ def mine():
                            items=queries.items_by_job(result.items))
 
 
-def _job_page(job, *, contact=None, status=200, checklist_forms=None, completion_errors=None):
+# The survivor's contact, once revealed (and logged) by a POST, stays on the job page for
+# a short while, so that reloading it or coming Back from the scan page neither logs again
+# nor asks to resend a form. The session holds the job's id and the time, never the details.
+REVEALED = "revealed_contact"
+
+
+def _remember_reveal(job) -> None:
+    session[REVEALED] = {"job_id": job.id, "at": clock.now().timestamp()}
+
+
+def _revealed_contact(job):
+    """The job's survivor, if this user revealed their contact here moments ago and may still."""
+    held = session.get(REVEALED)
+    if not held or held.get("job_id") != job.id or not can_reveal_contact(current_user, job):
+        return None
+    if clock.now().timestamp() - held["at"] > current_app.config["REVEAL_SECONDS"]:
+        return None
+    return job.case
+
+
+def _job_page(job, *, status=200, checklist_forms=None, completion_errors=None):
     view = queries.job_view(job)
+    contact = _revealed_contact(job)
     forms = {row.id: ChecklistForm(formdata=None, prefix=f"c{row.id}") for row in view.checklists_due}
     forms.update(checklist_forms or {})
     response = make_response(render_template(
@@ -169,11 +191,12 @@ def show(job_id: int):
 @bp.post("/<int:job_id>/contact")
 @permission_required(Permission.SCAN_ITEMS)
 def contact(job_id: int):
-    """Shown in the answer to a POST (never in a URL that can be reloaded or shared), and logged."""
+    """Log the reveal, then show the job page with the details (post-redirect-get)."""
     job = queries.get_job(current_user, job_id)
-    if not EmptyForm().validate_on_submit():
-        return redirect(url_for("jobs.show", job_id=job_id))
-    return _job_page(job, contact=reveal_contact(job, actor=current_user))
+    if EmptyForm().validate_on_submit():
+        reveal_contact(job, actor=current_user)
+        _remember_reveal(job)
+    return redirect(url_for("jobs.show", job_id=job_id), 303)
 
 
 @bp.post("/<int:job_id>/checklist/<int:job_item_id>")

@@ -1,5 +1,6 @@
 """Job pages through the test client: the whole journey, who sees what, and bad input."""
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -52,8 +53,9 @@ def test_the_whole_journey_schedule_reveal_scan_three_with_a_swap_checklist_and_
     opened = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "1 Example Row" not in opened and "Show address and phone" in opened
     revealed = client.post(f"/jobs/{job.id}/contact")
-    assert revealed.status_code == 200 and "1 Example Row" in revealed.get_data(as_text=True)
-    assert revealed.headers["Cache-Control"] == "no-store"
+    assert revealed.status_code == 303 and revealed.headers["Location"] == f"/jobs/{job.id}"
+    shown = client.get(f"/jobs/{job.id}")
+    assert "1 Example Row" in shown.get_data(as_text=True) and shown.headers["Cache-Control"] == "no-store"
     log = db.session.scalar(select(AccessLogEntry))
     assert (log.user_id, log.case_id) == (fitter.id, request.case_id)
 
@@ -92,6 +94,49 @@ def test_another_fitter_cannot_post_to_the_job(client, login, build, path):
     login(build.user(roles=["fitter"]))
     assert client.post(path.format(id=job.id)).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(AccessLogEntry)) == 0
+
+
+def reveals_logged():
+    return db.session.scalar(select(func.count()).select_from(AccessLogEntry))
+
+
+def test_revealing_the_address_logs_it_once_then_the_job_page_shows_it_for_a_while(app, client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    login(fitter)
+    assert "1 Example Row" not in client.get(f"/jobs/{job.id}?reveal=1").get_data(as_text=True)
+    assert reveals_logged() == 0  # a GET never reveals, so never logs
+    revealed = client.post(f"/jobs/{job.id}/contact")
+    assert revealed.status_code == 303 and revealed.headers["Location"] == f"/jobs/{job.id}"
+    assert reveals_logged() == 1
+    for _ in range(2):  # a reload, or Back from the scan page: shown again, not logged again
+        page = client.get(f"/jobs/{job.id}")
+        assert "1 Example Row" in page.get_data(as_text=True) and page.headers["Cache-Control"] == "no-store"
+    assert reveals_logged() == 1
+    with clock.frozen_at(clock.now() + timedelta(seconds=app.config["REVEAL_SECONDS"] + 1)):
+        later = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "1 Example Row" not in later and "Show address and phone" in later
+
+
+def test_a_reveal_shows_on_that_job_only_and_not_once_the_job_is_closed(client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job, other = build.job(fitter=fitter), build.job(fitter=fitter)
+    login(fitter)
+    client.post(f"/jobs/{job.id}/contact")
+    assert "1 Example Row" not in client.get(f"/jobs/{other.id}").get_data(as_text=True)
+    unit = reserved(job.request_id)[0]
+    assert client.post(f"/jobs/{job.id}/complete", data={f"reason_{unit.id}": "not_home"}).status_code == 302
+    assert "1 Example Row" not in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_signing_out_ends_a_reveal(client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    login(fitter)
+    client.post(f"/jobs/{job.id}/contact")
+    client.post("/logout")
+    login(fitter)
+    assert "1 Example Row" not in client.get(f"/jobs/{job.id}").get_data(as_text=True)
 
 
 def test_a_completion_refused_after_it_began_writing_leaves_nothing_written(client, login, build, monkeypatch):
