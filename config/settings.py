@@ -85,6 +85,9 @@ class BaseConfig:
     JOB_WINDOW_DEFAULT = ("09:00", "12:00")
     # The "Loans due back" list shows, by default, loans overdue or due within this many days.
     LOANS_DUE_WITHIN_DAYS = 14
+    # A survivor's contact details, once revealed (and logged), stay on the page this many
+    # seconds, so a reload or the Back button shows them again without logging again.
+    REVEAL_SECONDS = 300
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:

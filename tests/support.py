@@ -2,7 +2,7 @@
 OpenAPI document."""
 import itertools
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import time, timedelta
 
 from flask import current_app
 from jsonschema import Draft202012Validator
@@ -234,22 +234,22 @@ class Builders:
 
     def job(self, *, fitter=None, request=None, coordinator=None, scheduled_for=None, lines=None):
         """A visit booked today (by default) to hand over an approved request's units."""
-        from inventory.jobs.operations import schedule_job
+        from inventory.jobs.booking import InstallBooking, schedule_job
 
         coordinator = coordinator or self.user(roles=["coordinator"])
         request = request or self.approved_request(lines=lines, coordinator=coordinator)
         fitter = fitter or self.user(roles=["fitter"])
-        job = schedule_job({"request_id": request.id, "fitter_id": fitter.id,
-                            "scheduled_for": (scheduled_for or clock.today()).isoformat()}, actor=coordinator)
+        job = schedule_job(InstallBooking(request.id, visit(fitter, scheduled_for)), actor=coordinator)
         db.session.commit()
         return job
 
     def handed_over(self, *, lines=None, fitter=None, case=None):
         """Units issued to a case on a completed install (alarms are loaned by default).
         Returns (case, [items])."""
+        from inventory.jobs.completion import Completion, complete_job
+        from inventory.jobs.issuing import record_checklist
         from inventory.jobs.models import JobItem
-        from inventory.jobs.operations import complete_job, record_checklist
-        from inventory.jobs.scanning import scan
+        from inventory.jobs.scanning import ScanAction, ScanInput, scan
         from inventory.stock.models import Item
 
         fitter = fitter or self.user(roles=["fitter"])
@@ -258,22 +258,21 @@ class Builders:
         units = list(db.session.scalars(select(Item).where(Item.reserved_for_request_id == request.id)
                                         .order_by(Item.id)))
         for unit in units:
-            scan({"action": "issue", "code": unit.code, "job_id": job.id}, actor=fitter)
+            scan(ScanInput(ScanAction.ISSUE, unit.code, job_id=job.id), actor=fitter)
         for row in db.session.scalars(select(JobItem).where(JobItem.job_id == job.id)):
             if row.needs_checklist:
-                record_checklist(job.id, row.id, dict.fromkeys(CHECKLIST_KEYS, True), actor=fitter)
-        complete_job(job.id, {}, actor=fitter)
+                record_checklist(job.id, row.id, CHECKLIST_KEYS, actor=fitter)
+        complete_job(job.id, Completion(), actor=fitter)
         db.session.commit()
         return request.case, units
 
     def collection(self, *, case, items, fitter=None, coordinator=None, scheduled_for=None):
         """A visit booked today (by default) to take `items` back from `case`."""
-        from inventory.jobs.operations import schedule_collection
+        from inventory.jobs.booking import CollectionBooking, schedule_collection
 
-        job = schedule_collection({"case_id": case.id, "item_ids": [item.id for item in items],
-                                   "fitter_id": (fitter or self.user(roles=["fitter"])).id,
-                                   "scheduled_for": (scheduled_for or clock.today()).isoformat()},
-                                  actor=coordinator or self.user(roles=["coordinator"]))
+        booking = CollectionBooking(case.id, tuple(item.id for item in items),
+                                    visit(fitter or self.user(roles=["fitter"]), scheduled_for))
+        job = schedule_collection(booking, actor=coordinator or self.user(roles=["coordinator"]))
         db.session.commit()
         return job
 
@@ -308,6 +307,13 @@ class Builders:
             procurement.raise_purchase_order(order, actor=actor)
             db.session.commit()
         return order
+
+
+def visit(fitter, day=None):
+    """A visit by `fitter` on `day` (default today) in the usual window, 09:00 to 12:00."""
+    from inventory.jobs.booking import Visit
+
+    return Visit(fitter.id, day or clock.today(), time(9), time(12))
 
 
 class ApiClient:

@@ -5,8 +5,9 @@ from flask_login import current_user
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.api.body import Body
-from inventory.extensions import db
-from inventory.jobs import operations
+from inventory.jobs import completion, queries
+from inventory.jobs.booking import book_visit
+from inventory.jobs.inputs import read_booking, read_completion, read_scan
 from inventory.jobs.models import (
     Job,
     JobKind,
@@ -121,9 +122,8 @@ def serialise_job(job: Job, items: list[Item]) -> dict:
            "collection of units out with a case.", response=JOB, status=201, request_body=NEW_JOB, tag="jobs")
 @permission_required(Permission.SCHEDULE_JOBS)
 def create_job():
-    job = operations.book_visit(Body().data, actor=current_user)
-    db.session.commit()
-    return jsonify(serialise_job(job, operations.job_view(job).items)), 201
+    job = book_visit(read_booking(Body()), actor=current_user)
+    return jsonify(serialise_job(job, queries.job_view(job).items)), 201
 
 
 @api_route("/jobs", summary="The jobs you may see; ?mine=1 for your own.", response=page_of(JOB), tag="jobs",
@@ -131,8 +131,8 @@ def create_job():
 @permission_required(Permission.SCAN_ITEMS)
 def list_jobs():
     page, per_page = page_args()
-    result = paginate(operations.jobs_query(current_user, mine=request.args.get("mine") == "1"), page, per_page)
-    items = operations.items_by_job(result.items)
+    result = paginate(queries.jobs_query(current_user, mine=request.args.get("mine") == "1"), page, per_page)
+    items = queries.items_by_job(result.items)
     return jsonify(result.as_json(lambda job: serialise_job(job, items[job.id])))
 
 
@@ -140,17 +140,16 @@ def list_jobs():
            tag="jobs")
 @permission_required(Permission.SCAN_ITEMS)
 def get_job(job_id: int):
-    job = operations.get_job(current_user, job_id)
-    return jsonify(serialise_job(job, operations.job_view(job).items))
+    job = queries.get_job(current_user, job_id)
+    return jsonify(serialise_job(job, queries.job_view(job).items))
 
 
 @api_route("/jobs/<int:job_id>/complete", "POST", summary="Close the visit: each expected item issued or a "
            "reason why not; connected devices' checklists done.", response=JOB, request_body=COMPLETION, tag="jobs")
 @permission_required(Permission.SCAN_ITEMS)
 def complete_job(job_id: int):
-    job = operations.complete_job(job_id, Body(required=False).data, actor=current_user)
-    db.session.commit()
-    return jsonify(serialise_job(job, operations.job_view(job).items))
+    job = completion.complete_job(job_id, read_completion(Body(required=False)), actor=current_user)
+    return jsonify(serialise_job(job, queries.job_view(job).items))
 
 
 @api_route("/scans", "POST", summary="One scan: issue on a job, return, look up or count. Send an "
@@ -158,7 +157,7 @@ def complete_job(job_id: int):
            tag="jobs", idempotent=True)
 @permission_required(Permission.SCAN_ITEMS)
 def scans():
-    outcome = scan(Body().data, actor=current_user)
+    outcome = scan(read_scan(Body()), actor=current_user)
     answer = {"result": outcome.result, "item": serialise_item(outcome.item, current_user),
               "message": outcome.message, **outcome.extra}
     if has_permission(current_user, Permission.VIEW_STOCK):

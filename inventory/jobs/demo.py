@@ -11,8 +11,9 @@ from inventory.accounts.models import User
 from inventory.cases.operations import create_case
 from inventory.catalogue.models import ItemType
 from inventory.extensions import db
-from inventory.jobs.operations import complete_job, schedule_collection, schedule_job
-from inventory.jobs.scanning import scan
+from inventory.jobs.booking import CollectionBooking, InstallBooking, Visit, schedule_collection, schedule_job
+from inventory.jobs.completion import Completion, complete_job
+from inventory.jobs.scanning import ScanAction, ScanInput, scan
 from inventory.requests.operations import approve_request, raise_request
 from inventory.stock.models import Item
 
@@ -40,8 +41,7 @@ def seed_jobs_demo(*, fitter_email: str, coordinator_email: str, caseworker_emai
                                        {"item_type_id": _item_type("Personal safety alarm").id, "quantity": 1}]},
                            actor=caseworker)
     approve_request(request.id, actor=coordinator, note="Both from the office store.")
-    schedule_job({"request_id": request.id, "fitter_id": _user(fitter_email).id,
-                  "scheduled_for": clock.today().isoformat(), "window_starts": time(10), "window_ends": time(12)},
+    schedule_job(InstallBooking(request.id, Visit(_user(fitter_email).id, clock.today(), time(10), time(12))),
                  actor=coordinator)
     _seed_collection(fitter=_user(fitter_email), coordinator=coordinator, caseworker=caseworker)
 
@@ -63,11 +63,10 @@ def _seed_collection(*, fitter: User, coordinator: User, caseworker: User) -> No
                                  "lines": [{"item_type_id": _item_type("Personal safety alarm").id, "quantity": 1}]},
                                actor=caseworker)
         approve_request(request.id, actor=coordinator, note="From the office store.")
-        job = schedule_job({"request_id": request.id, "fitter_id": fitter.id, "scheduled_for": day.isoformat(),
-                            "window_starts": time(11), "window_ends": time(13)}, actor=coordinator)
+        job = schedule_job(InstallBooking(request.id, Visit(fitter.id, day, time(11), time(13))), actor=coordinator)
         alarm = db.session.scalar(select(Item).where(Item.reserved_for_request_id == request.id))
-        scan({"action": "issue", "code": alarm.code, "job_id": job.id}, actor=fitter)
-        complete_job(job.id, {}, actor=fitter)
-    schedule_collection({"case_id": case.id, "item_ids": [alarm.id], "fitter_id": fitter.id,
-                         "scheduled_for": (clock.today() + timedelta(days=1)).isoformat(),
-                         "window_starts": time(14), "window_ends": time(16)}, actor=coordinator)
+        scan(ScanInput(ScanAction.ISSUE, alarm.code, job_id=job.id), actor=fitter)
+        complete_job(job.id, Completion(), actor=fitter)
+    tomorrow = clock.today() + timedelta(days=1)
+    schedule_collection(CollectionBooking(case.id, (alarm.id,), Visit(fitter.id, tomorrow, time(14), time(16))),
+                        actor=coordinator)

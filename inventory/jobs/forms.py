@@ -4,43 +4,44 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from inventory.forms import CheckboxesField
+from inventory.jobs.booking import CollectionBooking, InstallBooking
+from inventory.jobs.inputs import read_collection_booking, read_install_booking
 from inventory.jobs.models import CHECKLIST, ReturnCondition
+from inventory.parsing import Fields
 
 
-class ScheduleForm(FlaskForm):
-    request_id = SelectField("Approved request", coerce=int, validators=[InputRequired("Choose a request.")])
+class VisitForm(FlaskForm):
+    """Who goes and when: the part every booking shares."""
+
     fitter_id = SelectField("Fitter", coerce=int, validators=[InputRequired("Choose a fitter.")])
     scheduled_for = DateField("Date", validators=[InputRequired("Enter the date of the visit.")])
     window_starts = TimeField("Arrive from", validators=[InputRequired("Enter the start of the window.")])
     window_ends = TimeField("Arrive by", validators=[InputRequired("Enter the end of the window.")])
 
-    def details(self) -> dict:
-        return {"request_id": self.request_id.data, "fitter_id": self.fitter_id.data,
-                "scheduled_for": self.scheduled_for.data, "window_starts": self.window_starts.data,
-                "window_ends": self.window_ends.data}
+
+class ScheduleForm(VisitForm):
+    request_id = SelectField("Approved request", coerce=int, validators=[InputRequired("Choose a request.")])
+
+    def booking(self) -> InstallBooking:
+        return read_install_booking(Fields(self.data))
 
 
-class CollectionForm(FlaskForm):
+class CollectionForm(VisitForm):
     """Book a visit to take items back from one case."""
 
     item_ids = CheckboxesField("Items to collect", coerce=int,
                                validators=[InputRequired("Choose at least one item to collect.")])
-    fitter_id = SelectField("Fitter", coerce=int, validators=[InputRequired("Choose a fitter.")])
-    scheduled_for = DateField("Date", validators=[InputRequired("Enter the date of the visit.")])
-    window_starts = TimeField("Arrive from", validators=[InputRequired("Enter the start of the window.")])
-    window_ends = TimeField("Arrive by", validators=[InputRequired("Enter the end of the window.")])
 
-    def details(self, case_id: int) -> dict:
-        return {"case_id": case_id, "item_ids": self.item_ids.data, "fitter_id": self.fitter_id.data,
-                "scheduled_for": self.scheduled_for.data, "window_starts": self.window_starts.data,
-                "window_ends": self.window_ends.data}
+    def booking(self, case_id: int) -> CollectionBooking:
+        return read_collection_booking(Fields({**self.data, "case_id": case_id}))
 
 
 class ChecklistForm(FlaskForm):
     """The handover checklist for one connected device (DESIGN.md), one box per step."""
 
-    def ticks(self) -> dict:
-        return {key: getattr(self, key).data for key, _ in CHECKLIST}
+    def ticked(self) -> frozenset[str]:
+        """The steps ticked, by key."""
+        return frozenset(key for key, _ in CHECKLIST if getattr(self, key).data)
 
 
 for _key, _label in CHECKLIST:

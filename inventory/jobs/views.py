@@ -1,7 +1,7 @@
 """Job pages: the coordinator's list, scheduling form, loans due back and collection
 booking; the fitter's "My jobs", the job (with the address on a deliberate tap), the scan
 page, the handover checklist and closing."""
-from datetime import time, timedelta
+from datetime import timedelta
 
 from flask import (
     Blueprint,
@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -21,7 +22,10 @@ from inventory.cases.models import Case
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.forms import submitted
-from inventory.jobs import operations
+from inventory.jobs import queries
+from inventory.jobs.booking import schedule_collection, schedule_job
+from inventory.jobs.completion import complete_job
+from inventory.jobs.contact import reveal_contact
 from inventory.jobs.forms import (
     ChecklistForm,
     CollectionForm,
@@ -29,8 +33,11 @@ from inventory.jobs.forms import (
     ReturnConditionForm,
     ScheduleForm,
 )
+from inventory.jobs.inputs import completion_from_form, usual_window
+from inventory.jobs.issuing import record_checklist
 from inventory.jobs.models import NotCollectedReason, NotIssuedReason
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields
 from inventory.permissions import (
     Permission,
     has_permission,
@@ -38,6 +45,7 @@ from inventory.permissions import (
     can_work_on_job,
     permission_required,
 )
+from inventory.unit_of_work import undo
 
 bp = Blueprint("jobs", __name__, url_prefix="/jobs")
 
@@ -48,23 +56,24 @@ WHEN = {"today": "Today", "upcoming": "Upcoming", "done": "Done"}
 @permission_required(Permission.SCHEDULE_JOBS)
 def index():
     page, per_page = page_args()
-    result = paginate(operations.jobs_query(current_user), page, per_page)
-    waiting = db.session.scalars(operations.schedulable_requests_query().limit(20)).all()
+    result = paginate(queries.jobs_query(current_user), page, per_page)
+    waiting = db.session.scalars(queries.schedulable_requests_query().limit(20)).all()
     return render_template("jobs/index.html", page=result, waiting=waiting)
 
 
 def _schedule_choices(form: ScheduleForm) -> ScheduleForm:
     form.request_id.choices = [SelectChoice(r.id, f"#{r.id} · {r.case.reference} · {r.state_enum.label}")
-                               for r in db.session.scalars(operations.schedulable_requests_query().limit(200))]
-    form.fitter_id.choices = [SelectChoice(u.id, u.name) for u in operations.fitter_choices()]
+                               for r in db.session.scalars(queries.schedulable_requests_query().limit(200))]
+    form.fitter_id.choices = [SelectChoice(u.id, u.name) for u in queries.fitter_choices()]
     return form
 
 
 @bp.route("/schedule", methods=["GET", "POST"])
 @permission_required(Permission.SCHEDULE_JOBS)
 def schedule():
-    form = _schedule_choices(ScheduleForm(request_id=request.args.get("request_id", type=int)))
-    job = submitted(form, lambda: operations.schedule_job(form.details(), actor=current_user))
+    chosen = Fields(request.args, text=True).record_id("request_id", required=False)  # a bad one is ignored
+    form = _schedule_choices(ScheduleForm(request_id=chosen))
+    job = submitted(form, lambda: schedule_job(form.booking(), actor=current_user))
     if job:
         flash(f"Job {job.id} booked for {job.fitter.name}.", "success")
         return redirect(url_for("jobs.show", job_id=job.id))
@@ -84,8 +93,8 @@ def loans():
     within = current_app.config["LOANS_DUE_WITHIN_DAYS"]
     due_by = clock.today() + timedelta(days=within) if show == "due" else None
     page, per_page = page_args()
-    result = paginate(operations.loans_out_query(due_by=due_by), page, per_page)
-    return render_template("jobs/loans.html", page=result, loans=operations.loans_out(result.items), show=show,
+    result = paginate(queries.loans_out_query(due_by=due_by), page, per_page)
+    return render_template("jobs/loans.html", page=result, loans=queries.loans_out(result.items), show=show,
                            tabs=LOAN_VIEWS, within=within)
 
 
@@ -95,22 +104,22 @@ def collect(case_id: int):
     """Book a visit to take chosen items back from a case; loans due soon are ticked."""
     case = db.get_or_404(Case, case_id)
     if request.method == "GET":
-        booked = operations.open_collection_for(case.id)
+        booked = queries.open_collection_for(case.id)
         if booked is not None:
             flash(f"A collection from {case.reference} is already booked: job {booked}.", "info")
             return redirect(url_for("jobs.show", job_id=booked))
-    out = operations.items_out_with(case.id)
+    out = queries.items_out_with(case.id)
     if not out and request.method == "GET":
         flash(f"Nothing is out with {case.reference}: there is nothing to collect.", "info")
         return redirect(url_for("jobs.loans"))
     due_by = clock.today() + timedelta(days=current_app.config["LOANS_DUE_WITHIN_DAYS"])
     ticked = [item.id for item, handover in out if handover is not None and handover.return_due_on is not None
               and handover.return_due_on <= due_by]
-    starts, ends = (time.fromisoformat(value) for value in current_app.config["JOB_WINDOW_DEFAULT"])
+    starts, ends = usual_window()
     form = CollectionForm(item_ids=ticked, window_starts=starts, window_ends=ends)
     form.item_ids.choices = [SelectChoice(item.id, _collect_label(item, handover)) for item, handover in out]
-    form.fitter_id.choices = [SelectChoice(u.id, u.name) for u in operations.fitter_choices()]
-    job = submitted(form, lambda: operations.schedule_collection(form.details(case.id), actor=current_user))
+    form.fitter_id.choices = [SelectChoice(u.id, u.name) for u in queries.fitter_choices()]
+    job = submitted(form, lambda: schedule_collection(form.booking(case.id), actor=current_user))
     if job:
         flash(f"Collection booked: job {job.id} for {job.fitter.name}.", "success")
         return redirect(url_for("jobs.show", job_id=job.id))
@@ -131,13 +140,34 @@ def mine():
     when = request.args.get("show", "today")
     when = when if when in WHEN else "today"
     page, per_page = page_args()
-    result = paginate(operations.my_jobs_query(current_user, when=when), page, per_page)
+    result = paginate(queries.my_jobs_query(current_user, when=when), page, per_page)
     return render_template("jobs/mine.html", page=result, when=when, tabs=WHEN, today=clock.today(),
-                           items=operations.items_by_job(result.items))
+                           items=queries.items_by_job(result.items))
 
 
-def _job_page(job, *, contact=None, status=200, checklist_forms=None, completion_errors=None):
-    view = operations.job_view(job)
+# The survivor's contact, once revealed (and logged) by a POST, stays on the job page for
+# a short while, so that reloading it or coming Back from the scan page neither logs again
+# nor asks to resend a form. The session holds the job's id and the time, never the details.
+REVEALED = "revealed_contact"
+
+
+def _remember_reveal(job) -> None:
+    session[REVEALED] = {"job_id": job.id, "at": clock.now().timestamp()}
+
+
+def _revealed_contact(job):
+    """The job's survivor, if this user revealed their contact here moments ago and may still."""
+    held = session.get(REVEALED)
+    if not held or held.get("job_id") != job.id or not can_reveal_contact(current_user, job):
+        return None
+    if clock.now().timestamp() - held["at"] > current_app.config["REVEAL_SECONDS"]:
+        return None
+    return job.case
+
+
+def _job_page(job, *, status=200, checklist_forms=None, completion_errors=None):
+    view = queries.job_view(job)
+    contact = _revealed_contact(job)
     forms = {row.id: ChecklistForm(formdata=None, prefix=f"c{row.id}") for row in view.checklists_due}
     forms.update(checklist_forms or {})
     response = make_response(render_template(
@@ -155,27 +185,26 @@ def _job_page(job, *, contact=None, status=200, checklist_forms=None, completion
 @bp.get("/<int:job_id>")
 @permission_required(Permission.SCAN_ITEMS)
 def show(job_id: int):
-    return _job_page(operations.get_job(current_user, job_id))
+    return _job_page(queries.get_job(current_user, job_id))
 
 
 @bp.post("/<int:job_id>/contact")
 @permission_required(Permission.SCAN_ITEMS)
 def contact(job_id: int):
-    """Shown in the answer to a POST (never in a URL that can be reloaded or shared), and logged."""
-    job = operations.get_job(current_user, job_id)
-    if not EmptyForm().validate_on_submit():
-        return redirect(url_for("jobs.show", job_id=job_id))
-    case = operations.reveal_contact(job, actor=current_user)
-    db.session.commit()
-    return _job_page(job, contact=case)
+    """Log the reveal, then show the job page with the details (post-redirect-get)."""
+    job = queries.get_job(current_user, job_id)
+    if EmptyForm().validate_on_submit():
+        reveal_contact(job, actor=current_user)
+        _remember_reveal(job)
+    return redirect(url_for("jobs.show", job_id=job_id), 303)
 
 
 @bp.post("/<int:job_id>/checklist/<int:job_item_id>")
 @permission_required(Permission.SCAN_ITEMS)
 def checklist(job_id: int, job_item_id: int):
-    job = operations.get_job(current_user, job_id)
+    job = queries.get_job(current_user, job_id)
     form = ChecklistForm(prefix=f"c{job_item_id}")
-    if submitted(form, lambda: operations.record_checklist(job_id, job_item_id, form.ticks(), actor=current_user)):
+    if submitted(form, lambda: record_checklist(job_id, job_item_id, form.ticked(), actor=current_user)):
         flash("Handover checklist done.", "success")
         return redirect(url_for("jobs.show", job_id=job_id))
     return _job_page(job, status=422, checklist_forms={job_item_id: form})
@@ -184,21 +213,16 @@ def checklist(job_id: int, job_item_id: int):
 @bp.post("/<int:job_id>/complete")
 @permission_required(Permission.SCAN_ITEMS)
 def complete(job_id: int):
-    job = operations.get_job(current_user, job_id)  # 404 unless this user may see the job
+    job = queries.get_job(current_user, job_id)  # 404 unless this user may see the job
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("jobs.show", job_id=job_id))
-    not_done = [{"item_id": int(name.removeprefix("reason_")), "reason": value}
-                for name, value in request.form.items()
-                if name.startswith("reason_") and name.removeprefix("reason_").isdigit() and value]
     try:
-        operations.complete_job(job_id, {"not_collected" if job.is_collection else "not_issued": not_done},
-                                actor=current_user)
-        db.session.commit()
+        complete_job(job_id, completion_from_form(request.form, collection=job.is_collection), actor=current_user)
     except InvalidInput as error:
-        db.session.rollback()
-        return _job_page(operations.get_job(current_user, job_id), status=422, completion_errors=error.fields)
+        undo()
+        return _job_page(queries.get_job(current_user, job_id), status=422, completion_errors=error.fields)
     except Conflict as error:
-        db.session.rollback()
+        undo()
         flash(error.message, "error")
         return redirect(url_for("jobs.show", job_id=job_id))
     flash("Job completed.", "success")
@@ -209,9 +233,9 @@ def complete(job_id: int):
 @permission_required(Permission.SCAN_ITEMS)
 def scan(job_id: int):
     """Scan items on a job: hand them over, or take them back (always, on a collection)."""
-    job = operations.get_job(current_user, job_id)
+    job = queries.get_job(current_user, job_id)
     action = "return" if job.is_collection or request.args.get("action") == "return" else "issue"
-    return render_template("jobs/scan.html", job=job, action=action, view=operations.job_view(job),
+    return render_template("jobs/scan.html", job=job, action=action, view=queries.job_view(job),
                            condition_form=ReturnConditionForm(formdata=None))
 
 

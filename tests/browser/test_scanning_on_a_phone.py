@@ -89,6 +89,10 @@ def test_a_fitter_types_codes_sees_each_confirmation_and_offline_scans_are_sent_
     phone.get_by_role("button", name="Show address and phone").click()
     expect(phone.get_by_role("heading", name="Survivor's details")).to_be_visible()
     phone.screenshot(path=str(ARTIFACTS / "phone-job-page.png"), full_page=True)
+    # Back from the scan page: the job page again, its details still shown, no form resent.
+    phone.get_by_role("link", name="Scan items to hand over").click()
+    phone.go_back()
+    expect(phone.get_by_role("heading", name="Survivor's details")).to_be_visible()
     phone.get_by_role("button", name="Complete the job").click()
     phone.wait_for_url(f"{live_server}/jobs/mine?show=done")
     expect(phone.locator(".job-card")).to_contain_text(f"Job {job.id}")

@@ -1,6 +1,6 @@
 """Jobs without HTTP: scheduling, issuing by scan (and swapping units), every refusal,
 the handover checklist, completion, and returns."""
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 import pytest
 from sqlalchemy import func, select
@@ -9,9 +9,15 @@ from inventory import clock
 from inventory.audit.models import AccessLogEntry
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
-from inventory.jobs import operations
-from inventory.jobs.models import ItemReturn, JobItem, JobStatus
-from inventory.jobs.scanning import scan
+from inventory.jobs.booking import InstallBooking, Visit, schedule_job
+from inventory.jobs.completion import Completion, NotDone, complete_job
+from inventory.jobs.contact import reveal_contact
+from inventory.jobs.inputs import read_completion, read_install_booking, read_scan
+from inventory.jobs.issuing import record_checklist
+from inventory.jobs.models import CHECKLIST_KEYS, ItemReturn, JobItem, JobStatus, NotIssuedReason, ReturnCondition
+from inventory.jobs.queries import expected_items, get_job
+from inventory.jobs.scanning import ScanAction, ScanInput, scan
+from inventory.parsing import Fields
 from inventory.requests.models import EquipmentRequest, RequestState
 from inventory.stock import operations as stock
 from inventory.stock.models import Item, ItemEvent, ItemState
@@ -23,9 +29,12 @@ def reserved_units(request_id):
 
 
 def issue(job, item, actor):
-    result = scan({"action": "issue", "code": item.code, "job_id": job.id}, actor=actor)
+    result = scan(ScanInput(ScanAction.ISSUE, item.code, job_id=job.id), actor=actor)
     db.session.commit()
     return result
+
+
+GOOD = ReturnCondition.GOOD
 
 
 def event_count():
@@ -37,13 +46,13 @@ def event_count():
 def test_scheduling_an_approved_request_books_the_fitter_and_moves_the_request_on(build):
     coordinator, fitter = build.user(roles=["coordinator"]), build.user(roles=["fitter"])
     request = build.approved_request(coordinator=coordinator)
-    job = operations.schedule_job({"request_id": request.id, "fitter_id": fitter.id,
-                                   "scheduled_for": clock.today().isoformat(), "window_starts": "13:00",
-                                   "window_ends": "15:00"}, actor=coordinator)
+    job = schedule_job(InstallBooking(request.id, Visit(fitter.id, clock.today(), time(13), time(15))),
+                       actor=coordinator)
     db.session.commit()
     assert job.status == JobStatus.SCHEDULED and job.fitter_id == fitter.id
+    assert (job.window_starts, job.window_ends) == (time(13), time(15))
     assert db.session.get(EquipmentRequest, request.id).state == RequestState.SCHEDULED
-    assert [item.id for item in operations.expected_items(job)] == [u.id for u in reserved_units(request.id)]
+    assert [item.id for item in expected_items(job)] == [u.id for u in reserved_units(request.id)]
 
 
 @pytest.mark.parametrize(("change", "field"), [
@@ -63,21 +72,21 @@ def test_scheduling_refuses_bad_input_naming_the_field(build, change, field):
     if data["fitter_id"] == "coordinator":
         data["fitter_id"] = coordinator.id
     with pytest.raises(InvalidInput) as refused:
-        operations.schedule_job(data, actor=coordinator)
+        schedule_job(read_install_booking(Fields(data)), actor=coordinator)
     assert field in refused.value.fields
 
 
 def test_a_request_not_yet_approved_or_already_booked_cannot_be_scheduled(build):
     coordinator, fitter = build.user(roles=["coordinator"]), build.user(roles=["fitter"])
     waiting = build.equipment_request()
-    data = {"fitter_id": fitter.id, "scheduled_for": clock.today().isoformat()}
+    visit = Visit(fitter.id, clock.today(), time(9), time(12))
     with pytest.raises(Conflict) as refused:
-        operations.schedule_job({**data, "request_id": waiting.id}, actor=coordinator)
+        schedule_job(InstallBooking(waiting.id, visit), actor=coordinator)
     assert refused.value.code == "wrong_state"
     db.session.rollback()
     job = build.job(coordinator=coordinator, fitter=fitter)
     with pytest.raises(Conflict) as again:
-        operations.schedule_job({**data, "request_id": job.request_id}, actor=coordinator)
+        schedule_job(InstallBooking(job.request_id, visit), actor=coordinator)
     assert again.value.code == "wrong_state"
 
 
@@ -90,8 +99,8 @@ def test_a_request_with_nothing_reserved_has_nothing_to_hand_over(build):
     approve_request(request.id, actor=coordinator)
     db.session.commit()
     with pytest.raises(Conflict) as refused:
-        operations.schedule_job({"request_id": request.id, "fitter_id": fitter.id,
-                                 "scheduled_for": clock.today().isoformat()}, actor=coordinator)
+        schedule_job(InstallBooking(request.id, Visit(fitter.id, clock.today(), time(9), time(12))),
+                     actor=coordinator)
     assert refused.value.code == "nothing_reserved"
 
 
@@ -99,8 +108,8 @@ def test_a_request_with_nothing_reserved_has_nothing_to_hand_over(build):
 def test_only_coordinators_schedule_jobs(build, role):
     request = build.approved_request()
     with pytest.raises(NotAllowed):
-        operations.schedule_job({"request_id": request.id, "fitter_id": build.user(roles=["fitter"]).id,
-                                 "scheduled_for": clock.today().isoformat()}, actor=build.user(roles=[role]))
+        schedule_job(InstallBooking(request.id, Visit(build.user(roles=["fitter"]).id, clock.today(), time(9),
+                                                      time(12))), actor=build.user(roles=[role]))
 
 
 # Seeing a job and the address --------------------------------------------------------------
@@ -108,13 +117,13 @@ def test_only_coordinators_schedule_jobs(build, role):
 def test_another_fitter_cannot_find_the_job_at_all(build):
     job = build.job()
     with pytest.raises(NotFound):
-        operations.get_job(build.user(roles=["fitter"]), job.id)
+        get_job(build.user(roles=["fitter"]), job.id)
 
 
 def test_the_assigned_fitter_reveals_the_address_and_the_view_is_logged(build):
     fitter = build.user(roles=["fitter"])
     job = build.job(fitter=fitter)
-    case = operations.reveal_contact(job, actor=fitter)
+    case = reveal_contact(job, actor=fitter)
     db.session.commit()
     assert case.address.startswith("1 Example Row")
     entry = db.session.scalar(select(AccessLogEntry))
@@ -125,7 +134,7 @@ def test_a_coordinator_does_not_get_the_address_through_the_job(build):
     coordinator = build.user(roles=["coordinator"])
     job = build.job(coordinator=coordinator)
     with pytest.raises(NotAllowed):
-        operations.reveal_contact(job, actor=coordinator)
+        reveal_contact(job, actor=coordinator)
 
 
 # Issuing by scan ---------------------------------------------------------------------------
@@ -214,7 +223,7 @@ def test_a_refused_scan_says_why_and_changes_nothing(build, code):
     before = (event_count(), db.session.scalar(select(func.count()).select_from(JobItem)),
               db.session.get(Item, scanned.id).state)
     with pytest.raises(Conflict) as refused:
-        scan({"action": "issue", "code": scanned.code, "job_id": job.id}, actor=fitter)
+        scan(ScanInput(ScanAction.ISSUE, scanned.code, job_id=job.id), actor=fitter)
     db.session.rollback()
     assert refused.value.code == code
     assert refused.value.message
@@ -235,28 +244,28 @@ def test_bad_scans_are_named_at_the_field(build, data, field):
     unit = reserved_units(job.request_id)[0]
     payload = {"code": unit.code, "job_id": job.id, **data}
     with pytest.raises(InvalidInput) as refused:
-        scan(payload, actor=fitter)
+        scan(read_scan(Fields(payload)), actor=fitter)
     assert field in refused.value.fields
 
 
 def test_a_fitter_cannot_scan_for_someone_elses_job(build):
     job = build.job()
     with pytest.raises(NotFound):
-        scan({"action": "issue", "code": reserved_units(job.request_id)[0].code, "job_id": job.id},
+        scan(ScanInput(ScanAction.ISSUE, reserved_units(job.request_id)[0].code, job_id=job.id),
              actor=build.user(roles=["fitter"]))
 
 
 def test_a_fitter_looking_up_an_item_sees_its_type_and_state_only(build):
     fitter = build.user(roles=["fitter"])
     job = build.job()
-    result = scan({"action": "lookup", "code": reserved_units(job.request_id)[0].code}, actor=fitter)
+    result = scan(ScanInput(ScanAction.LOOKUP, reserved_units(job.request_id)[0].code), actor=fitter)
     assert result.result == "found" and result.extra == {}
 
 
 def test_a_coordinator_looking_up_an_item_sees_what_its_state_allows(build):
     coordinator = build.user(roles=["coordinator"])
     unit = _returned(build, build.item_type(connected_device=True))
-    result = scan({"action": "lookup", "code": unit.code}, actor=coordinator)
+    result = scan(ScanInput(ScanAction.LOOKUP, unit.code), actor=coordinator)
     assert "wipe_confirmed" in result.extra["actions"]
     assert "released_from_quarantine" not in result.extra["actions"]
 
@@ -268,19 +277,17 @@ def test_a_connected_device_needs_its_whole_checklist_before_the_job_closes(buil
     job = build.job(fitter=fitter, lines=[(build.item_type(connected_device=True, category="cctv_camera"), 1)])
     issue(job, reserved_units(job.request_id)[0], fitter)
     with pytest.raises(Conflict) as refused:
-        operations.complete_job(job.id, {}, actor=fitter)
+        complete_job(job.id, Completion(), actor=fitter)
     assert refused.value.code == "checklist_incomplete"
     db.session.rollback()
     row = db.session.scalar(select(JobItem))
     with pytest.raises(InvalidInput) as half:
-        operations.record_checklist(job.id, row.id, {"account_in_own_name": True}, actor=fitter)
+        record_checklist(job.id, row.id, {"account_in_own_name"}, actor=fitter)
     assert set(half.value.fields) == {"default_passwords_changed", "shared_users_removed", "two_factor_enabled",
                                       "survivor_shown_how"}
     db.session.rollback()
-    operations.record_checklist(job.id, row.id, dict.fromkeys(
-        ["account_in_own_name", "default_passwords_changed", "shared_users_removed", "two_factor_enabled",
-         "survivor_shown_how"], True), actor=fitter)
-    operations.complete_job(job.id, {}, actor=fitter)
+    record_checklist(job.id, row.id, CHECKLIST_KEYS, actor=fitter)
+    complete_job(job.id, Completion(), actor=fitter)
     db.session.commit()
     assert db.session.get(EquipmentRequest, job.request_id).state == RequestState.FULFILLED
 
@@ -292,15 +299,18 @@ def test_completing_needs_a_reason_for_each_item_not_handed_over(build):
     units = reserved_units(job.request_id)
     issue(job, units[0], fitter)
     with pytest.raises(InvalidInput) as refused:
-        operations.complete_job(job.id, {"not_issued": [{"item_id": units[1].id, "reason": "declined"}]},
-                                actor=fitter)
+        complete_job(job.id, Completion(not_issued=(NotDone(units[1].id, NotIssuedReason.DECLINED),)), actor=fitter)
     assert set(refused.value.fields) == {f"item_{units[2].id}"}
     db.session.rollback()
-    with pytest.raises(InvalidInput) as bad_reason:
-        operations.complete_job(job.id, {"not_issued": [{"item_id": units[1].id, "reason": "bored"},
-                                                         {"item_id": units[2].id, "reason": "faulty"}]}, actor=fitter)
-    assert "not_issued[0].reason" in bad_reason.value.fields
+    with pytest.raises(InvalidInput) as twice:
+        complete_job(job.id, Completion(not_issued=(NotDone(units[1].id, NotIssuedReason.DECLINED),
+                                                    NotDone(units[1].id, NotIssuedReason.FAULTY))), actor=fitter)
+    assert set(twice.value.fields) == {"not_issued[1].item_id", f"item_{units[2].id}"}
     db.session.rollback()
+    with pytest.raises(InvalidInput) as bad_reason:
+        read_completion(Fields({"not_issued": [{"item_id": units[1].id, "reason": "bored"},
+                                               {"item_id": units[2].id, "reason": "faulty"}]}))
+    assert set(bad_reason.value.fields) == {"not_issued[0].reason"}
 
 
 def test_completing_with_reasons_releases_or_writes_off_the_rest_and_part_fulfils_the_request(build):
@@ -309,8 +319,8 @@ def test_completing_with_reasons_releases_or_writes_off_the_rest_and_part_fulfil
     job = build.job(fitter=fitter, lines=[(alarm, 3)])
     first, declined, faulty = reserved_units(job.request_id)
     issue(job, first, fitter)
-    operations.complete_job(job.id, {"not_issued": [{"item_id": declined.id, "reason": "declined"},
-                                                    {"item_id": faulty.id, "reason": "faulty"}]}, actor=fitter)
+    complete_job(job.id, Completion(not_issued=(NotDone(declined.id, NotIssuedReason.DECLINED),
+                                                NotDone(faulty.id, NotIssuedReason.FAULTY))), actor=fitter)
     db.session.commit()
     assert db.session.get(Item, faulty.id).state == ItemState.WRITTEN_OFF
     request = db.session.get(EquipmentRequest, job.request_id)
@@ -323,8 +333,27 @@ def test_completing_with_reasons_releases_or_writes_off_the_rest_and_part_fulfil
     outcomes = dict(db.session.execute(select(JobItem.item_id, JobItem.reason)).all())
     assert outcomes == {first.id: None, declined.id: "declined", faulty.id: "faulty"}
     with pytest.raises(Conflict) as closed:
-        operations.complete_job(job.id, {}, actor=fitter)
+        complete_job(job.id, Completion(), actor=fitter)
     assert closed.value.code == "job_closed"
+
+
+def test_completing_records_who_closed_the_visit_and_when_and_then_refuses_any_more_work(build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    [unit] = reserved_units(job.request_id)
+    with clock.frozen_at(datetime(2026, 6, 1, 15, 30, tzinfo=UTC)) as moment:
+        issue(job, unit, fitter)
+        complete_job(job.id, Completion(), actor=fitter)
+        db.session.commit()
+    job = db.session.get(type(job), job.id)
+    assert (job.status, job.completed_by_id, job.completed_at) == (JobStatus.COMPLETED, fitter.id, moment)
+    row = db.session.scalar(select(JobItem))
+    for work in (lambda: scan(ScanInput(ScanAction.RETURN, unit.code, job_id=job.id, condition=GOOD), actor=fitter),
+                 lambda: record_checklist(job.id, row.id, CHECKLIST_KEYS, actor=fitter)):
+        with pytest.raises(Conflict) as refused:
+            work()
+        assert refused.value.code == "job_closed"
+        db.session.rollback()
 
 
 def test_units_declined_or_wrong_go_back_to_stock_and_are_no_longer_wanted(build):
@@ -332,9 +361,9 @@ def test_units_declined_or_wrong_go_back_to_stock_and_are_no_longer_wanted(build
     alarm, lock = build.item_type(), build.item_type(loaned=False, category="lock")
     job = build.job(fitter=fitter, lines=[(alarm, 1), (lock, 1)])
     units = {unit.item_type_id: unit for unit in reserved_units(job.request_id)}
-    operations.complete_job(job.id, {"not_issued": [{"item_id": units[alarm.id].id, "reason": "declined"},
-                                                    {"item_id": units[lock.id].id, "reason": "wrong_item"}]},
-                            actor=fitter)
+    complete_job(job.id, Completion(not_issued=(NotDone(units[alarm.id].id, NotIssuedReason.DECLINED),
+                                                NotDone(units[lock.id].id, NotIssuedReason.WRONG_ITEM))),
+                 actor=fitter)
     db.session.commit()
     assert {db.session.get(Item, unit.id).state for unit in units.values()} == {ItemState.IN_STOCK}
     lines = db.session.get(EquipmentRequest, job.request_id).lines
@@ -348,7 +377,7 @@ def test_a_faulty_unit_with_none_left_in_stock_waits_for_the_next_arrival(build)
     alarm = build.item_type()
     job = build.job(fitter=fitter, coordinator=coordinator, lines=[(alarm, 1)])
     [unit] = reserved_units(job.request_id)
-    operations.complete_job(job.id, {"not_issued": [{"item_id": unit.id, "reason": "faulty"}]}, actor=fitter)
+    complete_job(job.id, Completion(not_issued=(NotDone(unit.id, NotIssuedReason.FAULTY),)), actor=fitter)
     db.session.commit()
     [line] = db.session.get(EquipmentRequest, job.request_id).lines
     assert line.awaiting_quantity == 1
@@ -363,14 +392,14 @@ def test_a_partly_fulfilled_request_can_be_booked_again(build):
     alarm = build.item_type()
     job = build.job(fitter=fitter, coordinator=coordinator, lines=[(alarm, 1)])
     unit = reserved_units(job.request_id)[0]
-    operations.complete_job(job.id, {"not_issued": [{"item_id": unit.id, "reason": "not_home"}]}, actor=fitter)
+    complete_job(job.id, Completion(not_issued=(NotDone(unit.id, NotIssuedReason.NOT_HOME),)), actor=fitter)
     db.session.commit()
     # Nobody was home: the survivor still wants it, so the unit is held for them again.
     assert db.session.get(Item, unit.id).reserved_for_request_id == job.request_id
     again = build.job(request=db.session.get(EquipmentRequest, job.request_id), fitter=fitter,
                       coordinator=coordinator)
     assert again.id != job.id and again.is_open
-    assert [item.id for item in operations.expected_items(again)] == [unit.id]
+    assert [item.id for item in expected_items(again)] == [unit.id]
 
 
 # Returns -----------------------------------------------------------------------------------
@@ -385,7 +414,8 @@ def _issued_on_job(build, *, connected=False):
 
 
 def _give_back(job, unit, fitter, condition):
-    result = scan({"action": "return", "code": unit.code, "job_id": job.id, "condition": condition}, actor=fitter)
+    result = scan(ScanInput(ScanAction.RETURN, unit.code, job_id=job.id, condition=ReturnCondition(condition)),
+                  actor=fitter)
     db.session.commit()
     return result, db.session.get(Item, unit.id)
 
@@ -420,21 +450,21 @@ def test_returning_an_item_that_is_not_out_or_not_from_this_case_is_refused(buil
     job, _, fitter = _issued_on_job(build)
     in_stock = build.item()
     with pytest.raises(Conflict) as refused:
-        scan({"action": "return", "code": in_stock.code, "job_id": job.id, "condition": "good"}, actor=fitter)
+        scan(ScanInput(ScanAction.RETURN, in_stock.code, job_id=job.id, condition=GOOD), actor=fitter)
     assert refused.value.code == "not_issued"
     db.session.rollback()
     elsewhere = _issued_elsewhere(build, build.item_type())
     with pytest.raises(Conflict) as other_case:
-        scan({"action": "return", "code": elsewhere.code, "job_id": job.id, "condition": "good"}, actor=fitter)
+        scan(ScanInput(ScanAction.RETURN, elsewhere.code, job_id=job.id, condition=GOOD), actor=fitter)
     assert other_case.value.code == "not_from_this_case"
 
 
 def test_an_office_drop_off_needs_no_job_but_a_fitter_must_name_theirs(build):
     job, unit, fitter = _issued_on_job(build)
     with pytest.raises(InvalidInput):
-        scan({"action": "return", "code": unit.code, "condition": "good"}, actor=fitter)
+        scan(ScanInput(ScanAction.RETURN, unit.code, condition=GOOD), actor=fitter)
     db.session.rollback()
-    scan({"action": "return", "code": unit.code, "condition": "good"}, actor=build.user(roles=["coordinator"]))
+    scan(ScanInput(ScanAction.RETURN, unit.code, condition=GOOD), actor=build.user(roles=["coordinator"]))
     db.session.commit()
     assert db.session.get(Item, unit.id).state == ItemState.IN_STOCK
 
@@ -471,7 +501,7 @@ def test_stock_that_arrived_while_the_visit_was_booked_is_reserved_when_it_close
     assert db.session.get(Item, arrived.id).state == ItemState.IN_STOCK  # the booked visit's units stay as they are
     [unit] = reserved_units(request.id)
     issue(job, unit, fitter)
-    operations.complete_job(job.id, {}, actor=fitter)
+    complete_job(job.id, Completion(), actor=fitter)
     db.session.commit()
     assert db.session.get(Item, arrived.id).reserved_for_request_id == request.id
     [line] = db.session.get(EquipmentRequest, request.id).lines

@@ -5,7 +5,7 @@ from inventory.accounts.models import User
 from inventory.demo import seed_demo
 from inventory.extensions import db
 from inventory.jobs.models import Job
-from inventory.jobs.operations import expected_items
+from inventory.jobs.queries import expected_items
 
 
 def test_the_demo_fitter_has_a_job_today_with_items_reserved_for_it(app):
@@ -22,7 +22,7 @@ def test_the_demo_fitter_has_a_collection_tomorrow_of_an_alarm_loaned_three_week
     from datetime import timedelta
 
     from inventory.jobs.models import JobKind
-    from inventory.jobs.operations import loans_out, loans_out_query
+    from inventory.jobs.queries import loans_out, loans_out_query
 
     assert seed_demo()
     collection = db.session.scalar(select(Job).where(Job.kind == JobKind.COLLECTION))

@@ -7,8 +7,8 @@ from inventory.budget import ledger
 from inventory.budget.models import EntryKind, LedgerEntry
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.jobs.operations import complete_job
-from inventory.jobs.scanning import scan
+from inventory.jobs.completion import Completion, complete_job
+from inventory.jobs.scanning import ScanAction, ScanInput, scan
 from inventory.procurement import operations as procurement
 from inventory.procurement.operations import OrderLine, ReceiptLine
 from inventory.requests import holdings
@@ -200,8 +200,8 @@ def test_a_partly_fulfilled_request_receives_arrivals_and_its_commitment_is_rele
     db.session.commit()
     job = build.job(request=request, fitter=fitter, coordinator=coordinator)
     [unit] = db.session.scalars(select(Item).where(Item.reserved_for_request_id == request.id)).all()
-    scan({"action": "issue", "code": unit.code, "job_id": job.id}, actor=fitter)
-    complete_job(job.id, {}, actor=fitter)
+    scan(ScanInput(ScanAction.ISSUE, unit.code, job_id=job.id), actor=fitter)
+    complete_job(job.id, Completion(), actor=fitter)
     db.session.commit()
     assert (request.state, request_open(request)) == ("partly_fulfilled", 2500)
     order = build.order_for_request(request)
@@ -222,8 +222,8 @@ def test_a_partly_fulfilled_request_receives_unlinked_arrivals_too(build):
     db.session.commit()
     job = build.job(request=request, fitter=fitter)
     [unit] = db.session.scalars(select(Item).where(Item.reserved_for_request_id == request.id)).all()
-    scan({"action": "issue", "code": unit.code, "job_id": job.id}, actor=fitter)
-    complete_job(job.id, {}, actor=fitter)
+    scan(ScanInput(ScanAction.ISSUE, unit.code, job_id=job.id), actor=fitter)
+    complete_job(job.id, Completion(), actor=fitter)
     db.session.commit()
     arrive(build, alarm)
     assert request.lines[0].reserved_quantity == 2

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from inventory.accounts.models import User
 from inventory.extensions import db
 from inventory.jobs.models import JobItem
-from inventory.jobs.scanning import scan
+from inventory.jobs.scanning import ScanAction, ScanInput, scan
 from inventory.stock.models import Item, ItemEvent, ItemState
 from tests.concurrency import run_at_once
 
@@ -15,8 +15,7 @@ pytestmark = pytest.mark.postgres_only
 
 
 def scanner(code, job_id, fitter_id):
-    return lambda: scan({"action": "issue", "code": code, "job_id": job_id},
-                        actor=db.session.get(User, fitter_id))
+    return lambda: scan(ScanInput(ScanAction.ISSUE, code, job_id=job_id), actor=db.session.get(User, fitter_id))
 
 
 def test_two_fitters_scanning_the_same_shelf_unit_at_once_issue_it_once(app, build):

@@ -1,10 +1,13 @@
-"""The record-level rules for jobs and the review-date arithmetic, without a database."""
-from dataclasses import dataclass
+"""The record-level rules for jobs, which unit may be handed over on which visit, and the
+review-date arithmetic, without a database."""
+from dataclasses import dataclass, field
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
-from inventory.jobs.operations import add_months
+from inventory.jobs.issuing import CannotIssue, add_months, issuable_on
+from inventory.stock.models import ItemState
 from inventory.permissions import Role, can_reveal_contact, can_see_job, can_work_on_job
 
 
@@ -52,3 +55,41 @@ def test_who_may_see_work_on_and_reveal_the_address_of_a_job(user, open_, sees, 
 ])
 def test_review_dates_land_on_the_same_day_or_the_months_last(day, months, expected):
     assert add_months(day, months) == expected
+
+
+WANTED, OTHER_TYPE = 1, 2
+
+
+@dataclass
+class FakeInstall:
+    request_id: int = 10
+    is_collection: bool = False
+    request: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(
+        lines=[SimpleNamespace(item_type_id=WANTED)]))
+
+
+def unit(state, *, item_type_id=WANTED, reserved_for=None):
+    return SimpleNamespace(id=7, state=state, item_type_id=item_type_id, reserved_for_request_id=reserved_for,
+                           item_type=SimpleNamespace(name="Personal alarm"))
+
+
+@pytest.mark.parametrize(("item", "job", "refusal"), [
+    (unit(ItemState.RESERVED, reserved_for=10), FakeInstall(), None),
+    (unit(ItemState.IN_STOCK), FakeInstall(), None),  # another box of the type wanted, off the shelf
+    (unit(ItemState.IN_STOCK, item_type_id=OTHER_TYPE), FakeInstall(), "wrong_item_type"),
+    (unit(ItemState.RESERVED, reserved_for=11), FakeInstall(), "reserved_for_another_case"),
+    (unit(ItemState.ON_ORDER), FakeInstall(), "not_received"),
+    (unit(ItemState.ISSUED), FakeInstall(), "already_issued"),
+    (unit(ItemState.RETURNED), FakeInstall(), "in_quarantine"),
+    (unit(ItemState.QUARANTINE), FakeInstall(), "in_quarantine"),
+    (unit(ItemState.WRITTEN_OFF), FakeInstall(), "written_off"),
+    (unit(ItemState.RESERVED, reserved_for=10), FakeInstall(is_collection=True), "collection_visit"),
+])
+def test_which_unit_may_be_handed_over_on_which_visit(item, job, refusal):
+    if refusal is None:
+        assert issuable_on(item, job) is None
+        return
+    with pytest.raises(CannotIssue) as refused:
+        issuable_on(item, job)
+    assert refused.value.code == refusal and refused.value.status == 409
+    assert refused.value.details == {"item_id": 7, "state": item.state}

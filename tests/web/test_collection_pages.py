@@ -46,7 +46,7 @@ def test_the_whole_collection_journey_from_the_loans_list_to_a_closed_visit(app,
     page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "Scan items back in" in page and "To collect" in page and alarm.code in page
     assert "Scan items to hand over" not in page
-    revealed = client.post(f"/jobs/{job.id}/contact")
+    revealed = client.post(f"/jobs/{job.id}/contact", follow_redirects=True)
     assert "1 Example Row" in revealed.get_data(as_text=True)
     scanner = client.get(f"/jobs/{job.id}/scan").get_data(as_text=True)
     assert 'data-action="return"' in scanner and "Still to collect" in scanner

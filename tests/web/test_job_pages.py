@@ -1,12 +1,15 @@
 """Job pages through the test client: the whole journey, who sees what, and bad input."""
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.audit.models import AccessLogEntry
+from inventory.errors import Conflict
 from inventory.extensions import db
+from inventory.jobs import completion
 from inventory.jobs.models import CHECKLIST_KEYS, Job, JobItem
 from inventory.requests.models import EquipmentRequest, RequestState
 from inventory.stock.models import Item, ItemState
@@ -50,8 +53,9 @@ def test_the_whole_journey_schedule_reveal_scan_three_with_a_swap_checklist_and_
     opened = client.get(f"/jobs/{job.id}").get_data(as_text=True)
     assert "1 Example Row" not in opened and "Show address and phone" in opened
     revealed = client.post(f"/jobs/{job.id}/contact")
-    assert revealed.status_code == 200 and "1 Example Row" in revealed.get_data(as_text=True)
-    assert revealed.headers["Cache-Control"] == "no-store"
+    assert revealed.status_code == 303 and revealed.headers["Location"] == f"/jobs/{job.id}"
+    shown = client.get(f"/jobs/{job.id}")
+    assert "1 Example Row" in shown.get_data(as_text=True) and shown.headers["Cache-Control"] == "no-store"
     log = db.session.scalar(select(AccessLogEntry))
     assert (log.user_id, log.case_id) == (fitter.id, request.case_id)
 
@@ -90,6 +94,69 @@ def test_another_fitter_cannot_post_to_the_job(client, login, build, path):
     login(build.user(roles=["fitter"]))
     assert client.post(path.format(id=job.id)).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(AccessLogEntry)) == 0
+
+
+def reveals_logged():
+    return db.session.scalar(select(func.count()).select_from(AccessLogEntry))
+
+
+def test_revealing_the_address_logs_it_once_then_the_job_page_shows_it_for_a_while(app, client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    login(fitter)
+    assert "1 Example Row" not in client.get(f"/jobs/{job.id}?reveal=1").get_data(as_text=True)
+    assert reveals_logged() == 0  # a GET never reveals, so never logs
+    revealed = client.post(f"/jobs/{job.id}/contact")
+    assert revealed.status_code == 303 and revealed.headers["Location"] == f"/jobs/{job.id}"
+    assert reveals_logged() == 1
+    for _ in range(2):  # a reload, or Back from the scan page: shown again, not logged again
+        page = client.get(f"/jobs/{job.id}")
+        assert "1 Example Row" in page.get_data(as_text=True) and page.headers["Cache-Control"] == "no-store"
+    assert reveals_logged() == 1
+    with clock.frozen_at(clock.now() + timedelta(seconds=app.config["REVEAL_SECONDS"] + 1)):
+        later = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "1 Example Row" not in later and "Show address and phone" in later
+
+
+def test_a_reveal_shows_on_that_job_only_and_not_once_the_job_is_closed(client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job, other = build.job(fitter=fitter), build.job(fitter=fitter)
+    login(fitter)
+    client.post(f"/jobs/{job.id}/contact")
+    assert "1 Example Row" not in client.get(f"/jobs/{other.id}").get_data(as_text=True)
+    unit = reserved(job.request_id)[0]
+    assert client.post(f"/jobs/{job.id}/complete", data={f"reason_{unit.id}": "not_home"}).status_code == 302
+    assert "1 Example Row" not in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_signing_out_ends_a_reveal(client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    login(fitter)
+    client.post(f"/jobs/{job.id}/contact")
+    client.post("/logout")
+    login(fitter)
+    assert "1 Example Row" not in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_a_completion_refused_after_it_began_writing_leaves_nothing_written(client, login, build, monkeypatch):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    unit = reserved(job.request_id)[0]
+
+    def refuse(*_args, **_kwargs):
+        raise Conflict("The request moved on meanwhile.")
+
+    # The request refuses the last step, after the unit was recorded and released.
+    monkeypatch.setattr(completion.requests, "advance_by_job", refuse)
+    login(fitter)
+    response = client.post(f"/jobs/{job.id}/complete", data={f"reason_{unit.id}": "not_home"})
+    assert response.status_code == 302  # shown as a message on the job page
+    db.session.expire_all()
+    assert db.session.get(Job, job.id).status == "scheduled"
+    assert db.session.scalar(select(func.count()).select_from(JobItem)) == 0
+    assert db.session.get(Item, unit.id).state == ItemState.RESERVED
+    assert "The request moved on meanwhile." in client.get(f"/jobs/{job.id}").get_data(as_text=True)
 
 
 def test_a_coordinator_sees_the_job_but_not_the_address(client, login, build):
@@ -152,6 +219,13 @@ def test_scheduling_bad_input_is_shown_at_the_field(client, login, build):
                                                    "window_ends": "11:00"})
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+@pytest.mark.parametrize("chosen", ["99999999999999999999999", "x", "-1"])
+def test_the_scheduling_form_ignores_a_request_id_that_names_nothing(client, login, build, chosen):
+    build.approved_request()
+    login(roles=["coordinator"])
+    assert client.get(f"/jobs/schedule?request_id={chosen}").status_code == 200
 
 
 def test_the_scan_page_carries_what_the_scanner_script_needs_and_no_inline_script(client, login, build):

@@ -112,6 +112,29 @@ def test_bad_scan_bodies_are_422_not_500(api, fitter, body):
     assert response.status_code == 422
 
 
+@pytest.mark.parametrize(("body", "field"), [
+    ({"action": "issue", "code": "ABC", "job_id": 2**63}, "job_id"),
+    ({"action": "stocktake", "code": "ABC", "stocktake_id": 2**70}, "stocktake_id"),
+    ({"action": "return", "code": "ABC", "condition": "good", "job_id": -1}, "job_id"),
+])
+def test_an_id_no_record_can_have_is_a_422_naming_it(api, fitter, body, field):
+    response = api(user=fitter).post("/scans", json=body)
+    assert response.status_code == 422
+    assert set(response.get_json()["error"]["details"]["fields"]) == {field}
+
+
+def test_booking_without_a_window_books_the_usual_one_and_an_id_too_large_is_a_422(app, api, build, fitter):
+    app.config["JOB_WINDOW_DEFAULT"] = ("13:30", "16:00")
+    request = build.approved_request()
+    client = api(roles=["coordinator"])
+    body = {"request_id": request.id, "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat()}
+    too_large = client.post("/jobs", json={**body, "fitter_id": 2**64})
+    assert too_large.status_code == 422 and set(too_large.get_json()["error"]["details"]["fields"]) == {"fitter_id"}
+    made = client.post("/jobs", json=body)
+    assert made.status_code == 201
+    assert (made.get_json()["window_starts"], made.get_json()["window_ends"]) == ("13:30", "16:00")
+
+
 def test_a_typo_in_a_typed_code_is_caught_by_its_check_character(api, build, fitter):
     job = build.job(fitter=fitter)
     code = reserved(job)[0].code

@@ -1,0 +1,218 @@
+"""Reading jobs: one job as its user may see it, what it expects and has done, the lists
+(my jobs, every job, loans due back) and the choices for booking a visit.
+
+Nothing here writes. Lists cost the same number of queries however long they are.
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import aliased, contains_eager, joinedload
+
+from inventory import clock
+from inventory.accounts.models import User, UserRole
+from inventory.cases.models import Case
+from inventory.errors import NotFound
+from inventory.extensions import db
+from inventory.jobs.models import CollectionItem, Job, JobItem, JobKind, JobStatus, Outcome
+from inventory.permissions import Role, can_see_job, visible_jobs_clause
+from inventory.requests.models import EquipmentRequest, RequestState
+from inventory.stock.models import Item, ItemState
+
+
+def get_job(user, job_id: int, *, for_update: bool = False) -> Job:
+    """The job if `user` may see it; otherwise NotFound (another fitter's job does not exist
+    for them). `for_update` locks its row, so that use cases on one job take turns."""
+    query = select(Job).where(Job.id == job_id).options(joinedload(Job.case), joinedload(Job.request),
+                                                       joinedload(Job.fitter))
+    if for_update:
+        query = query.with_for_update(of=Job).execution_options(populate_existing=True)
+    job = db.session.scalar(query)
+    if job is None or not can_see_job(user, job):
+        raise NotFound("No such job.")
+    return job
+
+
+def expected_items(job: Job) -> list[Item]:
+    """What the fitter should still deal with: on an install, the units still reserved for
+    the job's request; on a collection, the listed units still out with the case."""
+    if job.is_collection:
+        return [row.item for row in collection_rows(job, pending=True)]
+    return list(db.session.scalars(
+        select(Item).options(joinedload(Item.item_type))
+        .where(Item.reserved_for_request_id == job.request_id, Item.state == ItemState.RESERVED)
+        .order_by(Item.item_type_id, Item.id)))
+
+
+def job_items(job: Job) -> list[JobItem]:
+    """What an install has handed over (or not) so far, item by item."""
+    return list(db.session.scalars(
+        select(JobItem).options(joinedload(JobItem.item).joinedload(Item.item_type))
+        .where(JobItem.job_id == job.id).order_by(JobItem.id)))
+
+
+def collection_rows(job: Job, *, pending: bool) -> list[CollectionItem]:
+    """A collection's listed items: those still out with the case and not yet settled
+    (pending), or those settled (collected, or not and why)."""
+    query = (select(CollectionItem).join(Item, Item.id == CollectionItem.item_id)
+             .options(contains_eager(CollectionItem.item).joinedload(Item.item_type))
+             .where(CollectionItem.job_id == job.id).order_by(CollectionItem.id))
+    if pending:
+        query = query.where(CollectionItem.outcome.is_(None), Item.state == ItemState.ISSUED,
+                            Item.issued_case_id == job.case_id)
+    else:
+        query = query.where(CollectionItem.outcome.is_not(None))
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class JobView:
+    job: Job
+    expected: list[Item]
+    done: list[JobItem]
+    settled: list[CollectionItem] = field(default_factory=list)
+
+    @property
+    def issued(self) -> list[JobItem]:
+        return [row for row in self.done if row.outcome == Outcome.ISSUED]
+
+    @property
+    def checklists_due(self) -> list[JobItem]:
+        return [row for row in self.issued if row.needs_checklist and row.checklist_done_at is None]
+
+    @property
+    def items(self) -> list[Item]:
+        """Every unit on the job: still expected, then handled."""
+        return self.expected + [row.item for row in self.done] + [row.item for row in self.settled]
+
+
+def job_view(job: Job) -> JobView:
+    if job.is_collection:
+        return JobView(job=job, expected=expected_items(job), done=[], settled=collection_rows(job, pending=False))
+    return JobView(job=job, expected=expected_items(job), done=job_items(job))
+
+
+# Choices for booking ----------------------------------------------------------------------
+
+def fitter_choices() -> list[User]:
+    """Active fitters, for the scheduling form (one query)."""
+    return list(db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(User.active.is_(True), UserRole.role == str(Role.FITTER)).order_by(User.name, User.id)))
+
+
+def schedulable_requests_query():
+    """Approved requests waiting for a visit, oldest decision first."""
+    states = [RequestState.APPROVED, RequestState.PARTLY_APPROVED, RequestState.PARTLY_FULFILLED]
+    return (select(EquipmentRequest).options(joinedload(EquipmentRequest.case))
+            .where(EquipmentRequest.state.in_([str(s) for s in states]))
+            .order_by(EquipmentRequest.decided_at, EquipmentRequest.id))
+
+
+def open_collection_for(case_id: int) -> int | None:
+    """The id of the case's open collection visit, if one is booked."""
+    return db.session.scalar(select(Job.id).where(Job.case_id == case_id, Job.kind == JobKind.COLLECTION,
+                                                  Job.status == JobStatus.SCHEDULED))
+
+
+def items_out_with(case_id: int) -> list[tuple[Item, JobItem | None]]:
+    """Every unit out with the case now, with the handover that sent it (its loan's due
+    date), loans due soonest first; for choosing what to collect."""
+    rows = db.session.execute(
+        select(Item, JobItem).options(joinedload(Item.item_type))
+        .outerjoin(JobItem, and_(JobItem.item_id == Item.id, JobItem.outcome == Outcome.ISSUED, _current_issue()))
+        .where(Item.state == ItemState.ISSUED, Item.issued_case_id == case_id)).all()
+    return sorted(((item, row) for item, row in rows),
+                  key=lambda pair: (pair[1] is None or pair[1].return_due_on is None,
+                                    pair[1].return_due_on if pair[1] and pair[1].return_due_on else date.max,
+                                    pair[0].id))
+
+
+def _current_issue():
+    """The condition that a JobItem is its item's latest handover (none issued it since)."""
+    later = aliased(JobItem)
+    return ~exists().where(later.item_id == JobItem.item_id, later.outcome == Outcome.ISSUED, later.id > JobItem.id)
+
+
+# Loans due back ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoanOut:
+    handover: JobItem
+    item: Item
+    case: Case
+    collection_job_id: int | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.handover.return_due_on < clock.today()
+
+
+def loans_out_query(*, due_by: date | None):
+    """Loaned units out with cases now (the latest handover of each), soonest due first;
+    only those due by `due_by` when it is given."""
+    query = (select(JobItem).join(Item, Item.id == JobItem.item_id).join(Job, Job.id == JobItem.job_id)
+             .options(contains_eager(JobItem.item).joinedload(Item.item_type),
+                      contains_eager(JobItem.job).joinedload(Job.case))
+             .where(JobItem.outcome == Outcome.ISSUED, JobItem.loaned.is_(True), JobItem.return_due_on.is_not(None),
+                    Item.state == ItemState.ISSUED, Item.issued_case_id == Job.case_id, _current_issue()))
+    if due_by is not None:
+        query = query.where(JobItem.return_due_on <= due_by)
+    return query.order_by(JobItem.return_due_on, JobItem.id)
+
+
+def loans_out(handovers: list[JobItem]) -> list[LoanOut]:
+    """The page's loans, each with the open collection that will take it back (one query)."""
+    item_ids = [row.item_id for row in handovers]
+    booked = dict(db.session.execute(
+        select(CollectionItem.item_id, CollectionItem.job_id).join(Job, Job.id == CollectionItem.job_id)
+        .where(CollectionItem.item_id.in_(item_ids), CollectionItem.outcome.is_(None),
+               Job.status == JobStatus.SCHEDULED)).all()) if item_ids else {}
+    return [LoanOut(row, row.item, row.job.case, booked.get(row.item_id)) for row in handovers]
+
+
+# Lists -----------------------------------------------------------------------------------
+
+def my_jobs_query(user, *, when: str):
+    """The user's jobs: 'today', 'upcoming' (open, after today) or 'done' (most recent first)."""
+    query = select(Job).options(joinedload(Job.case)).where(Job.fitter_id == user.id)
+    today = clock.today()
+    if when == "today":
+        return query.where(Job.scheduled_for <= today, Job.status == JobStatus.SCHEDULED).order_by(
+            Job.scheduled_for, Job.window_starts, Job.id)
+    if when == "upcoming":
+        return query.where(Job.scheduled_for > today, Job.status == JobStatus.SCHEDULED).order_by(
+            Job.scheduled_for, Job.window_starts, Job.id)
+    return query.where(Job.status == JobStatus.COMPLETED).order_by(Job.completed_at.desc(), Job.id.desc())
+
+
+def jobs_query(user, *, mine: bool = False):
+    """Every job the user may see (a fitter: their own), next first."""
+    query = (select(Job).options(joinedload(Job.case), joinedload(Job.fitter))
+             .where(visible_jobs_clause(user, Job.fitter_id)))
+    if mine:
+        query = query.where(Job.fitter_id == user.id)
+    return query.order_by(Job.status.desc(), Job.scheduled_for, Job.window_starts, Job.id)
+
+
+def items_by_job(jobs: list[Job]) -> dict[int, list[Item]]:
+    """Every unit on each of these jobs (expected and handled), in three queries."""
+    request_ids = {job.request_id: job.id for job in jobs if job.is_open and not job.is_collection}
+    found: dict[int, list[Item]] = {job.id: [] for job in jobs}
+    if request_ids:
+        for item in db.session.scalars(select(Item).options(joinedload(Item.item_type)).where(
+                Item.reserved_for_request_id.in_(request_ids), Item.state == ItemState.RESERVED)
+                .order_by(Item.id)):
+            found[request_ids[item.reserved_for_request_id]].append(item)
+    installs = [job.id for job in jobs if not job.is_collection]
+    if installs:
+        for row in db.session.scalars(select(JobItem).options(joinedload(JobItem.item).joinedload(Item.item_type))
+                                      .where(JobItem.job_id.in_(installs)).order_by(JobItem.id)):
+            found[row.job_id].append(row.item)
+    collections = [job.id for job in jobs if job.is_collection]
+    if collections:
+        for row in db.session.scalars(
+                select(CollectionItem).options(joinedload(CollectionItem.item).joinedload(Item.item_type))
+                .where(CollectionItem.job_id.in_(collections)).order_by(CollectionItem.id)):
+            found[row.job_id].append(row.item)
+    return found
