@@ -1,7 +1,7 @@
 """Use cases for organisations, users, sign-in sessions and API tokens.
 
 Each function changes the session and raises a DomainError on a broken rule; it never
-commits: the caller (a view, a CLI command) commits once or rolls back.
+commits: the request's unit of work (or a CLI command) commits once or rolls back.
 """
 import hashlib
 import secrets

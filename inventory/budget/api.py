@@ -162,14 +162,14 @@ def create_allocation():
 @permission_required(Permission.MANAGE_LEDGER)
 def create_direct_purchase():
     body = Body()
-    supplier_name = body.text("supplier_name", max_length=120)
+    supplier_name = body.text("supplier_name", max_length=budget.SUPPLIER_NAME_MAX)
     purchased_on = body.date("purchased_on")
     net = body.pence("net_pence", allow_zero=True)
     vat = body.pence("vat_pence", allow_zero=True)
     gross = body.pence("gross_pence")
-    receipt_reference = body.text("receipt_reference", max_length=80)
-    category = body.text("category", max_length=60)
-    case_reference = body.text("case_reference", required=False, max_length=40)
+    receipt_reference = body.text("receipt_reference", max_length=budget.RECEIPT_REFERENCE_MAX)
+    category = body.text("category", max_length=ledger.CATEGORY_MAX)
+    case_reference = body.text("case_reference", required=False, max_length=ledger.CASE_REFERENCE_MAX)
     body.check()
     purchase, entry = budget.record_direct_purchase(
         supplier_name=supplier_name, purchased_on=purchased_on, net_pence=net, vat_pence=vat, gross_pence=gross,
@@ -194,7 +194,7 @@ def create_adjustment():
     amount = body.pence("amount_pence", allow_negative=True)
     on = body.date("date")
     reason = body.text("reason", max_length=ledger.MEMO_MAX)
-    category = body.text("category", required=False, max_length=60)
+    category = body.text("category", required=False, max_length=ledger.CATEGORY_MAX)
     body.check()
     return _posted(lambda: ledger.adjust(amount, on=on, actor=current_user, reason=reason, category=category))
 

@@ -22,6 +22,8 @@ from inventory.parsing import Fields
 from inventory.permissions import Permission, has_permission
 
 PERIODS_LOCK_KEY = 0x5AFE_0DA7  # pg_advisory_xact_lock key that serialises creating periods
+SUPPLIER_NAME_MAX = 120
+RECEIPT_REFERENCE_MAX = 80
 
 
 def financial_year(day: date) -> tuple[date, date, str]:
@@ -71,8 +73,8 @@ def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence:
     """A purchase without a PO (a shop, a card): kept as a record and posted as an actual."""
     given = Fields({"supplier_name": supplier_name, "receipt_reference": receipt_reference, "category": category,
                     "case_reference": case_reference})
-    supplier_name = given.text("supplier_name", max_length=120)
-    receipt_reference = given.text("receipt_reference", max_length=80)
+    supplier_name = given.text("supplier_name", max_length=SUPPLIER_NAME_MAX)
+    receipt_reference = given.text("receipt_reference", max_length=RECEIPT_REFERENCE_MAX)
     category = given.text("category", max_length=ledger.CATEGORY_MAX)
     case_reference = given.text("case_reference", required=False, max_length=ledger.CASE_REFERENCE_MAX)
     problems = given.errors

@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from inventory import clock, parsing
+from inventory import clock
 from inventory.budget import ledger, operations as budget, queries
 from inventory.budget.charts import burn_down, run_out_date
 from inventory.budget.forms import (
@@ -32,7 +32,7 @@ from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
 from inventory.forms import show_error, submitted
 from inventory.pagination import page_args, paginate
-from inventory.parsing import Fields
+from inventory.parsing import Fields, ParseError, iso_date
 from inventory.permissions import Permission, has_permission, permission_required
 from inventory.unit_of_work import undo
 
@@ -255,6 +255,6 @@ def resolve_alert(alert_id: int):
 
 def _month_or_404(month: str) -> date:
     try:
-        return parsing.iso_date(f"{month}-01")
-    except parsing.ParseError:
+        return iso_date(f"{month}-01")
+    except ParseError:
         abort(404)

@@ -88,7 +88,7 @@ def post_line(line_id: int):
         try:
             operations.post_line_to_ledger(line.id, category=form.category.data, memo=form.memo.data,
                                            actor=current_user)
-        except InvalidInput as error:  # a conflict (the line is matched already) is the error page's
+        except InvalidInput as error:  # a Conflict (the line is matched already) goes to the error page
             undo()
             show_error(form, error)
         else:
