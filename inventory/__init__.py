@@ -79,9 +79,9 @@ def _connect_hooks(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from inventory.accounts.admin_views import bp as admin_bp
+    from inventory.accounts.audit_views import bp as audit_bp
     from inventory.accounts.views import bp as accounts_bp
     from inventory.api import bp as api_bp, register_api_modules
-    from inventory.audit.views import bp as audit_bp
     from inventory.budget.views import bp as budget_bp
     from inventory.cases.views import bp as cases_bp
     from inventory.catalogue.views import bp as catalogue_bp

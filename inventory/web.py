@@ -2,7 +2,6 @@
 security headers, navigation, and how errors become responses."""
 import logging
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, flash, g, jsonify, redirect, render_template, request, session, url_for
@@ -10,6 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from inventory.accounts.operations import SESSION_TOKEN_KEY, user_for_api_token, user_for_login_session
 from inventory.database import reset_write_intent, set_write_intent
 from inventory.errors import DomainError
 from inventory.extensions import db, login_manager
@@ -19,7 +19,6 @@ from inventory.unit_of_work import WRITE_METHODS
 
 log = logging.getLogger(__name__)
 
-SESSION_TOKEN_KEY = "sid"
 LOCAL_TIME = ZoneInfo("Europe/London")
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -75,16 +74,6 @@ NAVIGATION: list[NavItem] = [
 ]
 
 
-def safe_next_url(target: str | None) -> str | None:
-    """Only same-site relative paths, so ?next= cannot send someone elsewhere."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
@@ -119,16 +108,12 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id):
-        from inventory.accounts.operations import user_for_login_session
-
         if request.headers.get("Authorization"):
             return None  # an API token, when sent, decides who is calling
         return user_for_login_session(user_id, session.get(SESSION_TOKEN_KEY))
 
     @login_manager.request_loader
     def load_user_from_token(req):
-        from inventory.accounts.operations import user_for_api_token
-
         header = req.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():

@@ -11,10 +11,11 @@ from inventory.accounts.forms import (
     ResetPasswordForm,
     UserForm,
 )
-from inventory.accounts.models import Organisation, User, UserRole
+from inventory.accounts.models import Organisation, User
 from inventory.extensions import db
 from inventory.forms import submitted
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields
 from inventory.permissions import Permission, Role, permission_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -36,9 +37,9 @@ def users():
     if search:
         like = f"%{search.lower()}%"
         query = query.where(or_(User.email.like(like), User.name.ilike(like)))
-    role = request.args.get("role", "")
-    if role in {str(r) for r in Role}:
-        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    role = Fields(request.args, text=True).choice("role", Role, required=False)  # an unknown role is ignored
+    if role is not None:
+        query = query.where(User.holding(role))
     return render_template("admin/users.html", page=paginate(query, page, per_page), search=search, role=role,
                            roles=list(Role))
 
@@ -76,20 +77,20 @@ def edit_user(user_id: int):
 @bp.post("/users/<int:user_id>/deactivate")
 @permission_required(Permission.MANAGE_USERS)
 def deactivate_user(user_id: int):
-    user = db.get_or_404(User, user_id)
-    operations.deactivate_user(user, actor=current_user)
-    db.session.commit()
-    flash(f"{user.email} is deactivated and signed out everywhere.", "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _change_user(user_id, operations.deactivate_user, "{email} is deactivated and signed out everywhere.")
 
 
 @bp.post("/users/<int:user_id>/reactivate")
 @permission_required(Permission.MANAGE_USERS)
 def reactivate_user(user_id: int):
+    return _change_user(user_id, operations.reactivate_user, "{email} is active again.")
+
+
+def _change_user(user_id: int, change, done: str):
+    """A button on the user's page: make the change, say so, and show the page again."""
     user = db.get_or_404(User, user_id)
-    operations.reactivate_user(user, actor=current_user)
-    db.session.commit()
-    flash(f"{user.email} is active again.", "success")
+    change(user, actor=current_user)
+    flash(done.format(email=user.email), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 

@@ -2,10 +2,10 @@ from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.accounts.models import User, UserRole
+from inventory.accounts.models import User
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
-from inventory.errors import InvalidInput
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields
 from inventory.permissions import Permission, Role, login_required, permission_required
 
 ROLE_NAMES = sorted(str(r) for r in Role)
@@ -56,10 +56,10 @@ def me():
 @permission_required(Permission.LIST_STAFF)
 def users():
     page, per_page = page_args()
+    filters = Fields(request.args, text=True)
+    role = filters.choice("role", Role, required=False)
+    filters.check()
     query = select(User).where(User.active.is_(True)).order_by(User.name, User.id)
-    role = request.args.get("role")
-    if role:
-        if role not in ROLE_NAMES:
-            raise InvalidInput("Unknown role.", fields={"role": f"One of: {', '.join(ROLE_NAMES)}."})
-        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    if role is not None:
+        query = query.where(User.holding(role))
     return jsonify(paginate(query, page, per_page).as_json(serialise_staff))

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
@@ -70,6 +70,11 @@ class User(UserMixin, db.Model):
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.role_set & set(roles))
+
+    @classmethod
+    def holding(cls, role: Role):
+        """SQL condition: the user holds `role`."""
+        return cls.id.in_(select(UserRole.user_id).where(UserRole.role == role))
 
 
 class UserRole(db.Model):

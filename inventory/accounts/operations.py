@@ -1,7 +1,7 @@
 """Use cases for organisations, users, sign-in sessions and API tokens.
 
 Each function changes the session and raises a DomainError on a broken rule; it never
-commits: the caller (a view, a CLI command) commits once or rolls back.
+commits: the request's unit of work (or a CLI command) commits once or rolls back.
 """
 import hashlib
 import secrets
@@ -21,6 +21,7 @@ from inventory.permissions import LEAD_ONLY_ROLES, Role
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 API_TOKEN_PREFIX = "sh_"
+SESSION_TOKEN_KEY = "sid"  # where the signed session cookie keeps the login session's token
 
 
 class InvalidCredentials(DomainError):
@@ -179,6 +180,16 @@ def set_password(user: User, new_password: str, *, actor: User) -> None:
     record_event(kind, actor=actor, subject_user=user)
 
 
+def change_own_password(user: User, *, current_password: str, new_password: str) -> str:
+    """A user changes their own password, proving they know the current one. Every session
+    ends; returns the token of a new one for the browser that made the change."""
+    if not verify_password(user.password_hash, current_password):
+        message = "That is not your current password."
+        raise InvalidInput(message, fields={"current_password": message})
+    set_password(user, new_password, actor=user)
+    return start_login_session(user)
+
+
 # Signing in --------------------------------------------------------------------------
 
 def _recent_failures(subject_key: str) -> int:
@@ -195,7 +206,8 @@ def _recent_failures(subject_key: str) -> int:
 def authenticate(email: str, password: str) -> User:
     """The user for these credentials. Unknown email and wrong password fail alike.
 
-    The failure is recorded before the error is raised; the caller commits it.
+    The failure is recorded before the error is raised; the caller keeps it despite the
+    refusal (it counts towards the lockout).
     """
     email = normalise_email(email)
     subject_key = _sha256(email)

@@ -1,4 +1,6 @@
 """Signing in and out, and a user's own account: password and API tokens."""
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -6,14 +8,23 @@ from sqlalchemy import select
 from inventory.accounts import operations
 from inventory.accounts.forms import ApiTokenForm, ChangePasswordForm, LoginForm
 from inventory.accounts.models import ApiToken
-from inventory.accounts.passwords import verify_password
-from inventory.errors import InvalidInput
+from inventory.accounts.operations import SESSION_TOKEN_KEY
 from inventory.extensions import db
-from inventory.forms import show_error
+from inventory.forms import show_error, submitted
 from inventory.permissions import login_required, public
-from inventory.web import SESSION_TOKEN_KEY, safe_next_url
+from inventory.unit_of_work import keep_despite_refusal
 
 bp = Blueprint("accounts", __name__)
+
+
+def safe_next_url(target: str | None) -> str | None:
+    """Only same-site relative paths, so ?next= cannot send someone elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -27,14 +38,12 @@ def login():
         try:
             user = operations.authenticate(form.email.data, form.password.data)
         except (operations.InvalidCredentials, operations.LoginThrottled) as error:
-            db.session.commit()  # keep the record of the failed attempt
-            form.form_errors.append(error.message)
+            keep_despite_refusal()  # the failed attempt counts towards the lockout
+            show_error(form, error)
             status = error.status
         else:
             session.clear()  # a fresh session on every sign-in (no fixation)
-            token = operations.start_login_session(user)
-            db.session.commit()
-            session[SESSION_TOKEN_KEY] = token
+            session[SESSION_TOKEN_KEY] = operations.start_login_session(user)
             login_user(user)
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
     elif request.method == "POST":
@@ -46,7 +55,6 @@ def login():
 @login_required
 def logout():
     operations.end_login_session(current_user, session.get(SESSION_TOKEN_KEY))
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -57,21 +65,12 @@ def logout():
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        if not verify_password(current_user.password_hash, form.current_password.data):
-            form.current_password.errors.append("That is not your current password.")
-        else:
-            try:
-                operations.set_password(current_user, form.password.data, actor=current_user)
-                token = operations.start_login_session(current_user)  # the others have ended
-                db.session.commit()
-            except InvalidInput as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                session[SESSION_TOKEN_KEY] = token
-                flash("Password changed. You were signed out everywhere else.", "success")
-                return redirect(url_for("main.home"))
+    token = submitted(form, lambda: operations.change_own_password(
+        current_user, current_password=form.current_password.data, new_password=form.password.data))
+    if token:
+        session[SESSION_TOKEN_KEY] = token
+        flash("Password changed. You were signed out everywhere else.", "success")
+        return redirect(url_for("main.home"))
     return render_template("accounts/change_password.html", form=form), 422 if form.errors else 200
 
 
@@ -79,10 +78,10 @@ def change_password():
 @login_required
 def tokens():
     form = ApiTokenForm()
+    created = submitted(form, lambda: operations.create_api_token(current_user, name=form.name.data))
     new_token = None
-    if form.validate_on_submit():
-        _, new_token = operations.create_api_token(current_user, name=form.name.data)
-        db.session.commit()
+    if created:
+        _, new_token = created
         form = ApiTokenForm(formdata=None)
     existing = db.session.scalars(
         select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
@@ -94,6 +93,5 @@ def tokens():
 @login_required
 def revoke_token(token_id: int):
     operations.revoke_api_token(current_user, token_id, actor=current_user)
-    db.session.commit()
     flash("Token revoked.", "success")
     return redirect(url_for("accounts.tokens"))

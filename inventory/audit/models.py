@@ -75,11 +75,15 @@ class AppendOnlyViolation(RuntimeError):
     pass
 
 
-APPEND_ONLY_MODELS = (AuditEvent, AccessLogEntry)
+def append_only(*models: type) -> None:
+    """Refuse, at flush, any update or delete of these models' rows: the audit logs here, the
+    ledger and the reconciliation trail in their own modules."""
+
+    @event.listens_for(Session, "before_flush")
+    def refuse_changes(session, _flush_context, _instances):
+        for obj in list(session.dirty) + list(session.deleted):
+            if isinstance(obj, models) and (obj in session.deleted or session.is_modified(obj)):
+                raise AppendOnlyViolation(f"{type(obj).__name__} rows are append-only")
 
 
-@event.listens_for(Session, "before_flush")
-def _refuse_changes_to_logs(session, _flush_context, _instances):
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, APPEND_ONLY_MODELS) and (obj in session.deleted or session.is_modified(obj)):
-            raise AppendOnlyViolation(f"{type(obj).__name__} rows are append-only")
+append_only(AuditEvent, AccessLogEntry)

@@ -6,7 +6,7 @@ from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.api.body import Body
 from inventory.budget import ledger, operations as budget
 from inventory.budget.models import BudgetPeriod, EntryKind, LedgerEntry, SourceType
-from inventory.budget.queries import filtered_entries
+from inventory.budget.queries import EntryFilters, filtered_entries
 from inventory.errors import InvalidInput, NotFound
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
@@ -90,17 +90,23 @@ def serialise_entry(entry: LedgerEntry) -> dict:
     }
 
 
-def renamed(error: InvalidInput, names: dict[str, str]) -> InvalidInput:
-    """The service's parameter names, as the API's field names."""
-    return InvalidInput(error.message, fields={names.get(k, k): v for k, v in error.fields.items()},
-                        details={k: v for k, v in error.details.items() if k != "fields"})
-
-
 def _entry_or_404(entry_id: int) -> LedgerEntry:
     entry = db.session.get(LedgerEntry, entry_id)
     if entry is None:
         raise NotFound("No such ledger entry.")
     return entry
+
+
+def _posted(post_entry):
+    """The answer to a posting: the new entry, 201. The services call an entry's date `on`;
+    the API calls it `date`."""
+    try:
+        entry = post_entry()
+    except InvalidInput as error:
+        raise InvalidInput(error.message,
+                           fields={"date" if name == "on" else name: message for name, message in error.fields.items()},
+                           details={k: v for k, v in error.details.items() if k != "fields"}) from None
+    return jsonify(serialise_entry(entry)), 201
 
 
 @api_route("/budget", summary="The current budget period's totals.", response=BUDGET, tag="budget")
@@ -122,7 +128,7 @@ def budget_summary():
 @permission_required(Permission.MANAGE_LEDGER)
 def ledger_entries():
     page, per_page = page_args()
-    query = filtered_entries(request.args)
+    query = filtered_entries(EntryFilters.read(request.args))
     return jsonify(paginate(query, page, per_page).as_json(serialise_entry))
 
 
@@ -134,20 +140,15 @@ def ledger_entries():
 @permission_required(Permission.MANAGE_LEDGER)
 def create_allocation():
     body = Body()
-    amount = body.pence("amount_pence", allow_zero=True, allow_negative=True)
-    period_id = body.integer("period_id", required=False)
+    amount = body.pence("amount_pence")
+    period_id = body.record_id("period_id", required=False)
     on = body.date("date", required=False)
-    memo = body.text("memo", required=False)
+    memo = body.text("memo", required=False, max_length=ledger.MEMO_MAX)
     body.check()
     period = db.session.get(BudgetPeriod, period_id) if period_id is not None else ledger.current_period()
     if period is None:
         raise InvalidInput("No such budget period.", fields={"period_id": "No such budget period."})
-    try:
-        entry = ledger.allocate(period, amount, actor=current_user, memo=memo or "", on=on)
-    except InvalidInput as error:
-        raise renamed(error, {"on": "date"}) from None
-    db.session.commit()
-    return jsonify(serialise_entry(entry)), 201
+    return _posted(lambda: ledger.allocate(period, amount, actor=current_user, memo=memo or "", on=on))
 
 
 @api_route("/ledger/direct-purchases", "POST", summary="Record a purchase made without a PO (posts an actual).",
@@ -161,15 +162,18 @@ def create_allocation():
 @permission_required(Permission.MANAGE_LEDGER)
 def create_direct_purchase():
     body = Body()
-    values = {
-        "supplier_name": body.text("supplier_name"), "purchased_on": body.date("purchased_on"),
-        "net_pence": body.pence("net_pence", allow_zero=True, allow_negative=True), "vat_pence": body.pence("vat_pence", allow_zero=True, allow_negative=True),
-        "gross_pence": body.pence("gross_pence", allow_zero=True, allow_negative=True), "receipt_reference": body.text("receipt_reference"),
-        "category": body.text("category"), "case_reference": body.text("case_reference", required=False),
-    }
+    supplier_name = body.text("supplier_name", max_length=budget.SUPPLIER_NAME_MAX)
+    purchased_on = body.date("purchased_on")
+    net = body.pence("net_pence", allow_zero=True)
+    vat = body.pence("vat_pence", allow_zero=True)
+    gross = body.pence("gross_pence")
+    receipt_reference = body.text("receipt_reference", max_length=budget.RECEIPT_REFERENCE_MAX)
+    category = body.text("category", max_length=ledger.CATEGORY_MAX)
+    case_reference = body.text("case_reference", required=False, max_length=ledger.CASE_REFERENCE_MAX)
     body.check()
-    purchase, entry = budget.record_direct_purchase(**values, actor=current_user)
-    db.session.commit()
+    purchase, entry = budget.record_direct_purchase(
+        supplier_name=supplier_name, purchased_on=purchased_on, net_pence=net, vat_pence=vat, gross_pence=gross,
+        receipt_reference=receipt_reference, category=category, case_reference=case_reference, actor=current_user)
     return jsonify({
         "id": purchase.id, "supplier_name": purchase.supplier_name,
         "purchased_on": purchase.purchased_on.isoformat(), "net_pence": purchase.net_pence,
@@ -187,17 +191,12 @@ def create_direct_purchase():
 @permission_required(Permission.MANAGE_LEDGER)
 def create_adjustment():
     body = Body()
-    amount = body.pence("amount_pence", allow_zero=True, allow_negative=True)
+    amount = body.pence("amount_pence", allow_negative=True)
     on = body.date("date")
-    reason = body.text("reason")
-    category = body.text("category", required=False)
+    reason = body.text("reason", max_length=ledger.MEMO_MAX)
+    category = body.text("category", required=False, max_length=ledger.CATEGORY_MAX)
     body.check()
-    try:
-        entry = ledger.adjust(amount, on=on, actor=current_user, reason=reason, category=category)
-    except InvalidInput as error:
-        raise renamed(error, {"on": "date"}) from None
-    db.session.commit()
-    return jsonify(serialise_entry(entry)), 201
+    return _posted(lambda: ledger.adjust(amount, on=on, actor=current_user, reason=reason, category=category))
 
 
 @api_route("/ledger/entries/<int:entry_id>/reversal", "POST", summary="Reverse an entry (once), with a reason.",
@@ -207,10 +206,7 @@ def create_adjustment():
 @permission_required(Permission.MANAGE_LEDGER)
 def reverse_entry(entry_id: int):
     body = Body()
-    reason = body.text("reason")
+    reason = body.text("reason", max_length=ledger.MEMO_MAX)
     on = body.date("date", required=False)
     body.check()
-    reversal = ledger.reverse(_entry_or_404(entry_id), reason=reason, actor=current_user, on=on)
-    db.session.commit()
-    return jsonify(serialise_entry(reversal)), 201
-
+    return _posted(lambda: ledger.reverse(_entry_or_404(entry_id), reason=reason, actor=current_user, on=on))

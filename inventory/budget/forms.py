@@ -5,7 +5,6 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from inventory.budget.ledger import NoBudgetPeriod, PeriodClosed
 from inventory.errors import InvalidInput
-from inventory.forms import show_error
 from inventory.money import MoneyError, parse_pounds
 
 
@@ -73,17 +72,20 @@ class ResolveAlertForm(FlaskForm):
     resolution = reason_field("How was it resolved?")
 
 
-# The services name money and dates as the API does; the forms use plainer names.
-SERVICE_TO_FORM_FIELDS = {"amount_pence": "amount", "gross_pence": "gross", "net_pence": "net", "vat_pence": "vat",
-                          "memo": "memo"}
+# The services name money as the API does; the forms use plainer names.
+SERVICE_TO_FORM_FIELDS = {"amount_pence": "amount", "gross_pence": "gross", "net_pence": "net", "vat_pence": "vat"}
 
 
-def show_errors(form, error, *, date_field: str | None = None) -> None:
-    """A service's refusal, placed at the field it is about (closed months at the date)."""
-    if isinstance(error, InvalidInput):
-        names = {**SERVICE_TO_FORM_FIELDS, "on": date_field}
-        show_error(form, InvalidInput(error.message, fields={names.get(k, k): v for k, v in error.fields.items()}))
-    elif date_field is not None and isinstance(error, (PeriodClosed, NoBudgetPeriod)):
-        getattr(form, date_field).errors = [*getattr(form, date_field).errors, error.message]
-    else:
-        form.form_errors.append(error.message)
+def in_form_terms(use_case, *, date_field: str | None = None):
+    """Run a ledger use case for a form, its refusals named as the form names things: the
+    money fields by the form's names, and the entry's date (the services' `on`, or a closed
+    month or a missing period) at `date_field`."""
+    try:
+        return use_case()
+    except InvalidInput as error:
+        names = {**SERVICE_TO_FORM_FIELDS, "on": date_field or "on"}
+        raise InvalidInput(error.message, fields={names.get(k, k): v for k, v in error.fields.items()}) from None
+    except (PeriodClosed, NoBudgetPeriod) as error:
+        if date_field is None:
+            raise
+        raise InvalidInput(error.message, fields={date_field: error.message}) from None

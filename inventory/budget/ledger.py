@@ -34,9 +34,12 @@ from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.hooks import Hook
 from inventory.money import MoneyError, check_pence, format_pence
+from inventory.parsing import Fields, iso_date
 
 CHAIN_LOCK_KEY = 0x5AFE_1ED6  # pg_advisory_xact_lock key that serialises appends to the chain
 MEMO_MAX = 500
+CATEGORY_MAX = 60
+CASE_REFERENCE_MAX = 40
 
 entry_reversing = Hook(
     "ledger_entry_reversing",
@@ -168,9 +171,7 @@ def open_overspend_alert(period: BudgetPeriod) -> OverspendAlert | None:
 
 def contract_end_date() -> date | None:
     value = current_app.config.get("CONTRACT_END_DATE")
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
+    return None if value is None else iso_date(value)
 
 
 def vat_reclaimed() -> bool:
@@ -258,7 +259,7 @@ def adjust(amount_pence: int, *, on: date, actor, reason: str, category: str | N
            case_reference: str | None = None) -> LedgerEntry:
     """A finance journal, signed by its effect on available; it needs a written reason."""
     amount = _pence(amount_pence, "amount_pence", allow_negative=True)
-    reason = _required_text(reason, "reason", "Write why this adjustment is needed.")
+    reason = _reason(reason)
     period = period_for(on)
     balances = _lock_balances(period)
     entry = _append(EntryKind.ADJUSTMENT, amount, on=on, period=period, balances=balances, actor=actor, memo=reason,
@@ -271,7 +272,7 @@ def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -
     """The only correction: an entry that negates `entry`, once. Reversing an actual also
     reverses the release it made, so its commitment is open again. Refused if a receiver of
     `entry_reversing` refuses either entry."""
-    reason = _required_text(reason, "reason", "Write why this entry is reversed.")
+    reason = _reason(reason)
     day = on or clock.today()
     if entry.kind == EntryKind.REVERSAL:
         raise Conflict("A reversal cannot itself be reversed; post the entry again instead.",
@@ -329,7 +330,11 @@ def _append(kind: EntryKind, amount: int, *, on: date, period: BudgetPeriod, bal
             settled_by=None) -> LedgerEntry:
     if not isinstance(on, date):
         raise InvalidInput("Give the entry's date.", fields={"on": "Enter a date."})
-    memo = _text(memo, "memo", MEMO_MAX)
+    texts = Fields({"memo": memo, "category": category, "case_reference": case_reference})
+    memo = texts.text("memo", required=False, max_length=MEMO_MAX) or ""
+    category = texts.text("category", required=False, max_length=CATEGORY_MAX)
+    case_reference = texts.text("case_reference", required=False, max_length=CASE_REFERENCE_MAX)
+    texts.check()
     if is_month_closed(on):
         raise PeriodClosed(on)
     previous = lock_chain()
@@ -337,8 +342,7 @@ def _append(kind: EntryKind, amount: int, *, on: date, period: BudgetPeriod, bal
     entry = LedgerEntry(
         position=previous[0] + 1, previous_hash=previous[1], period_id=period.id, kind=str(kind), entry_date=on,
         amount_pence=amount, net_pence=net, vat_pence=vat_amount, gross_pence=gross,
-        category=_text(category, "category", 60) or None,
-        case_reference=_text(case_reference, "case_reference", 40) or None, memo=memo,
+        category=category, case_reference=case_reference, memo=memo,
         source_type=source[0], source_id=source[1],
         commitment_id=commitment.id if commitment is not None else None,
         reverses_id=reverses.id if reverses is not None else None,
@@ -451,16 +455,9 @@ def _source(source_type, source_id) -> tuple[str, int]:
     return str(source_type), source_id
 
 
-def _text(value, field: str, limit: int) -> str:
-    value = (value or "").strip()
-    if len(value) > limit:
-        raise InvalidInput(f"{field.replace('_', ' ').capitalize()} is too long.",
-                           fields={field: f"At most {limit} characters."})
-    return value
-
-
-def _required_text(value, field: str, message: str) -> str:
-    value = _text(value, field, MEMO_MAX)
-    if not value:
-        raise InvalidInput(message, fields={field: message})
-    return value
+def _reason(value) -> str:
+    """The written reason an adjustment or a reversal needs."""
+    given = Fields({"reason": value})
+    reason = given.text("reason", max_length=MEMO_MAX)
+    given.check()
+    return reason

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, event, text
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
-from inventory.audit.models import AppendOnlyViolation
+from inventory.audit.models import append_only
 from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
 
@@ -267,11 +267,4 @@ class DirectPurchase(db.Model):
     created_by = relationship("User")
 
 
-IMMUTABLE_MODELS = (LedgerEntry, DirectPurchase)
-
-
-@event.listens_for(Session, "before_flush")
-def _refuse_changes_to_ledger(session, _flush_context, _instances):
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, IMMUTABLE_MODELS) and (obj in session.deleted or session.is_modified(obj)):
-            raise AppendOnlyViolation(f"{type(obj).__name__} rows are append-only")
+append_only(LedgerEntry, DirectPurchase)

@@ -18,9 +18,12 @@ from inventory.budget.models import (
 )
 from inventory.errors import Conflict, InvalidInput, NotAllowed
 from inventory.extensions import db
+from inventory.parsing import Fields
 from inventory.permissions import Permission, has_permission
 
 PERIODS_LOCK_KEY = 0x5AFE_0DA7  # pg_advisory_xact_lock key that serialises creating periods
+SUPPLIER_NAME_MAX = 120
+RECEIPT_REFERENCE_MAX = 80
 
 
 def financial_year(day: date) -> tuple[date, date, str]:
@@ -35,11 +38,11 @@ def create_period(*, starts_on: date | None = None, ends_on: date | None = None,
     default_start, default_end, default_name = financial_year(starts_on or clock.today())
     starts_on = starts_on or default_start
     ends_on = ends_on or default_end
-    name = (name or default_name).strip()
     if ends_on <= starts_on:
         raise InvalidInput("A period ends after it starts.", fields={"ends_on": "After the start date."})
-    if not name or len(name) > 60:
-        raise InvalidInput("Name the period (at most 60 characters).", fields={"name": "1 to 60 characters."})
+    given = Fields({"name": name or default_name})
+    name = given.text("name", max_length=60)
+    given.check()
     _lock_periods()
     overlapping = db.session.scalar(
         select(BudgetPeriod).where(BudgetPeriod.starts_on <= ends_on, BudgetPeriod.ends_on >= starts_on)
@@ -68,30 +71,27 @@ def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence:
                            gross_pence: int, receipt_reference: str, category: str, actor,
                            case_reference: str | None = None):
     """A purchase without a PO (a shop, a card): kept as a record and posted as an actual."""
-    fields = {}
-    supplier_name = (supplier_name or "").strip()
-    receipt_reference = (receipt_reference or "").strip()
-    category = (category or "").strip()
-    for field, value, limit in (("supplier_name", supplier_name, 120), ("receipt_reference", receipt_reference, 80),
-                                ("category", category, 60)):
-        if not value:
-            fields[field] = "Required."
-        elif len(value) > limit:
-            fields[field] = f"At most {limit} characters."
+    given = Fields({"supplier_name": supplier_name, "receipt_reference": receipt_reference, "category": category,
+                    "case_reference": case_reference})
+    supplier_name = given.text("supplier_name", max_length=SUPPLIER_NAME_MAX)
+    receipt_reference = given.text("receipt_reference", max_length=RECEIPT_REFERENCE_MAX)
+    category = given.text("category", max_length=ledger.CATEGORY_MAX)
+    case_reference = given.text("case_reference", required=False, max_length=ledger.CASE_REFERENCE_MAX)
+    problems = given.errors
     if not isinstance(purchased_on, date):
-        fields["purchased_on"] = "Enter the date of purchase."
+        problems["purchased_on"] = "Enter the date of purchase."
     elif purchased_on > clock.today():
-        fields["purchased_on"] = "A purchase cannot be dated in the future."
+        problems["purchased_on"] = "A purchase cannot be dated in the future."
     try:
         ledger.invoice_amounts(gross_pence, net_pence, vat_pence)
     except InvalidInput as error:
-        fields.update(error.fields)
-    if fields:
-        raise InvalidInput("Check the purchase details.", fields=fields)
+        problems.update(error.fields)
+    if problems:
+        raise InvalidInput("Check the purchase details.", fields=problems)
     purchase = DirectPurchase(
         supplier_name=supplier_name, purchased_on=purchased_on, net_pence=net_pence, vat_pence=vat_pence,
         gross_pence=gross_pence, receipt_reference=receipt_reference, category=category,
-        case_reference=(case_reference or "").strip() or None, created_by_id=actor.id,
+        case_reference=case_reference, created_by_id=actor.id,
     )
     db.session.add(purchase)
     db.session.flush()
@@ -122,11 +122,9 @@ def reopen_month(month: date, *, actor, reason: str) -> MonthClose:
     """Reopen a closed month: admins only, with a written reason, recorded."""
     if not has_permission(actor, Permission.REOPEN_MONTH):
         raise NotAllowed("Only an admin may reopen a closed month.")
-    reason = (reason or "").strip()
-    if not reason:
-        raise InvalidInput("Write why the month is reopened.", fields={"reason": "Write why the month is reopened."})
-    if len(reason) > 500:
-        raise InvalidInput("The reason is too long.", fields={"reason": "At most 500 characters."})
+    given = Fields({"reason": reason})
+    reason = given.text("reason", max_length=500)
+    given.check()
     closing = db.session.scalar(
         select(MonthClose).where(MonthClose.month == month.replace(day=1), MonthClose.reopened_at.is_(None))
         .with_for_update()
@@ -141,9 +139,9 @@ def reopen_month(month: date, *, actor, reason: str) -> MonthClose:
 
 def resolve_overspend(alert: OverspendAlert, *, actor, resolution: str) -> OverspendAlert:
     """Finance has dealt with an overspend (say how); commitments may be made again."""
-    resolution = (resolution or "").strip()
-    if not resolution or len(resolution) > 500:
-        raise InvalidInput("Say how the overspend was resolved.", fields={"resolution": "1 to 500 characters."})
+    given = Fields({"resolution": resolution})
+    resolution = given.text("resolution", max_length=500)
+    given.check()
     if alert.resolved_at is not None:
         raise Conflict("That alert is already resolved.", code="already_resolved")
     alert.resolved_by_id, alert.resolved_at, alert.resolution = actor.id, clock.now(), resolution

@@ -2,13 +2,13 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from inventory import clock
 from inventory.budget.models import BUCKETS, BudgetPeriod, EntryKind, LedgerEntry
-from inventory.errors import InvalidInput
 from inventory.extensions import db
+from inventory.parsing import Fields
 
 BUCKET_NAMES = ("allocated_pence", "committed_pence", "actual_pence", "credits_pence", "adjustments_pence")
 
@@ -75,25 +75,33 @@ def available_by_day(period: BudgetPeriod, until: date) -> list[tuple[date, int]
     return series
 
 
-def filtered_entries(args):
-    """Entries filtered by the query-string values kind, from and to; newest first."""
-    fields = {}
+@dataclass(frozen=True)
+class EntryFilters:
+    """Which entries to list: of one kind, dated from and to (inclusive); None is any."""
+
+    kind: EntryKind | None = None
+    since: date | None = None
+    until: date | None = None
+
+    @classmethod
+    def read(cls, args) -> "EntryFilters":
+        """From a query string (?kind=&from=&to=); InvalidInput names each bad filter."""
+        fields = Fields(args, text=True)
+        filters = cls(kind=fields.choice("kind", EntryKind, required=False),
+                      since=fields.date("from", required=False), until=fields.date("to", required=False))
+        fields.check()
+        return filters
+
+
+def filtered_entries(filters: EntryFilters) -> Select:
+    """The entries the filters select, newest first."""
     query = select(LedgerEntry).options(selectinload(LedgerEntry.posted_by)).order_by(LedgerEntry.id.desc())
-    kind = args.get("kind") or None
-    if kind is not None:
-        if kind not in {str(k) for k in EntryKind}:
-            fields["kind"] = f"One of: {', '.join(EntryKind)}."
-        query = query.where(LedgerEntry.kind == kind)
-    for name, compare in (("from", LedgerEntry.entry_date.__ge__), ("to", LedgerEntry.entry_date.__le__)):
-        raw = args.get(name) or None
-        if raw is None:
-            continue
-        try:
-            query = query.where(compare(date.fromisoformat(raw)))
-        except ValueError:
-            fields[name] = "A date like 2026-04-30."
-    if fields:
-        raise InvalidInput("Invalid filters.", fields=fields)
+    if filters.kind is not None:
+        query = query.where(LedgerEntry.kind == filters.kind)
+    if filters.since is not None:
+        query = query.where(LedgerEntry.entry_date >= filters.since)
+    if filters.until is not None:
+        query = query.where(LedgerEntry.entry_date <= filters.until)
     return query
 
 

@@ -17,7 +17,7 @@ from inventory.budget.forms import (
     ReopenMonthForm,
     ResolveAlertForm,
     ReversalForm,
-    show_errors,
+    in_form_terms,
 )
 from inventory.budget.models import (
     BudgetPeriod,
@@ -30,14 +30,18 @@ from inventory.budget.models import (
 )
 from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
+from inventory.forms import show_error, submitted
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields, ParseError, iso_date
 from inventory.permissions import Permission, has_permission, permission_required
+from inventory.unit_of_work import undo
 
 bp = Blueprint("budget", __name__, url_prefix="/budget")
 
 
 def _chosen_period() -> BudgetPeriod | None:
-    period_id = request.args.get("period_id", type=int)
+    """The period named by ?period_id= (a bad id is ignored), else the current or latest one."""
+    period_id = Fields(request.args, text=True).record_id("period_id", required=False)
     if period_id is not None:
         return db.get_or_404(BudgetPeriod, period_id)
     return ledger.current_period() or db.session.scalar(
@@ -82,17 +86,11 @@ def new_period():
     starts_on, ends_on, name = budget.financial_year(clock.today())
     form = PeriodForm(data={"starts_on": starts_on, "ends_on": ends_on, "name": name} if request.method == "GET"
                       else None)
-    if form.validate_on_submit():
-        try:
-            period = budget.create_period(starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                                          name=form.name.data or None)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            flash(f"Budget period {period.name} created.", "success")
-            return redirect(url_for("budget.home", period_id=period.id))
+    period = submitted(form, lambda: budget.create_period(starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                                                          name=form.name.data or None))
+    if period:
+        flash(f"Budget period {period.name} created.", "success")
+        return redirect(url_for("budget.home", period_id=period.id))
     return _form_page("budget/form.html", form, title="New budget period", submit="Create period")
 
 
@@ -104,61 +102,48 @@ def new_allocation():
         flash("Create a budget period first.", "warning")
         return redirect(url_for("budget.new_period"))
     form = AllocationForm()
-    if form.validate_on_submit():
-        try:
-            entry = ledger.allocate(period, form.amount.pence, actor=current_user, memo=form.memo.data,
-                                    on=form.on.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error, date_field="on")
-        else:
-            flash(f"Allocated to {period.name}.", "success")
-            return redirect(url_for("budget.entry", entry_id=entry.id))
-    return _form_page("budget/form.html", form, title=f"Allocate funding to {period.name}", submit="Allocate",
-                      hints={"on": "Leave blank for today (or the period's first day)."})
+    return _entry_form(
+        form, lambda: ledger.allocate(period, form.amount.pence, actor=current_user, memo=form.memo.data,
+                                      on=form.on.data),
+        date_field="on", success=f"Allocated to {period.name}.", title=f"Allocate funding to {period.name}",
+        submit="Allocate", hints={"on": "Leave blank for today (or the period's first day)."})
 
 
 @bp.route("/direct-purchases/new", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_LEDGER)
 def new_direct_purchase():
     form = DirectPurchaseForm()
-    if form.validate_on_submit():
-        try:
-            _, entry = budget.record_direct_purchase(
-                supplier_name=form.supplier_name.data, purchased_on=form.purchased_on.data,
-                net_pence=form.net.pence, vat_pence=form.vat.pence, gross_pence=form.gross.pence,
-                receipt_reference=form.receipt_reference.data, category=form.category.data,
-                case_reference=form.case_reference.data, actor=current_user,
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error, date_field="purchased_on")
-        else:
-            flash("Purchase recorded and charged to the budget.", "success")
-            return redirect(url_for("budget.entry", entry_id=entry.id))
-    return _form_page("budget/form.html", form, title="Record a purchase without a PO", submit="Record purchase",
-                      hints={"gross": "Net plus VAT.", "case_reference": "Like NS-2026-0142. Never a name."})
+    return _entry_form(
+        form, lambda: budget.record_direct_purchase(
+            supplier_name=form.supplier_name.data, purchased_on=form.purchased_on.data,
+            net_pence=form.net.pence, vat_pence=form.vat.pence, gross_pence=form.gross.pence,
+            receipt_reference=form.receipt_reference.data, category=form.category.data,
+            case_reference=form.case_reference.data, actor=current_user,
+        )[1],
+        date_field="purchased_on", success="Purchase recorded and charged to the budget.",
+        title="Record a purchase without a PO", submit="Record purchase",
+        hints={"gross": "Net plus VAT.", "case_reference": "Like NS-2026-0142. Never a name."})
 
 
 @bp.route("/adjustments/new", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_LEDGER)
 def new_adjustment():
     form = AdjustmentForm()
-    if form.validate_on_submit():
-        try:
-            entry = ledger.adjust(form.amount.pence, on=form.on.data, actor=current_user, reason=form.reason.data,
-                                  category=form.category.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error, date_field="on")
-        else:
-            flash("Adjustment posted.", "success")
-            return redirect(url_for("budget.entry", entry_id=entry.id))
-    return _form_page("budget/form.html", form, title="Post an adjustment", submit="Post adjustment",
-                      hints={"amount": "Positive adds to what is available; negative (e.g. -12.50) takes away."})
+    return _entry_form(
+        form, lambda: ledger.adjust(form.amount.pence, on=form.on.data, actor=current_user, reason=form.reason.data,
+                                    category=form.category.data),
+        date_field="on", success="Adjustment posted.", title="Post an adjustment", submit="Post adjustment",
+        hints={"amount": "Positive adds to what is available; negative (e.g. -12.50) takes away."})
+
+
+def _entry_form(form, post_entry, *, date_field: str, success: str, **page):
+    """A form that posts one ledger entry: the entry's page once posted, else the form again
+    with each refusal beside the field it is about."""
+    entry = submitted(form, lambda: in_form_terms(post_entry, date_field=date_field))
+    if entry:
+        flash(success, "success")
+        return redirect(url_for("budget.entry", entry_id=entry.id))
+    return _form_page("budget/form.html", form, **page)
 
 
 @bp.get("/ledger")
@@ -166,10 +151,10 @@ def new_adjustment():
 def entries():
     page, per_page = page_args()
     try:
-        query = queries.filtered_entries(request.args)
-        problems = {}
+        filters, problems = queries.EntryFilters.read(request.args), {}
     except InvalidInput as error:
-        query, problems = queries.filtered_entries({}), error.fields
+        filters, problems = queries.EntryFilters(), error.fields
+    query = queries.filtered_entries(filters)
     return render_template("budget/entries.html", page=paginate(query, page, per_page), problems=problems,
                            kinds=[k for k in EntryKind], filters=request.args), 422 if problems else 200
 
@@ -202,17 +187,18 @@ def _entry_page(entry: LedgerEntry, form, status: int = 200):
 def reverse(entry_id: int):
     original = db.get_or_404(LedgerEntry, entry_id)
     form = ReversalForm()
-    if form.validate_on_submit():
-        try:
-            reversal = ledger.reverse(original, reason=form.reason.data, actor=current_user)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            show_errors(form, error)
-            return _entry_page(db.session.get(LedgerEntry, entry_id), form, error.status)
-        flash("Entry reversed.", "success")
-        return redirect(url_for("budget.entry", entry_id=reversal.id))
-    return _entry_page(original, form, 422)
+    if not form.validate_on_submit():
+        return _entry_page(original, form, 422)
+    try:
+        reversal = ledger.reverse(original, reason=form.reason.data, actor=current_user)
+    except DomainError as error:
+        # The entry page explains the refusal with the refusal's own status (409 for an
+        # entry already reversed or matched).
+        undo()
+        show_error(form, error)
+        return _entry_page(db.session.get(LedgerEntry, entry_id), form, error.status)
+    flash("Entry reversed.", "success")
+    return redirect(url_for("budget.entry", entry_id=reversal.id))
 
 
 @bp.get("/months")
@@ -237,7 +223,6 @@ def months():
 def close_month(month: str):
     day = _month_or_404(month)
     budget.close_month(day, actor=current_user)
-    db.session.commit()
     flash(f"{day:%B %Y} is closed.", "success")
     return redirect(url_for("budget.months"))
 
@@ -251,7 +236,6 @@ def reopen_month(month: str):
         flash("Write why the month is reopened.", "error")
         return redirect(url_for("budget.months"))
     budget.reopen_month(day, actor=current_user, reason=form.reason.data)
-    db.session.commit()
     flash(f"{day:%B %Y} is open again; the reopening is recorded.", "success")
     return redirect(url_for("budget.months"))
 
@@ -265,13 +249,12 @@ def resolve_alert(alert_id: int):
         flash("Say how the overspend was resolved.", "error")
         return redirect(url_for("budget.home", period_id=alert.period_id))
     budget.resolve_overspend(alert, actor=current_user, resolution=form.resolution.data)
-    db.session.commit()
     flash("Overspend resolved: commitments may be made again.", "success")
     return redirect(url_for("budget.home", period_id=alert.period_id))
 
 
-def _month_or_404(text: str) -> date:
+def _month_or_404(month: str) -> date:
     try:
-        return date.fromisoformat(f"{text}-01")
-    except ValueError:
+        return iso_date(f"{month}-01")
+    except ParseError:
         abort(404)

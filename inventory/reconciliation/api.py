@@ -3,6 +3,7 @@ from flask import current_app, jsonify, request
 from flask_login import current_user
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.api.body import Body
 from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
@@ -143,19 +144,18 @@ def import_statement():
         mapping=ColumnMapping.from_fields(request.form), actor=current_user,
         max_bytes=current_app.config["STATEMENT_MAX_BYTES"],
     )
-    db.session.commit()
     return jsonify(serialise_statement(statement)), 201
 
 
 @api_route("/statements/<int:statement_id>/lines", summary="A statement's lines, in file order.",
            response=page_of(STATEMENT_LINE), tag="reconciliation",
-           query=[query_param("status", {"type": "string", "enum": list(queries.LINE_STATUSES)},
+           query=[query_param("status", {"type": "string", "enum": list(queries.LineStatus)},
                               "open: not yet reconciled."), *PAGE_PARAMS])
 @permission_required(Permission.RECONCILE)
 def statement_lines(statement_id: int):
     page, per_page = page_args()
     statement = db.get_or_404(Statement, statement_id)
-    query = queries.statement_lines(statement.id, request.args.get("status") or "all")
+    query = queries.statement_lines(statement.id, queries.line_status(request.args))
     return jsonify(paginate(query, page, per_page).as_json(serialise_line))
 
 
@@ -164,13 +164,14 @@ def statement_lines(statement_id: int):
            response=MATCH, status=201, request_body=MATCH_REQUEST, tag="reconciliation")
 @permission_required(Permission.RECONCILE)
 def create_match():
-    body = request.get_json(silent=True)
-    pairs = _pairs(body)
-    note = body.get("note", "")
-    if not isinstance(note, str):
-        raise InvalidInput("The note is text.", fields={"note": "A string."})
-    match = operations.create_match(pairs=pairs, actor=current_user, note=note)
-    db.session.commit()
+    body = Body(required=False)
+    pairs = [operations.Pair(statement_line_id=allocation.record_id("statement_line_id"),
+                             ledger_entry_id=allocation.record_id("ledger_entry_id"),
+                             amount_pence=allocation.pence("amount_pence", required=False))
+             for allocation in body.objects("allocations")]
+    note = body.text("note", required=False, max_length=operations.MAX_NOTE)
+    body.check()
+    match = operations.create_match(pairs=pairs, actor=current_user, note=note or "")
     return jsonify(serialise_match(match)), 201
 
 
@@ -179,27 +180,4 @@ def create_match():
 @permission_required(Permission.RECONCILE)
 def delete_match(match_id: int):
     operations.remove_match(match_id, actor=current_user)
-    db.session.commit()
     return jsonify({"id": match_id, "deleted": True})
-
-
-def _pairs(body) -> list[operations.Pair]:
-    if not isinstance(body, dict) or not isinstance(body.get("allocations"), list) or not body["allocations"]:
-        raise InvalidInput("Send {\"allocations\": [{\"statement_line_id\", \"ledger_entry_id\", \"amount_pence\"?}]}.",
-                           fields={"allocations": "A non-empty list."})
-    pairs = []
-    for position, item in enumerate(body["allocations"]):
-        if not isinstance(item, dict):
-            raise InvalidInput("Each allocation is an object.", fields={f"allocations[{position}]": "An object."})
-        values = {}
-        for name, required in (("statement_line_id", True), ("ledger_entry_id", True), ("amount_pence", False)):
-            value = item.get(name)
-            if value is None and not required:
-                values[name] = None
-            elif isinstance(value, bool) or not isinstance(value, int):
-                raise InvalidInput(f"{name} must be a whole number.",
-                                   fields={f"allocations[{position}].{name}": "A whole number."})
-            else:
-                values[name] = value
-        pairs.append(operations.Pair(**values))
-    return pairs

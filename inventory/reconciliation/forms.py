@@ -4,9 +4,8 @@ from wtforms import DateField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from inventory.errors import InvalidInput
-from inventory.money import MoneyError, parse_pounds
-from inventory.reconciliation.operations import Pair
+from inventory.parsing import Fields
+from inventory.reconciliation.operations import MAX_NOTE, Pair
 
 
 class StatementUploadForm(FlaskForm):
@@ -38,23 +37,13 @@ class ExportForm(FlaskForm):
                         default="xero", validators=[DataRequired()])
 
 
-def manual_pairs(line_id: int, values) -> list[Pair]:
+def manual_match(line_id: int, values) -> tuple[list[Pair], str]:
     """The manual match form: ticked entries (`entry_id`), each with an optional amount in
-    pounds (`amount_<entry id>`; blank means as much as both have left)."""
-    pairs, fields = [], {}
-    for raw in values.getlist("entry_id"):
-        try:
-            entry_id = int(raw)
-        except ValueError:
-            raise InvalidInput("Choose entries from the list.", fields={"entry_id": "Not an entry."}) from None
-        amount_text = (values.get(f"amount_{entry_id}") or "").strip()
-        amount = None
-        if amount_text:
-            try:
-                amount = parse_pounds(amount_text)
-            except MoneyError as error:
-                fields[f"amount_{entry_id}"] = str(error)
-        pairs.append(Pair(statement_line_id=line_id, ledger_entry_id=entry_id, amount_pence=amount))
-    if fields:
-        raise InvalidInput("Check the amounts.", fields=fields)
-    return pairs
+    pounds (`amount_<entry id>`; blank means as much as both have left), and a note."""
+    fields = Fields(values, text=True)
+    pairs = [Pair(statement_line_id=line_id, ledger_entry_id=entry_id,
+                  amount_pence=fields.pence(f"amount_{entry_id}", required=False))
+             for entry_id in fields.ids("entry_id", required=False)]
+    note = fields.text("note", required=False, max_length=MAX_NOTE)
+    fields.check()
+    return pairs, note or ""

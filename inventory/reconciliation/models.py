@@ -13,7 +13,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, U
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inventory import clock
-from inventory.audit.models import AppendOnlyViolation
+from inventory.audit.models import AppendOnlyViolation, append_only
 from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
 
@@ -173,11 +173,12 @@ class ReconciliationEvent(db.Model):
     actor = relationship("User")
 
 
+append_only(ReconciliationEvent)
+
+
 @event.listens_for(Session, "before_flush")
-def _guard_reconciliation_history(session, _flush_context, _instances):
+def _freeze_statement_lines(session, _flush_context, _instances):
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, ReconciliationEvent) and (obj in session.deleted or session.is_modified(obj)):
-            raise AppendOnlyViolation("ReconciliationEvent rows are append-only")
         if isinstance(obj, StatementLine):
             if obj in session.deleted:
                 raise AppendOnlyViolation("statement lines are never deleted")

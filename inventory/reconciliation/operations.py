@@ -26,6 +26,7 @@ from inventory.reconciliation.statement_csv import ColumnMapping, fingerprints, 
 
 MAX_ACCOUNT = 80
 MAX_FILENAME = 255
+MAX_NOTE = 200
 FINGERPRINT_BATCH = 500
 
 
@@ -84,8 +85,8 @@ def create_match(*, pairs: list[Pair], actor, method: MatchMethod = MatchMethod.
     if not pairs:
         raise InvalidInput("Choose at least one statement line and one ledger entry.",
                            fields={"allocations": "Add at least one line and entry to match."})
-    if len(note or "") > 200:
-        raise InvalidInput("The note is too long.", fields={"note": "Up to 200 characters."})
+    if len(note or "") > MAX_NOTE:
+        raise InvalidInput("The note is too long.", fields={"note": f"Up to {MAX_NOTE} characters."})
     for pair in pairs:
         if pair.amount_pence is not None and (isinstance(pair.amount_pence, bool) or not isinstance(
                 pair.amount_pence, int) or not 0 < pair.amount_pence <= MAX_PENCE):
@@ -208,22 +209,11 @@ def reject_proposal(line_id: int, entry_id: int, *, actor) -> None:
 
 def _locked_lines(ids) -> dict[int, StatementLine]:
     # Lines before entries, each in id order: every writer takes locks in the same order.
-    lines = {line.id: line for line in db.session.scalars(
-        select(StatementLine).where(StatementLine.id.in_(sorted(ids))).order_by(StatementLine.id)
-        .with_for_update(of=StatementLine).execution_options(populate_existing=True))}
-    missing = set(ids) - set(lines)
-    if missing:
-        raise NotFound(f"No statement line {min(missing)}.", details={"statement_line_id": min(missing)})
-    return lines
+    return _locked(StatementLine, ids, "statement line", "statement_line_id")
 
 
 def _locked_entries(ids) -> dict[int, tuple[LedgerEntry, int]]:
-    entries = {entry.id: entry for entry in db.session.scalars(
-        select(LedgerEntry).where(LedgerEntry.id.in_(sorted(ids))).order_by(LedgerEntry.id)
-        .with_for_update(of=LedgerEntry).execution_options(populate_existing=True))}
-    missing = set(ids) - set(entries)
-    if missing:
-        raise NotFound(f"No ledger entry {min(missing)}.", details={"ledger_entry_id": min(missing)})
+    entries = _locked(LedgerEntry, ids, "ledger entry", "ledger_entry_id")
     for entry in entries.values():
         if entry.kind not in RECONCILABLE_KINDS:
             raise Conflict(f"Ledger entry {entry.id} is {entry.kind}: only actuals and credits move money through "
@@ -234,6 +224,18 @@ def _locked_entries(ids) -> dict[int, tuple[LedgerEntry, int]]:
                        code="entry_reversed")
     allocated = entry_allocated_pence(entries)
     return {entry_id: (entry, allocated.get(entry_id, 0)) for entry_id, entry in entries.items()}
+
+
+def _locked(model, ids, name: str, key: str) -> dict:
+    """The rows with these ids, locked in id order (fresh from the database); NotFound names
+    the first missing id."""
+    rows = {row.id: row for row in db.session.scalars(
+        select(model).where(model.id.in_(sorted(ids))).order_by(model.id)
+        .with_for_update(of=model).execution_options(populate_existing=True))}
+    missing = set(ids) - set(rows)
+    if missing:
+        raise NotFound(f"No {name} {min(missing)}.", details={key: min(missing)})
+    return rows
 
 
 def _describe(allocation: MatchAllocation) -> dict:

@@ -2,13 +2,14 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from difflib import SequenceMatcher
+from enum import StrEnum
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import aliased
 
-from inventory.budget.models import EntryKind, LedgerEntry
-from inventory.errors import InvalidInput
+from inventory.budget.models import DirectPurchase, EntryKind, LedgerEntry, SourceType
 from inventory.extensions import db
+from inventory.parsing import Fields
 from inventory.reconciliation.models import MatchAllocation, RejectedProposal, Statement, StatementLine
 
 # Entries that are real money through a bank or card account.
@@ -76,8 +77,6 @@ def score_proposal(*, line_date: date, entry_date: date, window_days: int, simil
 
 def entry_texts(entries: list[LedgerEntry]) -> dict[int, list[str]]:
     """What each entry says about who was paid, to compare with the bank's description."""
-    from inventory.budget.models import DirectPurchase, SourceType
-
     purchase_ids = [e.source_id for e in entries if e.source_type == SourceType.DIRECT_PURCHASE]
     purchases = {p.id: p for p in db.session.scalars(select(DirectPurchase).where(DirectPurchase.id.in_(purchase_ids)))}
     texts = {}
@@ -126,17 +125,26 @@ def statements_with_progress() -> Select:
             .order_by(Statement.imported_at.desc(), Statement.id.desc()))
 
 
-LINE_STATUSES = ("all", "open", "reconciled")
+class LineStatus(StrEnum):
+    ALL = "all"
+    OPEN = "open"  # not yet reconciled
+    RECONCILED = "reconciled"
 
 
-def statement_lines(statement_id: int, status: str = "all") -> Select:
+def line_status(args) -> LineStatus:
+    """?status= from a query string (all lines unless given); InvalidInput if it is none of them."""
+    fields = Fields(args, text=True)
+    status = fields.choice("status", LineStatus, required=False)
+    fields.check()
+    return status or LineStatus.ALL
+
+
+def statement_lines(statement_id: int, status: LineStatus = LineStatus.ALL) -> Select:
     """A statement's lines in file order; `open` (not reconciled) or `reconciled` only."""
-    if status not in LINE_STATUSES:
-        raise InvalidInput("Unknown line status.", fields={"status": f"One of: {', '.join(LINE_STATUSES)}."})
     query = select(StatementLine).where(StatementLine.statement_id == statement_id)
-    if status == "open":
+    if status == LineStatus.OPEN:
         query = query.where(StatementLine.reconciled_at.is_(None))
-    elif status == "reconciled":
+    elif status == LineStatus.RECONCILED:
         query = query.where(StatementLine.reconciled_at.is_not(None))
     return query.order_by(StatementLine.line_number)
 

@@ -13,9 +13,10 @@ from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
 from inventory.forms import show_error
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields
 from inventory.permissions import Permission, permission_required
 from inventory.reconciliation import exports, operations, queries
-from inventory.reconciliation.forms import ExportForm, PostLineForm, StatementUploadForm, manual_pairs
+from inventory.reconciliation.forms import ExportForm, PostLineForm, StatementUploadForm, manual_match
 from inventory.reconciliation.models import (
     Match,
     MatchAllocation,
@@ -25,6 +26,7 @@ from inventory.reconciliation.models import (
     StatementLine,
 )
 from inventory.reconciliation.statement_csv import ColumnMapping
+from inventory.unit_of_work import undo
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/reconciliation")
 
@@ -47,9 +49,8 @@ def upload_statement():
                 mapping=ColumnMapping.from_fields(form.data), actor=current_user,
                 max_bytes=current_app.config["STATEMENT_MAX_BYTES"],
             )
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
+            undo()
             if not isinstance(error, InvalidInput):
                 form.file.errors = [*form.file.errors, error.message]
                 return render_template("reconciliation/upload.html", form=form), error.status
@@ -66,7 +67,7 @@ def upload_statement():
 @permission_required(Permission.RECONCILE)
 def statement(statement_id: int):
     statement = db.get_or_404(Statement, statement_id)
-    status = request.args.get("status") or "all"
+    status = queries.line_status(request.args)
     query = queries.statement_lines(statement.id, status)
     return render_template("reconciliation/statement.html", statement=statement, status=status,
                            page=paginate(query, *page_args()))
@@ -87,9 +88,8 @@ def post_line(line_id: int):
         try:
             operations.post_line_to_ledger(line.id, category=form.category.data, memo=form.memo.data,
                                            actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
+        except InvalidInput as error:  # a Conflict (the line is matched already) goes to the error page
+            undo()
             show_error(form, error)
         else:
             flash("Posted to the ledger and matched.", "success")
@@ -136,16 +136,19 @@ def reject_proposal(line_id: int, entry_id: int):
 @bp.post("/lines/<int:line_id>/matches")
 @permission_required(Permission.RECONCILE)
 def match_line(line_id: int):
-    return _act_on_line(line_id, "Matched.", lambda: operations.create_match(
-        pairs=manual_pairs(line_id, request.form), actor=current_user, note=request.form.get("note", "")))
+    def match():
+        pairs, note = manual_match(line_id, request.form)
+        return operations.create_match(pairs=pairs, actor=current_user, note=note)
+
+    return _act_on_line(line_id, "Matched.", match)
 
 
 @bp.post("/matches/<int:match_id>/delete")
 @permission_required(Permission.RECONCILE)
 def unmatch(match_id: int):
-    line_id = request.form.get("line_id", type=int)
-    if not line_id:
-        raise InvalidInput("Which line's screen to return to is missing.", fields={"line_id": "Required."})
+    form = Fields(request.form, text=True)
+    line_id = form.record_id("line_id")  # whose screen to return to
+    form.check()
     return _act_on_line(line_id, "Unmatched.", lambda: operations.remove_match(match_id, actor=current_user))
 
 
@@ -157,14 +160,13 @@ def reconcile_line(line_id: int):
 
 
 def _act_on_line(line_id: int, success: str, use_case):
-    """The reconciliation screen's buttons: run the use case, commit once, and go back to
-    the line with what happened (a refusal is explained there, nothing is written)."""
+    """The reconciliation screen's buttons: run the use case and go back to the line with
+    what happened (a refusal is explained there, and undone so nothing of it is written)."""
     db.get_or_404(StatementLine, line_id)
     try:
         use_case()
-        db.session.commit()
     except DomainError as error:
-        db.session.rollback()
+        undo()
         fields = error.details.get("fields", {}) if isinstance(error.details, dict) else {}
         flash(" ".join([error.message, *fields.values()]), "error")
     else:

@@ -1,7 +1,7 @@
 import pytest
 
+from inventory.accounts.views import safe_next_url
 from inventory.permissions import LEAD_ONLY_ROLES, ROLE_PERMISSIONS, Permission, Role, permissions_of
-from inventory.web import safe_next_url
 
 
 class FakeUser:

@@ -162,3 +162,5 @@ def test_the_access_log_lists_views_by_case(client, admin, build):
     db.session.commit()
     page = client.get("/admin/access-log?case_id=7").get_data(as_text=True)
     assert "job 3" in page and "job 4" not in page
+    beyond = client.get(f"/admin/access-log?case_id={2**64}")
+    assert beyond.status_code == 422 and "Case id is a number." in beyond.get_data(as_text=True)

@@ -1,8 +1,13 @@
 import re
 
 import pytest
+from sqlalchemy import func, select
 
-from inventory.web import SESSION_TOKEN_KEY
+from inventory.accounts import operations
+from inventory.accounts.models import LoginSession
+from inventory.accounts.operations import SESSION_TOKEN_KEY
+from inventory.audit.models import AuditEvent
+from inventory.extensions import db
 
 
 def test_signing_in_lands_on_the_home_page_with_the_users_navigation(client, build):
@@ -23,6 +28,19 @@ def test_unknown_email_and_wrong_password_read_the_same(client, build, email, pa
     response = client.post("/login", data={"email": email, "password": password})
     assert response.status_code == 401
     assert "Email or password is not right." in response.get_data(as_text=True)
+
+
+def test_failed_sign_ins_are_kept_though_refused_and_lock_the_account(client, build):
+    user = build.user()
+    for _ in range(operations.LOGIN_FAILURE_LIMIT):
+        assert client.post("/login", data={"email": user.email, "password": "the wrong password"}).status_code == 401
+    response = client.post("/login", data={"email": user.email, "password": build.PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.get_data(as_text=True)
+    kinds = db.session.scalars(select(AuditEvent.kind).order_by(AuditEvent.id)).all()
+    assert kinds[-operations.LOGIN_FAILURE_LIMIT - 1:] == ["login_failed"] * operations.LOGIN_FAILURE_LIMIT + [
+        "login_throttled"]
+    assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 0
 
 
 def test_an_empty_login_form_is_refused_at_the_fields(client):

@@ -139,6 +139,13 @@ def test_bad_adjustments_are_422_naming_the_field(api, period, body, field):
     assert entry_count() == 1
 
 
+def test_an_allocation_to_a_period_id_beyond_64_bits_is_422(api, period):
+    response = api(roles=["finance"]).post("/ledger/allocations", json={"amount_pence": 100, "period_id": 2**64})
+    assert response.status_code == 422
+    assert "period_id" in response.get_json()["error"]["details"]["fields"]
+    assert entry_count() == 1
+
+
 def test_a_body_that_is_not_a_json_object_is_422(api, period):
     response = api(roles=["finance"]).post("/ledger/allocations", json=[1, 2])
     assert response.status_code == 422

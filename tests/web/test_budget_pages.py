@@ -205,6 +205,8 @@ def test_the_month_close_page_can_show_an_earlier_period(client, login, build, p
     page = client.get(f"/budget/months?period_id={earlier.id}").get_data(as_text=True)
     assert "April 2025" in page and "2026-27" in page
     assert client.get("/budget/months?period_id=999").status_code == 404
+    # An id no record can have (beyond 64 bits) is ignored, not sent to the database.
+    assert "2026-27" in client.get(f"/budget/months?period_id={2**64}").get_data(as_text=True)
 
 
 def test_the_burn_down_aims_at_the_contract_end_when_it_comes_first(app, client, login, period):

@@ -192,6 +192,27 @@ def test_a_bad_manual_match_is_explained_and_writes_nothing(client, login, finan
     assert count(Match) == 0
 
 
+def test_a_match_refused_part_way_is_undone_though_the_page_redirects(client, login, finance, build, setup):
+    first, _, line = setup
+    second = build.direct_purchase(gross_pence=4500, on=days_ago(4), actor=finance, receipt="R-1002")
+    login(finance)
+    # The first pair takes the whole line; the second is refused, after the first was written.
+    response = client.post(f"/reconciliation/lines/{line.id}/matches",
+                           data={"entry_id": [str(first.id), str(second.id)], f"amount_{first.id}": "45.00",
+                                 f"amount_{second.id}": "1.00"})
+    assert response.status_code == 302
+    assert count(Match) == 0 and count(MatchAllocation) == 0
+    assert db.session.get(StatementLine, line.id).allocated_pence == 0
+
+
+def test_a_manual_match_naming_no_real_entry_is_explained(client, login, finance, setup):
+    _, _, line = setup
+    login(finance)
+    response = client.post(f"/reconciliation/lines/{line.id}/matches", data={"entry_id": "99999999999999999999"},
+                           follow_redirects=True)
+    assert b"Must be the id of a record" in response.data and count(Match) == 0
+
+
 def test_marking_an_unmatched_line_reconciled_is_refused(client, login, finance, setup):
     _, _, line = setup
     login(finance)
@@ -323,7 +344,8 @@ def test_the_api_matches_and_unmatches(api, setup):
     ({"allocations": [{"statement_line_id": "1", "ledger_entry_id": 1}]}, "allocations[0].statement_line_id"),
     ({"allocations": [{"statement_line_id": 1, "ledger_entry_id": 1, "amount_pence": 1.5}]},
      "allocations[0].amount_pence"),
-    ({"allocations": [{"statement_line_id": 1, "ledger_entry_id": 1, "amount_pence": 0}]}, "amount_pence"),
+    ({"allocations": [{"statement_line_id": 1, "ledger_entry_id": 1, "amount_pence": 0}]},
+     "allocations[0].amount_pence"),
     ({"allocations": [{"statement_line_id": 1, "ledger_entry_id": 1}], "note": 5}, "note"),
 ])
 def test_a_bad_match_request_is_a_422_naming_the_field(api, setup, body, field):

@@ -1,5 +1,8 @@
 """Admins browse and filter the security audit log and the personal-data access log.
-There is no route that edits or deletes a row."""
+There is no route that edits or deletes a row.
+
+These pages live with the accounts, not in `inventory.audit`: finding someone's events
+needs the users, and the audit log sits below accounts (accounts writes to it)."""
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, render_template, request
@@ -11,33 +14,26 @@ from inventory.accounts.models import User
 from inventory.audit.models import AccessLogEntry, AuditEvent, AuditEventKind
 from inventory.errors import InvalidInput
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields
 from inventory.permissions import Permission, permission_required
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
 
 
-def _date_filters(query, column):
-    """Apply ?from=YYYY-MM-DD&to=YYYY-MM-DD (inclusive) to a query."""
-    bounds = {}
-    for name in ("from", "to"):
-        raw = request.args.get(name, "").strip()
-        if raw:
-            try:
-                bounds[name] = datetime.fromisoformat(raw).date()
-            except ValueError:
-                raise InvalidInput("Dates are YYYY-MM-DD.", fields={name: "Use YYYY-MM-DD."}) from None
+def _filtered(query, occurred_at, user_column):
+    """Apply ?from=YYYY-MM-DD&to=YYYY-MM-DD (inclusive) and ?user= (part of an email)."""
+    filters = Fields(request.args, text=True)
+    since, until = filters.date("from", required=False), filters.date("to", required=False)
+    if filters.errors:
+        raise InvalidInput("Dates are YYYY-MM-DD.", fields=filters.errors)
     zone = clock.now().tzinfo
-    if "from" in bounds:
-        query = query.where(column >= datetime.combine(bounds["from"], time.min, zone))
-    if "to" in bounds:
-        query = query.where(column < datetime.combine(bounds["to"] + timedelta(days=1), time.min, zone))
-    return query
-
-
-def _user_filter(query, column):
-    raw = request.args.get("user", "").strip()
-    if raw:
-        query = query.where(column.in_(select(User.id).where(User.email.like(f"%{raw.lower()}%"))))
+    if since is not None:
+        query = query.where(occurred_at >= datetime.combine(since, time.min, zone))
+    if until is not None:
+        query = query.where(occurred_at < datetime.combine(until + timedelta(days=1), time.min, zone))
+    user = request.args.get("user", "").strip()
+    if user:
+        query = query.where(user_column.in_(select(User.id).where(User.email.like(f"%{user.lower()}%"))))
     return query
 
 
@@ -51,7 +47,7 @@ def events():
     kind = request.args.get("kind", "")
     if kind in {str(k) for k in AuditEventKind}:
         query = query.where(AuditEvent.kind == kind)
-    query = _user_filter(_date_filters(query, AuditEvent.occurred_at), AuditEvent.actor_id)
+    query = _filtered(query, AuditEvent.occurred_at, AuditEvent.actor_id)
     return render_template("audit/events.html", page=paginate(query, page, per_page),
                            kinds=list(AuditEventKind), args=request.args)
 
@@ -62,10 +58,11 @@ def access_log():
     page, per_page = page_args()
     query = (select(AccessLogEntry).options(selectinload(AccessLogEntry.user))
              .order_by(AccessLogEntry.occurred_at.desc(), AccessLogEntry.id.desc()))
-    case_id = request.args.get("case_id", "").strip()
-    if case_id:
-        if not case_id.isdigit():
-            raise InvalidInput("Case id is a number.", fields={"case_id": "A number."})
-        query = query.where(AccessLogEntry.case_id == int(case_id))
-    query = _user_filter(_date_filters(query, AccessLogEntry.occurred_at), AccessLogEntry.user_id)
+    filters = Fields(request.args, text=True)
+    case_id = filters.record_id("case_id", required=False)
+    if filters.errors:
+        raise InvalidInput("Case id is a number.", fields=filters.errors)
+    if case_id is not None:
+        query = query.where(AccessLogEntry.case_id == case_id)
+    query = _filtered(query, AccessLogEntry.occurred_at, AccessLogEntry.user_id)
     return render_template("audit/access_log.html", page=paginate(query, page, per_page), args=request.args)
