@@ -4,9 +4,11 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from config import config_by_name
 from inventory.extensions import csrf, db, login_manager, migrate
+from inventory.parsing import MAX_ID
 from inventory.unit_of_work import SafeHoldFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +79,18 @@ def _connect_hooks(app: Flask) -> None:
     need_changed.connect(app, rescore_open_requests_for_case)
 
 
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in a route matches record ids only (1 to 2⁶³−1): a larger number names no
+    record, so it is a 404 rather than an error from the database driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = RecordIdConverter
     from inventory.accounts.admin_views import bp as admin_bp
     from inventory.accounts.audit_views import bp as audit_bp
     from inventory.accounts.views import bp as accounts_bp

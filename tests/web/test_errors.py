@@ -114,3 +114,10 @@ def test_a_bad_date_filter_is_explained(client, login):
 
 def test_health_check_reports_ok(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize("path", ["/cases/9223372036854775808", "/stock/items/99999999999999999999999",
+                                  "/api/v1/jobs/9223372036854775808", "/cases/0"])
+def test_an_id_no_record_can_have_is_not_found_not_an_error(login, client, path):
+    login(roles=["coordinator"])
+    assert client.get(path).status_code == 404
