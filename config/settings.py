@@ -24,6 +24,9 @@ class BaseConfig:
     PASSWORD_HASH = {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 2}
     SERVICE_NAME = "SafeHold"
     ALLOW_DEMO_DATA = True
+    # A case's personal details, once revealed (and logged), stay shown to that user on that
+    # case's page for this many seconds; then showing them again is logged again.
+    REVEAL_SECONDS = 300
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
     # Reconciliation: one statement file at most this big; proposals look this many days

@@ -9,14 +9,17 @@ def api_case_body(build, **overrides):
     return {key: value for key, value in build.case_details(**overrides).items() if value is not None}
 
 
-def test_a_caseworker_opens_a_case_and_reads_it_back_with_a_logged_view(api, build):
+def test_a_caseworker_opens_a_case_and_reads_it_back_with_a_logged_reveal(api, build):
     caller = api(user=build.caseworker())
     created = caller.post("/cases", json=api_case_body(build, reference="NS-2026-0600", name="Ari Fictional"))
     assert created.status_code == 201, created.get_json()
     body = created.get_json()
     assert body["reference"] == "NS-2026-0600" and body["name"] is None
     fetched = caller.get(f"/cases/{body['id']}").get_json()
-    assert fetched["name"] == "Ari Fictional" and fetched["risk_level"] == "standard"
+    assert fetched["name"] is None and fetched["risk_level"] == "standard"
+    assert db.session.scalar(select(AccessLogEntry.case_id)) is None  # a GET reveals and records nothing
+    revealed = caller.post(f"/cases/{body['id']}/reveal").get_json()
+    assert revealed["name"] == "Ari Fictional"
     assert db.session.scalar(select(AccessLogEntry.case_id)) == body["id"]
 
 
@@ -48,11 +51,13 @@ def test_a_body_that_is_not_an_object_is_a_422(api, build):
     ("admin", False, 403, False),
     ("fitter", False, 403, False),
 ])
-def test_get_case_by_role(api, build, role, own_org, status, personal):
+def test_reveal_case_by_role(api, build, role, own_org, status, personal):
     partner = build.organisation()
     case = build.case(organisation=partner, name="Sky Imaginary")
     caller = api(user=build.user(roles=[role], organisation=partner if own_org else None))
-    response = caller.get(f"/cases/{case.id}")
+    assert caller.get(f"/cases/{case.id}").status_code == status
+    assert db.session.scalars(select(AccessLogEntry)).all() == []
+    response = caller.post(f"/cases/{case.id}/reveal")
     assert response.status_code == status
     if status == 200:
         body = response.get_json()
@@ -73,3 +78,11 @@ def test_the_case_list_never_carries_personal_fields_and_filters_by_reference(ap
     assert [c["reference"] for c in body["items"]] == ["NS-2026-0700"]
     assert body["items"][0]["name"] is None and body["total"] == 1
     assert db.session.scalar(select(AccessLogEntry.id)) is None
+
+
+@pytest.mark.parametrize("field, value", [("name", 42), ("consent_on", "yesterday"), ("tenure", ["owner_occupier"]),
+                                          ("marac", "yes"), ("flags", [1]), ("reference", None)])
+def test_case_values_of_the_wrong_type_are_a_422_never_a_500(api, build, field, value):
+    response = api(user=build.caseworker()).post("/cases", json={**api_case_body(build), field: value})
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
