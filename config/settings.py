@@ -24,6 +24,10 @@ class BaseConfig:
     PASSWORD_HASH = {"time_cost": 3, "memory_cost": 64 * 1024, "parallelism": 2}
     SERVICE_NAME = "SafeHold"
     ALLOW_DEMO_DATA = True
+    # A survivor's personal or contact details, once revealed (and logged), stay shown to that
+    # user on that case's or job's page this many seconds, so a reload or the Back button shows
+    # them again without logging again; after that, showing them again is logged again.
+    REVEAL_SECONDS = 300
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
     # Reconciliation: one statement file at most this big; proposals look this many days
@@ -85,9 +89,6 @@ class BaseConfig:
     JOB_WINDOW_DEFAULT = ("09:00", "12:00")
     # The "Loans due back" list shows, by default, loans overdue or due within this many days.
     LOANS_DUE_WITHIN_DAYS = 14
-    # A survivor's contact details, once revealed (and logged), stay on the page this many
-    # seconds, so a reload or the Back button shows them again without logging again.
-    REVEAL_SECONDS = 300
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:

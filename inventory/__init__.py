@@ -65,9 +65,11 @@ def _connect_hooks(app: Flask) -> None:
     and a higher one reacts, so no feature imports one built on top of it."""
     from inventory.budget.ledger import entry_reversing
     from inventory.cases.operations import need_changed
+    from inventory.cases.views import page_sections
     from inventory.reconciliation.operations import refuse_to_reverse_matched
     from inventory.requests.holdings import reserve_arrivals
     from inventory.requests.priority import rescore_open_requests_for_case
+    from inventory.requests.views import case_requests_section
     from inventory.stock.operations import units_received
 
     # An entry matched to a statement line cannot be reversed until it is unmatched.
@@ -77,6 +79,8 @@ def _connect_hooks(app: Flask) -> None:
     units_received.connect(app, reserve_arrivals)
     # A case's risk or flags changed: its open requests move in the queue.
     need_changed.connect(app, rescore_open_requests_for_case)
+    # The case page lists the case's requests, which the requests feature finds and shows.
+    page_sections.connect(app, case_requests_section)
 
 
 class RecordIdConverter(IntegerConverter):

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from inventory.accounts import operations
 from inventory.accounts.models import OrganisationKind, User
 from inventory.budget.demo import seed_budget_demo
-from inventory.cases.demo import seed_cases_demo
 from inventory.extensions import db
 from inventory.jobs.demo import seed_jobs_demo
 from inventory.permissions import Role
 from inventory.reconciliation.demo import seed_reconciliation_demo
 from inventory.procurement.demo import seed_procurement_demo
+from inventory.requests.demo import seed_cases_demo
 from inventory.stock.demo import seed_stock_demo
 
 DEMO_PASSWORD = "safehold-demo"

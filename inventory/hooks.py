@@ -7,6 +7,8 @@ caller's transaction, so what they change commits or rolls back with the use cas
 The hooks in use:
 - `units_received` (stock): new units are in stock; requests reserve what they wait for.
 - `case_need_changed` (cases): a case's risk or flags changed; its open requests rescore.
+- `case_page_sections` (cases): the case page shows sections other features render (the
+  case's requests).
 - `ledger_entry_reversing` (budget): an entry is about to be reversed; reconciliation may
   refuse it (an entry matched to a statement line cannot be reversed).
 """

@@ -174,6 +174,23 @@ def visible_cases_clause(user, organisation_id_column):
     return false()
 
 
+def personal_cases_clause(user, organisation_id_column):
+    """The SQL twin of `can_see_personal_details`: the cases whose details (and requests)
+    `user` may see."""
+    if has_role(user, Role.COORDINATOR):
+        return true()
+    if has_role(user, Role.CASEWORKER):
+        return organisation_id_column == user.organisation_id
+    return false()
+
+
+def can_manage_case(user, case) -> bool:
+    """Change or close a case: a caseworker of the case's own organisation. (Coordinators see
+    every case but manage none; a coordinator who is also a caseworker manages only their
+    own organisation's.)"""
+    return has_permission(user, Permission.MANAGE_CASES) and user.organisation_id == case.organisation_id
+
+
 def can_raise_request_for(user, case_organisation_id: int) -> bool:
     """Caseworkers raise requests (and create cases) for their own organisation only."""
     return has_permission(user, Permission.RAISE_REQUESTS) and user.organisation_id == case_organisation_id

@@ -5,13 +5,15 @@ answered a write request (POST, PUT, PATCH, DELETE), `SafeHoldFlask.dispatch_req
 commits if the answer is below 400 and rolls back otherwise. A handler that shows a
 refusal itself (a form with its errors, a flash and redirect) calls `undo()` first, so
 the refused use case leaves nothing behind whatever status the page is served with; one
-whose refusal must be recorded (a failed sign-in) calls `keep_despite_refusal()`.
+whose refusal must be recorded (a failed sign-in) calls `keep()`.
 
 The single exception is `inventory.api.idempotency`, which must commit the stored answer
 together with the use case, and so commits itself.
 
-Reads (GET, HEAD) never commit, and leave the session as they found it: a page that must
-record something (a reveal of personal details) is a POST.
+Reads (GET, HEAD) do not commit, and leave the session as they found it: a page that must
+record something (a reveal of personal details) is a POST. The one read that records is the
+API's `GET /api/v1/cases/{id}`, whose personal fields the fixed API contract returns on a
+GET; it logs the view and calls `keep()`.
 """
 from flask import Flask, Response, g, request
 
@@ -26,19 +28,22 @@ def undo() -> None:
     db.session.rollback()
 
 
-def keep_despite_refusal() -> None:
-    """Commit this request's changes even though it answers with an error status: for a
-    refusal that is itself a fact to record (a failed sign-in attempt counts towards the
-    lockout)."""
+def keep() -> None:
+    """Commit this request's changes although it would not be committed: a refusal that is
+    itself a fact to record (a failed sign-in attempt counts towards the lockout), or a read
+    that must be recorded (the API's GET of a case with its personal details, which the
+    contract makes a GET, writes the access log)."""
     g.unit_of_work_keep = True
 
 
 def finish(response: Response) -> Response:
-    """Commit the request's changes if it is a write answered below 400 (or one whose
-    refusal is to be kept); else roll back."""
-    if request.method not in WRITE_METHODS:
+    """Commit the request's changes if it is a write answered below 400, or one to `keep`;
+    roll back any other write; leave a read alone."""
+    if g.get("unit_of_work_keep"):
+        db.session.commit()
+    elif request.method not in WRITE_METHODS:
         return response
-    if response.status_code < 400 or g.get("unit_of_work_keep"):
+    elif response.status_code < 400:
         db.session.commit()
     else:
         db.session.rollback()

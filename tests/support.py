@@ -191,19 +191,20 @@ class Builders:
         return self.user(roles=["caseworker"], organisation=organisation or self.lead())
 
     def case(self, *, organisation=None, caseworker=None, closed=False, **details):
+        from inventory.cases.details import read_new_case
         from inventory.cases.operations import close_case, create_case
+        from inventory.parsing import Fields
 
         caseworker = caseworker or self.caseworker(organisation)
-        case = create_case(self.case_details(**details), actor=caseworker)
+        case = create_case(read_new_case(Fields(self.case_details(**details))), actor=caseworker)
         if closed:
             close_case(case, actor=caseworker)
         db.session.commit()
         return case
 
-    def equipment_request(self, *, case=None, lines=None, caseworker=None, reason="Needs an alarm to carry.",
-                          **values):
+    def equipment_request(self, *, case=None, lines=None, caseworker=None, reason="Needs an alarm to carry."):
         """A submitted request; `lines` is [(item_type, quantity)] (default: one new alarm)."""
-        from inventory.requests.operations import raise_request
+        from inventory.requests.operations import RequestDetails, WantedLine, raise_request
 
         if case is None:
             caseworker = caseworker or self.caseworker()
@@ -211,8 +212,8 @@ class Builders:
         if caseworker is None:
             caseworker = self.caseworker(case.organisation)
         lines = lines or [(self.item_type(), 1)]
-        raised = raise_request({"case_id": case.id, "reason": reason, "lines": [
-            {"item_type_id": item_type.id, "quantity": quantity} for item_type, quantity in lines], **values},
+        raised = raise_request(case.id, RequestDetails(
+            lines=tuple(WantedLine(item_type.id, quantity) for item_type, quantity in lines), reason=reason),
             actor=caseworker)
         db.session.commit()
         return raised

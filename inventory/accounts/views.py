@@ -12,7 +12,7 @@ from inventory.accounts.operations import SESSION_TOKEN_KEY
 from inventory.extensions import db
 from inventory.forms import show_error, submitted
 from inventory.permissions import login_required, public
-from inventory.unit_of_work import keep_despite_refusal
+from inventory.unit_of_work import keep
 
 bp = Blueprint("accounts", __name__)
 
@@ -38,7 +38,7 @@ def login():
         try:
             user = operations.authenticate(form.email.data, form.password.data)
         except (operations.InvalidCredentials, operations.LoginThrottled) as error:
-            keep_despite_refusal()  # the failed attempt counts towards the lockout
+            keep()  # the failed attempt counts towards the lockout
             show_error(form, error)
             status = error.status
         else:

@@ -1,8 +1,11 @@
 """GET/POST /api/v1/cases, GET /api/v1/cases/{id}.
 
-Personal fields (name, address, phone, safe_contact_notes) appear only in GET /cases/{id}
-and only for those who may see them; each such response is written to the access log.
-Lists never carry them. Finance sees a case's reference and status only.
+Personal fields (name, address, phone, safe_contact_notes) appear only in
+GET /cases/{id}, as the API contract fixes it, and only for those who may see them; each
+such answer is written to the access log, which the request's unit of work keeps although
+it is a read. A browser's read sent from another website (a link followed with the
+session cookie) reveals and records nothing. Lists never carry them. Finance sees a case's
+reference and status only.
 """
 from flask import jsonify, request
 from flask_login import current_user
@@ -10,10 +13,11 @@ from flask_login import current_user
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.api.body import Body
 from inventory.cases import operations
+from inventory.cases.details import read_new_case
 from inventory.cases.models import NEED_FLAG_KEYS, Case, LandlordConsent, RiskLevel, RiskTool, Tenure
-from inventory.extensions import db
 from inventory.pagination import page_args, paginate
-from inventory.permissions import CaseAccess, Permission, case_access, permission_required
+from inventory.permissions import Permission, can_see_personal_details, permission_required
+from inventory.unit_of_work import keep
 
 
 def _nullable(definition: dict) -> dict:
@@ -77,10 +81,9 @@ NEW_CASE = schema("NewCase", {
 
 def serialise_case(case: Case, *, personal: bool) -> dict:
     """The case as the caller may see it; `personal` only after the view has been logged."""
-    access = case_access(current_user, case.organisation_id)
     body = {"id": case.id, "reference": case.reference, "organisation_id": case.organisation_id,
             "status": case.status, "closed_on": case.closed_on.isoformat() if case.closed_on else None}
-    details = access is CaseAccess.PERSONAL
+    details = can_see_personal_details(current_user, case)
     body.update({
         "risk_level": case.risk_level if details else None,
         "risk_tool": case.risk_tool if details else None,
@@ -110,16 +113,17 @@ def list_cases():
            status=201, request_body=NEW_CASE, tag="cases")
 @permission_required(Permission.MANAGE_CASES)
 def create_case():
-    case = operations.create_case(Body().data, actor=current_user)
-    db.session.commit()
+    case = operations.create_case(read_new_case(Body()), actor=current_user)
     return jsonify(serialise_case(case, personal=False)), 201
 
 
-@api_route("/cases/<int:case_id>", summary="One case; personal fields where you may see them (logged).",
-           response=CASE, tag="cases")
+@api_route("/cases/<int:case_id>", response=CASE, tag="cases",
+           summary="One case, with its personal fields where you may see them (each such read is logged).")
 @permission_required(Permission.VIEW_CASES)
 def get_case(case_id: int):
     case = operations.get_case(current_user, case_id)
-    personal = operations.reveal_personal_details(current_user, case, reason="Fetched through the API")
-    db.session.commit()
+    personal = (request.headers.get("Sec-Fetch-Site") != "cross-site"
+                and operations.reveal_personal_details(current_user, case, reason="Fetched through the API"))
+    if personal:
+        keep()  # the access log row is the record of this read
     return jsonify(serialise_case(case, personal=personal))

@@ -2,13 +2,14 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
+from wtforms.validators import AnyOf, Optional
 
 from inventory.cases.models import (
     NEED_FLAGS,
@@ -25,7 +26,7 @@ def _choices(enum):
 
 
 class CaseForm(FlaskForm):
-    """Checks live in the operation (one set of rules for forms and the API); the form only
+    """Checks live in `cases.details` (one reader for forms and the API); the form only
     carries values, so every message comes from there."""
 
     name = StringField("Survivor's name")
@@ -43,13 +44,14 @@ class CaseForm(FlaskForm):
     marac = BooleanField("Referred to MARAC")
     flags = CheckboxesField("Need flags", choices=[SelectChoice(f.key, f.label) for f in NEED_FLAGS])
 
-    def details(self) -> dict:
-        return {name: field.data for name, field in self._fields.items() if name not in ("csrf_token", "reference")}
-
 
 class NewCaseForm(CaseForm):
     reference = StringField("Case reference", render_kw={"autocapitalize": "characters"})
 
-    def details(self) -> dict:
-        return {**super().details(), "reference": self.reference.data}
+
+class RevealForm(FlaskForm):
+    """Show the personal details: on the case page, or in the edit form."""
+
+    REASONS = {"show": "Opened on the case page", "edit": "Editing the case"}  # as the access log has them
+    purpose = HiddenField(default="show", validators=[AnyOf(list(REASONS))])
 

@@ -1,27 +1,38 @@
-"""Case pages: list and search by reference, open, view (personal details on request,
-logged), edit, close."""
+"""Case pages: list and search by reference, open, view, reveal personal details, edit, close.
+
+Showing personal details is a POST (it writes the access log) that redirects back to the
+case page, which then shows them to that user for REVEAL_SECONDS. The session keeps only
+which case was revealed and until when, never the details themselves. The edit form shows
+the details too, so the Edit button reveals first.
+"""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
+from inventory import reveals
 from inventory.cases import operations
-from inventory.cases.forms import CaseForm, NewCaseForm
+from inventory.cases.details import read_case_details, read_new_case
+from inventory.cases.forms import CaseForm, NewCaseForm, RevealForm
 from inventory.cases.models import Case
-from inventory.extensions import db
+from inventory.errors import NotAllowed
 from inventory.forms import submitted
+from inventory.hooks import Hook
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields
 from inventory.permissions import (
-    CaseAccess,
     Permission,
-    case_access,
+    can_manage_case,
     can_raise_request_for,
+    can_see_personal_details,
     permission_required,
 )
-from inventory.requests.models import EquipmentRequest
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
+page_sections = Hook("case_page_sections",
+                     "Parts of the case page that features built on cases own (its requests): receivers "
+                     "`(user, case)` return the section's HTML, or None to show nothing.")
 
 @bp.get("")
 @permission_required(Permission.VIEW_CASES)
@@ -36,7 +47,7 @@ def index():
 @permission_required(Permission.MANAGE_CASES)
 def new():
     form = NewCaseForm()
-    case = submitted(form, lambda: operations.create_case(form.details(), actor=current_user))
+    case = submitted(form, lambda: operations.create_case(read_new_case(Fields(form.data)), actor=current_user))
     if case is not None:
         flash(f"Case {case.reference} opened.", "success")
         return redirect(url_for("cases.show", case_id=case.id))
@@ -47,31 +58,43 @@ def new():
 @permission_required(Permission.VIEW_CASES)
 def show(case_id: int):
     case = operations.get_case(current_user, case_id)
-    revealed = False
-    if request.args.get("reveal") == "1":
-        revealed = operations.reveal_personal_details(current_user, case, reason="Opened on the case page")
-        db.session.commit()
-    access = case_access(current_user, case.organisation_id)
-    requests = db.session.scalars(
-        select(EquipmentRequest).where(EquipmentRequest.case_id == case.id)
-        .order_by(EquipmentRequest.submitted_at.desc())).all() if access is CaseAccess.PERSONAL else []
+    sections = [Markup(html) for html in page_sections.fire(current_user, case) if html is not None]
     return render_template(
-        "cases/show.html", case=case, revealed=revealed, requests=requests, access=access, CaseAccess=CaseAccess,
-        may_manage=access is CaseAccess.PERSONAL and can_raise_request_for(current_user, case.organisation_id),
+        "cases/show.html", case=case, personal=can_see_personal_details(current_user, case),
+        revealed=_revealed(case), sections=sections,
+        may_manage=can_manage_case(current_user, case),
+        may_raise=can_raise_request_for(current_user, case.organisation_id),
     )
+
+
+@bp.post("/<int:case_id>/reveal")
+@permission_required(Permission.VIEW_CASES)
+def reveal(case_id: int):
+    """Log a view of the personal details, then show them (on the case page, or the edit form)."""
+    case = operations.get_case(current_user, case_id)
+    form = RevealForm()
+    purpose = form.purpose.data if form.validate_on_submit() else "show"
+    if purpose == "edit" and not can_manage_case(current_user, case):
+        raise NotAllowed("Only a caseworker of the case's organisation can change it.")
+    if operations.reveal_personal_details(current_user, case, reason=RevealForm.REASONS[purpose]):
+        reveals.remember("case", case.id)
+    target = "cases.edit" if purpose == "edit" else "cases.show"
+    return redirect(url_for(target, case_id=case.id), 303)
 
 
 @bp.route("/<int:case_id>/edit", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_CASES)
 def edit(case_id: int):
     case = operations.get_case(current_user, case_id)
-    data = None
-    if request.method == "GET":
-        operations.reveal_personal_details(current_user, case, reason="Editing the case")
-        db.session.commit()
-        data = {"flags": case.flags, "consent_given": True}
-    form = CaseForm(obj=case, data=data)
-    if submitted(form, lambda: operations.update_case(case, form.details(), actor=current_user)):
+    if not can_manage_case(current_user, case):
+        raise NotAllowed("Only a caseworker of the case's organisation can change it.")
+    if request.method == "GET" and not _revealed(case):
+        flash("Editing shows the personal details: use the Edit button, which records that in the access log.",
+              "info")
+        return redirect(url_for("cases.show", case_id=case.id))
+    form = CaseForm(obj=case, data={"flags": case.flags, "consent_given": True} if request.method == "GET" else None)
+    if submitted(form, lambda: operations.update_case(case, read_case_details(Fields(form.data)),
+                                                      actor=current_user)):
         flash("Case saved.", "success")
         return redirect(url_for("cases.show", case_id=case.id))
     return render_template("cases/form.html", form=form, case=case), 422 if form.errors else 200
@@ -82,6 +105,11 @@ def edit(case_id: int):
 def close(case_id: int):
     case = operations.get_case(current_user, case_id)
     operations.close_case(case, actor=current_user)
-    db.session.commit()
     flash(f"Case {case.reference} closed.", "success")
     return redirect(url_for("cases.show", case_id=case.id))
+
+
+def _revealed(case: Case) -> bool:
+    """Whether this user revealed this case's details a short while ago (and may still see them)."""
+    return (can_see_personal_details(current_user, case)
+            and reveals.recently_revealed("case", case.id))

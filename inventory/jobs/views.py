@@ -11,13 +11,12 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from inventory import clock
+from inventory import clock, reveals
 from inventory.cases.models import Case
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
@@ -145,24 +144,11 @@ def mine():
                            items=queries.items_by_job(result.items))
 
 
-# The survivor's contact, once revealed (and logged) by a POST, stays on the job page for
-# a short while, so that reloading it or coming Back from the scan page neither logs again
-# nor asks to resend a form. The session holds the job's id and the time, never the details.
-REVEALED = "revealed_contact"
-
-
-def _remember_reveal(job) -> None:
-    session[REVEALED] = {"job_id": job.id, "at": clock.now().timestamp()}
-
-
 def _revealed_contact(job):
     """The job's survivor, if this user revealed their contact here moments ago and may still."""
-    held = session.get(REVEALED)
-    if not held or held.get("job_id") != job.id or not can_reveal_contact(current_user, job):
-        return None
-    if clock.now().timestamp() - held["at"] > current_app.config["REVEAL_SECONDS"]:
-        return None
-    return job.case
+    if can_reveal_contact(current_user, job) and reveals.recently_revealed("job", job.id):
+        return job.case
+    return None
 
 
 def _job_page(job, *, status=200, checklist_forms=None, completion_errors=None):
@@ -195,7 +181,7 @@ def contact(job_id: int):
     job = queries.get_job(current_user, job_id)
     if EmptyForm().validate_on_submit():
         reveal_contact(job, actor=current_user)
-        _remember_reveal(job)
+        reveals.remember("job", job.id)
     return redirect(url_for("jobs.show", job_id=job_id), 303)
 
 

@@ -1,5 +1,7 @@
 """POST /api/v1/requests, GET /api/v1/requests/{id}, GET /api/v1/queue,
 POST /api/v1/requests/{id}/decision."""
+from enum import StrEnum
+
 from flask import jsonify, request
 from flask_login import current_user
 
@@ -7,19 +9,24 @@ from inventory import clock
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.api.body import Body
 from inventory.cases.models import RiskLevel
-from inventory.errors import InvalidInput
-from inventory.extensions import db
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 from inventory.requests import operations
-from inventory.requests.models import EquipmentRequest, RequestState
+from inventory.requests.models import MAX_TEXT, EquipmentRequest, RequestState
+from inventory.requests.operations import ApprovedLine, RequestDetails, WantedLine
 from inventory.requests.queue import QueueFilters, queue_query, queue_rows
 from inventory.requests.transitions import Action
 
 DATE = {"type": "string", "format": "date"}
-# Decisions without quantities; "approve" (whole, or part with `lines`) is handled apart.
-DECISIONS = {"reject": Action.REJECT, "request_info": Action.REQUEST_INFO}
-DECISION_NAMES = sorted([*DECISIONS, "approve"])
+
+
+class Decision(StrEnum):
+    """A coordinator's decision; each but "approve" (whole, or part with `lines`) is the
+    state machine's action of the same name."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_INFO = "request_info"
 
 REQUEST = schema("Request", {
     "type": "object",
@@ -81,7 +88,7 @@ DECISION = schema("Decision", {
     "type": "object",
     "required": ["decision"],
     "properties": {
-        "decision": {"type": "string", "enum": DECISION_NAMES},
+        "decision": {"type": "string", "enum": [str(d) for d in Decision]},
         "lines": {"type": "array", "description": "approve only: the quantity to approve per line (0 for none); "
                                                   "omit to approve everything asked for.",
                   "items": {"type": "object", "required": ["line_id", "quantity"],
@@ -108,9 +115,15 @@ def serialise_request(r: EquipmentRequest) -> dict:
            response=REQUEST, status=201, request_body=NEW_REQUEST, tag="requests")
 @permission_required(Permission.RAISE_REQUESTS)
 def raise_request():
-    raised = operations.raise_request(Body().data, actor=current_user)
-    db.session.commit()
-    return jsonify(serialise_request(raised)), 201
+    body = Body()
+    case_id = body.record_id("case_id")
+    details = RequestDetails(
+        lines=tuple(WantedLine(line.record_id("item_type_id"), line.whole_number("quantity", minimum=None))
+                    for line in body.objects("lines")),
+        reason=body.text("reason", required=False, max_length=MAX_TEXT),
+        needed_by=body.date("needed_by", required=False))
+    body.check()
+    return jsonify(serialise_request(operations.raise_request(case_id, details, actor=current_user))), 201
 
 
 @api_route("/requests/<int:request_id>", summary="One request, with its state and decision.", response=REQUEST,
@@ -147,13 +160,14 @@ def queue():
                    "with available_pence, needed_pence and suggested_lines), reject, or ask for information.")
 @permission_required(Permission.DECIDE_REQUESTS)
 def decide(request_id: int):
-    data = Body().data
-    decision = data.get("decision")
-    if decision == "approve":
-        operations.approve_request(request_id, lines=data.get("lines"), note=data.get("reason"), actor=current_user)
-    elif decision in DECISIONS:
-        operations.take_action(request_id, DECISIONS[decision], note=data.get("reason"), actor=current_user)
+    body = Body()
+    decision = body.choice("decision", Decision)
+    lines = [ApprovedLine(line.record_id("line_id"), line.whole_number("quantity", minimum=None))
+             for line in body.objects("lines")] if body.present("lines") else None
+    reason = body.text("reason", required=False, max_length=MAX_TEXT)
+    body.check()
+    if decision is Decision.APPROVE:
+        operations.approve_request(request_id, lines=lines, note=reason, actor=current_user)
     else:
-        raise InvalidInput("Unknown decision.", fields={"decision": "One of: " + ", ".join(DECISION_NAMES) + "."})
-    db.session.commit()
+        operations.take_action(request_id, Action(decision), note=reason, actor=current_user)
     return jsonify(serialise_request(operations.get_request(current_user, request_id)))

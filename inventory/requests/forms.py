@@ -1,11 +1,23 @@
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
-from inventory.errors import InvalidInput
-from inventory.forms import show_error
-from inventory.requests.models import MAX_LINE_QUANTITY
-from inventory.requests.operations import MAX_ADJUSTMENT
+from inventory.parsing import Fields
+from inventory.requests.models import MAX_LINE_QUANTITY, MAX_TEXT
+from inventory.requests.operations import MAX_ADJUSTMENT, ApprovedLine, RequestDetails, WantedLine
+
+LINE_ERROR = re.compile(r"lines\[(\d+)\]\.\w+")
+
+
+def written(form, name: str) -> str | None:
+    """A text box's value read as the API reads text: trimmed, None when empty; refused
+    (InvalidInput naming the box) when too long."""
+    fields = Fields(form.data)
+    value = fields.text(name, required=False, max_length=MAX_TEXT)
+    fields.check()
+    return value
 
 
 class RequestForm(FlaskForm):
@@ -18,25 +30,20 @@ class RequestForm(FlaskForm):
     def chosen(self):
         return [field for field in self.quantity_fields() if field.data]
 
-    def details(self, case_id: int) -> dict:
-        lines = [{"item_type_id": int(field.name.removeprefix("qty_")), "quantity": field.data}
-                 for field in self.chosen()]
-        return {"case_id": case_id, "lines": lines, "reason": self.reason.data, "needed_by": self.needed_by.data}
+    def details(self) -> RequestDetails:
+        lines = tuple(WantedLine(item_type_id=int(field.name.removeprefix("qty_")), quantity=field.data)
+                      for field in self.chosen())
+        return RequestDetails(lines=lines, reason=written(self, "reason"), needed_by=self.needed_by.data)
 
-    def show_error(self, error: InvalidInput) -> None:
-        """Field errors on their fields: `lines[n].*` on the n-th chosen quantity, the rest on top."""
+    def __getattr__(self, name: str):
+        # The service names a line's errors `lines[n].<field>`: here, the n-th quantity chosen,
+        # so that `show_error` puts them beside that box.
+        match = LINE_ERROR.fullmatch(name)
+        if match is None:
+            raise AttributeError(name)
         chosen = self.chosen()
-        placed = {}
-        for key, message in error.fields.items():
-            if key.startswith("lines[") and "]" in key:
-                n = int(key[len("lines["):key.index("]")])
-                placed[chosen[n].name] = message
-            elif key in ("lines", "case_id"):
-                self.form_errors.append(message)
-            else:
-                placed[key] = message
-        if placed or not self.form_errors:
-            show_error(self, InvalidInput(error.message, fields=placed))
+        n = int(match[1])
+        return chosen[n] if n < len(chosen) else None
 
 
 def request_form(item_types, **kwargs) -> RequestForm:
@@ -75,8 +82,8 @@ class ApprovalForm(FlaskForm):
     def quantity_fields(self):
         return [field for name, field in self._fields.items() if name.startswith("line_")]
 
-    def lines(self) -> list[dict]:
-        return [{"line_id": int(field.name.removeprefix("line_")), "quantity": field.data}
+    def lines(self) -> list[ApprovedLine]:
+        return [ApprovedLine(line_id=int(field.name.removeprefix("line_")), quantity=field.data)
                 for field in self.quantity_fields()]
 
 

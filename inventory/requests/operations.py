@@ -1,10 +1,16 @@
-"""Use cases for requests: raise, edit, comment, move in the queue, and the transitions of
-the state machine (withdraw, request information, resubmit, reject).
+"""Use cases for requests: raise, edit, comment, move in the queue, and the moves of the
+state machine (withdraw, request information, resubmit, reject, approve).
 
-Functions flush but never commit. A transition locks the request row first (SELECT ... FOR
+Services take typed values (`RequestDetails`, `ApprovedLine`); forms and the API parse
+what people send. Each use case checks what it was given first, then moves the request
+(`transitions.MACHINE`, which records who, when and why), then does what the move implies.
+
+Functions flush but never commit. A move locks the request row first (SELECT ... FOR
 UPDATE on PostgreSQL; SQLite's writers are already serialised), so two coordinators
 deciding the same request cannot both succeed: the second gets `already_decided`.
 """
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -14,134 +20,108 @@ from inventory.cases.models import Case
 from inventory.catalogue.models import ItemType
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
-from inventory.permissions import CaseAccess, Permission, case_access, has_permission, can_raise_request_for
+from inventory.permissions import Permission, can_raise_request_for, can_see_personal_details, has_permission
+from inventory.requests.holdings import commit_shortfall, release_holdings, reserve_units
 from inventory.requests.models import (
     MAX_LINE_QUANTITY,
-    MAX_TEXT,
     EquipmentRequest,
     PriorityAdjustment,
     RequestComment,
-    RequestEvent,
     RequestLine,
     RequestState,
 )
-from inventory.requests.holdings import commit_shortfall, release_holdings, reserve_units
 from inventory.requests.priority import rescore
-from inventory.requests.transitions import APPROVALS, DECISIONS, JOB_ACTIONS, TRANSITIONS, Action, Party, is_party
+from inventory.requests.transitions import APPROVALS, JOB_ACTIONS, MACHINE, NEEDS_NOTE, Action, may_take
 
 MAX_LINES = 10
 MAX_ADJUSTMENT = 1000
 
 
-def _text(value, field: str, *, required: bool, fields: dict) -> str | None:
-    if value is not None and not isinstance(value, str):
-        fields[field] = "Must be text."
-        return None
-    value = (value or "").strip()
-    if required and not value:
+@dataclass(frozen=True)
+class WantedLine:
+    item_type_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class RequestDetails:
+    """What a caseworker asks for (raising a request or changing it): items, why, by when."""
+
+    lines: tuple[WantedLine, ...]
+    reason: str | None
+    needed_by: date | None = None
+
+
+@dataclass(frozen=True)
+class ApprovedLine:
+    """How many of a request line's items a coordinator approves (0 for none)."""
+
+    line_id: int
+    quantity: int
+
+
+def _require_text(value: str | None, field: str, fields: dict) -> None:
+    if value is None or not value.strip():
         fields[field] = "Required."
-    elif len(value) > MAX_TEXT:
-        fields[field] = f"At most {MAX_TEXT} characters."
-    return value or None
 
 
-def _as_date(value, field: str, fields: dict) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            fields[field] = "Enter a date (YYYY-MM-DD)."
-            return None
-    if not isinstance(value, date):
-        fields[field] = "Enter a date (YYYY-MM-DD)."
-        return None
-    if value < clock.today():
-        fields[field] = "Cannot be in the past."
-    return value
-
-
-def _whole_number(value) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    return None
-
-
-def _clean_lines(lines, fields: dict) -> list[tuple[int, int]]:
-    """[(item_type_id, quantity)] from [{item_type_id, quantity}], every problem named."""
-    if not isinstance(lines, list) or not lines:
-        fields["lines"] = "Ask for at least one item."
-        return []
-    if len(lines) > MAX_LINES:
-        fields["lines"] = f"At most {MAX_LINES} different items in one request."
-        return []
-    wanted: list[tuple[int, int]] = []
-    for n, line in enumerate(lines):
-        line = line if isinstance(line, dict) else {}
-        item_type_id = _whole_number(line.get("item_type_id"))
-        quantity = _whole_number(line.get("quantity"))
-        if item_type_id is None:
-            fields[f"lines[{n}].item_type_id"] = "Choose an item type."
-        if quantity is None:
-            fields[f"lines[{n}].quantity"] = "Enter a whole number."
-        elif not 1 <= quantity <= MAX_LINE_QUANTITY:
-            fields[f"lines[{n}].quantity"] = f"Between 1 and {MAX_LINE_QUANTITY}."
-        if item_type_id is not None and any(item_type_id == seen for seen, _ in wanted):
-            fields[f"lines[{n}].item_type_id"] = "This item is already on the request; change its quantity."
-        wanted.append((item_type_id, quantity))
-    ids = {item_type_id for item_type_id, _ in wanted if item_type_id is not None}
-    active = {row.id: row.active for row in db.session.scalars(select(ItemType).where(ItemType.id.in_(ids)))}
-    for n, (item_type_id, _) in enumerate(wanted):
-        if item_type_id is None or f"lines[{n}].item_type_id" in fields:
-            continue
-        if item_type_id not in active:
-            fields[f"lines[{n}].item_type_id"] = "No such item type."
-        elif not active[item_type_id]:
-            fields[f"lines[{n}].item_type_id"] = "This item type is no longer offered."
-    return wanted
-
-
-def _clean_request(data: dict) -> tuple[list[tuple[int, int]], str, date | None]:
+def _check_details(details: RequestDetails) -> None:
+    """A request asks for 1 to MAX_LINES different offered item types, 1 to
+    MAX_LINE_QUANTITY of each, says why, and is not needed by a day already past."""
+    if not 1 <= len(details.lines) <= MAX_LINES:
+        message = (f"At most {MAX_LINES} different items in one request." if details.lines
+                   else "Ask for at least one item.")
+        raise InvalidInput(message, fields={"lines": message})
     fields: dict[str, str] = {}
-    lines = _clean_lines(data.get("lines"), fields)
-    reason = _text(data.get("reason"), "reason", required=True, fields=fields)
-    needed_by = _as_date(data.get("needed_by"), "needed_by", fields)
+    seen: set[int] = set()
+    for n, line in enumerate(details.lines):
+        if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
+            fields[f"lines[{n}].quantity"] = f"Between 1 and {MAX_LINE_QUANTITY}."
+        if line.item_type_id in seen:
+            fields[f"lines[{n}].item_type_id"] = "This item is already on the request; change its quantity."
+        seen.add(line.item_type_id)
+    active = {row.id: row.active for row in db.session.scalars(select(ItemType).where(ItemType.id.in_(seen)))}
+    for n, line in enumerate(details.lines):
+        if f"lines[{n}].item_type_id" in fields:
+            continue
+        if line.item_type_id not in active:
+            fields[f"lines[{n}].item_type_id"] = "No such item type."
+        elif not active[line.item_type_id]:
+            fields[f"lines[{n}].item_type_id"] = "This item type is no longer offered."
+    _require_text(details.reason, "reason", fields)
+    if details.needed_by is not None and details.needed_by < clock.today():
+        fields["needed_by"] = "Cannot be in the past."
     if fields:
         raise InvalidInput("Some of the request needs correcting.", fields=fields)
-    return lines, reason, needed_by
 
 
-def _record(request: EquipmentRequest, action: Action, *, actor, from_state, note: str | None) -> None:
-    db.session.add(RequestEvent(request=request, actor_id=actor.id, action=str(action), from_state=from_state,
-                                to_state=request.state, note=note))
-
-
-def raise_request(data: dict, *, actor) -> EquipmentRequest:
+def raise_request(case_id: int, details: RequestDetails, *, actor) -> EquipmentRequest:
     """A caseworker asks for items for an open case of their own organisation."""
     if not has_permission(actor, Permission.RAISE_REQUESTS):
         raise NotAllowed("Only caseworkers raise requests.")
-    case = db.session.get(Case, _whole_number(data.get("case_id")) or 0)
+    case = db.session.get(Case, case_id)
     if case is None or not can_raise_request_for(actor, case.organisation_id):
         raise InvalidInput("No such case among your organisation's cases.",
                            fields={"case_id": "No such case among your organisation's cases."})
     if not case.is_open:
-        raise InvalidInput("This case is closed; reopen it or open a new case.", code="case_closed",
+        raise InvalidInput("This case is closed. Reopen it or open a new case.", code="case_closed",
                            fields={"case_id": "This case is closed."})
-    lines, reason, needed_by = _clean_request(data)
-    request = EquipmentRequest(case=case, raised_by_id=actor.id, reason=reason, needed_by=needed_by,
-                               state=RequestState.SUBMITTED, submitted_at=clock.now(), submitted_on=clock.today(),
-                               manual_adjustment=0,
-                               lines=[RequestLine(item_type_id=i, quantity=q) for i, q in lines])
+    _check_details(details)
+    request = EquipmentRequest(case=case, raised_by_id=actor.id, reason=details.reason, needed_by=details.needed_by,
+                               submitted_at=clock.now(), submitted_on=clock.today(), manual_adjustment=0,
+                               lines=[RequestLine(item_type_id=line.item_type_id, quantity=line.quantity)
+                                      for line in details.lines])
     rescore(request)
     db.session.add(request)
-    _record(request, Action.SUBMIT, actor=actor, from_state=None, note=None)
+    MACHINE.apply(request, Action.SUBMIT, actor=actor)
     db.session.flush()
     return request
+
+
+def requests_for_case(case: Case) -> list[EquipmentRequest]:
+    """A case's requests, newest first."""
+    return list(db.session.scalars(select(EquipmentRequest).where(EquipmentRequest.case_id == case.id)
+                                   .order_by(EquipmentRequest.submitted_at.desc(), EquipmentRequest.id.desc())))
 
 
 def get_request(user, request_id: int, *, for_update: bool = False) -> EquipmentRequest:
@@ -150,64 +130,43 @@ def get_request(user, request_id: int, *, for_update: bool = False) -> Equipment
     if for_update:
         query = query.with_for_update(of=EquipmentRequest).execution_options(populate_existing=True)
     request = db.session.scalar(query)
-    if request is None or case_access(user, request.case.organisation_id) is not CaseAccess.PERSONAL:
+    if request is None or not can_see_personal_details(user, request.case):
         raise NotFound("No such request.")
     return request
 
 
-def _refuse_unless_editable(request: EquipmentRequest) -> None:
-    if not request.is_editable:
-        raise Conflict(f"This request is already {request.state_enum.label.lower()}; it can no longer change.",
-                       code="already_decided")
+def _locked_for(action: Action, request_id: int, actor) -> EquipmentRequest:
+    """The request, locked, if `actor` is the party who takes `action` (its state is the
+    state machine's to check)."""
+    request = get_request(actor, request_id, for_update=True)
+    if not may_take(actor, action, request):
+        raise NotAllowed("You may not do that to this request.")
+    return request
 
 
-def edit_request(request_id: int, data: dict, *, actor) -> EquipmentRequest:
+def edit_request(request_id: int, details: RequestDetails, *, actor) -> EquipmentRequest:
     """The caseworker changes the items, reason or date while the request awaits a decision."""
     request = get_request(actor, request_id, for_update=True)
-    if not is_party(actor, Party.CASEWORKER, request):
+    if not may_take(actor, Action.EDIT, request):
         raise NotAllowed("Only a caseworker of the case's organisation can change this request.")
-    _refuse_unless_editable(request)
-    lines, reason, needed_by = _clean_request(data)
-    request.reason, request.needed_by = reason, needed_by
+    _check_details(details)
+    MACHINE.apply(request, Action.EDIT, actor=actor, note="Items, reason or date changed.")
+    request.reason, request.needed_by = details.reason, details.needed_by
     by_type = {line.item_type_id: line for line in request.lines}
-    request.lines = [by_type[i] if i in by_type else RequestLine(item_type_id=i, quantity=q) for i, q in lines]
-    for line, (_, quantity) in zip(request.lines, lines, strict=True):
-        line.quantity = quantity
-    _record(request, Action.EDIT, actor=actor, from_state=request.state, note="Items, reason or date changed.")
+    request.lines = [by_type.get(line.item_type_id) or RequestLine(item_type_id=line.item_type_id)
+                     for line in details.lines]
+    for line, wanted in zip(request.lines, details.lines, strict=True):
+        line.quantity = wanted.quantity
     db.session.flush()
     return request
 
 
-def _locked_for(action: Action, request_id: int, actor) -> EquipmentRequest:
-    """The request, locked, if `actor` may take `action` on it in its current state."""
-    transition = TRANSITIONS[action]
-    request = get_request(actor, request_id, for_update=True)
-    if not is_party(actor, transition.by, request):
-        raise NotAllowed("You may not do that to this request.")
-    if request.state_enum not in transition.sources:
-        if action in DECISIONS or request.is_decided:
-            raise Conflict(f"This request has already been dealt with: it is {request.state_enum.label.lower()}.",
-                           code="already_decided", details={"state": request.state})
-        raise Conflict(f"A request that is {request.state_enum.label.lower()} cannot be changed that way.",
-                       code="wrong_state", details={"state": request.state})
-    return request
-
-
-def _note(action: Action, note) -> str | None:
+def _check_note(action: Action, note: str | None) -> None:
     fields: dict[str, str] = {}
-    note = _text(note, "reason", required=TRANSITIONS[action].needs_note, fields=fields)
+    if action in NEEDS_NOTE:
+        _require_text(note, "reason", fields)
     if fields:
         raise InvalidInput("Write a reason.", fields=fields)
-    return note
-
-
-def _move(request: EquipmentRequest, action: Action, *, note: str | None, actor) -> None:
-    from_state = request.state
-    request.state = TRANSITIONS[action].target
-    if action in DECISIONS and request.is_decided:
-        request.decided_at, request.decided_by_id, request.decision_reason = clock.now(), actor.id, note
-    _record(request, action, actor=actor, from_state=from_state, note=note)
-    db.session.flush()
 
 
 def take_action(request_id: int, action: Action, *, note: str | None, actor) -> EquipmentRequest:
@@ -217,33 +176,31 @@ def take_action(request_id: int, action: Action, *, note: str | None, actor) -> 
     if action in JOB_ACTIONS:
         raise ValueError("jobs move their requests: use advance_by_job")
     request = _locked_for(action, request_id, actor)
-    note = _note(action, note)
-    if action is Action.WITHDRAW and request.is_decided:
+    _check_note(action, note)
+    held = request.is_decided  # an approved request holds units and money until it ends
+    MACHINE.apply(request, action, actor=actor, note=note)
+    if action is Action.WITHDRAW and held:
         release_holdings(request, actor=actor, why="request withdrawn")
     if action is Action.RESUBMIT:
         rescore(request)
-    _move(request, action, note=note, actor=actor)
+    db.session.flush()
     return request
 
 
-def _approved_quantities(request: EquipmentRequest, lines) -> dict[int, int]:
+def _approved_quantities(request: EquipmentRequest, lines: Sequence[ApprovedLine] | None) -> dict[int, int]:
     """{line id: quantity to approve}; `lines` None approves everything asked for."""
-    if lines is None:
-        return {line.id: line.quantity for line in request.lines}
     asked = {line.id: line.quantity for line in request.lines}
+    if lines is None:
+        return asked
     fields: dict[str, str] = {}
     chosen: dict[int, int] = {}
-    if not isinstance(lines, list):
-        lines = [None]
-    for n, entry in enumerate(lines):
-        entry = entry if isinstance(entry, dict) else {}
-        line_id, quantity = _whole_number(entry.get("line_id")), _whole_number(entry.get("quantity"))
-        if line_id not in asked or line_id in chosen:
+    for n, line in enumerate(lines):
+        if line.line_id not in asked or line.line_id in chosen:
             fields[f"lines[{n}].line_id"] = "Not a line of this request (or named twice)."
-        elif quantity is None or not 0 <= quantity <= asked[line_id]:
-            fields[f"lines[{n}].quantity"] = f"Between 0 and {asked[line_id]}, the quantity asked for."
+        elif not 0 <= line.quantity <= asked[line.line_id]:
+            fields[f"lines[{n}].quantity"] = f"Between 0 and {asked[line.line_id]}, the quantity asked for."
         else:
-            chosen[line_id] = quantity
+            chosen[line.line_id] = line.quantity
     if not fields and not any(chosen.values()):
         fields["lines"] = "Approve at least one item, or reject the request."
     if fields:
@@ -251,26 +208,28 @@ def _approved_quantities(request: EquipmentRequest, lines) -> dict[int, int]:
     return {line_id: chosen.get(line_id, 0) for line_id in asked}
 
 
-def approve_request(request_id: int, *, lines=None, note=None, actor) -> EquipmentRequest:
+def approve_request(request_id: int, *, lines: Sequence[ApprovedLine] | None = None, note: str | None = None,
+                    actor) -> EquipmentRequest:
     """Approve all (lines None) or part of a request: reserve in-stock units to it and commit
     the estimated cost of the rest in the ledger, refused over budget."""
     request = _locked_for(Action.APPROVE, request_id, actor)
     quantities = _approved_quantities(request, lines)
     whole = all(quantities[line.id] == line.quantity for line in request.lines)
     action = Action.APPROVE if whole else Action.APPROVE_PART
-    note = _note(action, note)
+    _check_note(action, note)
+    MACHINE.apply(request, action, actor=actor, note=note)
     for line in request.lines:
         line.approved_quantity = quantities[line.id]
         reserve_units(request, line, line.approved_quantity, actor=actor)
     commit_shortfall(request, actor=actor)
-    _move(request, action, note=note, actor=actor)
+    db.session.flush()
     return request
 
 
-def add_comment(request_id: int, body, *, actor) -> RequestComment:
+def add_comment(request_id: int, body: str | None, *, actor) -> RequestComment:
     request = get_request(actor, request_id)
     fields: dict[str, str] = {}
-    body = _text(body, "body", required=True, fields=fields)
+    _require_text(body, "body", fields)
     if fields:
         raise InvalidInput("Write a comment.", fields=fields)
     comment = RequestComment(request=request, author_id=actor.id, body=body)
@@ -279,7 +238,7 @@ def add_comment(request_id: int, body, *, actor) -> RequestComment:
     return comment
 
 
-def adjust_priority(request_id: int, points, reason, *, actor) -> PriorityAdjustment:
+def adjust_priority(request_id: int, points: int, reason: str | None, *, actor) -> PriorityAdjustment:
     """A coordinator moves a waiting request up (points > 0) or down, and must say why."""
     if not has_permission(actor, Permission.DECIDE_REQUESTS):
         raise NotAllowed("Only coordinators move requests in the queue.")
@@ -287,10 +246,9 @@ def adjust_priority(request_id: int, points, reason, *, actor) -> PriorityAdjust
     if request.state_enum is not RequestState.SUBMITTED:
         raise Conflict("Only requests waiting in the queue can be moved.", code="not_in_queue")
     fields: dict[str, str] = {}
-    points = _whole_number(points)
-    if points is None or points == 0 or abs(points) > MAX_ADJUSTMENT:
+    if points == 0 or abs(points) > MAX_ADJUSTMENT:
         fields["points"] = f"A whole number of points, not zero, between −{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}."
-    reason = _text(reason, "reason", required=True, fields=fields)
+    _require_text(reason, "reason", fields)
     if fields:
         raise InvalidInput("Say how far and why.", fields=fields)
     request.manual_adjustment += points
@@ -304,14 +262,7 @@ def adjust_priority(request_id: int, points, reason, *, actor) -> PriorityAdjust
 def advance_by_job(request: EquipmentRequest, action: Action, *, actor, note: str | None = None) -> None:
     """A job moves its (locked) request on: scheduled, fulfilled or partly fulfilled. The jobs
     feature has checked who may; the state machine still decides whether the state allows it."""
-    transition = TRANSITIONS[action]
-    if action not in JOB_ACTIONS or not is_party(actor, transition.by, request):
+    if action not in JOB_ACTIONS or not may_take(actor, action, request):
         raise NotAllowed("You may not do that to this request.")
-    if request.state_enum not in transition.sources:
-        raise Conflict(f"A request that is {request.state_enum.label.lower()} cannot be "
-                       f"{'scheduled' if action is Action.SCHEDULE else 'closed by a job'}.",
-                       code="wrong_state", details={"state": request.state})
-    from_state = request.state
-    request.state = transition.target
-    _record(request, action, actor=actor, from_state=from_state, note=note)
+    MACHINE.apply(request, action, actor=actor, note=note)
     db.session.flush()

@@ -7,8 +7,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from inventory.cases.models import Case, RiskLevel
-from inventory.errors import InvalidInput
 from inventory.extensions import db
+from inventory.parsing import Fields
 from inventory.requests.models import EquipmentRequest, RequestLine, RequestState
 from inventory.requests.priority import ScorePart, need_parts, per_day_weight, score_on
 from inventory.stock.models import Item, ItemState
@@ -17,25 +17,20 @@ from inventory.stock.models import Item, ItemState
 @dataclass(frozen=True)
 class QueueFilters:
     organisation_id: int | None = None
-    risk_level: str | None = None
+    risk_level: RiskLevel | None = None
     overdue: bool = False
     item_type_id: int | None = None
 
     @classmethod
     def from_args(cls, args) -> "QueueFilters":
-        fields = {}
-        values = {}
-        for name in ("organisation_id", "item_type_id"):
-            raw = (args.get(name) or "").strip()
-            if raw and not raw.isdigit():
-                fields[name] = "A number."
-            values[name] = int(raw) if raw.isdigit() else None
-        risk = (args.get("risk_level") or "").strip()
-        if risk and risk not in {str(r) for r in RiskLevel}:
-            fields["risk_level"] = "One of: standard, medium, high."
-        if fields:
-            raise InvalidInput("Invalid queue filters.", fields=fields)
-        return cls(risk_level=risk or None, overdue=args.get("overdue") in ("1", "true", "on"), **values)
+        """The filters in a query string, or InvalidInput naming each that cannot be read."""
+        fields = Fields(args, text=True)
+        filters = cls(organisation_id=fields.record_id("organisation_id", required=False),
+                      risk_level=fields.choice("risk_level", RiskLevel, required=False),
+                      overdue=bool(fields.boolean("overdue", required=False)),
+                      item_type_id=fields.record_id("item_type_id", required=False))
+        fields.check()
+        return filters
 
 
 def queue_query(filters: QueueFilters, today: date) -> Select:

@@ -1,10 +1,14 @@
 """The request state machine: one table of which action moves a request from which states
-to which state, and who may take it. Operations consult it; nothing else decides."""
-from dataclasses import dataclass
+to which state (`MACHINE`), who may take each action (`PARTIES`) and which need a written
+reason (`NEEDS_NOTE`). Operations consult them; nothing else decides. Every move is
+recorded in the request's history with who, when and why."""
 from enum import StrEnum
 
-from inventory.permissions import Permission, has_permission, can_raise_request_for
-from inventory.requests.models import EquipmentRequest, RequestState
+from inventory.errors import Conflict
+from inventory.extensions import db
+from inventory.permissions import Permission, can_raise_request_for, has_permission
+from inventory.requests.models import DECIDED_STATES, EDITABLE_STATES, EquipmentRequest, RequestEvent, RequestState
+from inventory.states import Change, StateMachine, Transition
 
 
 class Action(StrEnum):
@@ -28,39 +32,92 @@ class Party(StrEnum):
     JOB = "job"  # the job's coordinator or fitter (the jobs feature checks which job)
 
 
-@dataclass(frozen=True)
-class Transition:
-    sources: frozenset[RequestState]
-    target: RequestState
-    by: Party
-    needs_note: bool  # a reason or answer must be written
-
-
-S = RequestState
-TRANSITIONS: dict[Action, Transition] = {
-    # Withdrawing an approved request gives back its reserved units and committed money.
-    Action.WITHDRAW: Transition(frozenset({S.SUBMITTED, S.INFO_REQUESTED, S.APPROVED, S.PARTLY_APPROVED}),
-                                S.WITHDRAWN, Party.CASEWORKER, False),
-    Action.REQUEST_INFO: Transition(frozenset({S.SUBMITTED}), S.INFO_REQUESTED, Party.COORDINATOR, True),
-    Action.RESUBMIT: Transition(frozenset({S.INFO_REQUESTED}), S.SUBMITTED, Party.CASEWORKER, True),
-    Action.REJECT: Transition(frozenset({S.SUBMITTED}), S.REJECTED, Party.COORDINATOR, True),
-    Action.APPROVE: Transition(frozenset({S.SUBMITTED}), S.APPROVED, Party.COORDINATOR, False),
-    # Approving less than was asked for: the caseworker is told why.
-    Action.APPROVE_PART: Transition(frozenset({S.SUBMITTED}), S.PARTLY_APPROVED, Party.COORDINATOR, True),
-    # A partly fulfilled request can get another visit once more stock is reserved to it.
-    Action.SCHEDULE: Transition(frozenset({S.APPROVED, S.PARTLY_APPROVED, S.PARTLY_FULFILLED}), S.SCHEDULED,
-                                Party.COORDINATOR, False),
-    Action.FULFIL: Transition(frozenset({S.SCHEDULED}), S.FULFILLED, Party.JOB, False),
-    # Something approved was not handed over: the job records why, item by item.
-    Action.FULFIL_PART: Transition(frozenset({S.SCHEDULED}), S.PARTLY_FULFILLED, Party.JOB, False),
-}
-
 # Actions that are a coordinator's decision: taken twice, the second finds `already_decided`.
 DECISIONS = frozenset({Action.REQUEST_INFO, Action.REJECT, Action.APPROVE, Action.APPROVE_PART})
 # Decisions taken with their own form (quantities per line), not a plain button.
 APPROVALS = frozenset({Action.APPROVE, Action.APPROVE_PART})
 # Actions a job takes (scheduling it, closing it): never a button on the request page.
 JOB_ACTIONS = frozenset({Action.SCHEDULE, Action.FULFIL, Action.FULFIL_PART})
+# Actions that are not a move a person chooses on the request page.
+NOT_BUTTONS = frozenset({Action.SUBMIT, Action.EDIT}) | JOB_ACTIONS
+
+PARTIES: dict[Action, Party] = {
+    Action.SUBMIT: Party.CASEWORKER,
+    Action.EDIT: Party.CASEWORKER,
+    Action.WITHDRAW: Party.CASEWORKER,
+    Action.REQUEST_INFO: Party.COORDINATOR,
+    Action.RESUBMIT: Party.CASEWORKER,
+    Action.REJECT: Party.COORDINATOR,
+    Action.APPROVE: Party.COORDINATOR,
+    Action.APPROVE_PART: Party.COORDINATOR,
+    Action.SCHEDULE: Party.COORDINATOR,
+    Action.FULFIL: Party.JOB,
+    Action.FULFIL_PART: Party.JOB,
+}
+# A reason or answer must be written (approving part: the caseworker is told why).
+NEEDS_NOTE = frozenset({Action.REQUEST_INFO, Action.RESUBMIT, Action.REJECT, Action.APPROVE_PART})
+
+
+def _record(change: Change) -> RequestEvent:
+    """Write the move to the request's history; a decision also keeps who decided, when and why."""
+    request = change.record
+    if change.action in DECISIONS and request.is_decided:
+        request.decided_at, request.decided_by_id, request.decision_reason = change.at, change.actor.id, change.note
+    event = RequestEvent(request=request, actor_id=change.actor.id, action=str(change.action),
+                         from_state=change.from_state, to_state=request.state, note=change.note,
+                         occurred_at=change.at)
+    db.session.add(event)
+    return event
+
+
+def _refusal_code(state: RequestState, action: Action) -> str:
+    if action in JOB_ACTIONS:
+        return "wrong_state"
+    if action is Action.EDIT or action in DECISIONS or state in DECIDED_STATES:
+        return "already_decided"
+    return "wrong_state"
+
+
+def _describe_refusal(request: EquipmentRequest, action: Action) -> str:
+    state = request.state_enum.label.lower()
+    if action is Action.EDIT:
+        return f"This request is already {state}; it can no longer change."
+    if action in JOB_ACTIONS:
+        return (f"A request that is {state} cannot be "
+                f"{'scheduled' if action is Action.SCHEDULE else 'closed by a job'}.")
+    if _refusal_code(request.state_enum, action) == "already_decided":
+        return f"This request has already been dealt with: it is {state}."
+    return f"A request that is {state} cannot be changed that way."
+
+
+class RequestStateConflict(Conflict):
+    """A move the request's state does not allow: `already_decided` once a coordinator has
+    decided (or when deciding twice), else `wrong_state`."""
+
+    def __init__(self, message: str, *, details: dict):
+        super().__init__(message, details={"state": details["state"]},
+                         code=_refusal_code(RequestState(details["state"]), Action(details["action"])))
+
+
+S = RequestState
+MACHINE = StateMachine("request", {
+    Action.SUBMIT: Transition(frozenset({None}), S.SUBMITTED),
+    Action.EDIT: Transition(EDITABLE_STATES, None),
+    # Withdrawing an approved request gives back its reserved units and committed money.
+    Action.WITHDRAW: Transition(frozenset({S.SUBMITTED, S.INFO_REQUESTED, S.APPROVED, S.PARTLY_APPROVED}),
+                                S.WITHDRAWN),
+    Action.REQUEST_INFO: Transition(frozenset({S.SUBMITTED}), S.INFO_REQUESTED),
+    Action.RESUBMIT: Transition(frozenset({S.INFO_REQUESTED}), S.SUBMITTED),
+    Action.REJECT: Transition(frozenset({S.SUBMITTED}), S.REJECTED),
+    Action.APPROVE: Transition(frozenset({S.SUBMITTED}), S.APPROVED),
+    # Approving less than was asked for: the caseworker is told why.
+    Action.APPROVE_PART: Transition(frozenset({S.SUBMITTED}), S.PARTLY_APPROVED),
+    # A partly fulfilled request can get another visit once more stock is reserved to it.
+    Action.SCHEDULE: Transition(frozenset({S.APPROVED, S.PARTLY_APPROVED, S.PARTLY_FULFILLED}), S.SCHEDULED),
+    Action.FULFIL: Transition(frozenset({S.SCHEDULED}), S.FULFILLED),
+    # Something approved was not handed over: the job records why, item by item.
+    Action.FULFIL_PART: Transition(frozenset({S.SCHEDULED}), S.PARTLY_FULFILLED),
+}, refusal=RequestStateConflict, describe_refusal=_describe_refusal, recorder=_record)
 
 
 def is_party(user, party: Party, request: EquipmentRequest) -> bool:
@@ -71,7 +128,11 @@ def is_party(user, party: Party, request: EquipmentRequest) -> bool:
     return has_permission(user, Permission.DECIDE_REQUESTS)
 
 
+def may_take(user, action: Action, request: EquipmentRequest) -> bool:
+    return is_party(user, PARTIES[action], request)
+
+
 def available_actions(user, request: EquipmentRequest) -> list[Action]:
     """The actions this user may take on this request now (for buttons; operations re-check)."""
-    return [action for action, transition in TRANSITIONS.items() if action not in JOB_ACTIONS
-            and request.state_enum in transition.sources and is_party(user, transition.by, request)]
+    return [action for action in MACHINE.actions_from(request.state_enum)
+            if action not in NOT_BUTTONS and may_take(user, action, request)]

@@ -1,4 +1,5 @@
-"""Request pages (raise, view with history and comments, edit, act) and the queue."""
+"""Request pages (raise, view with history and comments, edit, act), the queue, and the
+list of a case's requests on the case page."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,17 +14,24 @@ from inventory.cases.models import Case, RiskLevel
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.forms import show_error
+from inventory.forms import show_error, submitted
 from inventory.pagination import page_args, paginate
-from inventory.permissions import Permission, has_permission, permission_required, visible_cases_clause
+from inventory.permissions import (
+    Permission,
+    can_see_personal_details,
+    has_permission,
+    permission_required,
+    personal_cases_clause,
+)
 from inventory.procurement import operations as procurement
 from inventory.procurement.forms import DraftForRequestForm
 from inventory.requests.holdings import HOLDING_STATES
 from inventory.requests import operations
-from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, approval_form, request_form
+from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, approval_form, request_form, written
 from inventory.requests.models import EquipmentRequest, RequestEvent, RequestLine, RequestState
 from inventory.requests.queue import QueueFilters, queue_query, queue_rows
-from inventory.requests.transitions import APPROVALS, JOB_ACTIONS, TRANSITIONS, Action, available_actions
+from inventory.requests.transitions import APPROVALS, NEEDS_NOTE, NOT_BUTTONS, Action, available_actions
+from inventory.unit_of_work import undo
 
 bp = Blueprint("requests", __name__)
 
@@ -44,27 +52,13 @@ def _render_form(form, case, existing=None):
         422 if form.errors or form.form_errors else 200
 
 
-def _submit(form, save):
-    """Save if the form parses; the operation's field errors land on the form."""
-    if not form.validate_on_submit():
-        return None
-    try:
-        result = save()
-        db.session.commit()
-    except InvalidInput as error:
-        db.session.rollback()
-        form.show_error(error)
-        return None
-    return result
-
-
 @bp.get("/requests")
 @permission_required(Permission.RAISE_REQUESTS)
 def index():
     """A caseworker's requests (their organisation's), newest first, with each decision."""
     page, per_page = page_args()
     query = (select(EquipmentRequest).join(EquipmentRequest.case)
-             .where(visible_cases_clause(current_user, Case.organisation_id))
+             .where(personal_cases_clause(current_user, Case.organisation_id))
              .options(selectinload(EquipmentRequest.case),
                       selectinload(EquipmentRequest.lines).selectinload(RequestLine.item_type))
              .order_by(EquipmentRequest.submitted_at.desc(), EquipmentRequest.id.desc()))
@@ -80,7 +74,7 @@ def index():
 def new(case_id: int):
     case = cases.get_case(current_user, case_id)
     form = request_form(_offered_item_types())
-    raised = _submit(form, lambda: operations.raise_request(form.details(case.id), actor=current_user))
+    raised = submitted(form, lambda: operations.raise_request(case.id, form.details(), actor=current_user))
     if raised is not None:
         flash(f"Request {raised.id} is in the queue.", "success")
         return redirect(url_for("requests.show", request_id=raised.id))
@@ -105,7 +99,7 @@ def _render_request(request_id: int, *, approval=None, refusal: Conflict | None 
     may_approve = Action.APPROVE in actions
     return render_template(
         "requests/show.html", r=equipment_request, events=events,
-        actions=[(action, ACTION_LABELS[action], TRANSITIONS[action].needs_note)
+        actions=[(action, ACTION_LABELS[action], action in NEEDS_NOTE)
                  for action in actions if action not in APPROVALS],
         approval_form=(approval or approval_form(equipment_request.lines, formdata=None)) if may_approve else None,
         refusal=refusal, approved_lines=[line for line in equipment_request.lines if line.approved_quantity is not None],
@@ -130,16 +124,15 @@ def approve(request_id: int):
     if not form.validate():
         return _render_request(request_id, approval=form, status=422)
     try:
-        operations.approve_request(request_id, lines=form.lines(), note=form.note.data, actor=current_user)
-        db.session.commit()
+        operations.approve_request(request_id, lines=form.lines(), note=written(form, "note"), actor=current_user)
     except InvalidInput as error:
-        db.session.rollback()
+        undo()
         form.form_errors.append(" ".join(error.fields.values()) or error.message)
         return _render_request(request_id, approval=form, status=422)
     except Conflict as error:
         if error.code != "budget_exceeded":
             raise
-        db.session.rollback()
+        undo()
         suggested = {line["line_id"]: line["quantity"] for line in error.details["suggested_lines"]}
         return _render_request(request_id, approval=approval_form(lines, suggested, formdata=None), refusal=error,
                                status=409)
@@ -156,13 +149,12 @@ def draft_order(request_id: int):
         return _render_request(request_id, draft=form, status=422)
     try:
         order = procurement.draft_order_for_request(request_id, form.supplier_id.data, actor=current_user)
-        db.session.commit()
     except InvalidInput as error:
-        db.session.rollback()
+        undo()
         show_error(form, error)
         return _render_request(request_id, draft=form, status=422)
     except Conflict as error:
-        db.session.rollback()
+        undo()
         flash(error.message, "error")
         return redirect(url_for("requests.show", request_id=request_id))
     flash(f"{order.reference} saved as a draft for this request. Raising it converts the request's commitment.",
@@ -179,25 +171,28 @@ def edit(request_id: int):
         data = {"reason": equipment_request.reason, "needed_by": equipment_request.needed_by,
                 **{f"qty_{line.item_type_id}": line.quantity for line in equipment_request.lines}}
     form = request_form(_offered_item_types(), data=data)
-    saved = _submit(form, lambda: operations.edit_request(
-        request_id, form.details(equipment_request.case_id), actor=current_user))
-    if saved is not None:
-        flash("Request updated.", "success")
-        return redirect(url_for("requests.show", request_id=request_id))
+    if form.validate_on_submit():
+        try:
+            operations.edit_request(request_id, form.details(), actor=current_user)
+        except InvalidInput as error:  # a Conflict (decided meanwhile) stays a 409 page
+            undo()
+            show_error(form, error)
+        else:
+            flash("Request updated.", "success")
+            return redirect(url_for("requests.show", request_id=request_id))
     return _render_form(form, equipment_request.case, existing=equipment_request)
 
 
 @bp.post("/requests/<int:request_id>/actions/<action>")
 @permission_required(Permission.VIEW_CASES)
 def act(request_id: int, action: str):
-    if action not in {str(a) for a in TRANSITIONS if a not in APPROVALS | JOB_ACTIONS}:
+    if action not in {str(a) for a in Action if a not in APPROVALS | NOT_BUTTONS}:
         abort(404)
     form = NoteForm()
     try:
-        changed = operations.take_action(request_id, Action(action), note=form.reason.data, actor=current_user)
-        db.session.commit()
+        changed = operations.take_action(request_id, Action(action), note=written(form, "reason"), actor=current_user)
     except InvalidInput as error:
-        db.session.rollback()
+        undo()
         flash(error.fields.get("reason", error.message), "error")
         return redirect(url_for("requests.show", request_id=request_id))
     flash(f"Request {changed.id} is now {changed.state_enum.label.lower()}.", "success")
@@ -209,10 +204,9 @@ def act(request_id: int, action: str):
 def comment(request_id: int):
     form = CommentForm()
     try:
-        operations.add_comment(request_id, form.body.data, actor=current_user)
-        db.session.commit()
+        operations.add_comment(request_id, written(form, "body"), actor=current_user)
     except InvalidInput as error:
-        db.session.rollback()
+        undo()
         flash(error.fields.get("body", error.message), "error")
     return redirect(url_for("requests.show", request_id=request_id, _anchor="comments"))
 
@@ -224,10 +218,9 @@ def move(request_id: int):
     try:
         if not form.validate():
             raise InvalidInput("Say how far and why.", fields={"points": " ".join(form.points.errors)})
-        operations.adjust_priority(request_id, form.points.data, form.reason.data, actor=current_user)
-        db.session.commit()
+        operations.adjust_priority(request_id, form.points.data, written(form, "reason"), actor=current_user)
     except InvalidInput as error:
-        db.session.rollback()
+        undo()
         flash(" ".join(error.fields.values()) or error.message, "error")
     else:
         flash("Moved; the reason is shown with the request.", "success")
@@ -247,3 +240,11 @@ def queue():
                            budget=ledger.summary(period) if period is not None else None,
                            filters=filters, organisations=organisations, risks=list(RiskLevel),
                            item_types=db.session.scalars(select(ItemType).order_by(ItemType.name)).all())
+
+
+def case_requests_section(user, case: Case) -> str | None:
+    """The case page's list of the case's requests, for those who see the case's details
+    (connected to `cases.views.page_sections` at app start)."""
+    if not can_see_personal_details(user, case):
+        return None
+    return render_template("requests/_for_case.html", requests=operations.requests_for_case(case))

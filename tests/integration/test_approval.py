@@ -6,6 +6,7 @@ from inventory.budget.models import EntryKind, LedgerEntry
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.requests import operations
+from inventory.requests.operations import ApprovedLine
 from inventory.requests.transitions import Action
 from inventory.stock.models import Item
 
@@ -50,7 +51,7 @@ def test_approving_part_records_the_quantities_and_needs_a_reason(build):
     alarm, lock = build.item_type(), build.item_type(category="lock", loaned=False)
     raised = build.equipment_request(lines=[(alarm, 2), (lock, 1)])
     alarm_line, lock_line = raised.lines
-    part = [{"line_id": alarm_line.id, "quantity": 1}, {"line_id": lock_line.id, "quantity": 0}]
+    part = [ApprovedLine(alarm_line.id, 1), ApprovedLine(lock_line.id, 0)]
     with pytest.raises(InvalidInput) as error:
         operations.approve_request(raised.id, lines=part, actor=coordinator(build))
     assert error.value.fields == {"reason": "Required."}
@@ -70,7 +71,7 @@ def test_approving_part_records_the_quantities_and_needs_a_reason(build):
 def test_bad_approval_quantities_are_refused(build, lines, field):
     build.budget_period(allocated_pence=100_000)
     raised = build.equipment_request(lines=[(build.item_type(), 2)])
-    lines = [{**line, "line_id": raised.lines[0].id if line["line_id"] == "LINE" else line["line_id"]}
+    lines = [ApprovedLine(raised.lines[0].id if line["line_id"] == "LINE" else line["line_id"], line["quantity"])
              for line in lines]
     with pytest.raises(InvalidInput) as error:
         operations.approve_request(raised.id, lines=lines, note="x", actor=coordinator(build))
@@ -94,8 +95,8 @@ def test_over_budget_is_refused_with_available_needed_and_the_part_that_fits(bui
                                           {"line_id": doorbell_line.id, "quantity": 1}]
     assert db.session.scalar(select(Item.reserved_for_request_id)) is None  # rolled back whole
     assert ledger.available_pence(period) == 3000
-    operations.approve_request(raised.id, lines=details["suggested_lines"], note="What the budget covers.",
-                               actor=coordinator(build))
+    operations.approve_request(raised.id, lines=[ApprovedLine(**line) for line in details["suggested_lines"]],
+                               note="What the budget covers.", actor=coordinator(build))
     assert raised.state == "partly_approved" and ledger.available_pence(period) == 500
 
 

@@ -1,6 +1,10 @@
+import re
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
+from inventory import clock
 from inventory.audit.models import AccessLogEntry
 from inventory.cases.models import Case
 from inventory.extensions import db
@@ -31,29 +35,92 @@ def test_a_reference_that_exists_is_shown_at_the_field(client, build, login):
     assert db.session.scalar(select(db.func.count()).select_from(Case)) == 1
 
 
+def reveal(client, case, purpose="show"):
+    """Press "Show personal details" (or "Edit") on the case page, and follow where it leads."""
+    return client.post(f"/cases/{case.id}/reveal", data={"purpose": purpose}, follow_redirects=True)
+
+
+def access_log():
+    return [(entry.user_id, entry.case_id, entry.reason) for entry in db.session.scalars(select(AccessLogEntry))]
+
+
 def test_personal_details_stay_hidden_until_asked_for_and_each_reveal_is_logged(client, build, login):
     caseworker = login(build.caseworker())
     case = build.case(caseworker=caseworker, name="Robin Madeup")
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Robin Madeup" not in page and "Show personal details" in page
-    assert db.session.scalar(select(AccessLogEntry.id)) is None
-    revealed = client.get(f"/cases/{case.id}?reveal=1").get_data(as_text=True)
-    assert "Robin Madeup" in revealed
-    [entry] = db.session.scalars(select(AccessLogEntry)).all()
-    assert (entry.user_id, entry.case_id) == (caseworker.id, case.id)
+    assert access_log() == []
+    pressed = client.post(f"/cases/{case.id}/reveal", data={"purpose": "show"})
+    assert pressed.status_code == 303 and pressed.location.endswith(f"/cases/{case.id}")
+    assert "Robin Madeup" in client.get(pressed.location).get_data(as_text=True)
+    assert access_log() == [(caseworker.id, case.id, "Opened on the case page")]
+    assert "Robin Madeup" in client.get(f"/cases/{case.id}").get_data(as_text=True)  # reloading logs nothing more
+    assert len(access_log()) == 1
+
+
+def test_a_get_never_reveals_or_logs_even_with_the_old_reveal_link(client, build, login):
+    caseworker = login(build.caseworker())
+    case = build.case(caseworker=caseworker, name="Robin Madeup")
+    for path in (f"/cases/{case.id}?reveal=1", f"/cases/{case.id}/edit", f"/cases/{case.id}/reveal"):
+        response = client.get(path)
+        assert "Robin Madeup" not in response.get_data(as_text=True), path
+    assert access_log() == []
+
+
+def test_the_show_button_is_a_form_with_the_csrf_token(client, build, login):
+    caseworker = login(build.caseworker())
+    case = build.case(caseworker=caseworker)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    [form] = re.findall(rf'<form method="post" action="/cases/{case.id}/reveal">.*?</form>', page, re.S)
+    assert 'name="csrf_token"' in form and "Show personal details" in form
+
+
+def test_a_reveal_shows_the_details_only_to_that_user_on_that_case_and_only_for_a_while(client, build, login, app):
+    caseworker = build.caseworker()
+    case = build.case(caseworker=caseworker, name="Robin Madeup")
+    other_case = build.case(caseworker=caseworker, name="Sam Otherperson")
+    login(caseworker)
+    revealed_at = clock.now()
+    with clock.frozen_at(revealed_at):
+        assert "Robin Madeup" in reveal(client, case).get_data(as_text=True)
+        assert "Sam Otherperson" not in client.get(f"/cases/{other_case.id}").get_data(as_text=True)
+    seconds = app.config["REVEAL_SECONDS"]
+    with clock.frozen_at(revealed_at + timedelta(seconds=seconds - 1)):
+        assert "Robin Madeup" in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    with clock.frozen_at(revealed_at + timedelta(seconds=seconds + 1)):
+        assert "Robin Madeup" not in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    client.post("/logout")
+    login(build.caseworker(caseworker.organisation))
+    with clock.frozen_at(revealed_at):
+        assert "Robin Madeup" not in client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert len(access_log()) == 1
+
+
+def test_the_edit_form_opens_through_a_logged_reveal(client, build, login):
+    caseworker = login(build.caseworker())
+    case = build.case(caseworker=caseworker, name="Robin Madeup")
+    straight = client.get(f"/cases/{case.id}/edit")
+    assert straight.status_code == 302 and straight.location.endswith(f"/cases/{case.id}")
+    assert access_log() == []
+    pressed = client.post(f"/cases/{case.id}/reveal", data={"purpose": "edit"})
+    assert pressed.status_code == 303 and pressed.location.endswith(f"/cases/{case.id}/edit")
+    form = client.get(pressed.location)
+    assert form.status_code == 200 and "Robin Madeup" in form.get_data(as_text=True)
+    assert access_log() == [(caseworker.id, case.id, "Editing the case")]
 
 
 def test_markup_typed_into_a_case_is_shown_escaped(client, build, login):
     caseworker = login(build.caseworker())
     case = build.case(caseworker=caseworker, name="<script>alert(1)</script>", safe_contact_notes="<b>bold</b>")
-    page = client.get(f"/cases/{case.id}?reveal=1").get_data(as_text=True)
+    page = reveal(client, case).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "&lt;b&gt;bold&lt;/b&gt;" in page
 
 
 NOT_VISIBLE = {"page": (404, False), "reveal": (404, False), "edit": (404, False)}
 FORBIDDEN = {"page": (403, False), "reveal": (403, False), "edit": (403, False)}
-# (roles, of the case's organisation?) -> route -> (status, shows the name)
+# (roles, of the case's organisation?) -> route -> (status, shows the name); a reveal that
+# shows the name is logged, one that does not logs nothing.
 CASE_PAGE_MATRIX = {
     ("caseworker", True): {"page": (200, False), "reveal": (200, True), "edit": (200, True)},
     ("caseworker", False): NOT_VISIBLE,
@@ -63,19 +130,33 @@ CASE_PAGE_MATRIX = {
     ("admin", False): FORBIDDEN,
     ("fitter", False): FORBIDDEN,
 }
-ROUTES = {"page": "/cases/{id}", "reveal": "/cases/{id}?reveal=1", "edit": "/cases/{id}/edit"}
 
 
-@pytest.mark.parametrize("route", sorted(ROUTES))
+@pytest.mark.parametrize("route", ["page", "reveal", "edit"])
 @pytest.mark.parametrize("role, own_org", sorted(CASE_PAGE_MATRIX))
 def test_case_pages_by_role(client, build, login, route, role, own_org):
     partner = build.organisation()
     case = build.case(organisation=partner, name="Quinn Invented")
     login(build.user(roles=[role], organisation=partner if own_org else None))
-    response = client.get(ROUTES[route].format(id=case.id))
+    response = client.get(f"/cases/{case.id}") if route == "page" else reveal(client, case, purpose=route)
     status, shows_name = CASE_PAGE_MATRIX[(role, own_org)][route]
     assert response.status_code == status
     assert ("Quinn Invented" in response.get_data(as_text=True)) == shows_name
+    assert len(access_log()) == (1 if shows_name else 0)
+
+
+def test_a_coordinator_who_is_also_a_caseworker_cannot_edit_or_close_another_organisations_case(client, build,
+                                                                                               login):
+    login(build.user(roles=["coordinator", "caseworker"]))
+    case = build.case(organisation=build.organisation())
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert ">Edit<" not in page and "Close case" not in page and "Raise a request" not in page
+    assert client.post(f"/cases/{case.id}/reveal", data={"purpose": "edit"}).status_code == 403
+    assert client.post(f"/cases/{case.id}/edit", data=form_for(build.case_details())).status_code == 403
+    assert client.post(f"/cases/{case.id}/close").status_code == 403
+    assert access_log() == []
+    db.session.expire_all()
+    assert db.session.get(Case, case.id).is_open
 
 
 def test_the_case_list_searches_by_reference(client, build, login):

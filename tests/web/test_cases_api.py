@@ -73,3 +73,23 @@ def test_the_case_list_never_carries_personal_fields_and_filters_by_reference(ap
     assert [c["reference"] for c in body["items"]] == ["NS-2026-0700"]
     assert body["items"][0]["name"] is None and body["total"] == 1
     assert db.session.scalar(select(AccessLogEntry.id)) is None
+
+
+@pytest.mark.parametrize("field, value", [("name", 42), ("consent_on", "yesterday"), ("tenure", ["owner_occupier"]),
+                                          ("marac", "yes"), ("flags", [1]), ("reference", None)])
+def test_case_values_of_the_wrong_type_are_a_422_never_a_500(api, build, field, value):
+    response = api(user=build.caseworker()).post("/cases", json={**api_case_body(build), field: value})
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_a_read_sent_from_another_website_with_the_session_cookie_reveals_and_records_nothing(login, client, build):
+    caseworker = build.caseworker()
+    case = build.case(caseworker=caseworker, name="Sky Imaginary")
+    login(caseworker)
+    response = client.get(f"/api/v1/cases/{case.id}", headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 200 and response.get_json()["name"] is None
+    assert db.session.scalar(select(AccessLogEntry.id)) is None
+    same_site = client.get(f"/api/v1/cases/{case.id}", headers={"Sec-Fetch-Site": "same-origin"})
+    assert same_site.get_json()["name"] == "Sky Imaginary"
+    assert db.session.scalar(select(AccessLogEntry.case_id)) == case.id

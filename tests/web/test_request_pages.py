@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from inventory.extensions import db
-from inventory.requests.models import EquipmentRequest
+from inventory.requests.models import EquipmentRequest, RequestEvent
 
 
 def test_a_caseworker_raises_a_request_from_the_case_page(client, build, login):
@@ -83,10 +83,21 @@ def test_a_caseworker_answers_and_resubmits_then_sees_the_rejection_on_their_lis
 def test_a_reject_without_a_reason_changes_nothing(client, build, login):
     raised = build.equipment_request()
     login(build.user(roles=["coordinator"]))
-    response = client.post(f"/requests/{raised.id}/actions/reject", data={"reason": ""}, follow_redirects=True)
+    response = client.post(f"/requests/{raised.id}/actions/reject", data={"reason": "  "}, follow_redirects=True)
     assert "Required." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(EquipmentRequest, raised.id).state == "submitted"
+    assert [event.action for event in db.session.scalars(select(RequestEvent))] == ["submit"]
+
+
+def test_the_case_page_lists_its_requests_for_those_who_see_its_details(client, build, login):
+    caseworker = build.caseworker()
+    case = build.case(caseworker=caseworker)
+    first, second = build.equipment_request(case=case), build.equipment_request(case=case)
+    build.equipment_request()  # another case's
+    login(caseworker)
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert re.findall(r"Request (\d+)</a>", page) == [str(second.id), str(first.id)]
 
 
 def test_editing_a_decided_request_is_refused_on_the_page(client, build, login):
@@ -134,6 +145,7 @@ def test_only_coordinators_see_the_queue(client, build, login, role, status):
 def test_bad_queue_filters_are_a_clear_error_not_a_crash(client, build, login):
     login(build.user(roles=["coordinator"]))
     assert client.get("/queue?risk_level=extreme&organisation_id=abc").status_code == 422
+    assert client.get(f"/queue?item_type_id={2**64}").status_code == 422
 
 
 def test_a_coordinator_approves_from_the_request_page_and_sees_what_awaits_stock(client, build, login):

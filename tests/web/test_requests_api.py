@@ -1,8 +1,10 @@
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from inventory.budget.models import LedgerEntry
 from inventory.extensions import db
-from inventory.requests.models import EquipmentRequest
+from inventory.requests.models import EquipmentRequest, RequestEvent
+from inventory.stock.models import Item
 
 
 def test_a_caseworker_raises_a_request_through_the_api(api, build):
@@ -24,12 +26,17 @@ def test_a_caseworker_raises_a_request_through_the_api(api, build):
     ([{"item_type_id": "ALARM", "quantity": 100000}], "lines[0].quantity"),
     ([{"item_type_id": "RETIRED", "quantity": 1}], "lines[0].item_type_id"),
     ([], "lines"),
+    *[([{"item_type_id": "ALARM", "quantity": bad}], "lines[0].quantity") for bad in ("two", None, True, 1.5)],
+    ([{"item_type_id": 2**64, "quantity": 1}], "lines[0].item_type_id"),
+    ([{"item_type_id": "1", "quantity": 1}], "lines[0].item_type_id"),
+    (["alarm"], "lines[0]"),
 ])
 def test_bad_lines_are_a_422_naming_the_line(api, build, lines, field):
     caseworker = build.caseworker()
     case = build.case(caseworker=caseworker)
     ids = {"ALARM": build.item_type().id, "RETIRED": build.item_type(active=False).id}
-    lines = [{**line, "item_type_id": ids[line["item_type_id"]]} for line in lines]
+    lines = [{**line, "item_type_id": ids.get(line["item_type_id"], line["item_type_id"])}
+             if isinstance(line, dict) else line for line in lines]
     response = api(user=caseworker).post("/requests", json={"case_id": case.id, "lines": lines, "reason": "x"})
     assert response.status_code == 422
     assert field in response.get_json()["error"]["details"]["fields"]
@@ -61,6 +68,8 @@ def test_the_queue_returns_scores_with_their_parts_in_priority_order(api, build)
 def test_queue_filters_and_paging_are_validated(api, build):
     caller = api(roles=["coordinator"])
     assert caller.get("/queue?risk_level=extreme").status_code == 422
+    assert caller.get(f"/queue?organisation_id={2**63}").status_code == 422
+    assert caller.get("/queue?item_type_id=-1").status_code == 422
     assert caller.get("/queue?per_page=500").status_code == 422
     for _ in range(3):
         build.equipment_request()
@@ -81,8 +90,16 @@ def test_a_decision_rejects_with_a_reason_and_a_second_is_already_decided(api, b
 
 @pytest.mark.parametrize("body, field", [
     ({"decision": "maybe", "reason": "x"}, "decision"),
+    ({"decision": 5, "reason": "x"}, "decision"),
+    ({"decision": ["reject"], "reason": "x"}, "decision"),
+    ({"decision": {"approve": True}}, "decision"),
+    ({"reason": "x"}, "decision"),
     ({"decision": "reject"}, "reason"),
     ({"decision": "reject", "reason": ""}, "reason"),
+    ({"decision": "reject", "reason": 7}, "reason"),
+    ({"decision": "approve", "lines": "all"}, "lines"),
+    ({"decision": "approve", "lines": [{"line_id": 2**63, "quantity": 1}]}, "lines[0].line_id"),
+    ({"decision": "approve", "lines": [{"line_id": 1, "quantity": "1"}]}, "lines[0].quantity"),
 ])
 def test_a_bad_decision_is_a_422(api, build, body, field):
     raised = build.equipment_request()
@@ -134,3 +151,19 @@ def test_approval_over_budget_is_a_409_with_the_numbers_and_a_suggestion(api, bu
     assert error["code"] == "budget_exceeded"
     assert (error["details"]["available_pence"], error["details"]["needed_pence"]) == (2600, 5000)
     assert error["details"]["suggested_lines"] == [{"line_id": raised.lines[0].id, "quantity": 1}]
+
+
+def test_a_refused_decision_leaves_nothing_written(api, build):
+    build.budget_period(allocated_pence=2600)
+    alarm = build.item_type(standard_cost_pence=2500)
+    build.items(1, item_type=alarm)
+    raised = build.equipment_request(lines=[(alarm, 3)])
+    events_before = db.session.scalar(select(func.count()).select_from(RequestEvent))
+    entries_before = db.session.scalar(select(func.count()).select_from(LedgerEntry))
+    response = api(roles=["coordinator"]).post(f"/requests/{raised.id}/decision", json={"decision": "approve"})
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(EquipmentRequest, raised.id).state == "submitted"
+    assert db.session.scalar(select(func.count()).select_from(RequestEvent)) == events_before
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == entries_before
+    assert db.session.scalar(select(Item.state)) == "in_stock"

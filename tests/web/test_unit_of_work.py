@@ -9,7 +9,7 @@ from inventory.accounts.models import Organisation
 from inventory.errors import Conflict
 from inventory.extensions import db
 from inventory.permissions import public
-from inventory.unit_of_work import keep_despite_refusal, undo
+from inventory.unit_of_work import keep, undo
 
 
 def _add_partner(name: str) -> None:
@@ -52,7 +52,7 @@ def probe(app):
     @route("/kept")
     def kept():
         _add_partner("Kept")
-        keep_despite_refusal()
+        keep()
         return jsonify({}), 401
 
     @route("/read", methods=("GET",))

@@ -9,10 +9,20 @@ from sqlalchemy import select
 
 from inventory import clock
 from inventory.accounts.models import User
+from inventory.cases.details import read_new_case
 from inventory.cases.operations import close_case, create_case
 from inventory.catalogue.models import ItemType
 from inventory.extensions import db
-from inventory.requests.operations import add_comment, adjust_priority, approve_request, raise_request, take_action
+from inventory.parsing import Fields
+from inventory.requests.operations import (
+    RequestDetails,
+    WantedLine,
+    add_comment,
+    adjust_priority,
+    approve_request,
+    raise_request,
+    take_action,
+)
 from inventory.requests.transitions import Action
 
 # reference, organisation ("lead"/"partner"), name, risk, tool, flags, MARAC, days ago raised,
@@ -64,18 +74,17 @@ def seed_cases_demo(*, lead_caseworker_email: str, partner_caseworker_email: str
         day = today - timedelta(days=days_ago)
         # Replay each referral at the time it came in, so days waiting and targets look real.
         with clock.frozen_at(datetime.combine(day, time(9 + n % 8, 15), clock.now().tzinfo)):
-            case = create_case({
+            case = create_case(read_new_case(Fields({
                 "reference": reference, "name": name, "address": f"{10 + n} {STREETS[n % len(STREETS)]}\nDemotown",
                 "phone": f"07700 900{100 + n:03d}", "safe_contact_notes": "Text first; do not leave voicemail.",
                 "consent_given": True, "consent_on": day, "tenure": ["private_tenant", "social_tenant",
                                                                     "owner_occupier"][n % 3],
                 "landlord_consent": "given" if n % 3 != 2 else "not_needed", "risk_tool": tool,
                 "risk_level": risk, "risk_assessed_on": day, "marac": marac, "flags": flags,
-            }, actor=caseworker)
-            raised[reference] = raise_request({
-                "case_id": case.id, "reason": reason,
-                "lines": [{"item_type_id": _item_type(prefix).id, "quantity": q} for prefix, q in lines],
-            }, actor=caseworker)
+            })), actor=caseworker)
+            raised[reference] = raise_request(case.id, RequestDetails(
+                lines=tuple(WantedLine(_item_type(prefix).id, q) for prefix, q in lines), reason=reason),
+                actor=caseworker)
     # A few further along, so each caseworker's list shows decisions and questions.
     take_action(raised["NS-2026-0107"].id, Action.REQUEST_INFO, actor=coordinator,
                 note="Is the flat rented? Camera fitting may need the landlord's agreement.")
@@ -87,11 +96,11 @@ def seed_cases_demo(*, lead_caseworker_email: str, partner_caseworker_email: str
                     reason="Perpetrator released from custody on Friday.")
     add_comment(raised["NS-2026-0104"].id, "Is there a socket outside, or should it be the solar light?",
                 actor=coordinator)
-    withdrawn = create_case({
+    withdrawn = create_case(read_new_case(Fields({
         "reference": "NS-2026-0090", "name": "Mo Unreal", "address": "1 Elsewhere Row\nDemotown",
         "phone": "01632 960123", "consent_given": True, "consent_on": today - timedelta(days=30),
         "tenure": "owner_occupier", "landlord_consent": "not_needed", "risk_tool": "dash",
         "risk_level": "standard", "risk_assessed_on": today - timedelta(days=30), "flags": [],
-    }, actor=caseworkers["lead"])
+    })), actor=caseworkers["lead"])
     close_case(withdrawn, actor=caseworkers["lead"])
     db.session.flush()
