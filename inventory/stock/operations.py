@@ -62,13 +62,13 @@ def _record(change: Change) -> ItemEvent:
     """Make the step's other changes (where the item is, which request or case holds it),
     then write it to the item's timeline, so the event says where the item is now."""
     item = change.record
-    for key, value in change.extra["changes"].items():
+    for key, value in change.extra.get("changes", {}).items():
         setattr(item, key, value)
     db.session.flush()  # so relationship changes (location) show in the foreign keys below
     event = ItemEvent(item_id=item.id, occurred_at=change.at, actor_id=change.actor.id if change.actor else None,
                       kind=str(change.action), from_state=change.from_state, to_state=item.state,
-                      location_id=item.location_id, request_id=change.extra["request_id"],
-                      case_id=change.extra["case_id"], note=change.note)
+                      location_id=item.location_id, request_id=change.extra.get("request_id"),
+                      case_id=change.extra.get("case_id"), note=change.note)
     db.session.add(event)
     db.session.flush()
     return event
