@@ -66,17 +66,26 @@ def _connect_hooks(app: Flask) -> None:
     from inventory.budget.ledger import entry_reversing
     from inventory.cases.operations import need_changed
     from inventory.cases.views import page_sections
+    from inventory.procurement.orders import order_cancelling, order_raising, outstanding_units
     from inventory.reconciliation.operations import refuse_to_reverse_matched
     from inventory.requests.holdings import reserve_arrivals
+    from inventory.requests.ordering import convert_when_raised, recommit_when_cancelled
     from inventory.requests.priority import rescore_open_requests_for_case
     from inventory.requests.views import case_requests_section
-    from inventory.stock.operations import units_received
+    from inventory.stock.queries import units_on_order
+    from inventory.stock.receiving import units_received
 
     # An entry matched to a statement line cannot be reversed until it is unmatched.
     entry_reversing.connect(app, refuse_to_reverse_matched)
     # Units that approved requests are waiting for go to them at once: the request they
     # were ordered for first, then highest priority first.
     units_received.connect(app, reserve_arrivals)
+    # Stock levels count as on order what raised purchase orders have still to deliver.
+    units_on_order.connect(app, outstanding_units)
+    # An order raised for requests takes over their commitment for the units it brings;
+    # cancelled, it hands the need back to them, committed again.
+    order_raising.connect(app, convert_when_raised)
+    order_cancelling.connect(app, recommit_when_cancelled)
     # A case's risk or flags changed: its open requests move in the queue.
     need_changed.connect(app, rescore_open_requests_for_case)
     # The case page lists the case's requests, which the requests feature finds and shows.

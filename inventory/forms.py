@@ -1,5 +1,6 @@
 """Form pieces shared by every feature."""
 from email_validator import EmailNotValidError, validate_email
+from flask import flash, redirect
 from wtforms import SelectMultipleField, ValidationError, widgets
 
 from inventory.errors import Conflict, DomainError, InvalidInput
@@ -51,3 +52,26 @@ def submitted(form, use_case):
         show_error(form, error)
         return None
     return True if result is None else result
+
+
+def on_record_page(form, use_case, *, record_url: str, page, done, next_url=None):
+    """Run a use case from one of the forms on a record's own page (an item, a purchase
+    order). Done: flash `done` (a message, or one made from the result) and go on to
+    `next_url(result)`, else back to the record. Bad input, the form's or the use case's
+    (InvalidInput), shows at the form: the answer is `page()`. Any other refusal (the
+    record's state does not allow it) is news about the record: flashed there. A refused
+    use case is undone either way."""
+    if form.validate_on_submit():
+        try:
+            result = use_case()
+        except InvalidInput as error:
+            undo()
+            show_error(form, error)
+        except DomainError as error:
+            undo()
+            flash(error.message, "error")
+            return redirect(record_url)
+        else:
+            flash(done(result) if callable(done) else done, "success")
+            return redirect(next_url(result) if next_url else record_url)
+    return page()

@@ -6,6 +6,10 @@ caller's transaction, so what they change commits or rolls back with the use cas
 
 The hooks in use:
 - `units_received` (stock): new units are in stock; requests reserve what they wait for.
+- `units_on_order` (stock): what is still to come into stock; procurement answers with what
+  open purchase orders have still to deliver.
+- `purchase_order_raising`, `purchase_order_cancelling` (procurement): the requests an order
+  is for hand over their commitment to it, or take it back.
 - `case_need_changed` (cases): a case's risk or flags changed; its open requests rescore.
 - `case_page_sections` (cases): the case page shows sections other features render (the
   case's requests).

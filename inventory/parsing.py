@@ -164,18 +164,15 @@ class Fields:
 
     def ids(self, name: str, *, required: bool = True) -> list[int]:
         """A list of record ids (a JSON array, or a repeated query/form field)."""
-        values = self._values(name)
-        if values is None:
-            if required:
-                self._fail(name, "Required: a list of ids.")
-            return []
-        parsed = []
-        for index, value in enumerate(values):
-            try:
-                parsed.append(record_id(value, text=self.text_source))
-            except ParseError as error:
-                self._fail(f"{name}[{index}]", error.message)
-        return parsed
+        return self._list(name, required, lambda value: record_id(value, text=self.text_source),
+                          "Required: a list of ids.")
+
+    def texts(self, name: str, *, required: bool = True, max_length: int = DEFAULT_TEXT_LIMIT) -> list[str]:
+        """A list of text values (a JSON array of strings, or a repeated query/form field);
+        blank ones are left out."""
+        values = self._list(name, required, lambda value: text(value, required=False, max_length=max_length),
+                            "Required: a list of text.")
+        return [value for value in values if value is not None]
 
     def pence(self, name: str, *, required: bool = True, allow_zero: bool = False,
               allow_negative: bool = False) -> int | None:
@@ -252,6 +249,20 @@ class Fields:
             self._fail(name, "Must be a list.")
             return []
         return value
+
+    def _list(self, name: str, required: bool, parse, missing_message: str) -> list:
+        values = self._values(name)
+        if values is None:
+            if required:
+                self._fail(name, missing_message)
+            return []
+        parsed = []
+        for index, value in enumerate(values):
+            try:
+                parsed.append(parse(value))
+            except ParseError as error:
+                self._fail(f"{name}[{index}]", error.message)
+        return parsed
 
     def _read(self, name: str, required: bool, parse, *, missing_message: str | None = None):
         value = self._raw(name)

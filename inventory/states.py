@@ -43,7 +43,8 @@ class StateMachine:
                  refusal: type[Conflict] = Conflict,
                  describe_refusal: Callable[[Any, Hashable], str] | None = None,
                  recorder: Callable[[Change], Any] | None = None,
-                 state_attribute: str = "state"):
+                 state_attribute: str = "state",
+                 refusal_details: Callable[[Any], Mapping[str, Any]] | None = None):
         self.name = name
         self.transitions = dict(transitions)
         self.refusal = refusal
@@ -51,6 +52,8 @@ class StateMachine:
             lambda record, action: f"This {name} is {getattr(record, state_attribute)}, so it cannot be {action}.")
         self.recorder = recorder
         self.state_attribute = state_attribute
+        # What else a refusal names about the record (its id, say), beside state and action.
+        self.refusal_details = refusal_details or (lambda record: {})
 
     def allows(self, state, action) -> bool:
         return state in self.transitions[action].sources
@@ -61,15 +64,21 @@ class StateMachine:
     def target(self, action):
         return self.transitions[action].target
 
+    def check(self, record, action) -> None:
+        """Raise the machine's refusal unless the table allows `action` from the record's
+        state (for a use case that must refuse before it changes anything)."""
+        state = getattr(record, self.state_attribute)
+        if not self.allows(state, action):
+            raise self.refusal(self.describe_refusal(record, action), details={
+                **self.refusal_details(record), "state": str(state), "action": str(action)})
+
     def apply(self, record, action, *, actor=None, note: str | None = None, **extra):
         """Move `record` by `action`, or raise the machine's refusal; record the change.
 
         Returns what the recorder returns (the history row), or the Change itself."""
+        self.check(record, action)
         transition = self.transitions[action]
         from_state = getattr(record, self.state_attribute)
-        if from_state not in transition.sources:
-            raise self.refusal(self.describe_refusal(record, action),
-                               details={"state": str(from_state), "action": str(action)})
         if transition.target is not None:
             setattr(record, self.state_attribute, transition.target)
         change = Change(record=record, action=action, from_state=from_state,

@@ -122,7 +122,7 @@ class Builders:
         return supplier
 
     def location(self, *, name=None, kind="store", fitter=None):
-        from inventory.stock.operations import create_location
+        from inventory.stock.locations import create_location
 
         location = create_location(name=name or f"Store {next(_counter)}", kind=kind, fitter=fitter)
         db.session.commit()
@@ -131,7 +131,7 @@ class Builders:
     def items(self, quantity=1, *, item_type=None, location=None, serial_numbers=(), purchase_cost_pence=2500,
               **values):
         """Units received into stock (in_stock), each with a code and a cached QR."""
-        from inventory.stock.operations import NewUnits, receive_units
+        from inventory.stock.receiving import NewUnits, receive_units
 
         units = NewUnits(item_type=item_type or self.item_type(), quantity=quantity,
                          location=location or self.location(), serial_numbers=tuple(serial_numbers),
@@ -149,24 +149,24 @@ class Builders:
         """An order (raised by default, against a funded budget period). `lines` is a list of
         (item_type, quantity, unit_net_pence, unit_vat_pence)."""
         from inventory.budget.ledger import current_period
-        from inventory.procurement import operations as procurement
+        from inventory.procurement import orders
 
         actor = actor or self.user(roles=["coordinator"])
         lines = lines or [(self.item_type(), 2, 1000, 200)]
-        order = procurement.create_purchase_order(
+        order = orders.create_purchase_order(
             supplier=supplier or self.supplier(), actor=actor,
-            lines=[procurement.OrderLine(t.id, q, net, vat) for t, q, net, vat in lines])
+            lines=[orders.OrderLine(t.id, q, net, vat) for t, q, net, vat in lines])
         db.session.commit()
         if raised:
             if current_period() is None:
                 self.budget_period(allocated_pence=budget_pence)
-            procurement.raise_purchase_order(order, actor=actor)
+            orders.raise_purchase_order(order, actor=actor)
             db.session.commit()
         return order
 
     def receipt(self, order, *, location=None, actor=None):
         """Everything outstanding on the order received into stock."""
-        from inventory.procurement.operations import receive_goods
+        from inventory.procurement.receipts import receive_goods
 
         receipt = receive_goods(order, lines=None, location=location or self.location(),
                                 actor=actor or self.user(roles=["coordinator"]))
@@ -295,17 +295,17 @@ class Builders:
                           raised=True, actor=None):
         """An order for what each line of `request` awaits (or `quantity` of each), linked to
         the request's lines, at standard cost unless a unit price is given; raised by default."""
-        from inventory.procurement import operations as procurement
+        from inventory.procurement import orders
 
         actor = actor or self.user(roles=["coordinator"])
-        order = procurement.create_purchase_order(supplier=supplier or self.supplier(), actor=actor, lines=[
-            procurement.OrderLine(line.item_type_id, quantity or line.awaiting_quantity,
-                                  line.item_type.standard_cost_pence if unit_net_pence is None else unit_net_pence,
-                                  unit_vat_pence, request_line_id=line.id)
+        order = orders.create_purchase_order(supplier=supplier or self.supplier(), actor=actor, lines=[
+            orders.OrderLine(line.item_type_id, quantity or line.awaiting_quantity,
+                             line.item_type.standard_cost_pence if unit_net_pence is None else unit_net_pence,
+                             unit_vat_pence, request_line_id=line.id)
             for line in request.lines if quantity or line.awaiting_quantity])
         db.session.commit()
         if raised:
-            procurement.raise_purchase_order(order, actor=actor)
+            orders.raise_purchase_order(order, actor=actor)
             db.session.commit()
         return order
 

@@ -80,7 +80,6 @@ def add_product_code(item_type_id: int):
 def remove_product_code(item_type_id: int, code_id: int):
     item_type = db.get_or_404(ItemType, item_type_id)
     operations.remove_product_code(item_type, code_id)
-    db.session.commit()
     flash("Product code removed.", "success")
     return redirect(url_for("catalogue.edit_item_type", item_type_id=item_type.id))
 

@@ -7,9 +7,11 @@ from inventory.api.body import Body
 from inventory.catalogue.models import Supplier
 from inventory.errors import InvalidInput, NotFound
 from inventory.extensions import db
+from inventory.parsing import Fields
 from inventory.permissions import Permission, permission_required
-from inventory.procurement import operations as procurement
+from inventory.procurement import invoices, orders, receipts
 from inventory.procurement.models import (
+    MAX_LINE_QUANTITY,
     GoodsReceipt,
     InvoiceKind,
     InvoiceStatus,
@@ -95,14 +97,25 @@ def serialise_invoice(invoice: SupplierInvoice) -> dict:
             "mismatches": invoice.mismatches, "ledger_entry_id": invoice.ledger_entry_id}
 
 
-def _lines(body: Body, name: str = "lines", *, required: bool = True) -> list[dict] | None:
-    value = body.data.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, list) or not all(isinstance(line, dict) for line in value):
-        body.errors[name] = "A list of objects."
-        return None
-    return value
+def _quantity(line: Fields) -> int | None:
+    return line.whole_number("quantity", minimum=1, maximum=MAX_LINE_QUANTITY)
+
+
+def _order_line(line: Fields) -> orders.OrderLine:
+    return orders.OrderLine(line.record_id("item_type_id"), _quantity(line),
+                            line.pence("unit_net_pence", allow_zero=True),
+                            line.pence("unit_vat_pence", required=False, allow_zero=True) or 0)
+
+
+def _receipt_line(line: Fields) -> receipts.ReceiptLine:
+    return receipts.ReceiptLine(line.record_id("line_id"), _quantity(line),
+                                tuple(line.texts("serial_numbers", required=False, max_length=80)))
+
+
+def _invoice_line(line: Fields) -> invoices.InvoiceLine:
+    return invoices.InvoiceLine(line.record_id("line_id"), _quantity(line),
+                                line.pence("unit_net_pence", allow_zero=True),
+                                line.pence("unit_vat_pence", required=False, allow_zero=True) or 0)
 
 
 def _order(order_id: int) -> PurchaseOrder:
@@ -119,17 +132,14 @@ def _order(order_id: int) -> PurchaseOrder:
 @permission_required(Permission.MANAGE_PURCHASE_ORDERS)
 def create_purchase_order():
     body = Body()
-    supplier_id = body.integer("supplier_id")
-    lines = _lines(body)
+    supplier_id = body.record_id("supplier_id")
+    lines = [_order_line(line) for line in body.objects("lines")]
     notes = body.text("notes", required=False)
     body.check()
     supplier = db.session.get(Supplier, supplier_id)
     if supplier is None:
         raise InvalidInput("Unknown supplier.", fields={"supplier_id": "No such supplier."})
-    order = procurement.create_purchase_order(supplier=supplier, actor=current_user, notes=notes, lines=[
-        procurement.OrderLine(line.get("item_type_id"), line.get("quantity"), line.get("unit_net_pence"),
-                              line.get("unit_vat_pence", 0)) for line in lines])
-    db.session.commit()
+    order = orders.create_purchase_order(supplier=supplier, actor=current_user, notes=notes, lines=lines)
     return jsonify(serialise_order(order)), 201
 
 
@@ -138,9 +148,7 @@ def create_purchase_order():
                    "shortfall in details.")
 @permission_required(Permission.MANAGE_PURCHASE_ORDERS)
 def raise_purchase_order(order_id: int):
-    order = procurement.raise_purchase_order(_order(order_id), actor=current_user)
-    db.session.commit()
-    return jsonify(serialise_order(order))
+    return jsonify(serialise_order(orders.raise_purchase_order(_order(order_id), actor=current_user)))
 
 
 @api_route("/purchase-orders/<int:order_id>/receipts", "POST", response=RECEIPT, status=201, tag="procurement",
@@ -156,23 +164,15 @@ def raise_purchase_order(order_id: int):
 def receive_goods(order_id: int):
     order = _order(order_id)
     body = Body()
-    location_id = body.integer("location_id")
-    lines = _lines(body, required=False)
+    location_id = body.record_id("location_id")
+    # Without lines, everything outstanding arrived.
+    lines = [_receipt_line(line) for line in body.objects("lines")] if body.present("lines") else None
     note = body.text("note", required=False)
     body.check()
     location = db.session.get(Location, location_id)
     if location is None or not location.active:
         raise InvalidInput("Unknown location.", fields={"location_id": "No such open location."})
-    for index, line in enumerate(lines or []):
-        serials = line.get("serial_numbers", [])
-        if not isinstance(serials, list) or not all(isinstance(s, str) for s in serials):
-            raise InvalidInput("Serial numbers are a list of text.",
-                               fields={f"lines.{index}.serial_numbers": "A list of text."})
-    wanted = None if lines is None else [
-        procurement.ReceiptLine(line.get("line_id"), line.get("quantity"), line.get("serial_numbers", []))
-        for line in lines]
-    receipt = procurement.receive_goods(order, lines=wanted, location=location, actor=current_user, note=note)
-    db.session.commit()
+    receipt = receipts.receive_goods(order, lines=lines, location=location, actor=current_user, note=note)
     return jsonify(serialise_receipt(receipt)), 201
 
 
@@ -181,7 +181,7 @@ def serialise_receipt(receipt: GoodsReceipt) -> dict:
     return {"id": receipt.id, "purchase_order_id": receipt.purchase_order_id, "purchase_order_status": order.status,
             "location_id": receipt.location_id,
             "items": [{"id": item.id, "code": item.code, "item_type_id": item.item_type_id,
-                       "serial_number": item.serial_number} for item in procurement.receipt_items(receipt)]}
+                       "serial_number": item.serial_number} for item in receipts.receipt_items(receipt)]}
 
 
 @api_route("/invoices", "POST", response=INVOICE, status=201, tag="procurement",
@@ -200,28 +200,23 @@ def serialise_receipt(receipt: GoodsReceipt) -> dict:
 @permission_required(Permission.POST_INVOICES)
 def record_invoice():
     body = Body()
-    order_id = body.integer("purchase_order_id")
-    number = body.text("number")
+    order_id = body.record_id("purchase_order_id")
+    number = body.text("number", max_length=60)
     invoice_date = body.date("invoice_date")
-    kind = body.data.get("kind", InvoiceKind.INVOICE)
-    if kind not in {str(k) for k in InvoiceKind}:
-        body.errors["kind"] = "invoice or credit_note."
+    kind = body.choice("kind", InvoiceKind, required=False) or InvoiceKind.INVOICE
     if kind == InvoiceKind.CREDIT_NOTE:
-        net, vat, reason = body.pence("net_pence", allow_zero=True, allow_negative=True), body.pence("vat_pence", allow_zero=True, allow_negative=True), body.text("reason")
+        net, vat = body.pence("net_pence", allow_zero=True), body.pence("vat_pence", allow_zero=True)
+        reason = body.text("reason")
     else:
-        lines = _lines(body)
+        lines = [_invoice_line(line) for line in body.objects("lines")]
     body.check()
     order = _order(order_id)
     if kind == InvoiceKind.CREDIT_NOTE:
-        invoice = procurement.record_credit_note(order, number=number, invoice_date=invoice_date, net_pence=net,
-                                                 vat_pence=vat, reason=reason, actor=current_user)
+        invoice = invoices.record_credit_note(order, number=number, invoice_date=invoice_date, net_pence=net,
+                                              vat_pence=vat, reason=reason, actor=current_user)
     else:
-        invoice = procurement.record_invoice(order, number=number, invoice_date=invoice_date, actor=current_user,
-                                             lines=[procurement.InvoiceLine(
-                                                 line.get("line_id"), line.get("quantity"),
-                                                 line.get("unit_net_pence"), line.get("unit_vat_pence", 0))
-                                                 for line in lines])
-    db.session.commit()
+        invoice = invoices.record_invoice(order, number=number, invoice_date=invoice_date, actor=current_user,
+                                          lines=lines)
     return jsonify(serialise_invoice(invoice)), 201
 
 
@@ -236,6 +231,5 @@ def approve_invoice(invoice_id: int):
     body = Body()
     reason = body.text("reason")
     body.check()
-    procurement.approve_invoice(invoice, actor=current_user, reason=reason)
-    db.session.commit()
+    invoices.approve_invoice(invoice, actor=current_user, reason=reason)
     return jsonify(serialise_invoice(invoice))

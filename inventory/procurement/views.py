@@ -8,12 +8,18 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from inventory.catalogue.models import ItemType, Supplier
-from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
-from inventory.forms import show_error
+from inventory.forms import on_record_page, submitted
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, has_permission, permission_required
-from inventory.procurement import operations as procurement
+from inventory.procurement import invoices, receipts
+from inventory.procurement.orders import (
+    OrderLine,
+    cancel_purchase_order,
+    close_purchase_order,
+    create_purchase_order,
+    raise_purchase_order,
+)
 from inventory.procurement.forms import (
     CreditNoteForm,
     InvoiceForm,
@@ -29,7 +35,6 @@ from inventory.procurement.models import (
     PurchaseOrderStatus,
     SupplierInvoice,
 )
-from inventory.requests.models import EquipmentRequest, RequestLine
 from inventory.stock.forms import lines as text_lines
 from inventory.stock.models import Location
 
@@ -39,8 +44,7 @@ bp = Blueprint("procurement", __name__, url_prefix="/purchase-orders")
 def _order_or_404(order_id: int) -> PurchaseOrder:
     order = db.session.scalar(select(PurchaseOrder).options(
         selectinload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item_type),
-        selectinload(PurchaseOrder.lines).selectinload(PurchaseOrderLine.request_line)
-        .joinedload(RequestLine.request).joinedload(EquipmentRequest.case),
+        selectinload(PurchaseOrder.lines).selectinload(PurchaseOrderLine.request_line),
         joinedload(PurchaseOrder.supplier)).where(PurchaseOrder.id == order_id))
     if order is None:
         abort(404)
@@ -70,19 +74,13 @@ def new_order():
         select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name))]
     for entry in form.lines:
         entry.item_type_id.choices = type_choices
-    if form.validate_on_submit():
-        wanted = [procurement.OrderLine(entry.item_type_id.data, entry.quantity.data, entry.unit_net.pence,
-                                        entry.unit_vat.pence) for entry in form.lines if not entry.is_blank]
-        try:
-            order = procurement.create_purchase_order(supplier=db.session.get(Supplier, form.supplier_id.data),
-                                                      lines=wanted, actor=current_user, notes=form.notes.data)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            flash(f"{order.reference} saved as a draft. Raise it to commit the money and send it.", "success")
-            return redirect(url_for("procurement.order", order_id=order.id))
+    order = submitted(form, lambda: create_purchase_order(
+        supplier=db.session.get(Supplier, form.supplier_id.data), actor=current_user, notes=form.notes.data,
+        lines=[OrderLine(entry.item_type_id.data, entry.quantity.data, entry.unit_net.pence, entry.unit_vat.pence)
+               for entry in form.lines if not entry.is_blank]))
+    if order:
+        flash(f"{order.reference} saved as a draft. Raise it to commit the money and send it.", "success")
+        return redirect(url_for("procurement.order", order_id=order.id))
     return render_template("procurement/new_order.html", form=form), 422 if form.errors or form.form_errors else 200
 
 
@@ -117,47 +115,34 @@ def _order_page(order: PurchaseOrder, status: int = 200, **forms):
     ), status
 
 
-def _act(order_id: int, form, action, done, form_name: str, next_url=None):
-    """Run one order use case from a posted form; commit and go on (to `next_url(result)` or
-    back to the order), or show the order again with why not."""
+def _act_on_order(order_id: int, form, form_name: str, use_case, done, next_url=None):
+    """An action from the order's page (see `on_record_page`)."""
     order = _order_or_404(order_id)
-    if form.validate_on_submit():
-        try:
-            result = action(order, form)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for("procurement.order", order_id=order_id))
-        else:
-            flash(done(result) if callable(done) else done, "success")
-            return redirect(next_url(result) if next_url else url_for("procurement.order", order_id=order_id))
-    return _order_page(_order_or_404(order_id), 422, **{form_name: form})
+    return on_record_page(form, lambda: use_case(order), record_url=url_for("procurement.order", order_id=order_id),
+                          done=done, next_url=next_url,
+                          page=lambda: _order_page(_order_or_404(order_id), 422, **{form_name: form}))
 
 
 @bp.post("/<int:order_id>/raise")
 @permission_required(Permission.MANAGE_PURCHASE_ORDERS)
 def raise_order(order_id: int):
-    return _act(order_id, FlaskForm(), lambda order, _f: procurement.raise_purchase_order(order, actor=current_user),
-                "Raised: its value is committed in the budget.", "raise_form")
+    return _act_on_order(order_id, FlaskForm(), "raise_form", lambda order: raise_purchase_order(
+        order, actor=current_user), "Raised: its value is committed in the budget.")
 
 
 @bp.post("/<int:order_id>/cancel")
 @permission_required(Permission.MANAGE_PURCHASE_ORDERS)
 def cancel_order(order_id: int):
-    return _act(order_id, ReasonForm(), lambda order, f: procurement.cancel_purchase_order(
-        order, actor=current_user, reason=f.reason.data), "Cancelled; the money still committed is released.",
-        "cancel_form")
+    form = ReasonForm()
+    return _act_on_order(order_id, form, "cancel_form", lambda order: cancel_purchase_order(
+        order, actor=current_user, reason=form.reason.data), "Cancelled; the money still committed is released.")
 
 
 @bp.post("/<int:order_id>/close")
 @permission_required(Permission.MANAGE_PURCHASE_ORDERS)
 def close_order(order_id: int):
-    return _act(order_id, FlaskForm(), lambda order, _f: procurement.close_purchase_order(order, actor=current_user),
-                "Closed; any money left committed is released.", "close_form")
+    return _act_on_order(order_id, FlaskForm(), "close_form", lambda order: close_purchase_order(
+        order, actor=current_user), "Closed; any money left committed is released.")
 
 
 @bp.post("/<int:order_id>/receipts")
@@ -169,38 +154,40 @@ def receive(order_id: int):
     form.location_id.choices = [SelectChoice(loc.id, loc.name) for loc in db.session.scalars(
         select(Location).where(Location.active.is_(True)))]
 
-    def action(order, f):
+    def receive_goods(order):
         wanted = None if everything else [
-            procurement.ReceiptLine(int(entry.line_id.data), entry.quantity.data,
-                                    text_lines(entry.serial_numbers.data))
-            for entry in f.lines if entry.quantity.data and (entry.line_id.data or "").isdigit()]
-        return procurement.receive_goods(order, lines=wanted, location=db.session.get(Location, f.location_id.data),
-                                         actor=current_user, note=f.note.data)
+            receipts.ReceiptLine(int(entry.line_id.data), entry.quantity.data,
+                                 tuple(text_lines(entry.serial_numbers.data)))
+            for entry in form.lines if entry.quantity.data and (entry.line_id.data or "").isdigit()]
+        return receipts.receive_goods(order, lines=wanted, location=db.session.get(Location, form.location_id.data),
+                                      actor=current_user, note=form.note.data)
 
     def done(receipt):
         return f"Received {sum(line.quantity for line in receipt.lines)} units. Print their labels now."
 
-    return _act(order_id, form, action, done, "receipt_form",
-                next_url=lambda receipt: url_for("stock.labels_print", receipt=receipt.id))
+    return _act_on_order(order_id, form, "receipt_form", receive_goods, done,
+                         next_url=lambda receipt: url_for("stock.labels_print", receipt=receipt.id))
 
 
 @bp.post("/<int:order_id>/invoices")
 @permission_required(Permission.POST_INVOICES)
 def record_invoice(order_id: int):
-    def action(order, f):
-        return procurement.record_invoice(order, number=f.number.data, invoice_date=f.invoice_date.data,
-                                          actor=current_user, lines=[
-                                              procurement.InvoiceLine(int(entry.line_id.data), entry.quantity.data,
-                                                                      entry.unit_net.pence, entry.unit_vat.pence)
-                                              for entry in f.lines
-                                              if entry.quantity.data and (entry.line_id.data or "").isdigit()])
+    form = InvoiceForm()
+
+    def record(order):
+        return invoices.record_invoice(order, number=form.number.data, invoice_date=form.invoice_date.data,
+                                       actor=current_user, lines=[
+                                           invoices.InvoiceLine(int(entry.line_id.data), entry.quantity.data,
+                                                                entry.unit_net.pence, entry.unit_vat.pence)
+                                           for entry in form.lines
+                                           if entry.quantity.data and (entry.line_id.data or "").isdigit()])
 
     def done(invoice):
         if invoice.status == InvoiceStatus.POSTED:
             return f"Invoice {invoice.number} posted to the budget."
         return f"Invoice {invoice.number} differs from the order beyond tolerance: it waits for finance's approval."
 
-    return _act(order_id, InvoiceForm(), action, done, "invoice_form")
+    return _act_on_order(order_id, form, "invoice_form", record, done)
 
 
 @bp.post("/<int:order_id>/invoices/<int:invoice_id>/approve")
@@ -209,13 +196,15 @@ def approve_invoice(order_id: int, invoice_id: int):
     invoice = db.session.get(SupplierInvoice, invoice_id)
     if invoice is None or invoice.purchase_order_id != order_id:
         abort(404)
-    return _act(order_id, ReasonForm(), lambda _order, f: procurement.approve_invoice(
-        invoice, actor=current_user, reason=f.reason.data), "Approved and posted.", "approve_form")
+    form = ReasonForm()
+    return _act_on_order(order_id, form, "approve_form", lambda _order: invoices.approve_invoice(
+        invoice, actor=current_user, reason=form.reason.data), "Approved and posted.")
 
 
 @bp.post("/<int:order_id>/credit-notes")
 @permission_required(Permission.POST_INVOICES)
 def record_credit_note(order_id: int):
-    return _act(order_id, CreditNoteForm(), lambda order, f: procurement.record_credit_note(
-        order, number=f.number.data, invoice_date=f.invoice_date.data, net_pence=f.net.pence, vat_pence=f.vat.pence,
-        reason=f.reason.data, actor=current_user), "Credit note posted to the budget.", "credit_form")
+    form = CreditNoteForm()
+    return _act_on_order(order_id, form, "credit_form", lambda order: invoices.record_credit_note(
+        order, number=form.number.data, invoice_date=form.invoice_date.data, net_pence=form.net.pence,
+        vat_pence=form.vat.pence, reason=form.reason.data, actor=current_user), "Credit note posted to the budget.")

@@ -23,10 +23,9 @@ from inventory.permissions import (
     permission_required,
     personal_cases_clause,
 )
-from inventory.procurement import operations as procurement
 from inventory.procurement.forms import DraftForRequestForm
 from inventory.requests.holdings import HOLDING_STATES
-from inventory.requests import operations
+from inventory.requests import operations, ordering
 from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, approval_form, request_form, written
 from inventory.requests.models import EquipmentRequest, RequestEvent, RequestLine, RequestState
 from inventory.requests.queue import QueueFilters, queue_query, queue_rows
@@ -105,7 +104,7 @@ def _render_request(request_id: int, *, approval=None, refusal: Conflict | None 
         refusal=refusal, approved_lines=[line for line in equipment_request.lines if line.approved_quantity is not None],
         note_form=NoteForm(formdata=None), comment_form=CommentForm(formdata=None),
         priority_form=PriorityForm(formdata=None), today=clock.today(),
-        to_order=procurement.still_to_order(equipment_request) if awaiting else [],
+        to_order=ordering.still_to_order(equipment_request) if awaiting else [],
         draft_form=_draft_form(draft) if may_order else None,
     ), status
 
@@ -148,7 +147,7 @@ def draft_order(request_id: int):
     if not form.validate():
         return _render_request(request_id, draft=form, status=422)
     try:
-        order = procurement.draft_order_for_request(request_id, form.supplier_id.data, actor=current_user)
+        order = ordering.draft_order_for_request(request_id, form.supplier_id.data, actor=current_user)
     except InvalidInput as error:
         undo()
         show_error(form, error)

@@ -2,15 +2,15 @@
 from flask import Response, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.catalogue.models import ItemType
-from inventory.errors import InvalidInput, NotFound
+from inventory.errors import NotFound
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields
 from inventory.permissions import Permission, has_permission, login_required, can_see_item_case, permission_required
-from inventory.stock import operations
+from inventory.stock import operations, queries
 from inventory.stock.models import Item, ItemState
 from inventory.stock.qr import svg_for_item
 
@@ -99,15 +99,6 @@ def serialise_item(item: Item, viewer) -> dict:
     return shown
 
 
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise InvalidInput(f"{name} must be a whole number.", fields={name: "A whole number."})
-    return int(raw)
-
-
 @api_route("/item-types", summary="The catalogue's active item types.", response=page_of(ITEM_TYPE),
            tag="stock", query=PAGE_PARAMS)
 @login_required
@@ -122,11 +113,11 @@ def item_types():
 @permission_required(Permission.VIEW_STOCK)
 def stock():
     page, per_page = page_args()
-    result = paginate(operations.stock_levels_query(), page, per_page, scalars=False)
-    return jsonify(result.as_json(lambda row: _level_json(operations.StockLevel.from_row(row))))
+    result = paginate(queries.stock_levels_query(), page, per_page, scalars=False)
+    return jsonify(result.as_json(lambda row: _level_json(queries.StockLevel.from_row(row))))
 
 
-def _level_json(level: operations.StockLevel) -> dict:
+def _level_json(level: queries.StockLevel) -> dict:
     return {"item_type_id": level.item_type_id, "item_type": level.item_type, "in_stock": level.in_stock,
             "reserved": level.reserved, "issued": level.issued, "quarantine": level.quarantine,
             "on_order": level.on_order, "reorder_level": level.reorder_level, "below_reorder": level.below_reorder}
@@ -146,18 +137,11 @@ def item_by_code(code: str):
 @permission_required(Permission.VIEW_STOCK)
 def items():
     page, per_page = page_args()
-    query = (select(Item).options(joinedload(Item.item_type), joinedload(Item.location))
-             .order_by(Item.id.desc()))
-    state = request.args.get("state", "").strip()
-    if state:
-        if state not in STATES:
-            raise InvalidInput("Unknown state.", fields={"state": f"One of: {', '.join(STATES)}."})
-        query = query.where(Item.state == state)
-    for name, column in (("item_type_id", Item.item_type_id), ("location_id", Item.location_id)):
-        value = _int_arg(name)
-        if value is not None:
-            query = query.where(column == value)
-    return jsonify(paginate(query, page, per_page).as_json(lambda item: serialise_item(item, current_user)))
+    args = Fields(request.args, text=True)
+    filters = queries.ItemFilters.read(args)
+    args.check()
+    return jsonify(paginate(queries.items_query(filters), page, per_page).as_json(
+        lambda item: serialise_item(item, current_user)))
 
 
 @api_route("/items/<int:item_id>/qr", summary="The item's QR symbol (SVG), exactly as printed on its label.",

@@ -5,6 +5,8 @@ from inventory.accounts.models import User
 from inventory.catalogue import operations as catalogue
 from inventory.extensions import db
 from inventory.stock import operations as stock
+from inventory.stock.locations import create_location
+from inventory.stock.receiving import NewUnits, receive_units
 
 SUPPLIERS = [
     {"name": "Brightwell Safety Supplies (demo)", "contact_name": "Orders desk", "email": "orders@brightwell.example",
@@ -42,14 +44,14 @@ def seed_stock_demo(*, fitter_email: str) -> None:
         for supplier_index, code in codes.items():
             catalogue.set_product_code(item_type, suppliers[supplier_index], code)
         item_types.append(item_type)
-    store = stock.create_location(name="Office store room", kind="store")
+    store = create_location(name="Office store room", kind="store")
     fitter = db.session.scalar(select(User).where(User.email == fitter_email))
-    van = stock.create_location(name=f"Van: {fitter.name}", kind="van", fitter=fitter)
+    van = create_location(name=f"Van: {fitter.name}", kind="van", fitter=fitter)
     for index, quantity in OPENING_STOCK.items():
         item_type = item_types[index]
         supplier = suppliers[next(iter(ITEM_TYPES[index][6]))]
-        stock.receive_units(stock.NewUnits(item_type=item_type, quantity=quantity, location=store, supplier=supplier,
-                                           purchase_cost_pence=item_type.standard_cost_pence), actor=None)
-    alarms = stock.receive_units(stock.NewUnits(item_type=item_types[0], quantity=3, location=van,
-                                                supplier=suppliers[0], purchase_cost_pence=1299), actor=None)
+        receive_units(NewUnits(item_type=item_type, quantity=quantity, location=store, supplier=supplier,
+                               purchase_cost_pence=item_type.standard_cost_pence), actor=None)
+    alarms = receive_units(NewUnits(item_type=item_types[0], quantity=3, location=van, supplier=suppliers[0],
+                                    purchase_cost_pence=1299), actor=None)
     stock.write_off(alarms[2], "faulty", None, note="Siren failed on test.")

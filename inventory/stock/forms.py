@@ -20,7 +20,7 @@ from wtforms.validators import (
 from inventory.money import MoneyError, parse_pounds
 from inventory.stock.labels import DEFAULT_FORMAT, FORMATS
 from inventory.stock.models import LocationKind, ReturnCondition, WriteOffReason
-from inventory.stock.operations import MAX_UNITS_AT_ONCE
+from inventory.stock.receiving import MAX_UNITS_AT_ONCE
 
 WRITE_OFF_CHOICES = [SelectChoice(r.value, r.label) for r in WriteOffReason]
 

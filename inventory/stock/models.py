@@ -1,7 +1,7 @@
 """Physical stock: items (one per unit, each with its own code), where they are, what
 happened to them, and stocktakes.
 
-The item state machine lives in `inventory.stock.lifecycle`; the constraints here make
+The item state machine lives in `inventory.stock.operations`; the constraints here make
 sure no bug or race can write an item into an impossible shape.
 """
 from datetime import datetime

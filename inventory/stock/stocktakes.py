@@ -19,6 +19,7 @@ from inventory.stock.models import (
     Item,
     ItemState,
     Location,
+    ReturnCondition,
     Stocktake,
     StocktakeCount,
     StocktakeStatus,
@@ -107,7 +108,8 @@ def resolve(stocktake: Stocktake, item: Item, action: str, *, actor, reason: str
     if action == "found":
         note = f"Stocktake #{stocktake.id}: found at {location.name}."
         if item.state == ItemState.ISSUED:
-            return operations.return_item(item, condition="good", actor=actor, location=location, note=note)
+            return operations.return_item(item, condition=ReturnCondition.GOOD, actor=actor, location=location,
+                                          note=note)
         return operations.mark_found(item, location=location, actor=actor, note=note)
     raise InvalidInput("Choose how to settle it.", fields={"action": f"One of: {', '.join(RESOLUTIONS)}."})
 

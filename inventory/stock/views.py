@@ -17,10 +17,11 @@ from wtforms.fields.choices import SelectChoice
 
 from inventory.accounts.models import User, UserRole
 from inventory.catalogue.models import ItemType, Supplier
-from inventory.errors import Conflict, DomainError, InvalidInput
+from inventory.errors import Conflict, DomainError
 from inventory.extensions import db
-from inventory.forms import show_error
+from inventory.forms import on_record_page, show_error, submitted
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields
 from inventory.permissions import (
     Permission,
     Role,
@@ -28,7 +29,7 @@ from inventory.permissions import (
     can_see_item_case,
     permission_required,
 )
-from inventory.stock import labels, operations, stocktakes
+from inventory.stock import labels, locations as stock_locations, operations, queries, stocktakes
 from inventory.stock.forms import (
     CodeForm,
     LabelForm,
@@ -51,9 +52,12 @@ from inventory.stock.models import (
     ItemEventKind,
     ItemState,
     Location,
+    ReturnCondition,
     Stocktake,
     StocktakeStatus,
 )
+from inventory.stock.receiving import NewUnits, receive_units
+from inventory.unit_of_work import undo
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 
@@ -73,26 +77,19 @@ def _with_locations(form):
 @bp.get("/")
 @permission_required(Permission.VIEW_STOCK)
 def levels():
-    return render_template("stock/levels.html", levels=operations.stock_levels(), find_form=CodeForm(formdata=None))
+    return render_template("stock/levels.html", levels=queries.stock_levels(), find_form=CodeForm(formdata=None))
 
 
 @bp.get("/items")
 @permission_required(Permission.VIEW_STOCK)
 def items():
     page, per_page = page_args()
-    query = (select(Item).options(joinedload(Item.item_type), joinedload(Item.location))
-             .order_by(Item.id.desc()))
-    state = request.args.get("state", "")
-    if state in {str(s) for s in ItemState}:
-        query = query.where(Item.state == state)
-    for name, column in (("item_type_id", Item.item_type_id), ("location_id", Item.location_id)):
-        value = request.args.get(name, "")
-        if value.isdigit():
-            query = query.where(column == int(value))
+    # A filter the page cannot read (a stale link, an id beyond any record) filters nothing.
+    filters = queries.ItemFilters.read(Fields(request.args, text=True))
     item_types = db.session.scalars(select(ItemType).order_by(ItemType.name)).all()
-    return render_template("stock/items.html", page=paginate(query, page, per_page), states=list(ItemState),
-                           item_types=item_types, locations=_location_choices(), args=request.args,
-                           label_form=LabelForm(formdata=None))
+    return render_template("stock/items.html", page=paginate(queries.items_query(filters), page, per_page),
+                           states=list(ItemState), item_types=item_types, locations=_location_choices(),
+                           args=request.args, label_form=LabelForm(formdata=None))
 
 
 @bp.route("/find", methods=["GET", "POST"])
@@ -143,24 +140,11 @@ def _item_page(item, status=200, **forms):
                            **forms), status
 
 
-def _item_action(item_id: int, form, action, done: str, form_name: str):
-    """Run one item use case from a posted form: commit and go back to the item, or show why not."""
+def _act_on_item(item_id: int, form, form_name: str, use_case, done: str):
+    """An action from the item page (see `on_record_page`)."""
     item = db.get_or_404(Item, item_id)
-    if form.validate_on_submit():
-        try:
-            action(item, form)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        except Conflict as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for("stock.item", item_id=item_id))
-        else:
-            flash(done, "success")
-            return redirect(url_for("stock.item", item_id=item_id))
-    return _item_page(db.session.get(Item, item_id), 422, **{form_name: form})
+    return on_record_page(form, lambda: use_case(item), record_url=url_for("stock.item", item_id=item_id), done=done,
+                          page=lambda: _item_page(db.session.get(Item, item_id), 422, **{form_name: form}))
 
 
 def _location(form) -> Location:
@@ -170,52 +154,59 @@ def _location(form) -> Location:
 @bp.post("/items/<int:item_id>/move")
 @permission_required(Permission.MANAGE_STOCK)
 def move(item_id: int):
-    return _item_action(item_id, _with_locations(MoveForm()), lambda item, f: operations.move_item(
-        item, _location(f), actor=current_user, note=f.note.data), "Moved.", "move_form")
+    form = _with_locations(MoveForm())
+    return _act_on_item(item_id, form, "move_form", lambda item: operations.move_item(
+        item, _location(form), actor=current_user, note=form.note.data), "Moved.")
 
 
 @bp.post("/items/<int:item_id>/write-off")
 @permission_required(Permission.MANAGE_STOCK)
 def write_off(item_id: int):
-    return _item_action(item_id, WriteOffForm(), lambda item, f: operations.write_off(
-        item, f.reason.data, current_user, note=f.note.data), "Written off.", "write_off_form")
+    form = WriteOffForm()
+    return _act_on_item(item_id, form, "write_off_form", lambda item: operations.write_off(
+        item, form.reason.data, current_user, note=form.note.data), "Written off.")
 
 
 @bp.post("/items/<int:item_id>/return")
 @permission_required(Permission.MANAGE_STOCK)
 def return_(item_id: int):
-    return _item_action(item_id, _with_locations(ReturnForm()), lambda item, f: operations.return_item(
-        item, condition=f.condition.data, actor=current_user, location=_location(f), note=f.note.data),
-        "Returned; it is in quarantine until checked.", "return_form")
+    form = _with_locations(ReturnForm())
+    return _act_on_item(item_id, form, "return_form", lambda item: operations.return_item(
+        item, condition=ReturnCondition(form.condition.data), actor=current_user, location=_location(form),
+        note=form.note.data), "Returned; it is in quarantine until checked.")
 
 
 @bp.post("/items/<int:item_id>/release")
 @permission_required(Permission.MANAGE_STOCK)
 def release(item_id: int):
-    return _item_action(item_id, NoteForm(), lambda item, f: operations.release_from_quarantine(
-        item, actor=current_user, note=f.note.data), "Back in stock.", "note_form")
+    form = NoteForm()
+    return _act_on_item(item_id, form, "note_form", lambda item: operations.release_from_quarantine(
+        item, actor=current_user, note=form.note.data), "Back in stock.")
 
 
 @bp.post("/items/<int:item_id>/confirm-wipe")
 @permission_required(Permission.CONFIRM_WIPE)
 def confirm_wipe(item_id: int):
-    return _item_action(item_id, NoteForm(), lambda item, f: operations.confirm_wipe(
-        item, current_user, note=f.note.data), "Wipe confirmed in your name.", "note_form")
+    form = NoteForm()
+    return _act_on_item(item_id, form, "note_form", lambda item: operations.confirm_wipe(
+        item, current_user, note=form.note.data), "Wipe confirmed in your name.")
 
 
 @bp.post("/items/<int:item_id>/found")
 @permission_required(Permission.MANAGE_STOCK)
 def found(item_id: int):
-    return _item_action(item_id, _with_locations(MoveForm()), lambda item, f: operations.mark_found(
-        item, location=_location(f), actor=current_user, note=f.note.data),
-        "Recorded as found; it is in quarantine until checked.", "move_form")
+    form = _with_locations(MoveForm())
+    return _act_on_item(item_id, form, "move_form", lambda item: operations.mark_found(
+        item, location=_location(form), actor=current_user, note=form.note.data),
+        "Recorded as found; it is in quarantine until checked.")
 
 
 @bp.post("/items/<int:item_id>/replace-code")
 @permission_required(Permission.MANAGE_STOCK)
 def replace_code(item_id: int):
-    return _item_action(item_id, ReplaceCodeForm(), lambda item, f: operations.replace_code(
-        item, actor=current_user, reason=f.reason.data), "New code given; print a new label.", "replace_form")
+    form = ReplaceCodeForm()
+    return _act_on_item(item_id, form, "replace_form", lambda item: operations.replace_code(
+        item, actor=current_user, reason=form.reason.data), "New code given; print a new label.")
 
 
 # Receiving without a purchase order (donations, stock that predates SafeHold) ----------------
@@ -228,21 +219,15 @@ def receive():
         select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name))]
     form.supplier_id.choices = [SelectChoice(0, "None")] + [SelectChoice(s.id, s.name) for s in db.session.scalars(
         select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name))]
-    if form.validate_on_submit():
-        try:
-            received = operations.receive_units(operations.NewUnits(
-                item_type=db.get_or_404(ItemType, form.item_type_id.data), quantity=form.quantity.data,
-                location=_location(form), purchase_cost_pence=form.unit_cost.pence,
-                supplier=db.session.get(Supplier, form.supplier_id.data) if form.supplier_id.data else None,
-                serial_numbers=tuple(lines(form.serial_numbers.data)),
-            ), actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash(f"{len(received)} units are in stock. Print their labels now.", "success")
-            return redirect(url_for("stock.labels_print", item=[i.id for i in received]))
+    received = submitted(form, lambda: receive_units(NewUnits(
+        item_type=db.get_or_404(ItemType, form.item_type_id.data), quantity=form.quantity.data,
+        location=_location(form), purchase_cost_pence=form.unit_cost.pence,
+        supplier=db.session.get(Supplier, form.supplier_id.data) if form.supplier_id.data else None,
+        serial_numbers=tuple(lines(form.serial_numbers.data)),
+    ), actor=current_user))
+    if received:
+        flash(f"{len(received)} units are in stock. Print their labels now.", "success")
+        return redirect(url_for("stock.labels_print", item=[i.id for i in received]))
     return render_template("stock/receive.html", form=form), 422 if form.errors else 200
 
 
@@ -258,17 +243,10 @@ def locations():
     if request.method == "POST":
         if not has_permission(current_user, Permission.MANAGE_STOCK):
             abort(403)
-        if form.validate_on_submit():
-            try:
-                operations.create_location(name=form.name.data, kind=form.kind.data,
-                                           fitter=db.session.get(User, form.fitter_id.data or 0))
-                db.session.commit()
-            except InvalidInput as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                flash("Location added.", "success")
-                return redirect(url_for("stock.locations"))
+        if submitted(form, lambda: stock_locations.create_location(
+                name=form.name.data, kind=form.kind.data, fitter=db.session.get(User, form.fitter_id.data or 0))):
+            flash("Location added.", "success")
+            return redirect(url_for("stock.locations"))
     rows = db.session.scalars(select(Location).options(joinedload(Location.fitter))
                               .order_by(Location.kind, Location.name)).all()
     return render_template("stock/locations.html", locations=rows, form=form), 422 if form.errors else 200
@@ -278,17 +256,11 @@ def locations():
 @permission_required(Permission.MANAGE_STOCK)
 def transfer():
     form = _with_locations(TransferForm())
-    if form.validate_on_submit():
-        location = _location(form)
-        try:
-            moved = operations.transfer_codes(lines(form.codes.data), location, actor=current_user)
-            db.session.commit()
-        except InvalidInput as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            flash(f"Moved {len(moved)} items to {location.name}.", "success")
-            return redirect(url_for("stock.transfer"))
+    moved = submitted(form, lambda: stock_locations.transfer_codes(lines(form.codes.data), _location(form),
+                                                                   actor=current_user))
+    if moved:
+        flash(f"Moved {len(moved)} items to {moved[0].location.name}.", "success")
+        return redirect(url_for("stock.transfer"))
     return render_template("stock/transfer.html", form=form), 422 if form.errors else 200
 
 
@@ -301,9 +273,8 @@ def stocktakes_list():
     if form.validate_on_submit():
         try:
             stocktake = stocktakes.start_stocktake(_location(form), actor=current_user)
-            db.session.commit()
         except Conflict as error:  # a count of that location is already open: carry on with it
-            db.session.rollback()
+            undo()
             flash(error.message, "warning")
             return redirect(url_for("stock.stocktake", stocktake_id=error.details["stocktake_id"]))
         return redirect(url_for("stock.stocktake", stocktake_id=stocktake.id))
@@ -322,9 +293,8 @@ def stocktake(stocktake_id: int):
     if form.validate_on_submit():
         try:
             item, verdict, first = stocktakes.count_code(count, form.code.data, actor=current_user)
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
+            undo()
             form.code.errors = [*form.code.errors, error.message]
             status = error.status
         else:
@@ -349,9 +319,8 @@ def resolve(stocktake_id: int, item_id: int):
         try:
             stocktakes.resolve(count, db.get_or_404(Item, item_id), form.action.data, actor=current_user,
                                reason=form.reason.data)
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
+            undo()
             flash(error.message, "error")
         else:
             flash("Settled.", "success")
@@ -362,7 +331,6 @@ def resolve(stocktake_id: int, item_id: int):
 @permission_required(Permission.MANAGE_STOCK)
 def close_stocktake(stocktake_id: int):
     stocktakes.close_stocktake(db.get_or_404(Stocktake, stocktake_id))
-    db.session.commit()
     flash("Stocktake closed.", "success")
     return redirect(url_for("stock.stocktakes_list"))
 
@@ -382,24 +350,20 @@ def labels_print():
     whole goods receipt (?receipt=ID)."""
     form = LabelForm(request.args)
     fmt = labels.check_format(form.format.data)
-    receipt = request.args.get("receipt", "")
+    # An id the page cannot read (a stale link) chooses nothing.
+    args = Fields(request.args, text=True)
+    receipt_id = args.record_id("receipt", required=False)
+    item_ids = args.ids("item", required=False)
     try:
-        if receipt:
-            if not receipt.isdigit():
-                raise InvalidInput("Receipt id is a number.", fields={"receipt": "A number."})
-            chosen = labels.items_for_labels(goods_receipt_id=int(receipt))
+        if receipt_id is not None:
+            chosen = labels.items_for_labels(goods_receipt_id=receipt_id)
         else:
-            ids = [int(i) for i in request.args.getlist("item") if i.isdigit()]
-            ids += [operations.find_by_code(code).id for code in lines(form.codes.data)]
-            chosen = labels.items_for_labels(item_ids=ids)
+            item_ids += [operations.find_by_code(code).id for code in lines(form.codes.data)]
+            chosen = labels.items_for_labels(item_ids=item_ids)
         pages = labels.label_pages(chosen, fmt, start=form.start.data if form.start.data is not None else 1,
                                    show_type=form.show_type.data if "format" in request.args else True)
     except DomainError as error:
-        db.session.rollback()
-        if isinstance(error, InvalidInput):
-            show_error(form, error)
-        else:
-            form.form_errors.append(error.message)
+        show_error(form, error)
         return render_template("stock/labels_choose.html", form=form), error.status
     return render_template("stock/labels_print.html", pages=pages, fmt=fmt, count=len(chosen))
 

@@ -131,7 +131,7 @@ def test_a_shortfall_with_no_budget_period_is_a_clear_conflict(build):
 
 
 def receive(build, item_type, quantity, actor):
-    from inventory.stock.operations import NewUnits, receive_units
+    from inventory.stock.receiving import NewUnits, receive_units
 
     units = receive_units(NewUnits(item_type=item_type, quantity=quantity, location=build.location()), actor=actor)
     db.session.commit()

@@ -4,7 +4,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from inventory.errors import InvalidInput, NotAllowed
 from inventory.extensions import db
-from inventory.stock import operations
+from inventory.stock import locations, operations, queries
 from inventory.stock.codes import CodeTypo, InvalidCode
 from inventory.stock.models import Item, ItemCode, ItemEvent, ItemState, QrImage
 from tests.support import recorded_selects
@@ -224,11 +224,11 @@ def test_a_transfer_of_many_codes_is_all_or_nothing_and_names_the_bad_line(build
     first, second = build.items(2, location=store)
     van = build.location(kind="van", fitter=build.user(roles=["fitter"]))
     with pytest.raises(InvalidInput) as caught:
-        operations.transfer_codes([first.code, "nonsense", second.code], van, actor=None)
+        locations.transfer_codes([first.code, "nonsense", second.code], van, actor=None)
     assert "Line 2" in caught.value.fields["codes"]
     db.session.rollback()
     assert db.session.get(Item, first.id).location_id == store.id
-    moved = operations.transfer_codes([first.code, "", second.code.lower()], van, actor=None)
+    moved = locations.transfer_codes([first.code, "", second.code.lower()], van, actor=None)
     assert {i.location_id for i in moved} == {van.id}
 
 
@@ -246,7 +246,7 @@ def test_stock_levels_count_each_state_per_type_in_one_query_and_flag_low_stock(
     operations.return_item(alarms[2], condition="good", actor=user)
     db.session.commit()
     with recorded_selects() as statements:
-        levels = {level.item_type: level for level in operations.stock_levels()}
+        levels = {level.item_type: level for level in queries.stock_levels()}
     assert len(statements) == 1
     a = levels["Alarm"]
     assert (a.in_stock, a.reserved, a.issued, a.quarantine, a.on_order) == (1, 1, 1, 1, 0)

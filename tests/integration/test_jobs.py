@@ -371,7 +371,7 @@ def test_units_declined_or_wrong_go_back_to_stock_and_are_no_longer_wanted(build
 
 
 def test_a_faulty_unit_with_none_left_in_stock_waits_for_the_next_arrival(build):
-    from inventory.stock.operations import NewUnits, receive_units
+    from inventory.stock.receiving import NewUnits, receive_units
 
     coordinator, fitter = build.user(roles=["coordinator"]), build.user(roles=["fitter"])
     alarm = build.item_type()
@@ -484,7 +484,7 @@ def test_stock_that_arrived_while_the_visit_was_booked_is_reserved_when_it_close
     from inventory.budget.ledger import open_amount_pence
     from inventory.budget.models import EntryKind, LedgerEntry, SourceType
     from inventory.requests.operations import approve_request
-    from inventory.stock.operations import NewUnits, receive_units
+    from inventory.stock.receiving import NewUnits, receive_units
 
     build.budget_period(allocated_pence=100_000)
     coordinator, fitter = build.user(roles=["coordinator"]), build.user(roles=["fitter"])

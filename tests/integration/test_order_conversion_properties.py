@@ -23,7 +23,7 @@ from inventory.budget import ledger
 from inventory.budget.models import EntryKind, LedgerEntry, SourceType
 from inventory.errors import DomainError
 from inventory.extensions import db
-from inventory.procurement import operations as procurement
+from inventory.procurement import orders, receipts
 from inventory.procurement.models import (
     OPEN_FOR_RECEIPT,
     PurchaseOrder,
@@ -33,7 +33,7 @@ from inventory.requests import operations as requests
 from inventory.requests.holdings import HOLDING_STATES
 from inventory.requests.models import EquipmentRequest
 from inventory.requests.transitions import Action
-from inventory.stock.operations import NewUnits, receive_units
+from inventory.stock.receiving import NewUnits, receive_units
 
 AVAILABLE = 15_000
 kinds = st.integers(min_value=0, max_value=2)
@@ -113,19 +113,19 @@ def test_random_histories_of_orders_for_requests_never_count_money_twice(app, bu
         def order_for_a_request(self, data, quantity, price):
             request = db.session.get(EquipmentRequest, data.draw(st.sampled_from(self.request_ids)))
             line = request.lines[0]
-            order = procurement.create_purchase_order(supplier=supplier, actor=coordinator, lines=[
-                procurement.OrderLine(line.item_type_id, quantity, price, request_line_id=line.id)])
+            order = orders.create_purchase_order(supplier=supplier, actor=coordinator, lines=[
+                orders.OrderLine(line.item_type_id, quantity, price, request_line_id=line.id)])
             db.session.commit()
             self.order_ids.append(order.id)
-            self.attempt(lambda: procurement.raise_purchase_order(order, actor=coordinator))
+            self.attempt(lambda: orders.raise_purchase_order(order, actor=coordinator))
 
         @rule(kind=kinds, quantity=quantities)
         def order_for_stock(self, kind, quantity):
-            order = procurement.create_purchase_order(supplier=supplier, actor=coordinator, lines=[
-                procurement.OrderLine(self.item_types[kind].id, quantity, 2500)])
+            order = orders.create_purchase_order(supplier=supplier, actor=coordinator, lines=[
+                orders.OrderLine(self.item_types[kind].id, quantity, 2500)])
             db.session.commit()
             self.order_ids.append(order.id)
-            self.attempt(lambda: procurement.raise_purchase_order(order, actor=coordinator))
+            self.attempt(lambda: orders.raise_purchase_order(order, actor=coordinator))
 
         def open_orders(self):
             return [i for i in self.order_ids if db.session.get(PurchaseOrder, i).status in OPEN_FOR_RECEIPT]
@@ -135,14 +135,14 @@ def test_random_histories_of_orders_for_requests_never_count_money_twice(app, bu
         def receive(self, data, quantity):
             order = db.session.get(PurchaseOrder, data.draw(st.sampled_from(self.open_orders())))
             line = order.lines[0]
-            self.attempt(lambda: procurement.receive_goods(order, lines=[
-                procurement.ReceiptLine(line.id, min(quantity, line.outstanding))], location=store, actor=coordinator))
+            self.attempt(lambda: receipts.receive_goods(order, lines=[
+                receipts.ReceiptLine(line.id, min(quantity, line.outstanding))], location=store, actor=coordinator))
 
         @precondition(lambda self: self.open_orders())
         @rule(data=st.data())
         def cancel(self, data):
             order = db.session.get(PurchaseOrder, data.draw(st.sampled_from(self.open_orders())))
-            self.attempt(lambda: procurement.cancel_purchase_order(order, actor=coordinator, reason="Changed"))
+            self.attempt(lambda: orders.cancel_purchase_order(order, actor=coordinator, reason="Changed"))
 
         @rule(kind=kinds)
         def goods_from_elsewhere(self, kind):

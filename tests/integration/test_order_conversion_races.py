@@ -7,7 +7,7 @@ from inventory.accounts.models import User
 from inventory.budget import ledger
 from inventory.budget.models import EntryKind, LedgerEntry, SourceType
 from inventory.extensions import db
-from inventory.procurement import operations as procurement
+from inventory.procurement import orders
 from inventory.procurement.models import PurchaseOrder
 from inventory.requests import operations as requests
 from inventory.requests.models import EquipmentRequest
@@ -30,8 +30,8 @@ def released_from_request(request_id: int) -> int:
 
 
 def raise_order(order_id, user_id):
-    return lambda: procurement.raise_purchase_order(db.session.get(PurchaseOrder, order_id),
-                                                    actor=db.session.get(User, user_id))
+    return lambda: orders.raise_purchase_order(db.session.get(PurchaseOrder, order_id),
+                                               actor=db.session.get(User, user_id))
 
 
 def withdraw(request_id, user_id):
@@ -82,8 +82,8 @@ def test_a_request_withdrawn_as_its_order_is_cancelled_gets_nothing_committed_ag
     caseworker_id, coordinator_id = request.raised_by_id, build.user(roles=["coordinator"]).id
 
     def cancel():
-        procurement.cancel_purchase_order(db.session.get(PurchaseOrder, order_id),
-                                          actor=db.session.get(User, coordinator_id), reason="Not needed")
+        orders.cancel_purchase_order(db.session.get(PurchaseOrder, order_id),
+                                     actor=db.session.get(User, coordinator_id), reason="Not needed")
 
     outcomes = run_at_once(app, [withdraw(request_id, caseworker_id), cancel])
 

@@ -9,13 +9,14 @@ from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.jobs.completion import Completion, complete_job
 from inventory.jobs.scanning import ScanAction, ScanInput, scan
-from inventory.procurement import operations as procurement
-from inventory.procurement.operations import OrderLine, ReceiptLine
+from inventory.procurement import orders, receipts
+from inventory.procurement.orders import OrderLine
+from inventory.procurement.receipts import ReceiptLine
 from inventory.requests import holdings
 from inventory.requests import operations as requests
 from inventory.requests.transitions import Action
 from inventory.stock.models import Item, ItemState
-from inventory.stock.operations import NewUnits, receive_units
+from inventory.stock.receiving import NewUnits, receive_units
 
 
 def request_open(request) -> int:
@@ -59,7 +60,7 @@ def test_an_order_for_a_shortfall_already_committed_is_not_refused_for_want_of_b
     request = build.awaiting_request(lines=[(alarm, 3)], budget_pence=10_000)
     unlinked = build.purchase_order(lines=[(alarm, 3, 3000, 0)], raised=False)
     with pytest.raises(ledger.BudgetExceeded):
-        procurement.raise_purchase_order(unlinked, actor=build.user(roles=["coordinator"]))
+        orders.raise_purchase_order(unlinked, actor=build.user(roles=["coordinator"]))
     db.session.rollback()
     order = build.order_for_request(request, unit_net_pence=3000)
     assert order.status == "raised"
@@ -71,7 +72,7 @@ def test_the_price_above_standard_cost_still_needs_budget(build):
     request = build.awaiting_request(lines=[(alarm, 2)], budget_pence=5500)
     order = build.order_for_request(request, unit_net_pence=2500, unit_vat_pence=500, raised=False)
     with pytest.raises(ledger.BudgetExceeded) as refused:
-        procurement.raise_purchase_order(order, actor=build.user(roles=["coordinator"]))
+        orders.raise_purchase_order(order, actor=build.user(roles=["coordinator"]))
     assert refused.value.details["shortfall_pence"] == 500
     db.session.rollback()
     assert (request_open(request), ledger.summary().available_pence) == (5000, 500)
@@ -111,7 +112,7 @@ def test_units_from_elsewhere_never_release_money_already_converted(build):
     order = build.purchase_order(lines=[(alarm, 1, 2500, 0)], raised=False)
     order.lines[0].request_line_id = alarm_line.id
     db.session.commit()
-    procurement.raise_purchase_order(order, actor=build.user(roles=["coordinator"]))
+    orders.raise_purchase_order(order, actor=build.user(roles=["coordinator"]))
     db.session.commit()
     assert request_open(request) == 2500  # the pendant's
     arrive(build, alarm)  # a unit from another source goes to the request
@@ -130,8 +131,8 @@ def test_an_order_for_part_of_the_shortfall_leaves_the_rest_committed_to_the_req
     request = build.awaiting_request(lines=[(alarm, 3)])
     order = build.order_for_request(request, quantity=2)
     actor = build.user(roles=["coordinator"])
-    procurement.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 1)], location=build.location(),
-                              actor=actor)
+    receipts.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 1)], location=build.location(),
+                           actor=actor)
     db.session.commit()
     assert (request.lines[0].reserved_quantity, request_open(request)) == (1, 2500)
     arrive(build, alarm)  # from elsewhere: releases the uncovered unit's money
@@ -146,9 +147,9 @@ def test_cancelling_a_linked_order_commits_the_still_awaited_units_to_the_reques
     request = build.awaiting_request(lines=[(alarm, 3)], budget_pence=20_000)
     order = build.order_for_request(request, unit_net_pence=2000)
     actor = build.user(roles=["coordinator"])
-    procurement.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 1)], location=build.location(),
-                              actor=actor)
-    procurement.cancel_purchase_order(order, actor=actor, reason="Supplier out of stock")
+    receipts.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 1)], location=build.location(),
+                           actor=actor)
+    orders.cancel_purchase_order(order, actor=actor, reason="Supplier out of stock")
     db.session.commit()
     assert request_open(request) == 5000  # the two units still awaited, at standard cost
     assert ledger.open_amount_pence(order.commitment) == 2000  # the unit that came, until its invoice
@@ -163,7 +164,7 @@ def test_a_cancel_whose_recommitment_the_budget_cannot_hold_is_refused_whole(bui
     build.purchase_order(lines=[(build.item_type(), 7, 1000, 0)])  # spends the rest
     assert ledger.summary().available_pence == 0
     with pytest.raises(Conflict) as refused:
-        procurement.cancel_purchase_order(order, actor=build.user(roles=["coordinator"]), reason="Wrong model")
+        orders.cancel_purchase_order(order, actor=build.user(roles=["coordinator"]), reason="Wrong model")
     assert refused.value.code == "budget_exceeded"
     assert refused.value.details["request_id"] == request.id
     db.session.rollback()
@@ -177,7 +178,7 @@ def test_cancelling_an_order_for_a_withdrawn_request_commits_nothing_again(build
     order = build.order_for_request(request)
     requests.take_action(request.id, Action.WITHDRAW, note=None, actor=request.raised_by)
     db.session.commit()
-    procurement.cancel_purchase_order(order, actor=build.user(roles=["coordinator"]), reason="Not needed")
+    orders.cancel_purchase_order(order, actor=build.user(roles=["coordinator"]), reason="Not needed")
     db.session.commit()
     assert (request_open(request), committed()) == (0, 0)
 
@@ -185,9 +186,9 @@ def test_cancelling_an_order_for_a_withdrawn_request_commits_nothing_again(build
 def test_an_order_line_naming_a_request_line_of_another_item_type_is_refused(build):
     request = build.awaiting_request(lines=[(build.item_type(), 1)])
     with pytest.raises(InvalidInput) as caught:
-        procurement.create_purchase_order(supplier=build.supplier(), actor=build.user(), lines=[
+        orders.create_purchase_order(supplier=build.supplier(), actor=build.user(), lines=[
             OrderLine(build.item_type().id, 1, 1000, request_line_id=request.lines[0].id)])
-    assert "lines.0.request_line_id" in caught.value.fields
+    assert "lines[0].request_line_id" in caught.value.fields
 
 
 def test_a_partly_fulfilled_request_receives_arrivals_and_its_commitment_is_released(build):

@@ -9,11 +9,13 @@ from inventory.budget import ledger
 from inventory.budget.ledger import BudgetExceeded
 from inventory.errors import InvalidInput, NotAllowed
 from inventory.extensions import db
-from inventory.procurement import operations as procurement
+from inventory.procurement import invoices, orders, receipts
 from inventory.procurement.models import InvoiceStatus
-from inventory.procurement.operations import InvoiceLine, OrderLine, ReceiptLine
+from inventory.procurement.invoices import InvoiceLine
+from inventory.procurement.orders import OrderLine
+from inventory.procurement.receipts import ReceiptLine
 from inventory.stock.models import Item
-from inventory.stock.operations import stock_levels
+from inventory.stock.queries import stock_levels
 
 
 def test_a_draft_order_commits_nothing_until_raised_then_its_gross_value(build):
@@ -21,7 +23,7 @@ def test_a_draft_order_commits_nothing_until_raised_then_its_gross_value(build):
     alarm = build.item_type(name="Alarm")
     order = build.purchase_order(lines=[(alarm, 3, 1000, 200)], raised=False)
     assert order.status == "draft" and ledger.available_pence(period) == 100_000
-    procurement.raise_purchase_order(order, actor=build.user(roles=["coordinator"]))
+    orders.raise_purchase_order(order, actor=build.user(roles=["coordinator"]))
     db.session.commit()
     assert order.status == "raised"
     assert ledger.open_amount_pence(order.commitment) == 3600
@@ -32,7 +34,7 @@ def test_raising_an_order_over_budget_is_refused_with_the_shortfall(build):
     period = build.budget_period(allocated_pence=5000)
     order = build.purchase_order(lines=[(build.item_type(), 5, 1000, 200)], raised=False)
     with pytest.raises(BudgetExceeded) as caught:
-        procurement.raise_purchase_order(order, actor=build.user(roles=["coordinator"]))
+        orders.raise_purchase_order(order, actor=build.user(roles=["coordinator"]))
     assert caught.value.details == {"available_pence": 5000, "needed_pence": 6000, "shortfall_pence": 1000}
     db.session.rollback()
     assert order.status == "draft" and ledger.available_pence(period) == 5000
@@ -41,16 +43,16 @@ def test_raising_an_order_over_budget_is_refused_with_the_shortfall(build):
 @pytest.mark.parametrize("quantity", [0, -1, 10**9, "3", 2.5, True])
 def test_an_order_line_with_a_zero_negative_absurd_or_non_whole_quantity_is_refused(build, quantity):
     with pytest.raises(InvalidInput) as caught:
-        procurement.create_purchase_order(supplier=build.supplier(), actor=build.user(),
-                                          lines=[OrderLine(build.item_type().id, quantity, 1000)])
-    assert "lines.0.quantity" in caught.value.fields
+        orders.create_purchase_order(supplier=build.supplier(), actor=build.user(),
+                                     lines=[OrderLine(build.item_type().id, quantity, 1000)])
+    assert "lines[0].quantity" in caught.value.fields
 
 
 @pytest.mark.parametrize("net, vat", [(-1, 0), (10**12, 0), (1000, -5)])
 def test_an_order_line_with_a_bad_price_is_refused(build, net, vat):
     with pytest.raises(InvalidInput):
-        procurement.create_purchase_order(supplier=build.supplier(), actor=build.user(),
-                                          lines=[OrderLine(build.item_type().id, 1, net, vat)])
+        orders.create_purchase_order(supplier=build.supplier(), actor=build.user(),
+                                     lines=[OrderLine(build.item_type().id, 1, net, vat)])
 
 
 def test_receiving_part_then_the_rest_makes_items_with_cost_supplier_order_and_new_codes(build):
@@ -59,16 +61,16 @@ def test_receiving_part_then_the_rest_makes_items_with_cost_supplier_order_and_n
     order = build.purchase_order(supplier=supplier, lines=[(alarm, 3, 1000, 200), (light, 1, 3000, 600)])
     store, actor = build.location(), build.user(roles=["coordinator"])
     alarm_line, light_line = order.lines
-    first = procurement.receive_goods(order, lines=[ReceiptLine(alarm_line.id, 2, ["S1", "S2"])], location=store,
-                                      actor=actor)
+    first = receipts.receive_goods(order, lines=[ReceiptLine(alarm_line.id, 2, ["S1", "S2"])], location=store,
+                                   actor=actor)
     db.session.commit()
     assert order.status == "partly_received"
-    items = procurement.receipt_items(first)
+    items = receipts.receipt_items(first)
     assert [(i.serial_number, i.purchase_cost_pence, i.supplier_id, i.purchase_order_id, i.state) for i in items] == [
         ("S1", 1200, supplier.id, order.id, "in_stock"), ("S2", 1200, supplier.id, order.id, "in_stock")]
     assert len({i.code for i in items}) == 2
     assert {level.item_type: level.on_order for level in stock_levels()} == {"Alarm": 1, "Light": 1}
-    procurement.receive_goods(order, lines=None, location=store, actor=actor)
+    receipts.receive_goods(order, lines=None, location=store, actor=actor)
     db.session.commit()
     assert order.status == "received"
     assert {level.item_type: level.on_order for level in stock_levels()} == {"Alarm": 0, "Light": 0}
@@ -78,10 +80,10 @@ def test_receiving_part_then_the_rest_makes_items_with_cost_supplier_order_and_n
 def test_receiving_more_than_ordered_is_refused_and_nothing_is_received(build):
     order = build.purchase_order(lines=[(build.item_type(), 2, 1000, 200)])
     with pytest.raises(InvalidInput) as caught:
-        procurement.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 3)], location=build.location(),
-                                  actor=build.user())
+        receipts.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 3)], location=build.location(),
+                               actor=build.user())
     assert caught.value.code == "more_than_ordered"
-    assert "lines.0.quantity" in caught.value.fields
+    assert "lines[0].quantity" in caught.value.fields
     db.session.rollback()
     assert db.session.scalar(select(func.count(Item.id))) == 0
 
@@ -90,9 +92,9 @@ def test_receiving_more_than_ordered_is_refused_and_nothing_is_received(build):
 def test_receiving_a_zero_negative_or_absurd_quantity_is_refused(build, quantity):
     order = build.purchase_order()
     with pytest.raises(InvalidInput) as caught:
-        procurement.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, quantity)],
-                                  location=build.location(), actor=build.user())
-    assert "lines.0.quantity" in caught.value.fields
+        receipts.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, quantity)],
+                               location=build.location(), actor=build.user())
+    assert "lines[0].quantity" in caught.value.fields
 
 
 def test_a_duplicate_serial_number_on_receipt_is_refused(build):
@@ -102,9 +104,9 @@ def test_a_duplicate_serial_number_on_receipt_is_refused(build):
     line = order.lines[0].id
     for serials in (["SN-2", "SN-2"], ["SN-1"]):
         with pytest.raises(InvalidInput) as caught:
-            procurement.receive_goods(order, lines=[ReceiptLine(line, 2, serials)], location=build.location(),
-                                      actor=build.user())
-        assert "lines.0.serial_numbers" in caught.value.fields
+            receipts.receive_goods(order, lines=[ReceiptLine(line, 2, serials)], location=build.location(),
+                                   actor=build.user())
+        assert "lines[0].serial_numbers" in caught.value.fields
         db.session.rollback()
 
 
@@ -117,17 +119,17 @@ def test_the_database_refuses_more_received_than_ordered(build):
 
 def test_a_draft_order_cannot_be_received(build):
     order = build.purchase_order(raised=False)
-    with pytest.raises(procurement.OrderNotOpen):
-        procurement.receive_goods(order, lines=None, location=build.location(), actor=build.user())
+    with pytest.raises(orders.OrderNotOpen):
+        receipts.receive_goods(order, lines=None, location=build.location(), actor=build.user())
 
 
 def test_cancelling_releases_what_is_still_committed_for_goods_not_received(build):
     period = build.budget_period(allocated_pence=100_000)
     order = build.purchase_order(lines=[(build.item_type(), 4, 1000, 200)])
     actor = build.user(roles=["coordinator"])
-    procurement.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 1)], location=build.location(),
-                              actor=actor)
-    procurement.cancel_purchase_order(order, actor=actor, reason="Supplier out of stock")
+    receipts.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 1)], location=build.location(),
+                           actor=actor)
+    orders.cancel_purchase_order(order, actor=actor, reason="Supplier out of stock")
     db.session.commit()
     assert order.status == "cancelled"
     assert ledger.open_amount_pence(order.commitment) == 1200  # the unit that came, until its invoice
@@ -138,12 +140,12 @@ def test_cancelling_releases_what_is_still_committed_for_goods_not_received(buil
 def test_a_cancellation_needs_a_reason(build):
     order = build.purchase_order()
     with pytest.raises(InvalidInput):
-        procurement.cancel_purchase_order(order, actor=build.user(), reason=" ")
+        orders.cancel_purchase_order(order, actor=build.user(), reason=" ")
 
 
 def _invoice(order, build, *, number="INV-1", quantity=None, net=1000, vat=200, actor=None):
     line = order.lines[0]
-    return procurement.record_invoice(
+    return invoices.record_invoice(
         order, number=number, invoice_date=clock.today(), actor=actor or build.user(roles=["finance"]),
         lines=[InvoiceLine(line.id, quantity or line.quantity_received, net, vat)])
 
@@ -170,11 +172,11 @@ def test_an_invoice_outside_tolerance_waits_for_finance_to_approve_it_with_a_rea
     assert "beyond the 2% tolerance" in invoice.mismatches[0]["problem"]
     assert ledger.summary(period).actual_pence == 0
     with pytest.raises(NotAllowed):
-        procurement.approve_invoice(invoice, actor=build.user(roles=["coordinator"]), reason="ok")
+        invoices.approve_invoice(invoice, actor=build.user(roles=["coordinator"]), reason="ok")
     with pytest.raises(InvalidInput):
-        procurement.approve_invoice(invoice, actor=build.user(roles=["finance"]), reason="")
+        invoices.approve_invoice(invoice, actor=build.user(roles=["finance"]), reason="")
     finance = build.user(roles=["finance"])
-    procurement.approve_invoice(invoice, actor=finance, reason="Supplier's price rise agreed by phone")
+    invoices.approve_invoice(invoice, actor=finance, reason="Supplier's price rise agreed by phone")
     db.session.commit()
     assert (invoice.status, invoice.approved_by_id) == (InvoiceStatus.POSTED, finance.id)
     assert ledger.summary(period).actual_pence == 2640
@@ -182,8 +184,8 @@ def test_an_invoice_outside_tolerance_waits_for_finance_to_approve_it_with_a_rea
 
 def test_invoicing_more_than_was_received_is_a_mismatch(build):
     order = build.purchase_order(lines=[(build.item_type(name="Lock"), 4, 1000, 200)])
-    procurement.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 1)], location=build.location(),
-                              actor=build.user())
+    receipts.receive_goods(order, lines=[ReceiptLine(order.lines[0].id, 1)], location=build.location(),
+                           actor=build.user())
     invoice = _invoice(order, build, quantity=3)
     assert invoice.status == "awaiting_approval"
     assert invoice.mismatches == [{"line_id": order.lines[0].id,
@@ -205,9 +207,9 @@ def test_a_credit_note_gives_money_back_to_the_budget(build):
     build.receipt(order)
     _invoice(order, build)
     before = ledger.available_pence(period)
-    note = procurement.record_credit_note(order, number="CN-1", invoice_date=clock.today(), net_pence=1000,
-                                          vat_pence=200, reason="One unit faulty, returned",
-                                          actor=build.user(roles=["finance"]))
+    note = invoices.record_credit_note(order, number="CN-1", invoice_date=clock.today(), net_pence=1000,
+                                       vat_pence=200, reason="One unit faulty, returned",
+                                       actor=build.user(roles=["finance"]))
     db.session.commit()
     assert note.status == "posted" and ledger.available_pence(period) == before + 1200
 
@@ -217,7 +219,7 @@ def test_closing_a_received_order_releases_what_the_invoices_did_not_use(build):
     order = build.purchase_order(lines=[(build.item_type(), 2, 1000, 200)])
     build.receipt(order)
     _invoice(order, build, net=990, vat=198)
-    procurement.close_purchase_order(order, actor=build.user())
+    orders.close_purchase_order(order, actor=build.user())
     db.session.commit()
     assert order.status == "closed" and ledger.open_amount_pence(order.commitment) == 0
     assert ledger.available_pence(period) == 100_000 - 2376
@@ -226,8 +228,8 @@ def test_closing_a_received_order_releases_what_the_invoices_did_not_use(build):
 def test_an_invoice_needs_a_number_and_a_date(build):
     order = build.purchase_order()
     with pytest.raises(InvalidInput) as caught:
-        procurement.record_invoice(order, number="", invoice_date=date(2026, 1, 1), lines=[], actor=build.user())
+        invoices.record_invoice(order, number="", invoice_date=date(2026, 1, 1), lines=[], actor=build.user())
     assert "number" in caught.value.fields
     with pytest.raises(InvalidInput) as caught:
-        procurement.record_invoice(order, number="X", invoice_date="yesterday", lines=[], actor=build.user())
+        invoices.record_invoice(order, number="X", invoice_date="yesterday", lines=[], actor=build.user())
     assert "invoice_date" in caught.value.fields

@@ -4,7 +4,7 @@ from inventory.catalogue.models import Category, ItemType, Supplier
 from inventory.demo import seed_demo
 from inventory.extensions import db
 from inventory.procurement.models import PurchaseOrder
-from inventory.stock.operations import stock_levels
+from inventory.stock.queries import stock_levels
 
 
 def test_the_demo_holds_a_realistic_catalogue_suppliers_stock_and_orders(app):

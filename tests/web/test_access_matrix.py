@@ -27,7 +27,7 @@ from inventory.catalogue.operations import set_product_code
 from inventory.extensions import db
 from inventory.jobs.models import JobItem
 from inventory.permissions import SIGNED_IN, RouteAccess, declared_access
-from inventory.procurement.operations import InvoiceLine, record_invoice
+from inventory.procurement.invoices import InvoiceLine, record_invoice
 from inventory.reconciliation.models import StatementLine
 from inventory.reconciliation.operations import Pair, create_match
 from inventory.stock.labels import FORMATS

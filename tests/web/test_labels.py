@@ -73,7 +73,7 @@ def test_labels_can_be_chosen_by_typed_codes_and_an_unknown_code_is_explained(cl
 
 
 def test_a_whole_receipt_can_be_labelled(client, login, build):
-    from inventory.procurement.operations import receipt_items
+    from inventory.procurement.receipts import receipt_items
 
     receipt = build.receipt(build.purchase_order(lines=[(build.item_type(), 4, 1000, 200)]))
     build.items(2)
@@ -113,3 +113,9 @@ def test_a_sheet_of_500_labels_renders_in_well_under_a_second(client, login, bui
     assert response.status_code == 200
     assert response.get_data(as_text=True).count('class="label slot-') == 500
     assert elapsed < 0.5, f"500 labels took {elapsed:.2f}s"
+
+
+def test_an_item_id_beyond_any_record_chooses_nothing(client, login):
+    login(roles=["coordinator"])
+    response = client.get("/stock/labels/print", query_string={"item": str(2**64), "format": "L7160"})
+    assert response.status_code == 422 and b"Choose at least one item" in response.data

@@ -1,6 +1,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from inventory.budget.models import EntryKind, LedgerEntry
 from inventory.extensions import db
 from inventory.procurement.models import PurchaseOrder
 from inventory.requests import holdings
@@ -65,3 +66,18 @@ def test_a_caseworker_sees_no_draft_action_and_may_not_post_one(client, login, b
     response = client.post(f"/requests/{request.id}/purchase-order", data={"supplier_id": str(supplier.id)})
     assert response.status_code == 403
     assert db.session.scalar(select(func.count()).select_from(PurchaseOrder)) == 0
+
+
+def test_raising_an_order_refused_for_want_of_budget_leaves_the_requests_commitment_as_it_was(client, login,
+                                                                                               build):
+    alarm = build.item_type(standard_cost_pence=2500)
+    request = build.awaiting_request(lines=[(alarm, 2)], budget_pence=5500)
+    order = build.order_for_request(request, unit_net_pence=2500, unit_vat_pence=500, raised=False)
+    login(build.user(roles=["coordinator"]))
+    response = client.post(f"/purchase-orders/{order.id}/raise", follow_redirects=True)
+    assert b"short by" in response.data
+    db.session.expire_all()
+    assert holdings.open_pence(request, alarm.category_label) == 5000
+    assert db.session.get(PurchaseOrder, order.id).status == "draft"
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.kind == EntryKind.RELEASE)) == 0

@@ -1,8 +1,10 @@
 import pytest
+from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.budget import ledger
 from inventory.extensions import db
+from inventory.stock.models import Item
 
 
 @pytest.fixture
@@ -57,7 +59,7 @@ def test_raising_over_budget_is_a_409_with_the_shortfall(api, build):
 def test_order_quantities_that_are_zero_negative_absurd_or_not_whole_are_a_422(api, build, quantity):
     response = _create(api(roles=["coordinator"]), build.supplier(), build.item_type(), quantity=quantity)
     assert response.status_code == 422
-    assert "lines.0.quantity" in response.get_json()["error"]["details"]["fields"]
+    assert "lines[0].quantity" in response.get_json()["error"]["details"]["fields"]
 
 
 def test_receiving_more_than_ordered_through_the_api_is_a_422(api, build, funded):
@@ -76,7 +78,7 @@ def test_a_duplicate_serial_through_the_api_is_a_422_naming_the_line(api, build,
         "location_id": build.location().id,
         "lines": [{"line_id": order.lines[0].id, "quantity": 1, "serial_numbers": ["DUP"]}]})
     assert response.status_code == 422
-    assert "lines.0.serial_numbers" in response.get_json()["error"]["details"]["fields"]
+    assert "lines[0].serial_numbers" in response.get_json()["error"]["details"]["fields"]
 
 
 def test_an_invoice_outside_tolerance_awaits_finances_approval_with_a_reason(api, build, funded):
@@ -128,3 +130,37 @@ def test_bad_bodies_are_422_not_500(api, build):
     assert caller.post("/invoices", json={"purchase_order_id": 999, "number": "A", "invoice_date": "2026-01-01",
                                           "lines": []}).status_code == 404
     assert caller.post("/purchase-orders/999/raise").status_code == 404
+
+
+def test_a_credit_note_for_nothing_is_a_422_not_a_500(api, build, funded):
+    order = build.purchase_order()
+    build.receipt(order)
+    response = api(roles=["finance"]).post("/invoices", json={
+        "purchase_order_id": order.id, "kind": "credit_note", "number": "CN-0",
+        "invoice_date": clock.today().isoformat(), "net_pence": 0, "vat_pence": 0, "reason": "Nothing"})
+    assert response.status_code == 422
+    assert "net_pence" in response.get_json()["error"]["details"]["fields"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"kind": "receipt"}, "kind"),
+    ({"purchase_order_id": 2**63}, "purchase_order_id"),
+    ({"lines": [{"line_id": 1, "quantity": 1, "unit_net_pence": -5}]}, "lines[0].unit_net_pence"),
+    ({"lines": [{"line_id": 1, "quantity": 1, "unit_net_pence": 100, "unit_vat_pence": "20"}]},
+     "lines[0].unit_vat_pence"),
+])
+def test_a_bad_invoice_field_is_a_422_naming_it(api, body, field):
+    response = api(roles=["finance"]).post("/invoices", json={
+        "purchase_order_id": 1, "number": "INV-1", "invoice_date": "2026-01-01", "lines": [], **body})
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]
+
+
+def test_serial_numbers_that_are_not_a_list_of_text_are_a_422_naming_the_line(api, build, funded):
+    order = build.purchase_order()
+    response = api(roles=["coordinator"]).post(f"/purchase-orders/{order.id}/receipts", json={
+        "location_id": build.location().id, "lines": [{"line_id": order.lines[0].id, "quantity": 1,
+                                                        "serial_numbers": "SN-1"}]})
+    assert response.status_code == 422
+    assert "lines[0].serial_numbers" in response.get_json()["error"]["details"]["fields"]
+    assert db.session.scalar(select(func.count(Item.id))) == 0

@@ -140,3 +140,13 @@ def test_the_items_list_runs_the_same_queries_whatever_the_page_size(api, build)
     with recorded_selects() as many:
         caller.get("/items?per_page=9")
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"item_type_id": str(2**63)}, "item_type_id"), ({"location_id": "-1"}, "location_id"),
+    ({"state": "lost"}, "state"),
+])
+def test_an_items_filter_that_names_nothing_is_a_422_naming_it(api, query, field):
+    response = api(roles=["coordinator"]).get("/items", query_string=query)
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["details"]["fields"]

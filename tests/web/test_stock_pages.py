@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from inventory.extensions import db
 from inventory.stock import operations
-from inventory.stock.models import Item, Stocktake
+from inventory.stock.models import Item, ItemEvent, Stocktake
 from tests.support import recorded_selects
 
 VIEW_PAGES = ["/stock/", "/stock/items", "/stock/find", "/stock/locations"]
@@ -188,3 +188,23 @@ def test_starting_a_second_count_of_a_location_carries_on_with_the_open_one(clie
     second = client.post("/stock/stocktakes", data={"location_id": store.id})
     assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
     assert db.session.scalar(select(func.count(Stocktake.id))) == 1
+
+
+def test_item_filters_the_page_cannot_read_filter_nothing(client, login, build):
+    item = build.item()
+    login(roles=["coordinator"])
+    response = client.get("/stock/items", query_string={"item_type_id": str(2**63), "location_id": "x",
+                                                        "state": "lost"})
+    assert response.status_code == 200 and item.code in response.get_data(as_text=True)
+
+
+def test_a_step_the_items_state_refuses_is_said_on_the_item_and_writes_nothing(client, login, build):
+    login(roles=["coordinator"])
+    item = build.item()
+    events = db.session.scalar(select(func.count(ItemEvent.id)))
+    response = client.post(f"/stock/items/{item.id}/release", data={"note": "checked"})
+    assert response.status_code == 302 and response.headers["Location"] == f"/stock/items/{item.id}"
+    assert b"so it cannot be released from quarantine" in client.get(response.headers["Location"]).data
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(ItemEvent.id))) == events
+    assert db.session.get(Item, item.id).state == "in_stock"
