@@ -12,7 +12,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from inventory.accounts.models import User, UserRole
@@ -47,8 +47,6 @@ from inventory.stock.forms import (
 )
 from inventory.stock.models import (
     Item,
-    ItemCode,
-    ItemEvent,
     ItemEventKind,
     ItemState,
     Location,
@@ -122,10 +120,6 @@ def item(item_id: int):
 
 
 def _item_page(item, status=200, **forms):
-    events = db.session.scalars(
-        select(ItemEvent).options(selectinload(ItemEvent.actor), selectinload(ItemEvent.location))
-        .where(ItemEvent.item_id == item.id).order_by(ItemEvent.occurred_at.desc(), ItemEvent.id.desc())
-    ).all()
     forms = {
         "move_form": _with_locations(MoveForm(formdata=None)),
         "write_off_form": WriteOffForm(formdata=None),
@@ -134,8 +128,8 @@ def _item_page(item, status=200, **forms):
         "replace_form": ReplaceCodeForm(formdata=None),
         **forms,
     }
-    codes = db.session.scalars(select(ItemCode).where(ItemCode.item_id == item.id).order_by(ItemCode.id)).all()
-    return render_template("stock/item.html", item=item, events=events, codes=codes, K=ItemEventKind,
+    return render_template("stock/item.html", item=item, events=queries.item_history(item),
+                           codes=queries.item_codes(item), K=ItemEventKind,
                            allowed=operations.allowed, show_case=can_see_item_case(current_user),
                            **forms), status
 
