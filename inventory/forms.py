@@ -1,6 +1,6 @@
 """Form pieces shared by every feature."""
 from email_validator import EmailNotValidError, validate_email
-from flask import flash, redirect
+from flask import flash, redirect, render_template
 from wtforms import SelectMultipleField, ValidationError, widgets
 
 from inventory.errors import Conflict, DomainError, InvalidInput
@@ -52,6 +52,17 @@ def submitted(form, use_case):
         show_error(form, error)
         return None
     return True if result is None else result
+
+
+def form_page(form, use_case, *, done, next_url, template: str, **context):
+    """A page whose one form runs a use case (see `submitted`). Done: flash `done` (a
+    message, or one made from the result) and go on to `next_url` (a URL, or one made from
+    the result). Else the form again from `template`: with its errors, 422; first shown, 200."""
+    result = submitted(form, use_case)
+    if result:
+        flash(done(result) if callable(done) else done, "success")
+        return redirect(next_url(result) if callable(next_url) else next_url)
+    return render_template(template, form=form, **context), 422 if form.errors else 200
 
 
 def on_record_page(form, use_case, *, record_url: str, page, done, next_url=None):

@@ -30,7 +30,7 @@ from inventory.budget.models import (
 )
 from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
-from inventory.forms import show_error, submitted
+from inventory.forms import form_page, show_error
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields, ParseError, iso_date
 from inventory.permissions import Permission, has_permission, permission_required
@@ -46,10 +46,6 @@ def _chosen_period() -> BudgetPeriod | None:
         return db.get_or_404(BudgetPeriod, period_id)
     return ledger.current_period() or db.session.scalar(
         select(BudgetPeriod).order_by(BudgetPeriod.starts_on.desc()).limit(1))
-
-
-def _form_page(template: str, form, **context):
-    return render_template(template, form=form, **context), 422 if form.errors else 200
 
 
 @bp.get("")
@@ -86,12 +82,11 @@ def new_period():
     starts_on, ends_on, name = budget.financial_year(clock.today())
     form = PeriodForm(data={"starts_on": starts_on, "ends_on": ends_on, "name": name} if request.method == "GET"
                       else None)
-    period = submitted(form, lambda: budget.create_period(starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                                                          name=form.name.data or None))
-    if period:
-        flash(f"Budget period {period.name} created.", "success")
-        return redirect(url_for("budget.home", period_id=period.id))
-    return _form_page("budget/form.html", form, title="New budget period", submit="Create period")
+    return form_page(form, lambda: budget.create_period(starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                                                        name=form.name.data or None),
+                     done=lambda period: f"Budget period {period.name} created.",
+                     next_url=lambda period: url_for("budget.home", period_id=period.id),
+                     template="budget/form.html", title="New budget period", submit="Create period")
 
 
 @bp.route("/allocations/new", methods=["GET", "POST"])
@@ -139,11 +134,9 @@ def new_adjustment():
 def _entry_form(form, post_entry, *, date_field: str, success: str, **page):
     """A form that posts one ledger entry: the entry's page once posted, else the form again
     with each refusal beside the field it is about."""
-    entry = submitted(form, lambda: in_form_terms(post_entry, date_field=date_field))
-    if entry:
-        flash(success, "success")
-        return redirect(url_for("budget.entry", entry_id=entry.id))
-    return _form_page("budget/form.html", form, **page)
+    return form_page(form, lambda: in_form_terms(post_entry, date_field=date_field), done=success,
+                     next_url=lambda entry: url_for("budget.entry", entry_id=entry.id), template="budget/form.html",
+                     **page)
 
 
 @bp.get("/ledger")
