@@ -225,12 +225,9 @@ def close_month(month: str):
 def reopen_month(month: str):
     day = _month_or_404(month)
     form = ReopenMonthForm()
-    if not form.validate_on_submit():
-        flash("Write why the month is reopened.", "error")
-        return redirect(url_for("budget.months"))
-    budget.reopen_month(day, actor=current_user, reason=form.reason.data)
-    flash(f"{day:%B %Y} is open again; the reopening is recorded.", "success")
-    return redirect(url_for("budget.months"))
+    return _with_reason(form, lambda: budget.reopen_month(day, actor=current_user, reason=form.reason.data),
+                        missing="Write why the month is reopened.",
+                        done=f"{day:%B %Y} is open again; the reopening is recorded.", back=url_for("budget.months"))
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
@@ -238,12 +235,22 @@ def reopen_month(month: str):
 def resolve_alert(alert_id: int):
     alert = db.get_or_404(OverspendAlert, alert_id)
     form = ResolveAlertForm()
-    if not form.validate_on_submit():
-        flash("Say how the overspend was resolved.", "error")
-        return redirect(url_for("budget.home", period_id=alert.period_id))
-    budget.resolve_overspend(alert, actor=current_user, resolution=form.resolution.data)
-    flash("Overspend resolved: commitments may be made again.", "success")
-    return redirect(url_for("budget.home", period_id=alert.period_id))
+    return _with_reason(form, lambda: budget.resolve_overspend(alert, actor=current_user,
+                                                               resolution=form.resolution.data),
+                        missing="Say how the overspend was resolved.",
+                        done="Overspend resolved: commitments may be made again.",
+                        back=url_for("budget.home", period_id=alert.period_id))
+
+
+def _with_reason(form, use_case, *, missing: str, done: str, back: str):
+    """A button that needs a written reason: without one, say what is missing; either way,
+    back to `back`. A refusal of the use case is an error page of its own."""
+    if form.validate_on_submit():
+        use_case()
+        flash(done, "success")
+    else:
+        flash(missing, "error")
+    return redirect(back)
 
 
 def _month_or_404(month: str) -> date:
