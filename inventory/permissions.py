@@ -11,18 +11,16 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import false, true
 
+from inventory.enums import LabelledEnum
 
-class Role(StrEnum):
+
+class Role(LabelledEnum):
     ADMIN = "admin"
     COORDINATOR = "coordinator"
     CASEWORKER = "caseworker"
     FITTER = "fitter"
     FINANCE = "finance"
     AUDITOR = "auditor"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 # Roles that only staff of the lead provider hold (DESIGN.md: coordinators, fitters and

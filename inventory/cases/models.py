@@ -14,17 +14,14 @@ from inventory import clock
 from inventory.accounts.models import Organisation, User
 from inventory.cases.encryption import EncryptedText
 from inventory.database import UTCDateTime, one_of
+from inventory.enums import LabelledEnum
 from inventory.extensions import db
 
 
-class RiskLevel(StrEnum):
+class RiskLevel(LabelledEnum):
     STANDARD = "standard"
     MEDIUM = "medium"
     HIGH = "high"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class RiskTool(StrEnum):

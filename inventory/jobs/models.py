@@ -26,6 +26,7 @@ from inventory import clock
 from inventory.accounts.models import User
 from inventory.cases.models import Case
 from inventory.database import UTCDateTime, one_of
+from inventory.enums import LabelledEnum
 from inventory.extensions import db
 from inventory.requests.models import EquipmentRequest
 from inventory.stock.models import Item
@@ -40,13 +41,9 @@ class JobKind(StrEnum):
         return {"install": "Install", "collection": "Collection"}[self.value]
 
 
-class JobStatus(StrEnum):
+class JobStatus(LabelledEnum):
     SCHEDULED = "scheduled"
     COMPLETED = "completed"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 class NotIssuedReason(StrEnum):
