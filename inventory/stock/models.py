@@ -45,13 +45,9 @@ class ReturnCondition(StrEnum):
     FAULTY = "faulty"
 
 
-class LocationKind(StrEnum):
-    STORE = "store"  # an office store room
-    VAN = "van"  # a fitter's van
-
-    @property
-    def label(self) -> str:
-        return {"store": "Office store", "van": "Fitter's van"}[self.value]
+class LocationKind(LabelledEnum):
+    STORE = "store", "Office store"
+    VAN = "van", "Fitter's van"
 
 
 class Location(db.Model):
