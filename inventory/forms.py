@@ -1,15 +1,38 @@
 """Form pieces shared by every feature."""
 from email_validator import EmailNotValidError, validate_email
-from flask import flash, redirect
-from wtforms import SelectMultipleField, ValidationError, widgets
+from flask import flash, redirect, render_template
+from wtforms import SelectMultipleField, StringField, ValidationError, widgets
 
 from inventory.errors import Conflict, DomainError, InvalidInput
+from inventory.money import MoneyError, parse_pounds
 from inventory.unit_of_work import undo
 
 
 class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+class PoundsField(StringField):
+    """An amount typed in pounds ("24.99"); after validation `.pence` holds it as integer
+    pence (None when the field is `optional` and left blank)."""
+
+    def __init__(self, label=None, validators=None, *, allow_zero=False, allow_negative=False, optional=False,
+                 **kwargs):
+        super().__init__(label, validators, render_kw={"inputmode": "decimal", "autocomplete": "off"}, **kwargs)
+        self.allow_zero = allow_zero
+        self.allow_negative = allow_negative
+        self.optional = optional
+        self.pence = None
+
+    def pre_validate(self, form):
+        self.pence = None
+        if self.optional and not (self.data or "").strip():
+            return
+        try:
+            self.pence = parse_pounds(self.data or "", allow_zero=self.allow_zero, allow_negative=self.allow_negative)
+        except MoneyError as error:
+            raise ValidationError(str(error)) from None
 
 
 class StaffEmail:
@@ -52,6 +75,17 @@ def submitted(form, use_case):
         show_error(form, error)
         return None
     return True if result is None else result
+
+
+def form_page(form, use_case, *, done, next_url, template: str, **context):
+    """A page whose one form runs a use case (see `submitted`). Done: flash `done` (a
+    message, or one made from the result) and go on to `next_url` (a URL, or one made from
+    the result). Else the form again from `template`: with its errors, 422; first shown, 200."""
+    result = submitted(form, use_case)
+    if result:
+        flash(done(result) if callable(done) else done, "success")
+        return redirect(next_url(result) if callable(next_url) else next_url)
+    return render_template(template, form=form, **context), 422 if form.errors else 200
 
 
 def on_record_page(form, use_case, *, record_url: str, page, done, next_url=None):

@@ -79,24 +79,24 @@ def pounds(value, *, allow_zero: bool = False, allow_negative: bool = False) -> 
         raise ParseError(str(error)) from None
 
 
-def iso_date(value) -> date:
-    """A date like 2026-04-30."""
-    if isinstance(value, date):
+def _iso(kind: type[date] | type[time], value, message: str):
+    """A `kind` as it is, or read from ISO text (surrounding space ignored)."""
+    if isinstance(value, kind):
         return value
     try:
-        return date.fromisoformat(value.strip() if isinstance(value, str) else value)
+        return kind.fromisoformat(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
-        raise ParseError("A date like 2026-04-30.") from None
+        raise ParseError(message) from None
+
+
+def iso_date(value) -> date:
+    """A date like 2026-04-30."""
+    return _iso(date, value, "A date like 2026-04-30.")
 
 
 def iso_time(value) -> time:
     """A time of day like 09:30."""
-    if isinstance(value, time):
-        return value
-    try:
-        return time.fromisoformat(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ParseError("A time like 09:30.") from None
+    return _iso(time, value, "A time like 09:30.")
 
 
 def text(value, *, required: bool = True, max_length: int = DEFAULT_TEXT_LIMIT) -> str | None:

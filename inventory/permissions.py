@@ -11,18 +11,16 @@ from flask import abort
 from flask_login import current_user
 from sqlalchemy import false, true
 
+from inventory.enums import LabelledEnum
 
-class Role(StrEnum):
+
+class Role(LabelledEnum):
     ADMIN = "admin"
     COORDINATOR = "coordinator"
     CASEWORKER = "caseworker"
     FITTER = "fitter"
     FINANCE = "finance"
     AUDITOR = "auditor"
-
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
 
 # Roles that only staff of the lead provider hold (DESIGN.md: coordinators, fitters and
@@ -111,8 +109,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+def _signed_in(user) -> bool:
+    """A real user, signed in and not deactivated."""
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_active)
+
+
 def permissions_of(user) -> frozenset[Permission]:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _signed_in(user):
         return frozenset()
     granted: set[Permission] = set()
     for role in user.role_set:
@@ -125,7 +128,7 @@ def has_permission(user, permission: Permission) -> bool:
 
 
 def has_role(user, *roles: Role) -> bool:
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    if not _signed_in(user):
         return False
     return bool(user.role_set & set(roles))
 
@@ -145,9 +148,15 @@ class CaseAccess(StrEnum):
 
 def case_access(user, case_organisation_id: int) -> CaseAccess:
     """How much of a case (belonging to that organisation) this user may see."""
+    return _case_access(user, own_organisation=getattr(user, "organisation_id", None) == case_organisation_id)
+
+
+def _case_access(user, *, own_organisation: bool) -> CaseAccess:
+    # A case's organisation matters only as the user's own or another, so the SQL filters
+    # below can ask this same rule both ways.
     if has_role(user, Role.COORDINATOR):
         return CaseAccess.PERSONAL
-    if has_role(user, Role.CASEWORKER) and user.organisation_id == case_organisation_id:
+    if own_organisation and has_role(user, Role.CASEWORKER):
         return CaseAccess.PERSONAL
     if has_role(user, Role.FINANCE):
         return CaseAccess.REFERENCE
@@ -167,19 +176,20 @@ def can_see_personal_details(user, case) -> bool:
 
 def visible_cases_clause(user, organisation_id_column):
     """The SQL condition selecting the cases `user` may see at all (any CaseAccess but NONE)."""
-    if has_role(user, Role.COORDINATOR, Role.FINANCE):
-        return true()
-    if has_role(user, Role.CASEWORKER):
-        return organisation_id_column == user.organisation_id
-    return false()
+    return _cases_clause(user, organisation_id_column, {CaseAccess.REFERENCE, CaseAccess.PERSONAL})
 
 
 def personal_cases_clause(user, organisation_id_column):
     """The SQL twin of `can_see_personal_details`: the cases whose details (and requests)
     `user` may see."""
-    if has_role(user, Role.COORDINATOR):
+    return _cases_clause(user, organisation_id_column, {CaseAccess.PERSONAL})
+
+
+def _cases_clause(user, organisation_id_column, wanted: set[CaseAccess]):
+    """`case_access` as a SQL condition: the cases to which `user`'s access is one of `wanted`."""
+    if _case_access(user, own_organisation=False) in wanted:
         return true()
-    if has_role(user, Role.CASEWORKER):
+    if _case_access(user, own_organisation=True) in wanted:
         return organisation_id_column == user.organisation_id
     return false()
 
@@ -254,7 +264,7 @@ class RouteAccess:
     def allows(self, user) -> bool:
         if self.public:
             return True
-        if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        if not _signed_in(user):
             return False
         return not self.permissions or bool(self.permissions & permissions_of(user))
 

@@ -13,7 +13,7 @@ from inventory.accounts.forms import (
 )
 from inventory.accounts.models import Organisation, User
 from inventory.extensions import db
-from inventory.forms import submitted
+from inventory.forms import form_page, submitted
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
 from inventory.permissions import Permission, Role, permission_required
@@ -49,13 +49,11 @@ def users():
 def new_user():
     form = NewUserForm()
     form.organisation_id.choices = _organisation_choices()
-    user = submitted(form, lambda: operations.create_user(
+    return form_page(form, lambda: operations.create_user(
         email=form.email.data, name=form.name.data, organisation=db.session.get(Organisation, form.organisation_id.data),
-        roles=form.roles.data, password=form.password.data, actor=current_user))
-    if user:
-        flash(f"Created {user.email}.", "success")
-        return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None), 422 if form.errors else 200
+        roles=form.roles.data, password=form.password.data, actor=current_user),
+        done=lambda user: f"Created {user.email}.", next_url=url_for("admin.users"),
+        template="admin/user_form.html", user=None)
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -64,14 +62,12 @@ def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user, data={"roles": user.roles} if request.method == "GET" else None)
     form.organisation_id.choices = _organisation_choices()
-    if submitted(form, lambda: operations.update_user(
-            user, email=form.email.data, name=form.name.data,
-            organisation=db.session.get(Organisation, form.organisation_id.data), roles=form.roles.data,
-            actor=current_user)):
-        flash("Saved.", "success")
-        return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user,
-                           reset_form=ResetPasswordForm(formdata=None)), 422 if form.errors else 200
+    return form_page(form, lambda: operations.update_user(
+        user, email=form.email.data, name=form.name.data,
+        organisation=db.session.get(Organisation, form.organisation_id.data), roles=form.roles.data,
+        actor=current_user),
+        done="Saved.", next_url=url_for("admin.users"),
+        template="admin/user_form.html", user=user, reset_form=ResetPasswordForm(formdata=None))
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -118,12 +114,10 @@ def organisations():
 @permission_required(Permission.MANAGE_ORGANISATIONS)
 def new_organisation():
     form = OrganisationForm()
-    if submitted(form, lambda: operations.create_organisation(name=form.name.data, kind=form.kind.data,
-                                                              actor=current_user)):
-        flash("Organisation created.", "success")
-        return redirect(url_for("admin.organisations"))
-    return render_template("admin/organisation_form.html", form=form, organisation=None), \
-        422 if form.errors else 200
+    return form_page(form, lambda: operations.create_organisation(name=form.name.data, kind=form.kind.data,
+                                                                  actor=current_user),
+                     done="Organisation created.", next_url=url_for("admin.organisations"),
+                     template="admin/organisation_form.html", organisation=None)
 
 
 @bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
@@ -132,9 +126,7 @@ def edit_organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
     del form.kind  # an organisation's kind is fixed once created
-    if submitted(form, lambda: operations.update_organisation(organisation, name=form.name.data,
-                                                              active=form.active.data, actor=current_user)):
-        flash("Saved.", "success")
-        return redirect(url_for("admin.organisations"))
-    return render_template("admin/organisation_form.html", form=form, organisation=organisation), \
-        422 if form.errors else 200
+    return form_page(form, lambda: operations.update_organisation(organisation, name=form.name.data,
+                                                                  active=form.active.data, actor=current_user),
+                     done="Saved.", next_url=url_for("admin.organisations"),
+                     template="admin/organisation_form.html", organisation=organisation)

@@ -1,28 +1,11 @@
 """Finance forms. People type pounds ("24.99"); the forms hand the services pence."""
 from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from inventory.budget.ledger import NoBudgetPeriod, PeriodClosed
 from inventory.errors import InvalidInput
-from inventory.money import MoneyError, parse_pounds
-
-
-class PoundsField(StringField):
-    """An amount in pounds; after validation `.pence` holds it as integer pence."""
-
-    def __init__(self, label=None, validators=None, *, allow_zero=False, allow_negative=False, **kwargs):
-        super().__init__(label, validators, render_kw={"inputmode": "decimal", "autocomplete": "off"}, **kwargs)
-        self.allow_zero = allow_zero
-        self.allow_negative = allow_negative
-        self.pence = None
-
-    def pre_validate(self, form):
-        try:
-            self.pence = parse_pounds(self.data or "", allow_zero=self.allow_zero, allow_negative=self.allow_negative)
-        except MoneyError as error:
-            self.pence = None
-            raise ValidationError(str(error)) from None
+from inventory.forms import PoundsField
 
 
 def reason_field(label):

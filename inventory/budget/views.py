@@ -30,7 +30,7 @@ from inventory.budget.models import (
 )
 from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
-from inventory.forms import show_error, submitted
+from inventory.forms import form_page, show_error
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields, ParseError, iso_date
 from inventory.permissions import Permission, has_permission, permission_required
@@ -46,10 +46,6 @@ def _chosen_period() -> BudgetPeriod | None:
         return db.get_or_404(BudgetPeriod, period_id)
     return ledger.current_period() or db.session.scalar(
         select(BudgetPeriod).order_by(BudgetPeriod.starts_on.desc()).limit(1))
-
-
-def _form_page(template: str, form, **context):
-    return render_template(template, form=form, **context), 422 if form.errors else 200
 
 
 @bp.get("")
@@ -86,12 +82,11 @@ def new_period():
     starts_on, ends_on, name = budget.financial_year(clock.today())
     form = PeriodForm(data={"starts_on": starts_on, "ends_on": ends_on, "name": name} if request.method == "GET"
                       else None)
-    period = submitted(form, lambda: budget.create_period(starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                                                          name=form.name.data or None))
-    if period:
-        flash(f"Budget period {period.name} created.", "success")
-        return redirect(url_for("budget.home", period_id=period.id))
-    return _form_page("budget/form.html", form, title="New budget period", submit="Create period")
+    return form_page(form, lambda: budget.create_period(starts_on=form.starts_on.data, ends_on=form.ends_on.data,
+                                                        name=form.name.data or None),
+                     done=lambda period: f"Budget period {period.name} created.",
+                     next_url=lambda period: url_for("budget.home", period_id=period.id),
+                     template="budget/form.html", title="New budget period", submit="Create period")
 
 
 @bp.route("/allocations/new", methods=["GET", "POST"])
@@ -139,11 +134,9 @@ def new_adjustment():
 def _entry_form(form, post_entry, *, date_field: str, success: str, **page):
     """A form that posts one ledger entry: the entry's page once posted, else the form again
     with each refusal beside the field it is about."""
-    entry = submitted(form, lambda: in_form_terms(post_entry, date_field=date_field))
-    if entry:
-        flash(success, "success")
-        return redirect(url_for("budget.entry", entry_id=entry.id))
-    return _form_page("budget/form.html", form, **page)
+    return form_page(form, lambda: in_form_terms(post_entry, date_field=date_field), done=success,
+                     next_url=lambda entry: url_for("budget.entry", entry_id=entry.id), template="budget/form.html",
+                     **page)
 
 
 @bp.get("/ledger")
@@ -232,12 +225,9 @@ def close_month(month: str):
 def reopen_month(month: str):
     day = _month_or_404(month)
     form = ReopenMonthForm()
-    if not form.validate_on_submit():
-        flash("Write why the month is reopened.", "error")
-        return redirect(url_for("budget.months"))
-    budget.reopen_month(day, actor=current_user, reason=form.reason.data)
-    flash(f"{day:%B %Y} is open again; the reopening is recorded.", "success")
-    return redirect(url_for("budget.months"))
+    return _with_reason(form, lambda: budget.reopen_month(day, actor=current_user, reason=form.reason.data),
+                        missing="Write why the month is reopened.",
+                        done=f"{day:%B %Y} is open again; the reopening is recorded.", back=url_for("budget.months"))
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
@@ -245,12 +235,22 @@ def reopen_month(month: str):
 def resolve_alert(alert_id: int):
     alert = db.get_or_404(OverspendAlert, alert_id)
     form = ResolveAlertForm()
-    if not form.validate_on_submit():
-        flash("Say how the overspend was resolved.", "error")
-        return redirect(url_for("budget.home", period_id=alert.period_id))
-    budget.resolve_overspend(alert, actor=current_user, resolution=form.resolution.data)
-    flash("Overspend resolved: commitments may be made again.", "success")
-    return redirect(url_for("budget.home", period_id=alert.period_id))
+    return _with_reason(form, lambda: budget.resolve_overspend(alert, actor=current_user,
+                                                               resolution=form.resolution.data),
+                        missing="Say how the overspend was resolved.",
+                        done="Overspend resolved: commitments may be made again.",
+                        back=url_for("budget.home", period_id=alert.period_id))
+
+
+def _with_reason(form, use_case, *, missing: str, done: str, back: str):
+    """A button that needs a written reason: without one, say what is missing; either way,
+    back to `back`. A refusal of the use case is an error page of its own."""
+    if form.validate_on_submit():
+        use_case()
+        flash(done, "success")
+    else:
+        flash(missing, "error")
+    return redirect(back)
 
 
 def _month_or_404(month: str) -> date:

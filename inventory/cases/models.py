@@ -14,55 +14,36 @@ from inventory import clock
 from inventory.accounts.models import Organisation, User
 from inventory.cases.encryption import EncryptedText
 from inventory.database import UTCDateTime, one_of
+from inventory.enums import LabelledEnum
 from inventory.extensions import db
 
 
-class RiskLevel(StrEnum):
+class RiskLevel(LabelledEnum):
     STANDARD = "standard"
     MEDIUM = "medium"
     HIGH = "high"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class RiskTool(StrEnum):
-    DASH = "dash"
-    S_DASH = "s_dash"
-    SASH = "sash"
+class RiskTool(LabelledEnum):
+    DASH = "dash", "DASH"
+    S_DASH = "s_dash", "S-DASH"
+    SASH = "sash", "SASH"
     PROFESSIONAL_JUDGEMENT = "professional_judgement"
 
-    @property
-    def label(self) -> str:
-        return {"dash": "DASH", "s_dash": "S-DASH", "sash": "SASH",
-                "professional_judgement": "Professional judgement"}[self.value]
 
-
-class Tenure(StrEnum):
-    OWNER_OCCUPIER = "owner_occupier"
+class Tenure(LabelledEnum):
+    OWNER_OCCUPIER = "owner_occupier", "Owner-occupier"
     PRIVATE_TENANT = "private_tenant"
-    SOCIAL_TENANT = "social_tenant"
-    TEMPORARY = "temporary"
+    SOCIAL_TENANT = "social_tenant", "Social housing tenant"
+    TEMPORARY = "temporary", "Temporary accommodation"
     OTHER = "other"
 
-    @property
-    def label(self) -> str:
-        return {"owner_occupier": "Owner-occupier", "private_tenant": "Private tenant",
-                "social_tenant": "Social housing tenant", "temporary": "Temporary accommodation",
-                "other": "Other"}[self.value]
 
-
-class LandlordConsent(StrEnum):
+class LandlordConsent(LabelledEnum):
     NOT_NEEDED = "not_needed"
-    PENDING = "pending"
+    PENDING = "pending", "Asked, waiting"
     GIVEN = "given"
     REFUSED = "refused"
-
-    @property
-    def label(self) -> str:
-        return {"not_needed": "Not needed", "pending": "Asked, waiting", "given": "Given",
-                "refused": "Refused"}[self.value]
 
 
 class CaseStatus(StrEnum):

@@ -16,7 +16,7 @@ from inventory.cases.details import read_case_details, read_new_case
 from inventory.cases.forms import CaseForm, NewCaseForm, RevealForm
 from inventory.cases.models import Case
 from inventory.errors import NotAllowed
-from inventory.forms import submitted
+from inventory.forms import form_page
 from inventory.hooks import Hook
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
@@ -47,11 +47,9 @@ def index():
 @permission_required(Permission.MANAGE_CASES)
 def new():
     form = NewCaseForm()
-    case = submitted(form, lambda: operations.create_case(read_new_case(Fields(form.data)), actor=current_user))
-    if case is not None:
-        flash(f"Case {case.reference} opened.", "success")
-        return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/form.html", form=form, case=None), 422 if form.errors else 200
+    return form_page(form, lambda: operations.create_case(read_new_case(Fields(form.data)), actor=current_user),
+                     done=lambda case: f"Case {case.reference} opened.",
+                     next_url=lambda case: url_for("cases.show", case_id=case.id), template="cases/form.html", case=None)
 
 
 @bp.get("/<int:case_id>")
@@ -93,11 +91,10 @@ def edit(case_id: int):
               "info")
         return redirect(url_for("cases.show", case_id=case.id))
     form = CaseForm(obj=case, data={"flags": case.flags, "consent_given": True} if request.method == "GET" else None)
-    if submitted(form, lambda: operations.update_case(case, read_case_details(Fields(form.data)),
-                                                      actor=current_user)):
-        flash("Case saved.", "success")
-        return redirect(url_for("cases.show", case_id=case.id))
-    return render_template("cases/form.html", form=form, case=case), 422 if form.errors else 200
+    return form_page(form, lambda: operations.update_case(case, read_case_details(Fields(form.data)),
+                                                          actor=current_user),
+                     done="Case saved.", next_url=url_for("cases.show", case_id=case.id), template="cases/form.html",
+                     case=case)
 
 
 @bp.post("/<int:case_id>/close")

@@ -14,19 +14,11 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
 from inventory.catalogue.models import Category
 from inventory.catalogue.operations import MAX_REORDER_LEVEL
-from inventory.money import MoneyError, parse_pounds
-
-
-def _pounds(form, field):
-    try:
-        field.pence = parse_pounds(field.data or "", allow_zero=True)
-    except MoneyError as error:
-        raise ValidationError(str(error)) from None
+from inventory.forms import PoundsField
 
 
 class ItemTypeForm(FlaskForm):
@@ -37,7 +29,7 @@ class ItemTypeForm(FlaskForm):
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
     loaned = BooleanField("Loaned (expected back when no longer needed)")
     connected_device = BooleanField("Connected device (needs an account handover and a wipe before reuse)")
-    standard_cost = StringField("Standard unit cost (£, including VAT)", validators=[_pounds])
+    standard_cost = PoundsField("Standard unit cost (£, including VAT)", allow_zero=True)
     reorder_level = IntegerField("Reorder level", default=0,
                                  validators=[InputRequired(), NumberRange(min=0, max=MAX_REORDER_LEVEL)])
     active = BooleanField("Active (can be requested and ordered)", default=True)

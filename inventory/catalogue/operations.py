@@ -34,6 +34,15 @@ def _check_name_free(model, name: str, record_id: int | None) -> None:
         raise InvalidInput("That name is already in use.", fields={"name": "Already in use."})
 
 
+def _save(record, values: dict):
+    """A new or existing record given its checked values, and flushed."""
+    for key, value in values.items():
+        setattr(record, key, value)
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
 # Item types ----------------------------------------------------------------------------
 
 def _item_type_values(item_type_id, *, name, category, other_category, description, loaned, connected_device,
@@ -64,20 +73,15 @@ def _item_type_values(item_type_id, *, name, category, other_category, descripti
 def create_item_type(*, name: str, category: str, other_category: str | None = None, description: str | None = None,
                      loaned: bool = False, connected_device: bool = False, standard_cost_pence: int = 0,
                      reorder_level: int = 0, active: bool = True) -> ItemType:
-    item_type = ItemType(**_item_type_values(
+    return _save(ItemType(), _item_type_values(
         None, name=name, category=category, other_category=other_category, description=description, loaned=loaned,
         connected_device=connected_device, standard_cost_pence=standard_cost_pence, reorder_level=reorder_level,
         active=active,
     ))
-    db.session.add(item_type)
-    db.session.flush()
-    return item_type
 
 
 def update_item_type(item_type: ItemType, **values) -> None:
-    for key, value in _item_type_values(item_type.id, **values).items():
-        setattr(item_type, key, value)
-    db.session.flush()
+    _save(item_type, _item_type_values(item_type.id, **values))
 
 
 def set_product_code(item_type: ItemType, supplier: Supplier, product_code: str) -> SupplierProductCode:
@@ -126,16 +130,11 @@ def _supplier_values(supplier_id, *, name, contact_name, email, phone, address, 
 def create_supplier(*, name: str, contact_name: str | None = None, email: str | None = None,
                     phone: str | None = None, address: str | None = None, website: str | None = None,
                     account_reference: str | None = None, active: bool = True) -> Supplier:
-    supplier = Supplier(**_supplier_values(
+    return _save(Supplier(), _supplier_values(
         None, name=name, contact_name=contact_name, email=email, phone=phone, address=address, website=website,
         account_reference=account_reference, active=active,
     ))
-    db.session.add(supplier)
-    db.session.flush()
-    return supplier
 
 
 def update_supplier(supplier: Supplier, **values) -> None:
-    for key, value in _supplier_values(supplier.id, **values).items():
-        setattr(supplier, key, value)
-    db.session.flush()
+    _save(supplier, _supplier_values(supplier.id, **values))

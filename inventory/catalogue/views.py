@@ -8,7 +8,7 @@ from inventory.catalogue import operations
 from inventory.catalogue.forms import ItemTypeForm, ProductCodeForm, SupplierForm
 from inventory.catalogue.models import ItemType, Supplier, SupplierProductCode
 from inventory.extensions import db
-from inventory.forms import submitted
+from inventory.forms import form_page, submitted
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 
@@ -28,10 +28,9 @@ def item_types():
 @permission_required(Permission.MANAGE_CATALOGUE)
 def new_item_type():
     form = ItemTypeForm(data=None if request.method == "POST" else {"standard_cost": "0.00"})
-    if submitted(form, lambda: operations.create_item_type(**form.values())):
-        flash(f"Added {form.name.data}.", "success")
-        return redirect(url_for("catalogue.item_types"))
-    return render_template("catalogue/item_type_form.html", form=form, item_type=None), 422 if form.errors else 200
+    return form_page(form, lambda: operations.create_item_type(**form.values()), done=f"Added {form.name.data}.",
+                     next_url=url_for("catalogue.item_types"), template="catalogue/item_type_form.html",
+                     item_type=None)
 
 
 @bp.route("/item-types/<int:item_type_id>", methods=["GET", "POST"])
@@ -39,10 +38,9 @@ def new_item_type():
 def edit_item_type(item_type_id: int):
     item_type = db.get_or_404(ItemType, item_type_id)
     form = ItemTypeForm(obj=item_type, data=None if request.method == "POST" else _cost_data(item_type))
-    if submitted(form, lambda: operations.update_item_type(item_type, **form.values())):
-        flash("Saved.", "success")
-        return redirect(url_for("catalogue.item_types"))
-    return _item_type_page(item_type, form), 422 if form.errors else 200
+    return form_page(form, lambda: operations.update_item_type(item_type, **form.values()), done="Saved.",
+                     next_url=url_for("catalogue.item_types"), template="catalogue/item_type_form.html",
+                     item_type=item_type, code_form=_with_suppliers(ProductCodeForm(formdata=None)))
 
 
 def _cost_data(item_type: ItemType) -> dict:
@@ -50,29 +48,23 @@ def _cost_data(item_type: ItemType) -> dict:
     return {"standard_cost": f"{pounds}.{pence:02d}"}
 
 
-def _item_type_page(item_type, form, code_form=None):
-    code_form = code_form or ProductCodeForm(formdata=None)
-    code_form.supplier_id.choices = _supplier_choices()
-    return render_template("catalogue/item_type_form.html", form=form, item_type=item_type, code_form=code_form)
-
-
-def _supplier_choices():
-    return [SelectChoice(s.id, s.name) for s in db.session.scalars(
+def _with_suppliers(code_form: ProductCodeForm) -> ProductCodeForm:
+    code_form.supplier_id.choices = [SelectChoice(s.id, s.name) for s in db.session.scalars(
         select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name))]
+    return code_form
 
 
 @bp.post("/item-types/<int:item_type_id>/product-codes")
 @permission_required(Permission.MANAGE_CATALOGUE)
 def add_product_code(item_type_id: int):
     item_type = db.get_or_404(ItemType, item_type_id)
-    code_form = ProductCodeForm()
-    code_form.supplier_id.choices = _supplier_choices()
+    code_form = _with_suppliers(ProductCodeForm())
     if submitted(code_form, lambda: operations.set_product_code(
             item_type, db.get_or_404(Supplier, code_form.supplier_id.data), code_form.product_code.data)):
         flash("Product code saved.", "success")
         return redirect(url_for("catalogue.edit_item_type", item_type_id=item_type.id))
     form = ItemTypeForm(formdata=None, obj=item_type, data=_cost_data(item_type))
-    return _item_type_page(item_type, form, code_form), 422
+    return render_template("catalogue/item_type_form.html", form=form, item_type=item_type, code_form=code_form), 422
 
 
 @bp.post("/item-types/<int:item_type_id>/product-codes/<int:code_id>/remove")
@@ -96,10 +88,8 @@ def suppliers():
 @permission_required(Permission.MANAGE_CATALOGUE)
 def new_supplier():
     form = SupplierForm()
-    if submitted(form, lambda: operations.create_supplier(**form.values())):
-        flash(f"Added {form.name.data}.", "success")
-        return redirect(url_for("catalogue.suppliers"))
-    return render_template("catalogue/supplier_form.html", form=form, supplier=None), 422 if form.errors else 200
+    return form_page(form, lambda: operations.create_supplier(**form.values()), done=f"Added {form.name.data}.",
+                     next_url=url_for("catalogue.suppliers"), template="catalogue/supplier_form.html", supplier=None)
 
 
 @bp.route("/suppliers/<int:supplier_id>", methods=["GET", "POST"])
@@ -107,10 +97,8 @@ def new_supplier():
 def edit_supplier(supplier_id: int):
     supplier = db.get_or_404(Supplier, supplier_id)
     form = SupplierForm(obj=supplier)
-    if submitted(form, lambda: operations.update_supplier(supplier, **form.values())):
-        flash("Saved.", "success")
-        return redirect(url_for("catalogue.suppliers"))
     codes = db.session.scalars(select(SupplierProductCode).options(selectinload(SupplierProductCode.item_type))
                                .where(SupplierProductCode.supplier_id == supplier.id)).all()
-    return render_template("catalogue/supplier_form.html", form=form, supplier=supplier, codes=codes), \
-        422 if form.errors else 200
+    return form_page(form, lambda: operations.update_supplier(supplier, **form.values()), done="Saved.",
+                     next_url=url_for("catalogue.suppliers"), template="catalogue/supplier_form.html",
+                     supplier=supplier, codes=codes)

@@ -26,39 +26,27 @@ from inventory import clock
 from inventory.accounts.models import User
 from inventory.cases.models import Case
 from inventory.database import UTCDateTime, one_of
+from inventory.enums import LabelledEnum
 from inventory.extensions import db
 from inventory.requests.models import EquipmentRequest
 from inventory.stock.models import Item
 
 
-class JobKind(StrEnum):
+class JobKind(LabelledEnum):
     INSTALL = "install"
     COLLECTION = "collection"
 
-    @property
-    def label(self) -> str:
-        return {"install": "Install", "collection": "Collection"}[self.value]
 
-
-class JobStatus(StrEnum):
+class JobStatus(LabelledEnum):
     SCHEDULED = "scheduled"
     COMPLETED = "completed"
 
-    @property
-    def label(self) -> str:
-        return self.value.capitalize()
 
-
-class NotIssuedReason(StrEnum):
-    NOT_HOME = "not_home"
+class NotIssuedReason(LabelledEnum):
+    NOT_HOME = "not_home", "Survivor not home"
     DECLINED = "declined"
     FAULTY = "faulty"
     WRONG_ITEM = "wrong_item"
-
-    @property
-    def label(self) -> str:
-        return {"not_home": "Survivor not home", "declined": "Declined", "faulty": "Faulty",
-                "wrong_item": "Wrong item"}[self.value]
 
 
 class Outcome(StrEnum):
@@ -180,19 +168,14 @@ class JobItem(db.Model):
         return NotIssuedReason(self.reason).label if self.reason else None
 
 
-class ReturnCondition(StrEnum):
+class ReturnCondition(LabelledEnum):
     """How an item came back, as the person holding it judges."""
 
     GOOD = "good"
-    NEEDS_WIPE = "needs_wipe"
+    NEEDS_WIPE = "needs_wipe", "Needs a wipe"
     FAULTY = "faulty"
     DAMAGED = "damaged"
-    LOST = "lost"
-
-    @property
-    def label(self) -> str:
-        return {"good": "Good", "needs_wipe": "Needs a wipe", "faulty": "Faulty", "damaged": "Damaged",
-                "lost": "Lost / not recovered"}[self.value]
+    LOST = "lost", "Lost / not recovered"
 
 
 class ItemReturn(db.Model):
@@ -218,15 +201,10 @@ class ItemReturn(db.Model):
     item: Mapped[Item] = relationship()
 
 
-class NotCollectedReason(StrEnum):
-    NOT_HOME = "not_home"
-    DECLINED = "declined"
-    LOST = "lost"
-
-    @property
-    def label(self) -> str:
-        return {"not_home": "Survivor not home", "declined": "Survivor still needs it",
-                "lost": "Lost / not recovered"}[self.value]
+class NotCollectedReason(LabelledEnum):
+    NOT_HOME = "not_home", "Survivor not home"
+    DECLINED = "declined", "Survivor still needs it"
+    LOST = "lost", "Lost / not recovered"
 
 
 class CollectionOutcome(StrEnum):

@@ -20,7 +20,7 @@ from inventory import clock, reveals
 from inventory.cases.models import Case
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.forms import submitted
+from inventory.forms import form_page, submitted
 from inventory.jobs import queries
 from inventory.jobs.booking import schedule_collection, schedule_job
 from inventory.jobs.completion import complete_job
@@ -72,12 +72,13 @@ def _schedule_choices(form: ScheduleForm) -> ScheduleForm:
 def schedule():
     chosen = Fields(request.args, text=True).record_id("request_id", required=False)  # a bad one is ignored
     form = _schedule_choices(ScheduleForm(request_id=chosen))
-    job = submitted(form, lambda: schedule_job(form.booking(), actor=current_user))
-    if job:
-        flash(f"Job {job.id} booked for {job.fitter.name}.", "success")
-        return redirect(url_for("jobs.show", job_id=job.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("jobs/schedule.html", form=form), status
+    return form_page(form, lambda: schedule_job(form.booking(), actor=current_user),
+                     done=lambda job: f"Job {job.id} booked for {job.fitter.name}.", next_url=_job_url,
+                     template="jobs/schedule.html")
+
+
+def _job_url(job) -> str:
+    return url_for("jobs.show", job_id=job.id)
 
 
 LOAN_VIEWS = {"due": "Due soon or overdue", "all": "All out on loan"}
@@ -118,12 +119,9 @@ def collect(case_id: int):
     form = CollectionForm(item_ids=ticked, window_starts=starts, window_ends=ends)
     form.item_ids.choices = [SelectChoice(item.id, _collect_label(item, handover)) for item, handover in out]
     form.fitter_id.choices = [SelectChoice(u.id, u.name) for u in queries.fitter_choices()]
-    job = submitted(form, lambda: schedule_collection(form.booking(case.id), actor=current_user))
-    if job:
-        flash(f"Collection booked: job {job.id} for {job.fitter.name}.", "success")
-        return redirect(url_for("jobs.show", job_id=job.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("jobs/collect.html", form=form, case=case), status
+    return form_page(form, lambda: schedule_collection(form.booking(case.id), actor=current_user),
+                     done=lambda job: f"Collection booked: job {job.id} for {job.fitter.name}.", next_url=_job_url,
+                     template="jobs/collect.html", case=case)
 
 
 def _collect_label(item, handover) -> str:

@@ -14,23 +14,20 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory import clock
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.database import UTCDateTime, one_of
+from inventory.enums import LabelledEnum
 from inventory.extensions import db
 from inventory.stock.models import Location
 
 MAX_LINE_QUANTITY = 1000
 
 
-class PurchaseOrderStatus(StrEnum):
+class PurchaseOrderStatus(LabelledEnum):
     DRAFT = "draft"
     RAISED = "raised"
     PARTLY_RECEIVED = "partly_received"
     RECEIVED = "received"
     CLOSED = "closed"
     CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 # Orders whose goods may still arrive.
@@ -154,13 +151,9 @@ class InvoiceKind(StrEnum):
     CREDIT_NOTE = "credit_note"
 
 
-class InvoiceStatus(StrEnum):
+class InvoiceStatus(LabelledEnum):
     POSTED = "posted"
     AWAITING_APPROVAL = "awaiting_approval"  # outside tolerance: finance must approve, with a reason
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class SupplierInvoice(db.Model):

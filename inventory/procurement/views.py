@@ -1,6 +1,6 @@
 """Purchase order pages: list, new order, and one order's page where it is raised,
 received, invoiced, cancelled or closed."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.extensions import db
-from inventory.forms import on_record_page, submitted
+from inventory.forms import form_page, on_record_page
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, has_permission, permission_required
 from inventory.procurement import invoices, receipts
@@ -74,14 +74,12 @@ def new_order():
         select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name))]
     for entry in form.lines:
         entry.item_type_id.choices = type_choices
-    order = submitted(form, lambda: create_purchase_order(
+    return form_page(form, lambda: create_purchase_order(
         supplier=db.session.get(Supplier, form.supplier_id.data), actor=current_user, notes=form.notes.data,
         lines=[OrderLine(entry.item_type_id.data, entry.quantity.data, entry.unit_net.pence, entry.unit_vat.pence)
-               for entry in form.lines if not entry.is_blank]))
-    if order:
-        flash(f"{order.reference} saved as a draft. Raise it to commit the money and send it.", "success")
-        return redirect(url_for("procurement.order", order_id=order.id))
-    return render_template("procurement/new_order.html", form=form), 422 if form.errors or form.form_errors else 200
+               for entry in form.lines if not entry.is_blank]),
+        done=lambda order: f"{order.reference} saved as a draft. Raise it to commit the money and send it.",
+        next_url=lambda order: url_for("procurement.order", order_id=order.id), template="procurement/new_order.html")
 
 
 @bp.get("/<int:order_id>")

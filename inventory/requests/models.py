@@ -1,6 +1,5 @@
 """Requests for equipment, their lines, their history, comments and priority moves."""
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,12 +9,13 @@ from inventory.accounts.models import User
 from inventory.cases.models import Case
 from inventory.catalogue.models import ItemType
 from inventory.database import UTCDateTime, one_of
+from inventory.enums import LabelledEnum
 from inventory.extensions import db
 
 
-class RequestState(StrEnum):
+class RequestState(LabelledEnum):
     SUBMITTED = "submitted"
-    INFO_REQUESTED = "info_requested"
+    INFO_REQUESTED = "info_requested", "Information requested"
     APPROVED = "approved"
     PARTLY_APPROVED = "partly_approved"
     REJECTED = "rejected"
@@ -24,11 +24,6 @@ class RequestState(StrEnum):
     FULFILLED = "fulfilled"
     PARTLY_FULFILLED = "partly_fulfilled"
     CLOSED = "closed"
-
-    @property
-    def label(self) -> str:
-        return {"info_requested": "Information requested", "partly_approved": "Partly approved",
-                "partly_fulfilled": "Partly fulfilled"}.get(self.value, self.value.capitalize())
 
 
 # States a coordinator's decision leads to (and everything after it).

@@ -14,7 +14,7 @@ from inventory.cases.models import Case, RiskLevel
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.forms import show_error, submitted
+from inventory.forms import form_page, show_error
 from inventory.pagination import page_args, paginate
 from inventory.permissions import (
     Permission,
@@ -46,11 +46,6 @@ def _offered_item_types():
     return list(db.session.scalars(select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name)))
 
 
-def _render_form(form, case, existing=None):
-    return render_template("requests/form.html", form=form, case=case, existing=existing), \
-        422 if form.errors or form.form_errors else 200
-
-
 @bp.get("/requests")
 @permission_required(Permission.RAISE_REQUESTS)
 def index():
@@ -73,11 +68,10 @@ def index():
 def new(case_id: int):
     case = cases.get_case(current_user, case_id)
     form = request_form(_offered_item_types())
-    raised = submitted(form, lambda: operations.raise_request(case.id, form.details(), actor=current_user))
-    if raised is not None:
-        flash(f"Request {raised.id} is in the queue.", "success")
-        return redirect(url_for("requests.show", request_id=raised.id))
-    return _render_form(form, case)
+    return form_page(form, lambda: operations.raise_request(case.id, form.details(), actor=current_user),
+                     done=lambda raised: f"Request {raised.id} is in the queue.",
+                     next_url=lambda raised: url_for("requests.show", request_id=raised.id),
+                     template="requests/form.html", case=case, existing=None)
 
 
 def _draft_form(form=None) -> DraftForRequestForm:
@@ -179,7 +173,8 @@ def edit(request_id: int):
         else:
             flash("Request updated.", "success")
             return redirect(url_for("requests.show", request_id=request_id))
-    return _render_form(form, equipment_request.case, existing=equipment_request)
+    return render_template("requests/form.html", form=form, case=equipment_request.case,
+                           existing=equipment_request), 422 if form.errors else 200
 
 
 @bp.post("/requests/<int:request_id>/actions/<action>")

@@ -14,24 +14,14 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
-    ValidationError,
 )
 
-from inventory.money import MoneyError, parse_pounds
+from inventory.forms import PoundsField
 from inventory.stock.labels import DEFAULT_FORMAT, FORMATS
 from inventory.stock.models import LocationKind, ReturnCondition, WriteOffReason
 from inventory.stock.receiving import MAX_UNITS_AT_ONCE
 
 WRITE_OFF_CHOICES = [SelectChoice(r.value, r.label) for r in WriteOffReason]
-
-
-def _optional_pounds(form, field):
-    field.pence = None
-    if field.data and field.data.strip():
-        try:
-            field.pence = parse_pounds(field.data, allow_zero=True)
-        except MoneyError as error:
-            raise ValidationError(str(error)) from None
 
 
 def lines(text: str | None) -> list[str]:
@@ -50,7 +40,7 @@ class ReceiveForm(FlaskForm):
                             validators=[InputRequired(), NumberRange(min=1, max=MAX_UNITS_AT_ONCE)])
     location_id = SelectField("Put them in", coerce=int, validators=[DataRequired()])
     supplier_id = SelectField("Supplier", coerce=int, validators=[Optional()])
-    unit_cost = StringField("Cost per unit (£, optional)", validators=[_optional_pounds])
+    unit_cost = PoundsField("Cost per unit (£, optional)", allow_zero=True, optional=True)
     serial_numbers = TextAreaField("Serial numbers, one per line (typed or scanned)",
                                    validators=[Optional(), Length(max=40_000)])
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory import clock
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.database import UTCDateTime, one_of
+from inventory.enums import LabelledEnum
 from inventory.extensions import db
 
 
-class ItemState(StrEnum):
+class ItemState(LabelledEnum):
     ON_ORDER = "on_order"
     IN_STOCK = "in_stock"
     RESERVED = "reserved"
@@ -25,25 +26,17 @@ class ItemState(StrEnum):
     QUARANTINE = "quarantine"
     WRITTEN_OFF = "written_off"
 
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
-
 
 # States in which the item is on a shelf or in a van, so it has a location.
 HELD_STATES = (ItemState.IN_STOCK, ItemState.RESERVED, ItemState.QUARANTINE)
 
 
-class WriteOffReason(StrEnum):
+class WriteOffReason(LabelledEnum):
     FAULTY = "faulty"
     DAMAGED = "damaged"
     LOST = "lost"
     END_OF_LIFE = "end_of_life"
     NOT_RECOVERED = "not_recovered"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class ReturnCondition(StrEnum):
@@ -52,13 +45,9 @@ class ReturnCondition(StrEnum):
     FAULTY = "faulty"
 
 
-class LocationKind(StrEnum):
-    STORE = "store"  # an office store room
-    VAN = "van"  # a fitter's van
-
-    @property
-    def label(self) -> str:
-        return {"store": "Office store", "van": "Fitter's van"}[self.value]
+class LocationKind(LabelledEnum):
+    STORE = "store", "Office store"
+    VAN = "van", "Fitter's van"
 
 
 class Location(db.Model):
@@ -163,7 +152,7 @@ class QrImage(db.Model):
     svg: Mapped[str] = mapped_column(Text)
 
 
-class ItemEventKind(StrEnum):
+class ItemEventKind(LabelledEnum):
     RECEIVED = "received"
     RESERVED = "reserved"
     RESERVATION_RELEASED = "reservation_released"
@@ -176,10 +165,6 @@ class ItemEventKind(StrEnum):
     FOUND = "found"
     MOVED = "moved"
     CODE_REPLACED = "code_replaced"
-
-    @property
-    def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
 
 
 class ItemEvent(db.Model):

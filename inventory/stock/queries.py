@@ -6,13 +6,13 @@ answer the `units_on_order` hook, so stock never imports them.
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from inventory.catalogue.models import ItemType, category_label
 from inventory.extensions import db
 from inventory.hooks import Hook
 from inventory.parsing import Fields
-from inventory.stock.models import Item, ItemState
+from inventory.stock.models import Item, ItemCode, ItemEvent, ItemState
 
 S = ItemState
 
@@ -98,3 +98,16 @@ def items_query(filters: ItemFilters):
     if filters.location_id is not None:
         query = query.where(Item.location_id == filters.location_id)
     return query
+
+
+def item_history(item: Item) -> list[ItemEvent]:
+    """An item's events, newest first, each with who and where."""
+    return db.session.scalars(
+        select(ItemEvent).options(selectinload(ItemEvent.actor), selectinload(ItemEvent.location))
+        .where(ItemEvent.item_id == item.id).order_by(ItemEvent.occurred_at.desc(), ItemEvent.id.desc())
+    ).all()
+
+
+def item_codes(item: Item) -> list[ItemCode]:
+    """Every code an item has been given, oldest first (retired ones too)."""
+    return db.session.scalars(select(ItemCode).where(ItemCode.item_id == item.id).order_by(ItemCode.id)).all()

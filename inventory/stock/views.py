@@ -12,14 +12,14 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from inventory.accounts.models import User, UserRole
 from inventory.catalogue.models import ItemType, Supplier
 from inventory.errors import Conflict, DomainError
 from inventory.extensions import db
-from inventory.forms import on_record_page, show_error, submitted
+from inventory.forms import form_page, on_record_page, show_error, submitted
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
 from inventory.permissions import (
@@ -47,8 +47,6 @@ from inventory.stock.forms import (
 )
 from inventory.stock.models import (
     Item,
-    ItemCode,
-    ItemEvent,
     ItemEventKind,
     ItemState,
     Location,
@@ -122,10 +120,6 @@ def item(item_id: int):
 
 
 def _item_page(item, status=200, **forms):
-    events = db.session.scalars(
-        select(ItemEvent).options(selectinload(ItemEvent.actor), selectinload(ItemEvent.location))
-        .where(ItemEvent.item_id == item.id).order_by(ItemEvent.occurred_at.desc(), ItemEvent.id.desc())
-    ).all()
     forms = {
         "move_form": _with_locations(MoveForm(formdata=None)),
         "write_off_form": WriteOffForm(formdata=None),
@@ -134,8 +128,8 @@ def _item_page(item, status=200, **forms):
         "replace_form": ReplaceCodeForm(formdata=None),
         **forms,
     }
-    codes = db.session.scalars(select(ItemCode).where(ItemCode.item_id == item.id).order_by(ItemCode.id)).all()
-    return render_template("stock/item.html", item=item, events=events, codes=codes, K=ItemEventKind,
+    return render_template("stock/item.html", item=item, events=queries.item_history(item),
+                           codes=queries.item_codes(item), K=ItemEventKind,
                            allowed=operations.allowed, show_case=can_see_item_case(current_user),
                            **forms), status
 
@@ -219,16 +213,15 @@ def receive():
         select(ItemType).where(ItemType.active.is_(True)).order_by(ItemType.name))]
     form.supplier_id.choices = [SelectChoice(0, "None")] + [SelectChoice(s.id, s.name) for s in db.session.scalars(
         select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name))]
-    received = submitted(form, lambda: receive_units(NewUnits(
+    return form_page(form, lambda: receive_units(NewUnits(
         item_type=db.get_or_404(ItemType, form.item_type_id.data), quantity=form.quantity.data,
         location=_location(form), purchase_cost_pence=form.unit_cost.pence,
         supplier=db.session.get(Supplier, form.supplier_id.data) if form.supplier_id.data else None,
         serial_numbers=tuple(lines(form.serial_numbers.data)),
-    ), actor=current_user))
-    if received:
-        flash(f"{len(received)} units are in stock. Print their labels now.", "success")
-        return redirect(url_for("stock.labels_print", item=[i.id for i in received]))
-    return render_template("stock/receive.html", form=form), 422 if form.errors else 200
+    ), actor=current_user),
+        done=lambda received: f"{len(received)} units are in stock. Print their labels now.",
+        next_url=lambda received: url_for("stock.labels_print", item=[i.id for i in received]),
+        template="stock/receive.html")
 
 
 # Locations and transfers --------------------------------------------------------------------
@@ -256,12 +249,10 @@ def locations():
 @permission_required(Permission.MANAGE_STOCK)
 def transfer():
     form = _with_locations(TransferForm())
-    moved = submitted(form, lambda: stock_locations.transfer_codes(lines(form.codes.data), _location(form),
-                                                                   actor=current_user))
-    if moved:
-        flash(f"Moved {len(moved)} items to {moved[0].location.name}.", "success")
-        return redirect(url_for("stock.transfer"))
-    return render_template("stock/transfer.html", form=form), 422 if form.errors else 200
+    return form_page(form, lambda: stock_locations.transfer_codes(lines(form.codes.data), _location(form),
+                                                                  actor=current_user),
+                     done=lambda moved: f"Moved {len(moved)} items to {moved[0].location.name}.",
+                     next_url=url_for("stock.transfer"), template="stock/transfer.html")
 
 
 # Stocktakes --------------------------------------------------------------------------------
