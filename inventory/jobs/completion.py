@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from inventory import clock
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.jobs.lifecycle import JOBS, JobAction, refuse_unless_workable
+from inventory.jobs.lifecycle import JOB_MACHINE, JobAction, refuse_unless_workable
 from inventory.jobs.models import (
     Job,
     JobItem,
@@ -114,7 +114,7 @@ def _close_install(job: Job, view: JobView, not_issued: tuple[NotDone, ...], *, 
             stock.release_reservation(item, actor=actor, note=note)
     holdings.after_visit(job.request, [(item.item_type_id, reasons[item.id] not in NO_LONGER_WANTED)
                                        for item in view.expected], actor=actor)
-    JOBS.apply(job, JobAction.COMPLETE, actor=actor)
+    JOB_MACHINE.apply(job, JobAction.COMPLETE, actor=actor)
     whole = not reasons and _all_approved_issued(job.request)
     requests.advance_by_job(job.request, Action.FULFIL if whole else Action.FULFIL_PART, actor=actor,
                             note=f"Job {job.id} completed")
@@ -131,4 +131,4 @@ def _close_collection(job: Job, view: JobView, not_collected: tuple[NotDone, ...
         row = pending[item.id]
         row.outcome, row.reason = "not_collected", str(reason)
         row.recorded_at, row.recorded_by_id = clock.now(), actor.id
-    JOBS.apply(job, JobAction.COMPLETE, actor=actor)
+    JOB_MACHINE.apply(job, JobAction.COMPLETE, actor=actor)

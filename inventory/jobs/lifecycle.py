@@ -33,7 +33,7 @@ def _record(change: Change) -> Change:
 
 OPEN = frozenset({JobStatus.SCHEDULED})
 
-JOBS = StateMachine("job", {
+JOB_MACHINE = StateMachine("job", {
     JobAction.WORK: Transition(OPEN),
     JobAction.COMPLETE: Transition(OPEN, JobStatus.COMPLETED),
 }, refusal=JobClosed, describe_refusal=lambda job, action: JobClosed().message, recorder=_record,
@@ -43,6 +43,6 @@ JOBS = StateMachine("job", {
 def refuse_unless_workable(job: Job, actor) -> None:
     """Working on a job (scanning for it, ticking its checklist, closing it) needs the job
     open (else JobClosed) and the user its fitter or a coordinator."""
-    JOBS.apply(job, JobAction.WORK, actor=actor)
+    JOB_MACHINE.apply(job, JobAction.WORK, actor=actor)
     if not can_work_on_job(actor, job):
         raise NotAllowed("Only the fitter on this job (or a coordinator) can do that.")

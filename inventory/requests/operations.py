@@ -3,7 +3,7 @@ state machine (withdraw, request information, resubmit, reject, approve).
 
 Services take typed values (`RequestDetails`, `ApprovedLine`); forms and the API parse
 what people send. Each use case checks what it was given first, then moves the request
-(`transitions.MACHINE`, which records who, when and why), then does what the move implies.
+(`transitions.REQUEST_MACHINE`, which records who, when and why), then does what the move implies.
 
 Functions flush but never commit. A move locks the request row first (SELECT ... FOR
 UPDATE on PostgreSQL; SQLite's writers are already serialised), so two coordinators
@@ -31,7 +31,7 @@ from inventory.requests.models import (
     RequestState,
 )
 from inventory.requests.priority import rescore
-from inventory.requests.transitions import APPROVALS, JOB_ACTIONS, MACHINE, NEEDS_NOTE, Action, may_take
+from inventory.requests.transitions import APPROVALS, JOB_ACTIONS, REQUEST_MACHINE, NEEDS_NOTE, Action, may_take
 
 MAX_LINES = 10
 MAX_ADJUSTMENT = 1000
@@ -113,7 +113,7 @@ def raise_request(case_id: int, details: RequestDetails, *, actor) -> EquipmentR
                                       for line in details.lines])
     rescore(request)
     db.session.add(request)
-    MACHINE.apply(request, Action.SUBMIT, actor=actor)
+    REQUEST_MACHINE.apply(request, Action.SUBMIT, actor=actor)
     db.session.flush()
     return request
 
@@ -150,7 +150,7 @@ def edit_request(request_id: int, details: RequestDetails, *, actor) -> Equipmen
     if not may_take(actor, Action.EDIT, request):
         raise NotAllowed("Only a caseworker of the case's organisation can change this request.")
     _check_details(details)
-    MACHINE.apply(request, Action.EDIT, actor=actor, note="Items, reason or date changed.")
+    REQUEST_MACHINE.apply(request, Action.EDIT, actor=actor, note="Items, reason or date changed.")
     request.reason, request.needed_by = details.reason, details.needed_by
     by_type = {line.item_type_id: line for line in request.lines}
     request.lines = [by_type.get(line.item_type_id) or RequestLine(item_type_id=line.item_type_id)
@@ -178,7 +178,7 @@ def take_action(request_id: int, action: Action, *, note: str | None, actor) -> 
     request = _locked_for(action, request_id, actor)
     _check_note(action, note)
     held = request.is_decided  # an approved request holds units and money until it ends
-    MACHINE.apply(request, action, actor=actor, note=note)
+    REQUEST_MACHINE.apply(request, action, actor=actor, note=note)
     if action is Action.WITHDRAW and held:
         release_holdings(request, actor=actor, why="request withdrawn")
     if action is Action.RESUBMIT:
@@ -217,7 +217,7 @@ def approve_request(request_id: int, *, lines: Sequence[ApprovedLine] | None = N
     whole = all(quantities[line.id] == line.quantity for line in request.lines)
     action = Action.APPROVE if whole else Action.APPROVE_PART
     _check_note(action, note)
-    MACHINE.apply(request, action, actor=actor, note=note)
+    REQUEST_MACHINE.apply(request, action, actor=actor, note=note)
     for line in request.lines:
         line.approved_quantity = quantities[line.id]
         reserve_units(request, line, line.approved_quantity, actor=actor)
@@ -264,5 +264,5 @@ def advance_by_job(request: EquipmentRequest, action: Action, *, actor, note: st
     feature has checked who may; the state machine still decides whether the state allows it."""
     if action not in JOB_ACTIONS or not may_take(actor, action, request):
         raise NotAllowed("You may not do that to this request.")
-    MACHINE.apply(request, action, actor=actor, note=note)
+    REQUEST_MACHINE.apply(request, action, actor=actor, note=note)
     db.session.flush()

@@ -1,5 +1,5 @@
 """The request state machine: one table of which action moves a request from which states
-to which state (`MACHINE`), who may take each action (`PARTIES`) and which need a written
+to which state (`REQUEST_MACHINE`), who may take each action (`PARTIES`) and which need a written
 reason (`NEEDS_NOTE`). Operations consult them; nothing else decides. Every move is
 recorded in the request's history with who, when and why."""
 from enum import StrEnum
@@ -100,7 +100,7 @@ class RequestStateConflict(Conflict):
 
 
 S = RequestState
-MACHINE = StateMachine("request", {
+REQUEST_MACHINE = StateMachine("request", {
     Action.SUBMIT: Transition(frozenset({None}), S.SUBMITTED),
     Action.EDIT: Transition(EDITABLE_STATES, None),
     # Withdrawing an approved request gives back its reserved units and committed money.
@@ -134,5 +134,5 @@ def may_take(user, action: Action, request: EquipmentRequest) -> bool:
 
 def available_actions(user, request: EquipmentRequest) -> list[Action]:
     """The actions this user may take on this request now (for buttons; operations re-check)."""
-    return [action for action in MACHINE.actions_from(request.state_enum)
+    return [action for action in REQUEST_MACHINE.actions_from(request.state_enum)
             if action not in NOT_BUTTONS and may_take(user, action, request)]
