@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from inventory.procurement.invoices import INVOICE_MACHINE, InvoiceAction, InvoiceDecided
-from inventory.procurement.models import InvoiceStatus, PurchaseOrderStatus
+from inventory.procurement.models import InvoiceStatus, PurchaseOrder, PurchaseOrderStatus
 from inventory.procurement.orders import ORDER_MACHINE, OrderAction, OrderNotOpen
 from inventory.stock.models import ItemEventKind, ItemState
 from inventory.stock.operations import ITEM_MACHINE, ItemNotAvailable
@@ -20,18 +20,8 @@ class FakeItem:
     code: str = "ABCD-EFGH-JKLM-N"
 
 
-@dataclass
-class FakeOrder:
-    status: str
-    id: int = 12
-
-    @property
-    def reference(self) -> str:
-        return f"PO-{self.id:05d}"
-
-    @property
-    def status_label(self) -> str:
-        return PurchaseOrderStatus(self.status).label
+def an_order(status: str) -> PurchaseOrder:
+    return PurchaseOrder(id=12, status=status)  # never added to a session
 
 
 @dataclass
@@ -73,7 +63,7 @@ def test_each_order_action_is_allowed_from_exactly_its_states(action, allowed_fr
 
 
 def test_receiving_the_last_goods_outstanding_leaves_the_order_received_and_the_rest_partly():
-    order = FakeOrder(P.RAISED)
+    order = an_order(P.RAISED)
     ORDER_MACHINE.apply(order, A.RECEIVE)
     assert order.status == P.PARTLY_RECEIVED
     ORDER_MACHINE.apply(order, A.RECEIVE_LAST)
@@ -82,7 +72,7 @@ def test_receiving_the_last_goods_outstanding_leaves_the_order_received_and_the_
 
 def test_an_order_refusal_keeps_its_code_and_says_what_could_not_be_done():
     with pytest.raises(OrderNotOpen) as refused:
-        ORDER_MACHINE.check(FakeOrder(P.DRAFT), A.RECEIVE)
+        ORDER_MACHINE.check(an_order(P.DRAFT), A.RECEIVE)
     assert refused.value.code == "purchase_order_state"
     assert refused.value.message == "PO-00012 is draft, so it cannot be received against."
     assert refused.value.details["status"] == "draft"
