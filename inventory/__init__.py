@@ -66,10 +66,10 @@ def _connect_hooks(app: Flask) -> None:
     from inventory.budget.ledger import entry_reversing
     from inventory.cases.operations import need_changed
     from inventory.cases.views import page_sections
-    from inventory.procurement.orders import order_cancelling, order_raising, outstanding_units
+    from inventory.procurement.orders import lines_ordered_for, order_cancelling, order_raising, outstanding_units
     from inventory.reconciliation.operations import refuse_to_reverse_matched
     from inventory.requests.holdings import reserve_arrivals
-    from inventory.requests.ordering import convert_when_raised, recommit_when_cancelled
+    from inventory.requests.ordering import convert_when_raised, ordered_for_labels, recommit_when_cancelled
     from inventory.requests.priority import rescore_open_requests_for_case
     from inventory.requests.views import case_requests_section
     from inventory.stock.queries import units_on_order
@@ -86,6 +86,8 @@ def _connect_hooks(app: Flask) -> None:
     # cancelled, it hands the need back to them, committed again.
     order_raising.connect(app, convert_when_raised)
     order_cancelling.connect(app, recommit_when_cancelled)
+    # An order's page says which request and case reference each line is for.
+    lines_ordered_for.connect(app, ordered_for_labels)
     # A case's risk or flags changed: its open requests move in the queue.
     need_changed.connect(app, rescore_open_requests_for_case)
     # The case page lists the case's requests, which the requests feature finds and shows.

@@ -10,6 +10,8 @@ The hooks in use:
   open purchase orders have still to deliver.
 - `purchase_order_raising`, `purchase_order_cancelling` (procurement): the requests an order
   is for hand over their commitment to it, or take it back.
+- `purchase_order_lines_ordered_for` (procurement): the order page asks which request and
+  case reference each line is for; requests answer in one query.
 - `case_need_changed` (cases): a case's risk or flags changed; its open requests rescore.
 - `case_page_sections` (cases): the case page shows sections other features render (the
   case's requests).

@@ -41,6 +41,10 @@ order_raising = Hook(
     "A purchase order is about to be raised: receivers `(order, actor=)` release what its lines now "
     "cover (the commitment of requests it is ordered for), before the order's own value is committed, "
     "so that the budget check sees the money freed.")
+lines_ordered_for = Hook(
+    "purchase_order_lines_ordered_for",
+    "Which requests an order's lines are for: receivers `(request_line_ids)` return "
+    "{request line id: a short label (request and case reference, no personal data)}, in one query.")
 order_cancelling = Hook(
     "purchase_order_cancelling",
     "A purchase order is about to be cancelled, before any ledger row is touched: receivers "

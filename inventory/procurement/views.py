@@ -18,6 +18,7 @@ from inventory.procurement.orders import (
     cancel_purchase_order,
     close_purchase_order,
     create_purchase_order,
+    lines_ordered_for,
     raise_purchase_order,
 )
 from inventory.procurement.forms import (
@@ -44,7 +45,6 @@ bp = Blueprint("procurement", __name__, url_prefix="/purchase-orders")
 def _order_or_404(order_id: int) -> PurchaseOrder:
     order = db.session.scalar(select(PurchaseOrder).options(
         selectinload(PurchaseOrder.lines).joinedload(PurchaseOrderLine.item_type),
-        selectinload(PurchaseOrder.lines).selectinload(PurchaseOrderLine.request_line),
         joinedload(PurchaseOrder.supplier)).where(PurchaseOrder.id == order_id))
     if order is None:
         abort(404)
@@ -101,8 +101,12 @@ def _order_page(order: PurchaseOrder, status: int = 200, **forms):
     invoices = db.session.scalars(select(SupplierInvoice).options(joinedload(SupplierInvoice.approved_by))
                                   .where(SupplierInvoice.purchase_order_id == order.id)
                                   .order_by(SupplierInvoice.id)).all()
+    line_ids = [line.request_line_id for line in order.lines if line.request_line_id is not None]
+    ordered_for = {key: label for answer in (lines_ordered_for.fire(line_ids) if line_ids else [])
+                   for key, label in answer.items()}
     return render_template(
         "procurement/order.html", order=order, receipts=receipts, invoices=invoices, P=PurchaseOrderStatus,
+        ordered_for=ordered_for,
         receipt_form=receipt_form, invoice_form=invoice_form,
         cancel_form=forms.pop("cancel_form", None) or ReasonForm(formdata=None),
         approve_form=forms.pop("approve_form", None) or ReasonForm(formdata=None),

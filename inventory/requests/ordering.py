@@ -3,6 +3,9 @@ carry, drafting one, and what raising or cancelling an order means for the reque
 for (procurement fires the hooks; requests, built on procurement, react to them)."""
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from inventory.cases.models import Case
 from inventory.catalogue.models import Supplier
 from inventory.errors import Conflict, InvalidInput, NotAllowed
 from inventory.extensions import db
@@ -53,6 +56,15 @@ def draft_order_for_request(request_id: int, supplier_id: int, *, actor) -> Purc
         supplier=supplier, actor=actor, notes=f"For request {request.id} (case {request.case.reference})",
         lines=[OrderLine(row.line.item_type_id, row.quantity, row.line.item_type.standard_cost_pence,
                          request_line_id=row.line.id) for row in wanted])
+
+
+def ordered_for_labels(request_line_ids: list[int]) -> dict[int, str]:
+    """What each purchase order line is for, by request line: "Request 12 · case NS-2026-0142"."""
+    rows = db.session.execute(
+        select(RequestLine.id, EquipmentRequest.id, Case.reference)
+        .join(EquipmentRequest, EquipmentRequest.id == RequestLine.request_id)
+        .join(Case, Case.id == EquipmentRequest.case_id).where(RequestLine.id.in_(request_line_ids)))
+    return {line_id: f"Request {request_id} · case {reference}" for line_id, request_id, reference in rows}
 
 
 def convert_when_raised(order: PurchaseOrder, *, actor) -> None:

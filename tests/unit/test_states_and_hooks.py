@@ -80,10 +80,10 @@ def test_the_app_connects_each_cross_feature_reaction(app):
     from inventory.budget.ledger import entry_reversing
     from inventory.cases.operations import need_changed
     from inventory.cases.views import page_sections
-    from inventory.procurement.orders import order_cancelling, order_raising
+    from inventory.procurement.orders import lines_ordered_for, order_cancelling, order_raising
     from inventory.stock.queries import units_on_order
     from inventory.stock.receiving import units_received
 
-    for hook in (entry_reversing, need_changed, page_sections, order_raising, order_cancelling, units_on_order,
-                 units_received):
+    for hook in (entry_reversing, need_changed, page_sections, order_raising, order_cancelling, lines_ordered_for,
+                 units_on_order, units_received):
         assert len(hook.receivers()) == 1, hook

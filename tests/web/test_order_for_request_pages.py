@@ -4,7 +4,10 @@ from sqlalchemy import func, select
 from inventory.budget.models import EntryKind, LedgerEntry
 from inventory.extensions import db
 from inventory.procurement.models import PurchaseOrder
+from inventory.procurement import orders
+from inventory.procurement.orders import OrderLine
 from inventory.requests import holdings
+from tests.support import recorded_statements
 
 
 def test_a_coordinator_drafts_an_order_for_what_a_request_awaits_and_raising_it_converts(client, login, build):
@@ -81,3 +84,33 @@ def test_raising_an_order_refused_for_want_of_budget_leaves_the_requests_commitm
     assert db.session.get(PurchaseOrder, order.id).status == "draft"
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
         LedgerEntry.kind == EntryKind.RELEASE)) == 0
+
+
+def _order_for_requests(build, count):
+    """A draft order with one line for each of `count` requests awaiting stock."""
+    lines = []
+    for _ in range(count):
+        alarm = build.item_type(standard_cost_pence=2500)
+        waiting = build.awaiting_request(lines=[(alarm, 1)])
+        lines.append(OrderLine(alarm.id, 1, 2500, request_line_id=waiting.lines[0].id))
+    lines.append(OrderLine(build.item_type().id, 2, 1000))  # one for stock
+    order = orders.create_purchase_order(supplier=build.supplier(), lines=lines,
+                                         actor=build.user(roles=["coordinator"]))
+    db.session.commit()
+    return order
+
+
+def test_the_order_page_names_each_lines_request_in_the_same_few_queries_however_many_requests(client, login,
+                                                                                                build):
+    one, four = _order_for_requests(build, 1), _order_for_requests(build, 4)
+    login(build.user(roles=["coordinator"]))
+    counts = []
+    for order in (one, four):
+        with recorded_statements(selects_only=True) as statements:
+            page = client.get(f"/purchase-orders/{order.id}").get_data(as_text=True)
+        counts.append(len(statements))
+        for line in order.lines:
+            if line.request_line_id is not None:
+                assert f"Request {line.request_line.request_id} · case" in page
+        assert "Stock" in page
+    assert counts[0] == counts[1]
