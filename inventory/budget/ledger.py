@@ -181,12 +181,10 @@ def vat_reclaimed() -> bool:
 # Writing ---------------------------------------------------------------------------------
 
 def allocate(period: BudgetPeriod, amount_pence: int, *, actor, memo: str = "", on: date | None = None) -> LedgerEntry:
-    """Fund a period. Dated on `on` (default today, or the period's first day if later)."""
+    """Fund a period. Dated on `on` (default today, or the period's first day if later, or its
+    last day if it has ended)."""
     amount = _pence(amount_pence, "amount_pence")
-    day = on or max(period.starts_on, min(clock.today(), period.ends_on))
-    if not period.contains(day):
-        raise InvalidInput("An allocation is dated inside its period.",
-                           fields={"on": f"Between {period.starts_on:%d %b %Y} and {period.ends_on:%d %b %Y}."})
+    day = on or within(period, clock.today())
     balances = _lock_balances(period)
     return _append(EntryKind.ALLOCATION, amount, on=day, period=period, balances=balances, actor=actor, memo=memo)
 
@@ -197,7 +195,7 @@ def commit(amount_pence: int, *, on: date, actor, memo: str, source_type: str, s
     overspend alert is open in the period."""
     amount = _pence(amount_pence, "amount_pence")
     source = _source(source_type, source_id)
-    period = period_for(on)
+    period = _period_dated(on, EntryKind.COMMITMENT)
     end = contract_end_date()
     if end is not None and on > end:
         raise Conflict(f"The contract ends on {end:%d %B %Y}: nothing may be committed after it.",
@@ -210,7 +208,9 @@ def commit(amount_pence: int, *, on: date, actor, memo: str, source_type: str, s
 
 def release(commitment: LedgerEntry, amount_pence: int | None = None, *, on: date, actor,
             memo: str) -> LedgerEntry:
-    """End all (None) or part of a commitment; never more than is still open."""
+    """End all (None) or part of a commitment; never more than is still open. `on` is the day
+    it ends; the release is dated then, or within the commitment's period if that has ended
+    (see `within`)."""
     _require_commitment(commitment)
     balances = _lock_balances(commitment.period)
     return _release(commitment, amount_pence, on=on, actor=actor, memo=memo, balances=balances,
@@ -219,19 +219,20 @@ def release(commitment: LedgerEntry, amount_pence: int | None = None, *, on: dat
 
 def post_actual(gross_pence: int, *, on: date, actor, memo: str, source_type: str, source_id: int,
                 net_pence: int, vat_pence: int, category: str | None = None, case_reference: str | None = None,
-                releasing: LedgerEntry | None = None) -> LedgerEntry:
+                releasing: LedgerEntry | None = None, date_field: str = "on") -> LedgerEntry:
     """Record money spent. Releases min(open, charged) of `releasing` in the same
     transaction; spending beyond the commitment (or the budget) still posts and raises an
-    overspend alert that blocks new commitments until finance resolves it."""
+    overspend alert that blocks new commitments until finance resolves it. `date_field`
+    names `on` as the caller's input does (`invoice_date`, `purchased_on`)."""
     charged, vat = invoice_amounts(gross_pence, net_pence, vat_pence)
     source = _source(source_type, source_id)
-    period = period_for(on)
+    period = _period_dated(on, EntryKind.ACTUAL, date_field)
     if releasing is not None:
         _require_commitment(releasing)
     balances = _lock_balances(period, releasing.period if releasing is not None else None)
     actual = _append(EntryKind.ACTUAL, -charged, on=on, period=period, balances=balances, actor=actor, memo=memo,
                      source=source, category=category, case_reference=case_reference, vat=vat,
-                     commitment=releasing)
+                     commitment=releasing, date_field=date_field)
     released = 0
     if releasing is not None:
         released = min(open_amount_pence(releasing), charged)
@@ -245,14 +246,15 @@ def post_actual(gross_pence: int, *, on: date, actor, memo: str, source_type: st
 
 
 def credit(gross_pence: int, *, on: date, actor, memo: str, source_type: str, source_id: int, net_pence: int,
-           vat_pence: int, category: str | None = None, case_reference: str | None = None) -> LedgerEntry:
+           vat_pence: int, category: str | None = None, case_reference: str | None = None,
+           date_field: str = "on") -> LedgerEntry:
     """Money back from a supplier (credit note, refund)."""
     charged, vat = invoice_amounts(gross_pence, net_pence, vat_pence)
     source = _source(source_type, source_id)
-    period = period_for(on)
+    period = _period_dated(on, EntryKind.CREDIT, date_field)
     balances = _lock_balances(period)
     return _append(EntryKind.CREDIT, charged, on=on, period=period, balances=balances, actor=actor, memo=memo,
-                   source=source, category=category, case_reference=case_reference, vat=vat)
+                   source=source, category=category, case_reference=case_reference, vat=vat, date_field=date_field)
 
 
 def adjust(amount_pence: int, *, on: date, actor, reason: str, category: str | None = None,
@@ -260,7 +262,7 @@ def adjust(amount_pence: int, *, on: date, actor, reason: str, category: str | N
     """A finance journal, signed by its effect on available; it needs a written reason."""
     amount = _pence(amount_pence, "amount_pence", allow_negative=True)
     reason = _reason(reason)
-    period = period_for(on)
+    period = _period_dated(on, EntryKind.ADJUSTMENT)
     balances = _lock_balances(period)
     entry = _append(EntryKind.ADJUSTMENT, amount, on=on, period=period, balances=balances, actor=actor, memo=reason,
                     category=category, case_reference=case_reference)
@@ -271,9 +273,14 @@ def adjust(amount_pence: int, *, on: date, actor, reason: str, category: str | N
 def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -> LedgerEntry:
     """The only correction: an entry that negates `entry`, once. Reversing an actual also
     reverses the release it made, so its commitment is open again. Refused if a receiver of
-    `entry_reversing` refuses either entry."""
+    `entry_reversing` refuses either entry.
+
+    A reversal moves the balance of the entry's period, so it is dated inside that period:
+    `on` if given (else refused, 422), by default today, or the period's last day once the
+    period has ended (reversing last year's invoice gives the money back to last year, and
+    is refused with period_closed if that year's last month is closed)."""
     reason = _reason(reason)
-    day = on or clock.today()
+    day = on or within(entry.period, clock.today())
     if entry.kind == EntryKind.REVERSAL:
         raise Conflict("A reversal cannot itself be reversed; post the entry again instead.",
                        code="cannot_reverse_reversal")
@@ -296,9 +303,52 @@ def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -
         _refuse_beyond_budget(entry.period, balances[entry.period_id], entry.amount_pence)
     reversal = _append_reversal(entry, on=day, actor=actor, reason=reason, balances=balances)
     if settled_release is not None:
-        _append_reversal(settled_release, on=day, actor=actor, reason=reason, balances=balances)
+        _append_reversal(settled_release, on=within(settled_release.period, day), actor=actor, reason=reason,
+                         balances=balances)
     _alert_if_overspent(reversal, balances[entry.period_id], reduced_by=-reversal.amount_pence)
     return reversal
+
+
+# Dates -----------------------------------------------------------------------------------
+
+def check_entry_date(on, kind: EntryKind, period: BudgetPeriod | None, *, field: str = "on",
+                     reverses: LedgerEntry | None = None) -> date:
+    """The dates rule, for every entry: dated inside its budget period, not after today, and
+    not inside a closed month (409 period_closed). An allocation, and the reversal of one, may
+    be dated on its period's first day even before that day comes (next year's funding).
+    `period` None checks only what can be checked before the period is known. Refusals name
+    `field`, the date as the caller's input calls it."""
+    if not isinstance(on, date):
+        raise InvalidInput("Give the entry's date.", fields={field: "Enter a date."})
+    today = clock.today()
+    funding = EntryKind.ALLOCATION in (kind, reverses.kind if reverses is not None else None)
+    if on > today and not (funding and period is not None and on == period.starts_on):
+        raise InvalidInput(f"An entry cannot be dated after today ({today:%d %B %Y}).",
+                           fields={field: f"Entries cannot be dated in the future (after {today:%d %b %Y})."})
+    if period is None:
+        return on
+    if not period.contains(on):
+        whose = "the period of the entry it reverses" if reverses is not None else "its budget period"
+        raise InvalidInput(f"An entry is dated inside {whose} ({period.name}).",
+                           fields={field: f"Between {period.starts_on:%d %b %Y} and {period.ends_on:%d %b %Y}."})
+    if is_month_closed(on):
+        raise PeriodClosed(on)
+    return on
+
+
+def within(period: BudgetPeriod, day):
+    """The date for an entry that must land in `period` although what it records happened on
+    `day` (a release of the period's commitment, a reversal): `day` while the period runs, its
+    last day once it has ended (its first day before it starts)."""
+    if not isinstance(day, date):
+        return day  # check_entry_date refuses it, naming the field
+    return min(max(day, period.starts_on), period.ends_on)
+
+
+def _period_dated(on, kind: EntryKind, field: str = "on") -> BudgetPeriod:
+    """The period an entry dated `on` falls in; a date after today is refused before looking."""
+    check_entry_date(on, kind, None, field=field)
+    return period_for(on)
 
 
 # Internals -------------------------------------------------------------------------------
@@ -320,23 +370,21 @@ def _release(commitment: LedgerEntry, amount_pence: int | None, *, on: date, act
         raise InvalidInput(f"Only {format_pence(still_open)} of this commitment is still open.",
                            fields={"amount_pence": f"At most {still_open} (still open)."},
                            details={"open_pence": still_open})
-    return _append(EntryKind.RELEASE, amount, on=on, period=commitment.period, balances=balances, actor=actor,
+    return _append(EntryKind.RELEASE, amount, on=within(commitment.period, on), period=commitment.period,
+                   balances=balances, actor=actor,
                    memo=memo, source=source, category=commitment.category,
                    case_reference=commitment.case_reference, commitment=commitment, settled_by=settled_by)
 
 
 def _append(kind: EntryKind, amount: int, *, on: date, period: BudgetPeriod, balances: dict, actor, memo: str,
             source=(None, None), category=None, case_reference=None, vat=None, commitment=None, reverses=None,
-            settled_by=None) -> LedgerEntry:
-    if not isinstance(on, date):
-        raise InvalidInput("Give the entry's date.", fields={"on": "Enter a date."})
+            settled_by=None, date_field: str = "on") -> LedgerEntry:
+    check_entry_date(on, kind, period, field=date_field, reverses=reverses)
     texts = Fields({"memo": memo, "category": category, "case_reference": case_reference})
     memo = texts.text("memo", required=False, max_length=MEMO_MAX) or ""
     category = texts.text("category", required=False, max_length=CATEGORY_MAX)
     case_reference = texts.text("case_reference", required=False, max_length=CASE_REFERENCE_MAX)
     texts.check()
-    if is_month_closed(on):
-        raise PeriodClosed(on)
     previous = lock_chain()
     net, vat_amount, gross = vat or (None, None, None)
     entry = LedgerEntry(

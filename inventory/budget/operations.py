@@ -80,8 +80,6 @@ def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence:
     problems = given.errors
     if not isinstance(purchased_on, date):
         problems["purchased_on"] = "Enter the date of purchase."
-    elif purchased_on > clock.today():
-        problems["purchased_on"] = "A purchase cannot be dated in the future."
     try:
         ledger.invoice_amounts(gross_pence, net_pence, vat_pence)
     except InvalidInput as error:
@@ -98,7 +96,7 @@ def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence:
     entry = ledger.post_actual(
         gross_pence, on=purchased_on, actor=actor, memo=f"{supplier_name}, receipt {receipt_reference}",
         source_type=SourceType.DIRECT_PURCHASE, source_id=purchase.id, net_pence=net_pence,
-        vat_pence=vat_pence, category=category, case_reference=case_reference,
+        vat_pence=vat_pence, category=category, case_reference=case_reference, date_field="purchased_on",
     )
     return purchase, entry
 

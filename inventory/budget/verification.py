@@ -1,9 +1,11 @@
-"""Re-derive the ledger's truth from its entries: the hash chain, and every period's
-running totals. `flask --app inventory verify-ledger` and the nightly job use this."""
+"""Re-derive the ledger's truth from its entries: the hash chain, every period's running
+totals, every entry's date against its period, and (given one) a signed checkpoint kept
+outside the database. `flask --app inventory verify-ledger` and the nightly job use this."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from inventory.budget import checkpoint as checkpoints
 from inventory.budget.models import GENESIS_HASH, BudgetPeriod, LedgerEntry, PeriodBalance
 from inventory.budget.queries import BUCKET_NAMES, bucket_totals
 from inventory.extensions import db
@@ -16,6 +18,7 @@ class VerificationReport:
     entries_checked: int = 0
     periods_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    checkpoint: dict | None = None  # the checkpoint checked against, once its signature holds
 
     @property
     def ok(self) -> bool:
@@ -26,10 +29,17 @@ class VerificationReport:
             self.problems.append(problem)
 
 
-def verify_ledger() -> VerificationReport:
+def verify_ledger(checkpoint: str | None = None) -> VerificationReport:
+    """Everything the ledger's own rows can show; with `checkpoint` (a checkpoint file's
+    text) also that the ledger still holds what it anchored (CheckpointError without a key)."""
     report = VerificationReport()
     _check_chain(report)
     _check_balances(report)
+    _check_dates(report)
+    if checkpoint is not None:
+        report.checkpoint, problems = checkpoints.check(checkpoint)
+        for problem in problems:
+            report.add(problem)
     return report
 
 
@@ -71,3 +81,16 @@ def _check_balances(report: VerificationReport) -> None:
                 report.add(f"Period {period.name}: {name} is {stored} but the entries give {derived}.")
     for period_id in expected:
         report.add(f"Entries name period {period_id}, which does not exist.")
+
+
+def _check_dates(report: VerificationReport) -> None:
+    """Every entry is dated inside its period (one query, however long the ledger)."""
+    outside = db.session.execute(
+        select(LedgerEntry.id, LedgerEntry.entry_date, BudgetPeriod.name, BudgetPeriod.starts_on, BudgetPeriod.ends_on)
+        .join(BudgetPeriod, BudgetPeriod.id == LedgerEntry.period_id)
+        .where(or_(LedgerEntry.entry_date < BudgetPeriod.starts_on, LedgerEntry.entry_date > BudgetPeriod.ends_on))
+        .order_by(LedgerEntry.id).limit(MAX_PROBLEMS)
+    ).all()
+    for entry_id, day, name, starts_on, ends_on in outside:
+        report.add(f"Entry {entry_id} is dated {day.isoformat()}, outside its period {name} "
+                   f"({starts_on.isoformat()} to {ends_on.isoformat()}).")

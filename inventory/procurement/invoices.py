@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from inventory import clock
 from inventory.budget import ledger
-from inventory.budget.models import LedgerEntry
+from inventory.budget.models import EntryKind, LedgerEntry
 from inventory.errors import Conflict, InvalidInput, NotAllowed
 from inventory.extensions import db
 from inventory.money import format_pence
@@ -116,6 +116,8 @@ def record_invoice(order: PurchaseOrder, *, number: str, invoice_date: date, lin
     number = fields.text("number", max_length=60)
     invoice_date = fields.date("invoice_date")
     fields.check()
+    # Dated as its actual will be, also when it waits for approval first (the ledger's rule).
+    ledger.check_entry_date(invoice_date, EntryKind.ACTUAL, None, field="invoice_date")
     _refuse_if_recorded(order, InvoiceKind.INVOICE, number)
     if not lines:
         raise InvalidInput("An invoice needs at least one line.", fields={"lines": "Add at least one line."})
@@ -169,7 +171,7 @@ def _post(invoice: SupplierInvoice, order: PurchaseOrder, actor) -> None:
         invoice.gross_pence, on=invoice.invoice_date, actor=actor,
         memo=f"Invoice {invoice.number} from {order.supplier.name} for {order.reference}"[:ledger.MEMO_MAX],
         source_type="invoice", source_id=invoice.id, net_pence=invoice.net_pence, vat_pence=invoice.vat_pence,
-        releasing=order.commitment,
+        releasing=order.commitment, date_field="invoice_date",
     ))
 
 
@@ -197,5 +199,6 @@ def record_credit_note(order: PurchaseOrder, *, number: str, invoice_date: date,
     db.session.flush()
     _posted(note, ledger.credit(note.gross_pence, on=note.invoice_date, actor=actor,
                                 memo=f"Credit note {number} from {order.supplier.name}: {reason}"[:ledger.MEMO_MAX],
-                                source_type="invoice", source_id=note.id, net_pence=net, vat_pence=vat))
+                                source_type="invoice", source_id=note.id, net_pence=net, vat_pence=vat,
+                                date_field="invoice_date"))
     return note

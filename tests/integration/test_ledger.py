@@ -239,13 +239,13 @@ def test_the_current_month_cannot_be_closed_yet(app, period, finance):
 
 def test_an_entry_outside_every_period_is_refused(app, period, finance):
     with pytest.raises(NoBudgetPeriod):
-        commit(100, finance, on=date(2030, 1, 1))
+        commit(100, finance, on=date(2020, 1, 1))
 
 
 def test_commitments_after_the_contract_end_are_refused(app, period, finance):
-    app.config["CONTRACT_END_DATE"] = "2026-06-30"
+    app.config["CONTRACT_END_DATE"] = "2026-06-14"
     with pytest.raises(Conflict) as error:
-        commit(100, finance, on=date(2026, 7, 1))
+        commit(100, finance, on=date(2026, 6, 15))
     assert error.value.code == "after_contract_end"
 
 
