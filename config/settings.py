@@ -82,6 +82,10 @@ class BaseConfig:
     # and whether the service reclaims VAT (then the budget is charged net, else gross).
     CONTRACT_END_DATE = os.environ.get("SAFEHOLD_CONTRACT_END_DATE") or None
     VAT_RECLAIMED = False
+    # The key (at least 32 characters, from SAFEHOLD_LEDGER_CHECKPOINT_KEY) that signs and checks
+    # ledger checkpoints (`ledger-checkpoint`, `verify-ledger --checkpoint`). Never stored in the
+    # database; set it only where those commands run, not for the web workers. Unset: they refuse.
+    LEDGER_CHECKPOINT_KEY: str | None = None
     # Jobs: how long a loaned item stays out, and how many months after handover each issued
     # item has its first and second review (the sector's 3 and 6 months).
     LOAN_PERIOD_DAYS = 365
