@@ -4,6 +4,8 @@ Each function adds one or more immutable, hash-chained entries, updates the peri
 running totals in the same transaction, flushes and never commits (the caller commits
 once). available = allocated - actual - open commitments + credits + adjustments, where
 an adjustment's amount is signed by its effect on available (positive gives money back).
+Every entry's date passes `check_entry_date` (inside its period, not after today, not in a
+closed month) in `_append`, so no kind escapes it.
 
 Concurrency: a writer first locks the period balance row(s) it will move
 (SELECT ... FOR UPDATE, in period-id order), then the chain (a transaction-scoped advisory
