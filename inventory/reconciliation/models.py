@@ -262,7 +262,7 @@ class ExportFile(db.Model):
     batch_id: Mapped[int] = mapped_column(ForeignKey("export_batches.id"))
     number: Mapped[int] = mapped_column()  # 1, 2, ... within the batch
     name: Mapped[str] = mapped_column(String(120))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read only to serve the file
     sha256: Mapped[str] = mapped_column(String(64))
 
     batch: Mapped[ExportBatch] = relationship(back_populates="files")
