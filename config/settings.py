@@ -35,13 +35,22 @@ class BaseConfig:
     STATEMENT_MAX_BYTES = 2 * 1024 * 1024
     MATCH_DATE_WINDOW_DAYS = 5
     RECONCILIATION_EXCEPTION_DAYS = 30
-    # Account codes in the service's accounting package, for the journal exports.
-    XERO_EXPENSE_ACCOUNT = "429"
-    XERO_CONTRA_ACCOUNT = "610"
-    XERO_TAX_RATE = "No VAT"
+    # The exports for the accounts (docs/deployment.md explains each code). Xero, default UK
+    # chart: spend to 325 Direct Expenses against 855 Clearing Account (Xero refuses manual
+    # journals to bank and system accounts), tax rates by their names in Xero, a tracking
+    # category (blank name: none), and at most this many lines per file (Xero's import limit).
+    XERO_EXPENSE_ACCOUNT = "325"
+    XERO_CONTRA_ACCOUNT = "855"
+    XERO_NO_VAT_TAX_RATE = "No VAT"
+    XERO_VAT_TAX_RATE = "20% (VAT on Expenses)"
     XERO_TRACKING_NAME = "Funding"
     XERO_TRACKING_OPTION = "Ringfenced safety equipment"
+    XERO_MAX_LINES_PER_FILE = 300
+    # Sage 50, default chart: bank payments and receipts through 1200 Bank Current Account,
+    # credit-card ones through 1240 Company Credit Card, spend to nominal 5000; tax codes T1
+    # (standard rate, reclaimed) and T9 (outside the scope of VAT).
     SAGE_BANK_ACCOUNT = "1200"
+    SAGE_CARD_ACCOUNT = "1240"
     SAGE_EXPENSE_NOMINAL = "5000"
     SAGE_DEPARTMENT = "0"
     SAGE_VAT_TAX_CODE = "T1"

@@ -68,7 +68,7 @@ class Builders:
         return period
 
     def direct_purchase(self, *, gross_pence=4500, vat_pence=0, on=None, supplier="Locksmith Direct",
-                        receipt="R-1001", actor=None):
+                        receipt="R-1001", actor=None, paid_by="bank"):
         """A direct purchase posted as an actual (needs a funded budget period); returns the entry."""
         from inventory import clock
         from inventory.budget import operations as budget
@@ -76,7 +76,7 @@ class Builders:
         _, entry = budget.record_direct_purchase(
             supplier_name=supplier, purchased_on=on or clock.today(), net_pence=gross_pence - vat_pence,
             vat_pence=vat_pence, gross_pence=gross_pence, receipt_reference=receipt, category="Locks",
-            actor=actor or self.user(roles=["finance"]),
+            actor=actor or self.user(roles=["finance"]), payment_method=paid_by,
         )
         db.session.commit()
         return entry

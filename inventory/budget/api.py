@@ -5,7 +5,7 @@ from flask_login import current_user
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.api.body import Body
 from inventory.budget import ledger, operations as budget
-from inventory.budget.models import BudgetPeriod, EntryKind, LedgerEntry, SourceType
+from inventory.budget.models import BudgetPeriod, EntryKind, LedgerEntry, PaymentMethod, SourceType
 from inventory.budget.queries import EntryFilters, filtered_entries
 from inventory.errors import InvalidInput, NotFound
 from inventory.extensions import db
@@ -16,6 +16,8 @@ PENCE = {"type": "integer"}
 NULLABLE_PENCE = {"type": ["integer", "null"]}
 DATE = {"type": "string", "format": "date"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
+PAYMENT_METHOD = {"type": "string", "enum": [str(m) for m in PaymentMethod],
+                  "description": "bank (the default) or card: the accounts post it to that account."}
 
 PERIOD = schema("BudgetPeriod", {
     "type": "object",
@@ -63,11 +65,12 @@ ENTRY = schema("LedgerEntry", {
 DIRECT_PURCHASE = schema("DirectPurchase", {
     "type": "object",
     "required": ["id", "supplier_name", "purchased_on", "net_pence", "vat_pence", "gross_pence",
-                 "receipt_reference", "category", "case_reference", "entry"],
+                 "receipt_reference", "category", "case_reference", "payment_method", "entry"],
     "properties": {
         "id": {"type": "integer"}, "supplier_name": {"type": "string"}, "purchased_on": DATE,
         "net_pence": PENCE, "vat_pence": PENCE, "gross_pence": PENCE, "receipt_reference": {"type": "string"},
-        "category": {"type": "string"}, "case_reference": NULLABLE_TEXT, "entry": ENTRY,
+        "category": {"type": "string"}, "case_reference": NULLABLE_TEXT, "payment_method": PAYMENT_METHOD,
+        "entry": ENTRY,
     },
 })
 
@@ -158,7 +161,8 @@ def create_allocation():
                             "receipt_reference", "category"],
                "properties": {"supplier_name": {"type": "string"}, "purchased_on": DATE, "net_pence": PENCE,
                               "vat_pence": PENCE, "gross_pence": PENCE, "receipt_reference": {"type": "string"},
-                              "category": {"type": "string"}, "case_reference": {"type": "string"}}})
+                              "category": {"type": "string"}, "case_reference": {"type": "string"},
+                              "payment_method": PAYMENT_METHOD}})
 @permission_required(Permission.MANAGE_LEDGER)
 def create_direct_purchase():
     body = Body()
@@ -170,16 +174,19 @@ def create_direct_purchase():
     receipt_reference = body.text("receipt_reference", max_length=budget.RECEIPT_REFERENCE_MAX)
     category = body.text("category", max_length=ledger.CATEGORY_MAX)
     case_reference = body.text("case_reference", required=False, max_length=ledger.CASE_REFERENCE_MAX)
+    payment_method = body.choice("payment_method", PaymentMethod, required=False) or PaymentMethod.BANK
     body.check()
     purchase, entry = budget.record_direct_purchase(
         supplier_name=supplier_name, purchased_on=purchased_on, net_pence=net, vat_pence=vat, gross_pence=gross,
-        receipt_reference=receipt_reference, category=category, case_reference=case_reference, actor=current_user)
+        receipt_reference=receipt_reference, category=category, case_reference=case_reference,
+        payment_method=payment_method, actor=current_user)
     return jsonify({
         "id": purchase.id, "supplier_name": purchase.supplier_name,
         "purchased_on": purchase.purchased_on.isoformat(), "net_pence": purchase.net_pence,
         "vat_pence": purchase.vat_pence, "gross_pence": purchase.gross_pence,
         "receipt_reference": purchase.receipt_reference, "category": purchase.category,
-        "case_reference": purchase.case_reference, "entry": serialise_entry(entry),
+        "case_reference": purchase.case_reference, "payment_method": purchase.payment_method,
+        "entry": serialise_entry(entry),
     }), 201
 
 

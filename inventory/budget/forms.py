@@ -1,9 +1,11 @@
 """Finance forms. People type pounds ("24.99"); the forms hand the services pence."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from inventory.budget.ledger import NoBudgetPeriod, PeriodClosed
+from inventory.budget.models import PaymentMethod
 from inventory.errors import InvalidInput
 from inventory.forms import PoundsField
 
@@ -34,6 +36,8 @@ class DirectPurchaseForm(FlaskForm):
                                     validators=[DataRequired(message="Enter the receipt reference."), Length(max=80)])
     category = StringField("Category", validators=[DataRequired(message="Enter a category."), Length(max=60)])
     case_reference = StringField("Case reference (optional)", validators=[Optional(), Length(max=40)])
+    payment_method = RadioField("Paid by", choices=[SelectChoice(m.value, m.label) for m in PaymentMethod],
+                                default=PaymentMethod.BANK.value)
 
 
 class AdjustmentForm(FlaskForm):

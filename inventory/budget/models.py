@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory import clock
 from inventory.audit.models import append_only
 from inventory.database import UTCDateTime, one_of
+from inventory.enums import LabelledEnum
 from inventory.extensions import db
 
 
@@ -242,6 +243,13 @@ class MonthClose(db.Model):
     reopened_by = relationship("User", foreign_keys=[reopened_by_id])
 
 
+class PaymentMethod(LabelledEnum):
+    """How a direct purchase was paid: the accounts post it to the bank or the card account."""
+
+    BANK = "bank", "Bank (transfer, debit card, direct debit)"
+    CARD = "card", "Credit card"
+
+
 class DirectPurchase(db.Model):
     """Bought without a PO (a lock from a shop, on a card): posted as an actual whose
     source is this row."""
@@ -250,6 +258,7 @@ class DirectPurchase(db.Model):
     __table_args__ = (
         CheckConstraint("net_pence >= 0 AND vat_pence >= 0 AND gross_pence > 0", name="amounts_sane"),
         CheckConstraint("gross_pence = net_pence + vat_pence", name="gross_is_net_plus_vat"),
+        CheckConstraint(one_of("payment_method", PaymentMethod), name="payment_method_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -263,6 +272,8 @@ class DirectPurchase(db.Model):
     case_reference: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    payment_method: Mapped[str] = mapped_column(String(8), default=PaymentMethod.BANK,
+                                                server_default=PaymentMethod.BANK.value)
 
     created_by = relationship("User")
 

@@ -13,6 +13,7 @@ from inventory.budget.models import (
     DirectPurchase,
     MonthClose,
     OverspendAlert,
+    PaymentMethod,
     PeriodBalance,
     SourceType,
 )
@@ -69,7 +70,7 @@ def _lock_periods() -> None:
 
 def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence: int, vat_pence: int,
                            gross_pence: int, receipt_reference: str, category: str, actor,
-                           case_reference: str | None = None):
+                           case_reference: str | None = None, payment_method: PaymentMethod = PaymentMethod.BANK):
     """A purchase without a PO (a shop, a card): kept as a record and posted as an actual."""
     given = Fields({"supplier_name": supplier_name, "receipt_reference": receipt_reference, "category": category,
                     "case_reference": case_reference})
@@ -89,7 +90,7 @@ def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence:
     purchase = DirectPurchase(
         supplier_name=supplier_name, purchased_on=purchased_on, net_pence=net_pence, vat_pence=vat_pence,
         gross_pence=gross_pence, receipt_reference=receipt_reference, category=category,
-        case_reference=case_reference, created_by_id=actor.id,
+        case_reference=case_reference, created_by_id=actor.id, payment_method=PaymentMethod(payment_method),
     )
     db.session.add(purchase)
     db.session.flush()

@@ -26,6 +26,7 @@ from inventory.budget.models import (
     LedgerEntry,
     MonthClose,
     OverspendAlert,
+    PaymentMethod,
     SourceType,
 )
 from inventory.errors import DomainError, InvalidInput
@@ -113,7 +114,8 @@ def new_direct_purchase():
             supplier_name=form.supplier_name.data, purchased_on=form.purchased_on.data,
             net_pence=form.net.pence, vat_pence=form.vat.pence, gross_pence=form.gross.pence,
             receipt_reference=form.receipt_reference.data, category=form.category.data,
-            case_reference=form.case_reference.data, actor=current_user,
+            case_reference=form.case_reference.data, payment_method=PaymentMethod(form.payment_method.data),
+            actor=current_user,
         )[1],
         date_field="purchased_on", success="Purchase recorded and charged to the budget.",
         title="Record a purchase without a PO", submit="Record purchase",

@@ -1,15 +1,15 @@
 """Statements and matches over the API (finance only, like the pages)."""
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.api.body import Body
-from inventory.errors import InvalidInput
+from inventory.errors import InvalidInput, NotFound
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
-from inventory.reconciliation import operations, queries
-from inventory.reconciliation.models import Match, MatchAllocation, Statement, StatementLine
+from inventory.reconciliation import exports, operations, queries
+from inventory.reconciliation.models import ExportBatch, ExportFormat, Match, MatchAllocation, Statement, StatementLine
 from inventory.reconciliation.statement_csv import MAPPED_FIELDS, ColumnMapping
 
 COLUMN_FIELDS = {f"{name}_column": {"type": "string", "maxLength": 80} for name in MAPPED_FIELDS}
@@ -181,3 +181,75 @@ def create_match():
 def delete_match(match_id: int):
     operations.remove_match(match_id, actor=current_user)
     return jsonify({"id": match_id, "deleted": True})
+
+
+EXPORT_FILE = {
+    "type": "object",
+    "required": ["name", "url", "sha256"],
+    "properties": {
+        "name": {"type": "string"},
+        "url": {"type": "string", "description": "Serves the CSV, byte-identical on every download."},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+    },
+}
+
+EXPORT_BATCH = schema("ExportBatch", {
+    "type": "object",
+    "required": ["id", "format", "created_at", "created_by", "entry_count", "vat_reclaimed", "files"],
+    "properties": {
+        "id": {"type": "integer"},
+        "format": {"type": "string", "enum": list(ExportFormat)},
+        "created_at": {"type": "string", "format": "date-time"},
+        "created_by": {"type": "integer", "description": "The user who made it."},
+        "entry_count": {"type": "integer", "minimum": 1},
+        "vat_reclaimed": {"type": "boolean", "description": "The VAT_RECLAIMED setting the files were written under."},
+        "files": {"type": "array", "minItems": 1, "items": EXPORT_FILE},
+    },
+})
+
+
+def serialise_batch(batch: ExportBatch) -> dict:
+    return {"id": batch.id, "format": batch.format, "created_at": batch.created_at.isoformat(),
+            "created_by": batch.created_by_id, "entry_count": batch.entry_count, "vat_reclaimed": batch.vat_reclaimed,
+            "files": [{"name": file.name, "sha256": file.sha256,
+                       "url": url_for("api.export_file", batch_id=batch.id, number=file.number)}
+                      for file in batch.files]}
+
+
+@api_route("/exports", "POST", summary="Export, for Xero or Sage, every payment and refund (and reversal of one) "
+           "dated up to today that has not yet left in that format, as a recorded batch. 409 nothing_to_export "
+           "when there is none.", response=EXPORT_BATCH, status=201, tag="reconciliation", request_body={
+               "type": "object", "required": ["format"],
+               "properties": {"format": {"type": "string", "enum": list(ExportFormat)}}})
+@permission_required(Permission.RECONCILE)
+def create_export():
+    body = Body()
+    export_format = body.choice("format", ExportFormat)
+    body.check()
+    batch = exports.export_batch(export_format, actor=current_user,
+                                 settings=exports.ExportSettings.from_config(current_app.config))
+    return jsonify(serialise_batch(batch)), 201
+
+
+@api_route("/exports", summary="Export batches, newest first.", response=page_of(EXPORT_BATCH),
+           query=PAGE_PARAMS, tag="reconciliation")
+@permission_required(Permission.RECONCILE)
+def export_batches():
+    page, per_page = page_args()
+    return jsonify(paginate(exports.batches(), page, per_page).as_json(serialise_batch))
+
+
+@api_route("/exports/<int:batch_id>", summary="One export batch.", response=EXPORT_BATCH, tag="reconciliation")
+@permission_required(Permission.RECONCILE)
+def export_batch(batch_id: int):
+    batch = db.session.get(ExportBatch, batch_id)
+    if batch is None:
+        raise NotFound("No such export batch.")
+    return jsonify(serialise_batch(batch))
+
+
+@api_route("/exports/<int:batch_id>/files/<int:number>", summary="One file of a batch (CSV), byte-identical to "
+           "the first download.", response={"type": "string"}, tag="reconciliation", media_type="text/csv")
+@permission_required(Permission.RECONCILE)
+def export_file(batch_id: int, number: int):
+    return exports.file_response(exports.export_file(batch_id, number))

@@ -1,7 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, RadioField, StringField
-from wtforms.fields.choices import SelectChoice
+from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from inventory.parsing import Fields
@@ -24,17 +23,6 @@ class PostLineForm(FlaskForm):
     category = StringField("Category", validators=[DataRequired("Enter a category, e.g. Bank charges."),
                                                    Length(max=60)])
     memo = StringField("Memo (optional)", validators=[Length(max=500)])
-
-
-class ExportForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET download changes nothing
-
-    start = DateField("From", validators=[DataRequired("Enter the first day.")])
-    end = DateField("To", validators=[DataRequired("Enter the last day.")])
-    format = RadioField("Format", choices=[SelectChoice("xero", "Xero manual journals"),
-                                           SelectChoice("sage", "Sage 50 audit trail")],
-                        default="xero", validators=[DataRequired()])
 
 
 def manual_match(line_id: int, values) -> tuple[list[Pair], str]:

@@ -9,12 +9,26 @@ accounts for. A line is never allocated beyond its amount, nor an entry beyond i
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint, event, inspect, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inventory import clock
 from inventory.audit.models import AppendOnlyViolation, append_only
 from inventory.database import UTCDateTime, one_of
+from inventory.enums import LabelledEnum
 from inventory.extensions import db
 
 
@@ -186,3 +200,72 @@ def _freeze_statement_lines(session, _flush_context, _instances):
                        if inspect(obj).attrs[name].history.has_changes()]
             if changed:
                 raise AppendOnlyViolation(f"statement line fields are frozen: {', '.join(changed)}")
+
+
+class ExportFormat(LabelledEnum):
+    XERO = "xero", "Xero manual journals"
+    SAGE = "sage", "Sage 50 audit trail"
+
+
+class ExportBatch(db.Model):
+    """One export for the accounts: who made it, when, in which format, the ledger entries it
+    carries and the file(s) as written, kept so that a past batch downloads byte for byte.
+    Never changed afterwards (append-only)."""
+
+    __tablename__ = "export_batches"
+    __table_args__ = (
+        CheckConstraint(one_of("format", ExportFormat), name="format_known"),
+        CheckConstraint("entry_count > 0", name="not_empty"),
+        # The target of the entries' (batch, format) reference, which keeps an entry's format its batch's.
+        UniqueConstraint("id", "format"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    format: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    entry_count: Mapped[int] = mapped_column()
+    vat_reclaimed: Mapped[bool] = mapped_column()  # the VAT_RECLAIMED setting the files were written under
+
+    created_by = relationship("User")
+    files: Mapped[list["ExportFile"]] = relationship(order_by="ExportFile.number", lazy="selectin",
+                                                     back_populates="batch")
+
+
+class ExportedEntry(db.Model):
+    """A ledger entry that left in a batch. Unique per format: no entry is ever in two
+    batches for the same accounting package."""
+
+    __tablename__ = "export_batch_entries"
+    __table_args__ = (
+        UniqueConstraint("format", "ledger_entry_id"),
+        ForeignKeyConstraint(["batch_id", "format"], ["export_batches.id", "export_batches.format"]),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(index=True)
+    format: Mapped[str] = mapped_column(String(8))
+    ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+
+
+class ExportFile(db.Model):
+    """One file of a batch, as it was written (Xero takes a limited number of lines per file,
+    so a large batch has several), with its SHA-256 for whoever checks it later."""
+
+    __tablename__ = "export_files"
+    __table_args__ = (
+        CheckConstraint("number > 0", name="number_positive"),
+        UniqueConstraint("batch_id", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("export_batches.id"))
+    number: Mapped[int] = mapped_column()  # 1, 2, ... within the batch
+    name: Mapped[str] = mapped_column(String(120))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # read only to serve the file
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    batch: Mapped[ExportBatch] = relationship(back_populates="files")
+
+
+append_only(ExportBatch, ExportedEntry, ExportFile)

@@ -2,7 +2,7 @@
 exceptions, export journals. Only finance (Permission.RECONCILE) sees statement lines."""
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -16,8 +16,9 @@ from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
 from inventory.permissions import Permission, permission_required
 from inventory.reconciliation import exports, operations, queries
-from inventory.reconciliation.forms import ExportForm, PostLineForm, StatementUploadForm, manual_match
+from inventory.reconciliation.forms import PostLineForm, StatementUploadForm, manual_match
 from inventory.reconciliation.models import (
+    ExportFormat,
     Match,
     MatchAllocation,
     MatchMethod,
@@ -199,18 +200,29 @@ def exceptions():
 @bp.get("/exports")
 @permission_required(Permission.RECONCILE)
 def export():
-    form = ExportForm(request.args)
-    if not request.args:
-        return render_template("reconciliation/export.html", form=ExportForm(formdata=None))
-    if not form.validate():
-        return render_template("reconciliation/export.html", form=form), 422
+    page = paginate(exports.batches(), *page_args())
+    return render_template("reconciliation/export.html", page=page, formats=list(ExportFormat))
+
+
+@bp.post("/exports")
+@permission_required(Permission.RECONCILE)
+def new_export():
+    fields = Fields(request.form, text=True)
+    export_format = fields.choice("format", ExportFormat)
+    fields.check()
     try:
-        records = exports.spend_records(form.start.data, form.end.data)
-    except InvalidInput as error:
-        show_error(form, error)
-        return render_template("reconciliation/export.html", form=form), 422
-    codes = exports.AccountCodes.from_config(current_app.config)
-    writer = exports.xero_manual_journals if form.format.data == "xero" else exports.sage_audit_trail
-    filename = f"safehold-{form.format.data}-{form.start.data:%Y%m%d}-{form.end.data:%Y%m%d}.csv"
-    return Response(writer(records, codes), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+        batch = exports.export_batch(export_format, actor=current_user,
+                                     settings=exports.ExportSettings.from_config(current_app.config))
+    except exports.NothingToExport as refusal:
+        undo()
+        flash(refusal.message, "info")
+        return redirect(url_for("reconciliation.export"))
+    flash(f"Batch {batch.id}: {batch.entry_count} entr{'y' if batch.entry_count == 1 else 'ies'} exported for "
+          f"{export_format.label}. Download the file{'s' if len(batch.files) > 1 else ''} below.", "success")
+    return redirect(url_for("reconciliation.export"))
+
+
+@bp.get("/exports/<int:batch_id>/files/<int:number>")
+@permission_required(Permission.RECONCILE)
+def export_file(batch_id: int, number: int):
+    return exports.file_response(exports.export_file(batch_id, number))

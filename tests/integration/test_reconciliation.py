@@ -1,12 +1,8 @@
 """Reconciliation use cases against a real database: import, proposals, matching,
-unmatching, reconciling, exceptions and exports."""
-import csv
-import io
+unmatching, reconciling and exceptions (exports: test_export_batches.py)."""
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-from flask import current_app
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -16,7 +12,7 @@ from inventory.budget import ledger
 from inventory.budget.models import LedgerEntry, SourceType
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.extensions import db
-from inventory.reconciliation import exports, operations, queries
+from inventory.reconciliation import operations, queries
 from inventory.reconciliation.models import (
     Match,
     MatchAllocation,
@@ -361,7 +357,7 @@ def test_the_database_refuses_a_reconciled_line_that_is_not_fully_matched(build,
     db.session.rollback()
 
 
-# Exceptions and exports --------------------------------------------------------------------
+# Exceptions --------------------------------------------------------------------------------
 
 def test_exceptions_list_old_unreconciled_lines_and_unmatched_entries(build, funded, finance):
     old_entry = build.direct_purchase(gross_pence=4500, on=days_ago(40), actor=finance)
@@ -377,36 +373,6 @@ def test_exceptions_list_old_unreconciled_lines_and_unmatched_entries(build, fun
     assert list(db.session.scalars(queries.unmatched_lines(cutoff))) == [old]
     assert [(entry.id, allocated) for entry, allocated in db.session.execute(queries.unreconciled_entries(cutoff))] \
         == [(old_entry.id, 0)]
-
-
-def test_the_exports_cover_spend_and_refunds_but_not_reversed_entries(build, funded, finance):
-    spend = build.direct_purchase(gross_pence=4500, vat_pence=750, on=days_ago(5), actor=finance)
-    wrong = build.direct_purchase(gross_pence=999, on=days_ago(5), receipt="R-wrong", actor=finance)
-    ledger.reverse(wrong, reason="Duplicate", actor=finance)
-    ledger.credit(1299, on=days_ago(4), actor=finance, memo="Refund", source_type=SourceType.DIRECT_PURCHASE,
-                  source_id=spend.source_id, net_pence=1299, vat_pence=0)
-    db.session.commit()
-    records = exports.spend_records(days_ago(10), clock.today())
-    assert [(r.entry_id == spend.id, r.is_refund, r.gross_pence, r.net_pence, r.vat_pence) for r in records] == [
-        (True, False, 4500, 3750, 750), (False, True, 1299, 1299, 0)]
-    assert records[0].reference == "R-1001" and records[0].details.startswith("Locksmith Direct")
-    codes = exports.AccountCodes.from_config(current_app.config)
-    xero = list(csv.DictReader(io.StringIO(exports.xero_manual_journals(records, codes))))
-    assert len(xero) == 4 and sum(Decimal(row["Amount"]) for row in xero) == 0
-    assert xero[0]["Date"] == days_ago(5).strftime("%d/%m/%Y")
-    sage = list(csv.DictReader(io.StringIO(exports.sage_audit_trail(records, codes))))
-    assert [(row["Type"], row["Net Amount"], row["Tax Amount"]) for row in sage] == [("BP", "37.50", "7.50"),
-                                                                                    ("BR", "12.99", "0.00")]
-
-
-@pytest.mark.parametrize("start, end, field", [
-    (None, 0, "start"), (0, None, "end"), (0, 1, "end"), (500, 0, "end"),
-])
-def test_an_export_needs_a_sensible_date_range(start, end, field, app):
-    with pytest.raises(InvalidInput) as caught:
-        exports.spend_records(days_ago(start) if start is not None else None,
-                              days_ago(end) if end is not None else None)
-    assert field in caught.value.fields
 
 
 def test_a_long_statement_is_deduplicated_in_batches(finance):

@@ -28,7 +28,8 @@ from inventory.extensions import db
 from inventory.jobs.models import JobItem
 from inventory.permissions import SIGNED_IN, RouteAccess, declared_access
 from inventory.procurement.invoices import InvoiceLine, record_invoice
-from inventory.reconciliation.models import StatementLine
+from inventory.reconciliation.exports import ExportSettings, export_batch
+from inventory.reconciliation.models import ExportFormat, StatementLine
 from inventory.reconciliation.operations import Pair, create_match
 from inventory.stock.labels import FORMATS
 from inventory.stock.models import Item
@@ -165,6 +166,7 @@ def _build_world(app: Flask) -> World:
     statement = build.statement([(clock.today(), "Locksmith Direct", "-45.00", "R-1")], actor=finance)
     line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
     match = create_match(pairs=[Pair(line.id, entry.id)], actor=finance)
+    batch = export_batch(ExportFormat.XERO, actor=finance, settings=ExportSettings.from_config(app.config))
     db.session.commit()
 
     principals = {name: _signed_in(app, name, user, build) for name, user in users.items()}
@@ -182,6 +184,7 @@ def _build_world(app: Flask) -> World:
     arguments = {
         "action": "withdraw",
         "alert_id": alert.id,
+        "batch_id": batch.id,
         "case_id": lead_case.id,
         "code": issued_unit.code,
         "code_id": product_code.id,
@@ -195,6 +198,7 @@ def _build_world(app: Flask) -> World:
         "line_id": line.id,
         "match_id": match.id,
         "month": f"{clock.today():%Y-%m}",
+        "number": 1,
         "order_id": order.id,
         "organisation_id": partner.id,
         "request_id": approved.id,

@@ -1,5 +1,4 @@
 """The reconciliation pages and API: finance only, bad files explained, never a 500."""
-import csv
 import io
 from datetime import timedelta
 
@@ -228,31 +227,6 @@ def test_the_exceptions_page_lists_old_unmatched_lines_and_entries(app, client, 
     assert b"Locksmith Direct, receipt R-1001" in client.get("/reconciliation/exceptions?show=entries").data
 
 
-@pytest.mark.parametrize("fmt, header", [
-    ("xero", "Narration,Date,Description,AccountCode,TaxRate,Amount,TrackingName1,TrackingOption1"),
-    ("sage", "Type,Account Reference,Nominal A/C Ref,Department Code,Date,Reference,Details,Net Amount,Tax Code,"
-             "Tax Amount"),
-])
-def test_finance_downloads_an_export(client, login, finance, setup, fmt, header):
-    login(finance)
-    response = client.get("/reconciliation/exports", query_string={
-        "start": days_ago(30).isoformat(), "end": clock.today().isoformat(), "format": fmt})
-    assert response.status_code == 200 and response.mimetype == "text/csv"
-    assert "attachment" in response.headers["Content-Disposition"]
-    text = response.get_data(as_text=True)
-    assert text.splitlines()[0] == header
-    assert len(list(csv.reader(io.StringIO(text)))) == (3 if fmt == "xero" else 2)
-
-
-@pytest.mark.parametrize("query", [{"start": "2026-11-30", "end": "2026-11-01"}, {"start": "nonsense", "end": ""},
-                                   {"start": "2020-01-01", "end": "2026-01-01"}])
-def test_a_bad_export_range_is_explained(client, login, finance, query):
-    login(finance)
-    response = client.get("/reconciliation/exports", query_string={**query, "format": "xero"})
-    assert response.status_code == 422
-    assert b"field-error" in response.data or b"error-summary" in response.data
-
-
 # API ---------------------------------------------------------------------------------------
 
 def post_statement(caller, data: bytes, **overrides):
@@ -407,19 +381,6 @@ def test_a_statements_lines_can_be_filtered_by_status(client, login, api, financ
     login(finance)
     page = client.get(f"/reconciliation/statements/{statement.id}?status=open").data
     assert b"SECOND" in page and b"FIRST" not in page
-
-
-def test_the_export_uses_the_account_codes_from_the_settings(app, client, login, finance, setup):
-    app.config.update(XERO_EXPENSE_ACCOUNT="5010", XERO_CONTRA_ACCOUNT="2100", SAGE_BANK_ACCOUNT="1210",
-                      SAGE_EXPENSE_NOMINAL="5020")
-    login(finance)
-    query = {"start": days_ago(30).isoformat(), "end": clock.today().isoformat()}
-    xero = list(csv.DictReader(io.StringIO(client.get("/reconciliation/exports", query_string={
-        **query, "format": "xero"}).get_data(as_text=True))))
-    assert [row["AccountCode"] for row in xero] == ["5010", "2100"]
-    [sage] = list(csv.DictReader(io.StringIO(client.get("/reconciliation/exports", query_string={
-        **query, "format": "sage"}).get_data(as_text=True))))
-    assert (sage["Account Reference"], sage["Nominal A/C Ref"]) == ("1210", "5020")
 
 
 def test_the_ledger_entry_page_shows_the_statement_line_that_pays_it(client, login, finance, setup):

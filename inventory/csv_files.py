@@ -1,0 +1,50 @@
+"""The one way SafeHold writes a CSV file, safe to open in a spreadsheet.
+
+A spreadsheet treats a cell that begins with `=`, `+`, `-` or `@` (or a tab or carriage
+return before one) as a formula, so a supplier named `=HYPERLINK(...)` could run in
+finance's spreadsheet (OWASP, "CSV Injection"). Every text cell that begins so is prefixed
+with a single quote, which spreadsheets show as text. Number columns are declared as such
+and hold only numbers, so a negative amount such as `-12.50` is written as it is.
+"""
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    numeric: bool = False  # holds numbers only, written unchanged
+
+
+def neutralise(text: str) -> str:
+    """A text cell as a spreadsheet will show it: never a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _cell(column: Column, value) -> str:
+    if value is None:
+        return ""
+    if column.numeric:
+        if isinstance(value, bool) or not isinstance(value, int | Decimal | str) or not NUMBER.fullmatch(str(value)):
+            raise ValueError(f"column {column.header!r} holds numbers only, not {value!r}")
+        return str(value)
+    return neutralise(str(value))
+
+
+def write_csv(columns: Sequence[Column], rows: Iterable[Sequence]) -> str:
+    """A header row and `rows` (one value per column), lines ended CRLF as RFC 4180 says."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(column.header) for column in columns])
+    for row in rows:
+        if len(row) != len(columns):
+            raise ValueError(f"a row of {len(row)} values for {len(columns)} columns")
+        writer.writerow([_cell(column, value) for column, value in zip(columns, row, strict=True)])
+    return buffer.getvalue()
