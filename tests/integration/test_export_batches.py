@@ -107,10 +107,14 @@ def test_each_format_exports_everything_once_of_its_own(build, funded, finance):
 
 
 def test_an_entry_dated_after_today_waits_for_its_day(build, funded, finance):
+    """Nothing can be posted ahead of today any more; an export made with the clock set back
+    (a machine whose clock was wrong, a batch made just before midnight) still leaves it."""
     today = build.direct_purchase(actor=finance)
-    ahead = ledger.post_actual(1000, on=clock.today() + timedelta(days=1), actor=finance, memo="Ahead",
-                               source_type=SourceType.STATEMENT_LINE, source_id=1, net_pence=1000, vat_pence=0)
-    db.session.commit()
+    tomorrow = clock.now() + timedelta(days=1)
+    with clock.frozen_at(tomorrow):
+        ahead = ledger.post_actual(1000, on=clock.today(), actor=finance, memo="Ahead",
+                                   source_type=SourceType.STATEMENT_LINE, source_id=1, net_pence=1000, vat_pence=0)
+        db.session.commit()
     assert ahead.id not in exported_ids(export(SAGE, finance)) == [today.id]
 
 
