@@ -164,7 +164,8 @@ def queue():
 
 @api_route("/requests/<int:request_id>/decision", "POST", response=REQUEST, request_body=DECISION, tag="requests",
            summary="Approve (whole or per line: reserves stock, commits the shortfall's cost; 409 budget_exceeded "
-                   "with available_pence, needed_pence and suggested_lines), reject, or ask for information.")
+                   "with one needed_pence and one available_pence for the request, the part that fits by need as "
+                   "suggested_lines and what it leaves out as left_out_lines), reject, or ask for information.")
 @permission_required(Permission.DECIDE_REQUESTS)
 def decide(request_id: int):
     body = Body()

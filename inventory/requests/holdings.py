@@ -100,22 +100,23 @@ def budget_refusal(request: EquipmentRequest, available_pence: int, refused: Con
     needed = sum(awaiting_pence(line) for line in lines)
     fits = part_that_fits([LineNeed(line.id, line.item_type.standard_cost_pence, line.reserved_quantity,
                                     line.awaiting_quantity, line.urgent) for line in lines], available_pence)
-    left_out = [(line, (line.approved_quantity or 0) - quantity) for line, quantity in zip(lines, fits, strict=True)]
-    left_out = [(line, quantity) for line, quantity in left_out if quantity > 0]
+    offered = list(zip(lines, fits, strict=True))
+    left_out = [(line, (line.approved_quantity or 0) - quantity) for line, quantity in offered
+                if (line.approved_quantity or 0) > quantity]
     if alert_id is not None:
         message = (f"No new commitments while an overspend alert is open: {format_pence(needed)} needed for what "
                    f"stock does not cover, {format_pence(0)} available until finance resolves it.")
     else:
         message = (f"Not enough budget for this request: {format_pence(needed)} needed for what stock does not "
                    f"cover, {format_pence(available_pence)} available.")
-    given = [(line, quantity) for line, quantity in zip(lines, fits, strict=True) if quantity > 0]
+    given = [(line, quantity) for line, quantity in offered if quantity > 0]
     message += f" The part that fits: {_units(given)}." if given else " No part of it fits."
     if left_out:
         message += f" It leaves out {_units(left_out)}."
     details = {"available_pence": available_pence, "needed_pence": needed,
                "shortfall_pence": needed - available_pence,
                "suggested_lines": [{"line_id": line.id, "item_type": line.item_type.name, "quantity": quantity}
-                                   for line, quantity in zip(lines, fits, strict=True)],
+                                   for line, quantity in offered],
                "left_out_lines": [{"line_id": line.id, "item_type": line.item_type.name, "quantity": quantity}
                                   for line, quantity in left_out]}
     if alert_id is not None:
