@@ -94,6 +94,13 @@ def iso_date(value) -> date:
     return _iso(date, value, "A date like 2026-04-30.")
 
 
+def year_month(value) -> date:
+    """A calendar month named like 2026-05, as its first day."""
+    if not isinstance(value, str) or re.fullmatch(r"[0-9]{4}-[0-9]{2}", value.strip()) is None:
+        raise ParseError("A month like 2026-05.")
+    return _iso(date, f"{value.strip()}-01", "A month like 2026-05: its number from 01 to 12.")
+
+
 def iso_time(value) -> time:
     """A time of day like 09:30."""
     return _iso(time, value, "A time like 09:30.")

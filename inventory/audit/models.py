@@ -29,6 +29,7 @@ class AuditEventKind(StrEnum):
     API_TOKEN_REVOKED = "api_token_revoked"
     MONTH_CLOSED = "month_closed"
     MONTH_REOPENED = "month_reopened"
+    OVERSPEND_RESOLVED = "overspend_resolved"
 
 
 class AuditEvent(db.Model):

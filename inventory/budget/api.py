@@ -5,11 +5,21 @@ from flask_login import current_user
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.api.body import Body
 from inventory.budget import ledger, operations as budget
-from inventory.budget.models import BudgetPeriod, EntryKind, LedgerEntry, PaymentMethod, SourceType
-from inventory.budget.queries import EntryFilters, filtered_entries
+from inventory.budget.models import (
+    BudgetPeriod,
+    EntryKind,
+    LedgerEntry,
+    MonthClose,
+    OverspendAlert,
+    PaymentMethod,
+    SourceType,
+)
+from inventory.budget.queries import EntryFilters, filtered_entries, open_alerts
 from inventory.errors import InvalidInput, NotFound
 from inventory.extensions import db
+from inventory.money import format_pence
 from inventory.pagination import page_args, paginate
+from inventory.parsing import ParseError, year_month
 from inventory.permissions import Permission, permission_required
 
 PENCE = {"type": "integer"}
@@ -18,6 +28,10 @@ DATE = {"type": "string", "format": "date"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
 PAYMENT_METHOD = {"type": "string", "enum": [str(m) for m in PaymentMethod],
                   "description": "bank (the default) or card: the accounts post it to that account."}
+DATE_TIME = {"type": "string", "format": "date-time"}
+NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
+REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 500}}}
+REASON_MAX = 500
 
 PERIOD = schema("BudgetPeriod", {
     "type": "object",
@@ -25,15 +39,43 @@ PERIOD = schema("BudgetPeriod", {
     "properties": {"id": {"type": "integer"}, "name": {"type": "string"}, "starts_on": DATE, "ends_on": DATE},
 })
 
+ALERT = schema("OverspendAlert", {
+    "type": "object",
+    "required": ["id", "kind", "message", "raised_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "enum": ["overspend"]},
+        "message": {"type": "string", "description": "By how much and which entry; no personal data."},
+        "raised_at": DATE_TIME,
+        "entry_id": {"type": "integer"}, "over_by_pence": PENCE,
+        "resolved_at": NULLABLE_DATE_TIME, "resolved_by_id": {"type": ["integer", "null"]},
+        "resolution": NULLABLE_TEXT,
+    },
+})
+
 BUDGET = schema("BudgetSummary", {
     "type": "object",
     "required": ["period", "allocated_pence", "committed_pence", "actual_pence", "credits_pence",
-                 "adjustments_pence", "available_pence"],
+                 "adjustments_pence", "available_pence", "alerts"],
     "properties": {
         "period": PERIOD,
         "allocated_pence": PENCE, "committed_pence": PENCE, "actual_pence": PENCE, "credits_pence": PENCE,
         "adjustments_pence": PENCE, "available_pence": PENCE,
         "used_percent": {"type": ["integer", "null"]},
+        "alerts": {"type": "array", "items": ALERT,
+                   "description": "The period's open overspend alerts: no new commitment until each is resolved."},
+    },
+})
+
+MONTH_CLOSE = schema("MonthClose", {
+    "type": "object",
+    "required": ["month", "closed", "closed_at", "closed_by_id", "reopened_at", "reopened_by_id", "reopen_reason"],
+    "properties": {
+        "month": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"},
+        "closed": {"type": "boolean", "description": "Whether the month stands closed after this call."},
+        "closed_at": DATE_TIME, "closed_by_id": {"type": "integer"},
+        "reopened_at": NULLABLE_DATE_TIME, "reopened_by_id": {"type": ["integer", "null"]},
+        "reopen_reason": NULLABLE_TEXT,
     },
 })
 
@@ -93,6 +135,39 @@ def serialise_entry(entry: LedgerEntry) -> dict:
     }
 
 
+def serialise_alert(alert: OverspendAlert) -> dict:
+    entry = alert.entry
+    return {
+        "id": alert.id, "kind": "overspend",
+        "message": (f"Overspend of {format_pence(alert.over_by_pence)}: ledger entry {entry.id} ({entry.kind} "
+                    f"dated {entry.entry_date.isoformat()}). No new commitments until finance resolves it."),
+        "raised_at": alert.raised_at.isoformat(), "entry_id": entry.id, "over_by_pence": alert.over_by_pence,
+        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+        "resolved_by_id": alert.resolved_by_id, "resolution": alert.resolution,
+    }
+
+
+def serialise_month_close(closing: MonthClose) -> dict:
+    return {"month": f"{closing.month:%Y-%m}", "closed": closing.reopened_at is None,
+            "closed_at": closing.closed_at.isoformat(), "closed_by_id": closing.closed_by_id,
+            "reopened_at": closing.reopened_at.isoformat() if closing.reopened_at else None,
+            "reopened_by_id": closing.reopened_by_id, "reopen_reason": closing.reopen_reason}
+
+
+def _month_or_404(month: str):
+    try:
+        return year_month(month)
+    except ParseError as error:
+        raise NotFound(f"No such month: {error}") from None
+
+
+def _reason() -> str:
+    body = Body()
+    reason = body.text("reason", max_length=REASON_MAX)
+    body.check()
+    return reason
+
+
 def _entry_or_404(entry_id: int) -> LedgerEntry:
     entry = db.session.get(LedgerEntry, entry_id)
     if entry is None:
@@ -121,7 +196,39 @@ def budget_summary():
         "committed_pence": totals.committed_pence, "actual_pence": totals.actual_pence,
         "credits_pence": totals.credits_pence, "adjustments_pence": totals.adjustments_pence,
         "available_pence": totals.available_pence, "used_percent": totals.used_percent,
+        "alerts": [serialise_alert(alert) for alert in open_alerts(totals.period)],
     })
+
+
+@api_route("/budget/alerts/<int:alert_id>/resolution", "POST", response=ALERT, request_body=REASON, tag="budget",
+           summary="Resolve an overspend alert, saying how (recorded in the audit log); commitments may be made "
+                   "again. 409 already_resolved.")
+@permission_required(Permission.MANAGE_LEDGER)
+def resolve_alert(alert_id: int):
+    alert = db.session.get(OverspendAlert, alert_id)
+    if alert is None:
+        raise NotFound("No such overspend alert.")
+    reason = _reason()
+    return jsonify(serialise_alert(budget.resolve_overspend(alert, actor=current_user, resolution=reason)))
+
+
+@api_route("/ledger/months/<month>/close", "POST", response=MONTH_CLOSE, tag="budget",
+           summary="Close a finished month (YYYY-MM): nothing may be dated inside it afterwards. 409 "
+                   "month_not_ended or already_closed; a month that is not YYYY-MM is 404.")
+@permission_required(Permission.MANAGE_LEDGER)
+def close_month(month: str):
+    day = _month_or_404(month)
+    return jsonify(serialise_month_close(budget.close_month(day, actor=current_user)))
+
+
+@api_route("/ledger/months/<month>/reopen", "POST", response=MONTH_CLOSE, request_body=REASON, tag="budget",
+           summary="Reopen a closed month (YYYY-MM), with a reason (admins; recorded in the audit log). 409 "
+                   "not_closed; a month that is not YYYY-MM is 404.")
+@permission_required(Permission.REOPEN_MONTH)
+def reopen_month(month: str):
+    day = _month_or_404(month)
+    reason = _reason()
+    return jsonify(serialise_month_close(budget.reopen_month(day, actor=current_user, reason=reason)))
 
 
 @api_route("/ledger/entries", summary="Ledger entries, newest first.", response=page_of(ENTRY), tag="budget",

@@ -137,12 +137,18 @@ def reopen_month(month: date, *, actor, reason: str) -> MonthClose:
 
 
 def resolve_overspend(alert: OverspendAlert, *, actor, resolution: str) -> OverspendAlert:
-    """Finance has dealt with an overspend (say how); commitments may be made again."""
+    """Finance has dealt with an overspend (say how); commitments may be made again. The
+    resolution is recorded in the audit log."""
     given = Fields({"resolution": resolution})
     resolution = given.text("resolution", max_length=500)
     given.check()
+    # Locked and read afresh, so that of two resolutions at once the second finds it resolved.
+    alert = db.session.scalars(select(OverspendAlert).where(OverspendAlert.id == alert.id).with_for_update()
+                               .execution_options(populate_existing=True)).one()
     if alert.resolved_at is not None:
         raise Conflict("That alert is already resolved.", code="already_resolved")
     alert.resolved_by_id, alert.resolved_at, alert.resolution = actor.id, clock.now(), resolution
+    record_event(AuditEventKind.OVERSPEND_RESOLVED, actor=actor, alert_id=alert.id, entry_id=alert.entry_id,
+                 over_by_pence=alert.over_by_pence, resolution=resolution)
     db.session.flush()
     return alert

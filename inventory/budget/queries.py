@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from inventory import clock
-from inventory.budget.models import BUCKETS, BudgetPeriod, EntryKind, LedgerEntry
+from inventory.budget.models import BUCKETS, BudgetPeriod, EntryKind, LedgerEntry, OverspendAlert
 from inventory.extensions import db
 from inventory.parsing import Fields
 
@@ -123,3 +123,11 @@ def spend_by(period: BudgetPeriod, contract_end: date | None) -> date:
 
 def today_within(period: BudgetPeriod) -> date:
     return max(period.starts_on, min(clock.today(), period.ends_on))
+
+
+def open_alerts(period: BudgetPeriod) -> list[OverspendAlert]:
+    """The period's unresolved overspend alerts, oldest first, each with its entry."""
+    return list(db.session.scalars(
+        select(OverspendAlert).options(selectinload(OverspendAlert.entry))
+        .where(OverspendAlert.period_id == period.id, OverspendAlert.resolved_at.is_(None))
+        .order_by(OverspendAlert.id)))

@@ -33,7 +33,7 @@ from inventory.errors import DomainError, InvalidInput
 from inventory.extensions import db
 from inventory.forms import form_page, show_error
 from inventory.pagination import page_args, paginate
-from inventory.parsing import Fields, ParseError, iso_date
+from inventory.parsing import Fields, ParseError, year_month
 from inventory.permissions import Permission, has_permission, permission_required
 from inventory.unit_of_work import undo
 
@@ -64,13 +64,7 @@ def home():
     runs_out = run_out_date(available_pence=totals.available_pence,
                             used_pence=totals.allocated_pence - totals.available_pence,
                             starts_on=period.starts_on, today=queries.today_within(period))
-    alerts = []
-    if has_permission(current_user, Permission.MANAGE_LEDGER):
-        alerts = db.session.scalars(
-            select(OverspendAlert).options(selectinload(OverspendAlert.entry))
-            .where(OverspendAlert.period_id == period.id, OverspendAlert.resolved_at.is_(None))
-            .order_by(OverspendAlert.id)
-        ).all()
+    alerts = queries.open_alerts(period) if has_permission(current_user, Permission.MANAGE_LEDGER) else []
     return render_template("budget/home.html", period=period, periods=periods, totals=totals, chart=chart,
                            categories=queries.by_category(period), contract_end=contract_end, alerts=alerts,
                            runs_out=runs_out, spend_by=spend_by,
@@ -257,6 +251,6 @@ def _with_reason(form, use_case, *, missing: str, done: str, back: str):
 
 def _month_or_404(month: str) -> date:
     try:
-        return iso_date(f"{month}-01")
+        return year_month(month)
     except ParseError:
         abort(404)

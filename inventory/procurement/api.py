@@ -151,6 +151,27 @@ def raise_purchase_order(order_id: int):
     return jsonify(serialise_order(orders.raise_purchase_order(_order(order_id), actor=current_user)))
 
 
+@api_route("/purchase-orders/<int:order_id>/cancel", "POST", response=PURCHASE_ORDER, tag="procurement",
+           summary="Cancel what has not arrived, with a reason: the money still committed for it is released. "
+                   "409 purchase_order_state if the order cannot be cancelled in its state.",
+           request_body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def cancel_purchase_order(order_id: int):
+    order = _order(order_id)
+    body = Body()
+    reason = body.text("reason")
+    body.check()
+    return jsonify(serialise_order(orders.cancel_purchase_order(order, actor=current_user, reason=reason)))
+
+
+@api_route("/purchase-orders/<int:order_id>/close", "POST", response=PURCHASE_ORDER, tag="procurement",
+           summary="Close a received order: whatever of its commitment is left is released. 409 "
+                   "purchase_order_state if it is not received, or an invoice awaits finance's approval.")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def close_purchase_order(order_id: int):
+    return jsonify(serialise_order(orders.close_purchase_order(_order(order_id), actor=current_user)))
+
+
 @api_route("/purchase-orders/<int:order_id>/receipts", "POST", response=RECEIPT, status=201, tag="procurement",
            summary="Receive goods: some lines with quantities and serial numbers, or everything outstanding "
                    "(omit lines). Each unit becomes an in-stock item with a new code.",

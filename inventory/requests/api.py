@@ -43,10 +43,12 @@ REQUEST = schema("Request", {
         "decided_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
         "decision_reason": {"type": ["string", "null"]},
         "lines": {"type": "array", "items": {
-            "type": "object", "required": ["id", "item_type_id", "item_type", "quantity", "approved_quantity"],
+            "type": "object",
+            "required": ["id", "item_type_id", "item_type", "quantity", "approved_quantity", "urgent"],
             "properties": {"id": {"type": "integer"}, "item_type_id": {"type": "integer"},
                            "item_type": {"type": "string"}, "quantity": {"type": "integer", "minimum": 1},
-                           "approved_quantity": {"type": ["integer", "null"], "minimum": 0}}}},
+                           "approved_quantity": {"type": ["integer", "null"], "minimum": 0},
+                           "urgent": {"type": "boolean"}}}},
     },
 })
 
@@ -57,7 +59,10 @@ NEW_REQUEST = schema("NewRequest", {
         "case_id": {"type": "integer"},
         "lines": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["item_type_id", "quantity"],
-            "properties": {"item_type_id": {"type": "integer"}, "quantity": {"type": "integer", "minimum": 1}}}},
+            "properties": {"item_type_id": {"type": "integer"}, "quantity": {"type": "integer", "minimum": 1},
+                           "urgent": {"type": "boolean", "default": False,
+                                      "description": "Among the most urgent: if the budget cannot cover the "
+                                                     "whole request, the part offered funds these first."}}}},
         "reason": {"type": "string"},
         "needed_by": DATE,
     },
@@ -107,7 +112,8 @@ def serialise_request(r: EquipmentRequest) -> dict:
         "submitted_at": r.submitted_at.isoformat(),
         "decided_at": r.decided_at.isoformat() if r.decided_at else None, "decision_reason": r.decision_reason,
         "lines": [{"id": line.id, "item_type_id": line.item_type_id, "item_type": line.item_type.name,
-                   "quantity": line.quantity, "approved_quantity": line.approved_quantity} for line in r.lines],
+                   "quantity": line.quantity, "approved_quantity": line.approved_quantity, "urgent": line.urgent}
+                  for line in r.lines],
     }
 
 
@@ -118,7 +124,8 @@ def raise_request():
     body = Body()
     case_id = body.record_id("case_id")
     details = RequestDetails(
-        lines=tuple(WantedLine(line.record_id("item_type_id"), line.whole_number("quantity", minimum=None))
+        lines=tuple(WantedLine(line.record_id("item_type_id"), line.whole_number("quantity", minimum=None),
+                               bool(line.boolean("urgent", required=False)))
                     for line in body.objects("lines")),
         reason=body.text("reason", required=False, max_length=MAX_TEXT),
         needed_by=body.date("needed_by", required=False))
@@ -157,7 +164,8 @@ def queue():
 
 @api_route("/requests/<int:request_id>/decision", "POST", response=REQUEST, request_body=DECISION, tag="requests",
            summary="Approve (whole or per line: reserves stock, commits the shortfall's cost; 409 budget_exceeded "
-                   "with available_pence, needed_pence and suggested_lines), reject, or ask for information.")
+                   "with one needed_pence and one available_pence for the request, the part that fits by need as "
+                   "suggested_lines and what it leaves out as left_out_lines), reject, or ask for information.")
 @permission_required(Permission.DECIDE_REQUESTS)
 def decide(request_id: int):
     body = Body()

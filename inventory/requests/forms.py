@@ -1,7 +1,7 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
 from inventory.parsing import Fields
@@ -27,11 +27,19 @@ class RequestForm(FlaskForm):
     def quantity_fields(self):
         return [field for name, field in self._fields.items() if name.startswith("qty_")]
 
+    def line_fields(self):
+        """(quantity box, urgent tick box) per offered item type."""
+        return [(field, self._urgent(field)) for field in self.quantity_fields()]
+
+    def _urgent(self, quantity_field):
+        return self._fields[f"urgent_{quantity_field.name.removeprefix('qty_')}"]
+
     def chosen(self):
         return [field for field in self.quantity_fields() if field.data]
 
     def details(self) -> RequestDetails:
-        lines = tuple(WantedLine(item_type_id=int(field.name.removeprefix("qty_")), quantity=field.data)
+        lines = tuple(WantedLine(item_type_id=int(field.name.removeprefix("qty_")), quantity=field.data,
+                                 urgent=bool(self._urgent(field).data))
                       for field in self.chosen())
         return RequestDetails(lines=lines, reason=written(self, "reason"), needed_by=self.needed_by.data)
 
@@ -47,7 +55,8 @@ class RequestForm(FlaskForm):
 
 
 def request_form(item_types, **kwargs) -> RequestForm:
-    """A request form with one quantity box per offered item type (blank or 0 = none)."""
+    """A request form with one quantity box per offered item type (blank or 0 = none), and
+    beside each a tick box to mark it among the most urgent."""
 
     class Form(RequestForm):
         pass
@@ -57,6 +66,7 @@ def request_form(item_types, **kwargs) -> RequestForm:
             item_type.name, validators=[Optional(), NumberRange(min=0, max=MAX_LINE_QUANTITY,
                                                                 message=f"Between 0 and {MAX_LINE_QUANTITY}.")],
             render_kw={"inputmode": "numeric", "min": 0, "max": MAX_LINE_QUANTITY}))
+        setattr(Form, f"urgent_{item_type.id}", BooleanField(f"{item_type.name}: most urgent"))
     return Form(**kwargs)
 
 
@@ -93,7 +103,8 @@ def approval_form(request_lines, quantities: dict[int, int] | None = None, **kwa
 
     for line in request_lines:
         setattr(Form, f"line_{line.id}", IntegerField(
-            f"{line.item_type.name} (asked for {line.quantity})", default=line.quantity,
+            f"{line.item_type.name} (asked for {line.quantity}{', marked urgent' if line.urgent else ''})",
+            default=line.quantity,
             validators=[NumberRange(min=0, max=line.quantity, message=f"Between 0 and {line.quantity}.")],
             render_kw={"inputmode": "numeric", "min": 0, "max": line.quantity}))
     data = {f"line_{line_id}": quantity for line_id, quantity in (quantities or {}).items()}

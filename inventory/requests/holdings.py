@@ -29,6 +29,7 @@ from inventory.procurement.models import (
     PurchaseOrderLine,
 )
 from inventory.requests.models import EquipmentRequest, RequestLine, RequestState
+from inventory.requests.part_that_fits import LineNeed, part_that_fits
 from inventory.stock import operations as stock
 from inventory.stock.models import Item, ItemState
 
@@ -77,26 +78,50 @@ def commit_shortfall(request: EquipmentRequest, *, actor) -> None:
                           category=line.item_type.category_label, case_reference=request.case.reference,
                           memo=f"Request {request.id}: {line.awaiting_quantity} × {line.item_type.name} awaiting stock")
         except ledger.BudgetExceeded as refused:
+            # What was available before this request's own lines took any of it.
             raise budget_refusal(request, refused.details["available_pence"] + committed, refused) from None
         committed += amount
 
 
+def _units(lines_and_quantities) -> str:
+    return ", ".join(f"{quantity} × {line.item_type.name}" for line, quantity in lines_and_quantities)
+
+
 def budget_refusal(request: EquipmentRequest, available_pence: int, refused: Conflict) -> Conflict:
-    """The refusal, with available vs needed and the largest part that fits (stock first)."""
-    needed = sum(awaiting_pence(line) for line in request.lines)
-    if "overspend_alert_id" in refused.details:
+    """The refusal of a request the budget cannot cover whole: one figure needed (the
+    standard cost of every unit stock does not cover) against one available (none while an
+    overspend alert is open), and the part that fits chosen by need (`part_that_fits`),
+    naming what it leaves out."""
+    alert_id = refused.details.get("overspend_alert_id")
+    if alert_id is not None:
         available_pence = 0
-    suggestion, left = [], max(available_pence, 0)
-    for line in request.lines:
-        cost = line.item_type.standard_cost_pence
-        affordable = line.awaiting_quantity if cost == 0 else min(line.awaiting_quantity, left // cost)
-        left -= affordable * cost
-        suggestion.append({"line_id": line.id, "quantity": line.reserved_quantity + affordable})
-    message = (f"{refused.message} Stock covers part of this request; you can approve what stock and "
-               f"{format_pence(max(available_pence, 0))} of budget cover.")
-    return Conflict(message, code="budget_exceeded", details={
-        **refused.details, "available_pence": available_pence, "needed_pence": needed,
-        "suggested_lines": suggestion})
+    available_pence = max(available_pence, 0)
+    lines = list(request.lines)
+    needed = sum(awaiting_pence(line) for line in lines)
+    fits = part_that_fits([LineNeed(line.id, line.item_type.standard_cost_pence, line.reserved_quantity,
+                                    line.awaiting_quantity, line.urgent) for line in lines], available_pence)
+    offered = list(zip(lines, fits, strict=True))
+    left_out = [(line, (line.approved_quantity or 0) - quantity) for line, quantity in offered
+                if (line.approved_quantity or 0) > quantity]
+    if alert_id is not None:
+        message = (f"No new commitments while an overspend alert is open: {format_pence(needed)} needed for what "
+                   f"stock does not cover, {format_pence(0)} available until finance resolves it.")
+    else:
+        message = (f"Not enough budget for this request: {format_pence(needed)} needed for what stock does not "
+                   f"cover, {format_pence(available_pence)} available.")
+    given = [(line, quantity) for line, quantity in offered if quantity > 0]
+    message += f" The part that fits: {_units(given)}." if given else " No part of it fits."
+    if left_out:
+        message += f" It leaves out {_units(left_out)}."
+    details = {"available_pence": available_pence, "needed_pence": needed,
+               "shortfall_pence": needed - available_pence,
+               "suggested_lines": [{"line_id": line.id, "item_type": line.item_type.name, "quantity": quantity}
+                                   for line, quantity in offered],
+               "left_out_lines": [{"line_id": line.id, "item_type": line.item_type.name, "quantity": quantity}
+                                  for line, quantity in left_out]}
+    if alert_id is not None:
+        details["overspend_alert_id"] = alert_id
+    return Conflict(message, code="budget_exceeded", details=details)
 
 
 def _commitments(request: EquipmentRequest, category: str | None = None):

@@ -1,7 +1,7 @@
 """Requests for equipment, their lines, their history, comments and priority moves."""
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
@@ -115,6 +115,9 @@ class RequestLine(db.Model):
     # Units set aside from stock for this line, at approval or as goods arrive; the rest of
     # the approved quantity is awaiting stock.
     reserved_quantity: Mapped[int] = mapped_column(default=0)
+    # The caseworker marked this line among the most urgent: when the budget cannot cover
+    # the whole request, the part that fits funds urgent lines first.
+    urgent: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="lines")
     item_type: Mapped[ItemType] = relationship(lazy="joined")

@@ -41,6 +41,7 @@ MAX_ADJUSTMENT = 1000
 class WantedLine:
     item_type_id: int
     quantity: int
+    urgent: bool = False  # among the most urgent: funded first if the budget cannot cover everything
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,8 @@ def raise_request(case_id: int, details: RequestDetails, *, actor) -> EquipmentR
     _check_details(details)
     request = EquipmentRequest(case=case, raised_by_id=actor.id, reason=details.reason, needed_by=details.needed_by,
                                submitted_at=clock.now(), submitted_on=clock.today(), manual_adjustment=0,
-                               lines=[RequestLine(item_type_id=line.item_type_id, quantity=line.quantity)
-                                      for line in details.lines])
+                               lines=[RequestLine(item_type_id=line.item_type_id, quantity=line.quantity,
+                                                  urgent=line.urgent) for line in details.lines])
     rescore(request)
     db.session.add(request)
     REQUEST_MACHINE.apply(request, Action.SUBMIT, actor=actor)
@@ -156,7 +157,7 @@ def edit_request(request_id: int, details: RequestDetails, *, actor) -> Equipmen
     request.lines = [by_type.get(line.item_type_id) or RequestLine(item_type_id=line.item_type_id)
                      for line in details.lines]
     for line, wanted in zip(request.lines, details.lines, strict=True):
-        line.quantity = wanted.quantity
+        line.quantity, line.urgent = wanted.quantity, wanted.urgent
     db.session.flush()
     return request
 

@@ -162,7 +162,8 @@ def edit(request_id: int):
     data = None
     if request.method == "GET":
         data = {"reason": equipment_request.reason, "needed_by": equipment_request.needed_by,
-                **{f"qty_{line.item_type_id}": line.quantity for line in equipment_request.lines}}
+                **{f"qty_{line.item_type_id}": line.quantity for line in equipment_request.lines},
+                **{f"urgent_{line.item_type_id}": line.urgent for line in equipment_request.lines}}
     form = request_form(_offered_item_types(), data=data)
     if form.validate_on_submit():
         try:

@@ -170,7 +170,7 @@ def test_over_budget_the_page_shows_available_and_needed_and_offers_the_part_tha
     response = client.post(f"/requests/{raised.id}/approve", data={f"line_{raised.lines[0].id}": "2"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "Available £30.00; needed £50.00." in page
+    assert "£50.00 needed for what stock does not cover, £30.00 available." in page
     [field] = re.findall(rf'<input[^>]*name="line_{raised.lines[0].id}"[^>]*>', page)
     assert 'value="1"' in field  # the part that fits, offered
     db.session.expire_all()

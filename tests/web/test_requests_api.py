@@ -150,7 +150,10 @@ def test_approval_over_budget_is_a_409_with_the_numbers_and_a_suggestion(api, bu
     error = response.get_json()["error"]
     assert error["code"] == "budget_exceeded"
     assert (error["details"]["available_pence"], error["details"]["needed_pence"]) == (2600, 5000)
-    assert error["details"]["suggested_lines"] == [{"line_id": raised.lines[0].id, "quantity": 1}]
+    assert error["details"]["suggested_lines"] == [
+        {"line_id": raised.lines[0].id, "item_type": raised.lines[0].item_type.name, "quantity": 1}]
+    assert error["details"]["left_out_lines"] == [
+        {"line_id": raised.lines[0].id, "item_type": raised.lines[0].item_type.name, "quantity": 1}]
 
 
 def test_a_refused_decision_leaves_nothing_written(api, build):
