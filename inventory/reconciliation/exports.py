@@ -15,13 +15,14 @@ from sqlalchemy import select
 from inventory.budget.models import EntryKind, LedgerEntry
 from inventory.errors import InvalidInput
 from inventory.extensions import db
-from inventory.reconciliation.queries import RECONCILABLE_KINDS, entry_texts, is_reversed
+from inventory.reconciliation.queries import entry_texts, is_reversed
 
 XERO_COLUMNS = ("Narration", "Date", "Description", "AccountCode", "TaxRate", "Amount", "TrackingName1",
                 "TrackingOption1")
 SAGE_COLUMNS = ("Type", "Account Reference", "Nominal A/C Ref", "Department Code", "Date", "Reference", "Details",
                 "Net Amount", "Tax Code", "Tax Amount")
 MAX_EXPORT_DAYS = 400
+EXPORTED_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT)  # spend and refunds; the grant (allocation) is not spend
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def check_range(start: date | None, end: date | None) -> tuple[date, date]:
 def spend_records(start: date, end: date) -> list[SpendRecord]:
     start, end = check_range(start, end)
     entries = list(db.session.scalars(
-        select(LedgerEntry).where(LedgerEntry.kind.in_(RECONCILABLE_KINDS), LedgerEntry.entry_date.between(start, end),
+        select(LedgerEntry).where(LedgerEntry.kind.in_(EXPORTED_KINDS), LedgerEntry.entry_date.between(start, end),
                                   ~is_reversed())
         .order_by(LedgerEntry.entry_date, LedgerEntry.id)
     ))

@@ -24,7 +24,7 @@ from inventory.reconciliation.models import (
     StatementLine,
     StatementUpload,
 )
-from inventory.reconciliation.queries import RECONCILABLE_KINDS, bank_pence, entry_allocated_pence
+from inventory.reconciliation.queries import BANK_KINDS, bank_pence, entry_allocated_pence
 from inventory.reconciliation.statement_csv import ColumnMapping, fingerprints, parse_statement, read_shape
 
 MAX_ACCOUNT = 80
@@ -263,7 +263,7 @@ def _locked_lines(ids) -> dict[int, StatementLine]:
 def _locked_entries(ids) -> dict[int, tuple[LedgerEntry, int]]:
     entries = _locked(LedgerEntry, ids, "ledger entry", "ledger_entry_id")
     for entry in entries.values():
-        if entry.kind not in RECONCILABLE_KINDS:
+        if entry.kind not in BANK_KINDS:
             raise Conflict(f"Ledger entry {entry.id} is {entry.kind}: only allocations (income), actuals and credits "
                            "move money through a bank account.", code="entry_not_reconcilable")
     reversed_ids = set(db.session.scalars(select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.in_(ids))))

@@ -15,7 +15,7 @@ from inventory.reconciliation.models import MatchAllocation, RejectedProposal, S
 # Entries that are real money through a bank or card account: the grant paid in
 # (allocation), spend (actual), money back (credit). Money in pairs with an allocation or a
 # credit, money out with an actual: the signs of line and entry agree.
-RECONCILABLE_KINDS = (EntryKind.ALLOCATION, EntryKind.ACTUAL, EntryKind.CREDIT)
+BANK_KINDS = (EntryKind.ALLOCATION, EntryKind.ACTUAL, EntryKind.CREDIT)
 AMOUNT_POINTS = 50
 DATE_POINTS = 30
 TEXT_POINTS = 20
@@ -113,7 +113,7 @@ def proposals_for(line: StatementLine, *, window_days: int, limit: int = 5) -> l
     allocated = exists().where(MatchAllocation.ledger_entry_id == LedgerEntry.id)
     entries = list(db.session.scalars(
         select(LedgerEntry).where(
-            LedgerEntry.kind.in_(RECONCILABLE_KINDS), direction, bank_amount() == target,
+            LedgerEntry.kind.in_(BANK_KINDS), direction, bank_amount() == target,
             LedgerEntry.entry_date.between(line.value_date - window, line.value_date + window),
             ~allocated, ~rejected, ~is_reversed(),
         ).order_by(LedgerEntry.entry_date, LedgerEntry.id).limit(MAX_CANDIDATES)
@@ -175,7 +175,7 @@ def unreconciled_entries(cutoff: date) -> Select:
     rows of (entry, allocated, bank amount)."""
     allocated = _allocated_to()
     return (select(LedgerEntry, allocated.label("allocated_pence"), bank_amount().label("bank_pence")).where(
-        LedgerEntry.kind.in_(RECONCILABLE_KINDS), LedgerEntry.entry_date <= cutoff, ~is_reversed(),
+        LedgerEntry.kind.in_(BANK_KINDS), LedgerEntry.entry_date <= cutoff, ~is_reversed(),
         allocated < bank_amount(),
     ).order_by(LedgerEntry.entry_date, LedgerEntry.id))
 
@@ -187,7 +187,7 @@ def matchable_entries(*, around: date, window_days: int, money_out: bool) -> Sel
     window = timedelta(days=window_days)
     direction = LedgerEntry.amount_pence < 0 if money_out else LedgerEntry.amount_pence > 0
     return (select(LedgerEntry, allocated.label("allocated_pence"), bank_amount().label("bank_pence")).where(
-        LedgerEntry.kind.in_(RECONCILABLE_KINDS), direction, ~is_reversed(),
+        LedgerEntry.kind.in_(BANK_KINDS), direction, ~is_reversed(),
         LedgerEntry.entry_date.between(around - window, around + window),
         allocated < bank_amount(),
     ).order_by(LedgerEntry.entry_date, LedgerEntry.id))
