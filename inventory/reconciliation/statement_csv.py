@@ -4,6 +4,11 @@ Banks disagree on everything, so the file is read generously (a UTF-8 byte-order
 Windows-1252, comma or semicolon, dd/mm/yyyy or ISO dates, £ signs and thousands
 separators) but judged strictly: one bad line rejects the whole file, and every bad line
 is reported by its line number, so finance can fix the file and import it again.
+
+Columns are named by the file's header row or given by position (a file without a header
+row, like HSBC's export, has only positions). Before importing, the upload page reads the
+file's shape (`read_shape`), guesses the columns (`guess_columns`) and shows the first lines
+as they will be read (`preview_lines`).
 """
 import csv
 import hashlib
@@ -79,9 +84,9 @@ class ColumnMapping:
             fields["amount_column"] = "Choose the amount column, or both the paid-in and paid-out columns."
         if self.amount is not None and (self.paid_in is not None or self.paid_out is not None):
             fields["amount_column"] = "Choose either one amount column or the paid-in and paid-out columns, not both."
-        chosen = [value for value in self.columns().values()]
+        chosen = list(self.columns().values())
         if not fields and len(set(map(_column_key, chosen))) != len(chosen):
-            fields["file"] = "Each column can hold only one of these; one is chosen twice."
+            fields["columns"] = "Each column can hold only one of these; one is chosen twice."
         if fields:
             raise InvalidInput("The column mapping is incomplete.", fields=fields)
 
@@ -187,13 +192,26 @@ def _first_row(text: str, delimiter: str) -> list[str]:
 
 
 def _likely_delimiters(text: str) -> list[str]:
-    """The delimiters, the one that splits the first row into the most cells first."""
-    def cells(delimiter: str) -> int:
+    """The delimiters, likeliest first, judged on the first rows: the one that leaves no
+    stray quote in a cell (as splitting a quoted description on the other would), that
+    finds a date cell, whose shortest row is longest (a description holding the other
+    delimiter lengthens only its own row), and whose first row is longest."""
+    def likelihood(delimiter: str) -> tuple[bool, bool, int, int]:
+        rows = []
         try:
-            return len(_first_row(text, delimiter))
+            for row in _reader(text, delimiter):
+                if any(cell.strip() for cell in row):
+                    rows.append(row)
+                if len(rows) > PREVIEW_ROWS:
+                    break
         except csv.Error:
-            return 0
-    return sorted(DELIMITERS, key=lambda delimiter: -cells(delimiter))
+            return False, False, 0, 0
+        if not rows:
+            return False, False, 0, 0
+        clean = not any('"' in cell for row in rows for cell in row)
+        dated = any(_is_date(cell) for row in rows for cell in row)
+        return clean, dated, min(len(row) for row in rows), len(rows[0])
+    return sorted(DELIMITERS, key=likelihood, reverse=True)
 
 
 def _header_index(header: list[str]) -> dict[str, int]:

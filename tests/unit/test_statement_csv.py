@@ -226,7 +226,7 @@ def test_a_position_beyond_the_files_columns_is_refused_naming_the_field():
     (dict(date="Date", description=2, amount=3, has_header=False), "date_column", "by column number"),
     (dict(date=0, description=2, amount=3), "date_position", "from 1 to"),
     (dict(date=True, description=2, amount=3), "date_position", "column number"),
-    (dict(date=1, description=1, amount=3), "file", "chosen twice"),
+    (dict(date=1, description=1, amount=3), "columns", "chosen twice"),
     (dict(date=1, description=2), "amount_column", "Choose the amount column"),
     (dict(date=1, description=2, amount=3, paid_in=4, paid_out=5), "amount_column", "not both"),
 ])
