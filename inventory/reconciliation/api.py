@@ -10,20 +10,27 @@ from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 from inventory.reconciliation import exports, operations, queries
 from inventory.reconciliation.models import ExportBatch, ExportFormat, Match, MatchAllocation, Statement, StatementLine
-from inventory.reconciliation.statement_csv import MAPPED_FIELDS, ColumnMapping
+from inventory.reconciliation.statement_csv import MAPPED_FIELDS, MAX_COLUMN_NAME, MAX_COLUMNS, ColumnMapping
 
-COLUMN_FIELDS = {f"{name}_column": {"type": "string", "maxLength": 80} for name in MAPPED_FIELDS}
+COLUMN_FIELDS = {f"{name}_column": {"type": "string", "maxLength": MAX_COLUMN_NAME} for name in MAPPED_FIELDS}
+POSITION_FIELDS = {f"{name}_position": {"type": "integer", "minimum": 1, "maximum": MAX_COLUMNS}
+                   for name in MAPPED_FIELDS}
 
 STATEMENT_UPLOAD = {
     "type": "object",
-    "required": ["file", "account", "date_column", "description_column"],
+    "required": ["file", "account"],
     "properties": {
         "file": {"type": "string", "format": "binary", "description": "The statement as CSV."},
         "account": {"type": "string", "maxLength": 80, "description": "Which bank or card account."},
+        "header_row": {"type": "boolean", "default": True,
+                       "description": "false: the file has no header row (HSBC's export); map it by position."},
         **COLUMN_FIELDS,
+        **POSITION_FIELDS,
     },
-    "description": "Name the columns by their header text. Give amount_column (signed, money out negative) "
-                   "or both paid_in_column and paid_out_column.",
+    "description": "Name each column by its header text (`<field>_column`) or give its position, 1 for the "
+                   "first column (`<field>_position`); a file without a header row is mapped by position. "
+                   "Date and description are required, and amount (signed, money out negative) or both "
+                   "paid_in and paid_out.",
 }
 
 STATEMENT = schema("Statement", {
@@ -130,7 +137,8 @@ def serialise_match(match: Match) -> dict:
 
 
 @api_route("/statements", "POST", summary="Import a bank or card statement (CSV, all or nothing; lines already "
-           "imported are skipped). 413 if too large; 422 lists bad lines in details.lines.",
+           "imported are skipped), its columns named by header or given by position. 413 if too large; 422 lists "
+           "bad lines in details.lines.",
            response=STATEMENT, status=201, request_body=STATEMENT_UPLOAD,
            request_content_type="multipart/form-data", tag="reconciliation")
 @permission_required(Permission.RECONCILE)

@@ -1,5 +1,6 @@
 """Demo: a bank statement that pays most of the ledger's demo direct purchases, with a
-bank fee and a payment nobody has recorded yet, so the reconciliation screens have work."""
+bank fee, a payment nobody has recorded yet and the grant paid in, so the reconciliation
+screens have work."""
 from datetime import timedelta
 
 from flask import current_app
@@ -27,12 +28,16 @@ def seed_reconciliation_demo(*, finance) -> Statement | None:
         return None
     paid = purchases[:max(1, len(purchases) * 2 // 3)]  # the rest have not reached the bank yet
     rows = [(purchase.purchased_on + timedelta(days=1), f"CARD PAYMENT {purchase.supplier_name.upper()}",
-             -entry.amount_pence, purchase.receipt_reference) for purchase, entry in paid]
+             -queries.bank_pence(entry), purchase.receipt_reference) for purchase, entry in paid]
     last_day = rows[-1][0]
-    rows += [(last_day, "MONTHLY ACCOUNT FEE", 500, ""), (last_day, "CARD PAYMENT HARDWARE STORE", 1899, "")]
+    rows += [(last_day, "MONTHLY ACCOUNT FEE", -500, ""), (last_day, "CARD PAYMENT HARDWARE STORE", -1899, "")]
+    grant = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == EntryKind.ALLOCATION,
+                                                        ~queries.is_reversed()).order_by(LedgerEntry.id).limit(1))
+    if grant is not None:  # the funder's payment, to match to the allocation
+        rows.append((grant.entry_date, "PCC GRANT PAYMENT", grant.amount_pence, "GRANT"))
     text = "Date,Description,Money out,Money in,Reference\n" + "".join(
-        f"{day:%d/%m/%Y},{description},{pence // 100}.{pence % 100:02d},,{reference}\n"
-        for day, description, pence, reference in rows)
+        f"{day:%d/%m/%Y},{description},{_pounds(-pence) if pence < 0 else ''},{_pounds(pence) if pence > 0 else ''},"
+        f"{reference}\n" for day, description, pence, reference in rows)
     statement = operations.import_statement(
         data=text.encode(), filename="demo-statement.csv", account=DEMO_ACCOUNT, actor=finance,
         mapping=ColumnMapping(date="Date", description="Description", paid_in="Money in", paid_out="Money out",
@@ -48,3 +53,7 @@ def seed_reconciliation_demo(*, finance) -> Statement | None:
         operations.mark_reconciled(first.id, actor=finance)
     db.session.commit()
     return statement
+
+
+def _pounds(pence: int) -> str:
+    return f"{pence // 100}.{pence % 100:02d}"

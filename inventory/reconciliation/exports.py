@@ -32,8 +32,9 @@ from inventory.csv_files import Column, write_csv
 from inventory.errors import Conflict, NotFound
 from inventory.extensions import db
 from inventory.reconciliation.models import ExportBatch, ExportedEntry, ExportFile, ExportFormat
-from inventory.reconciliation.queries import RECONCILABLE_KINDS
 
+# Spend and refunds leave for the accounts; the grant (an allocation) is not spend.
+EXPORTED_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT)
 EXPORT_LOCK_KEY = 0x5AFE_E8B0  # pg_advisory_xact_lock key that serialises making batches
 
 # Xero's manual-journal import template, its mandatory columns marked as the template marks them.
@@ -163,8 +164,8 @@ def unexported_entries(export_format: ExportFormat, *, up_to: date) -> Select:
     return (
         select(LedgerEntry)
         .outerjoin(original, LedgerEntry.reverses_id == original.id)
-        .where(or_(LedgerEntry.kind.in_(RECONCILABLE_KINDS),
-                   and_(LedgerEntry.kind == EntryKind.REVERSAL, original.kind.in_(RECONCILABLE_KINDS))),
+        .where(or_(LedgerEntry.kind.in_(EXPORTED_KINDS),
+                   and_(LedgerEntry.kind == EntryKind.REVERSAL, original.kind.in_(EXPORTED_KINDS))),
                LedgerEntry.entry_date <= up_to, ~exported)
         .options(selectinload(LedgerEntry.reverses))
         .order_by(LedgerEntry.position)

@@ -96,6 +96,23 @@ class StatementLine(db.Model):
         return self.reconciled_at is not None
 
 
+class StatementUpload(db.Model):
+    """A statement file kept between the upload page's two steps (choose the file, then its
+    columns): only its uploader may use it, it expires, and importing it removes it."""
+
+    __tablename__ = "statement_uploads"
+    __table_args__ = (CheckConstraint("expires_at > uploaded_at", name="expires_after_upload"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # random, names it in the URL
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    account: Mapped[str] = mapped_column(String(80))
+    filename: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 FROZEN_LINE_FIELDS = ("statement_id", "value_date", "amount_pence", "fingerprint", "description", "reference")
 
 

@@ -1,8 +1,10 @@
 """Reconciliation use cases: import a statement, match its lines to ledger entries,
 unmatch, reject proposals, mark lines reconciled. Each flushes, never commits."""
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from inventory import clock
@@ -20,24 +22,31 @@ from inventory.reconciliation.models import (
     RejectedProposal,
     Statement,
     StatementLine,
+    StatementUpload,
 )
-from inventory.reconciliation.queries import RECONCILABLE_KINDS, entry_allocated_pence
-from inventory.reconciliation.statement_csv import ColumnMapping, fingerprints, parse_statement
+from inventory.reconciliation.queries import BANK_KINDS, bank_pence, entry_allocated_pence
+from inventory.reconciliation.statement_csv import ColumnMapping, fingerprints, parse_statement, read_shape
 
 MAX_ACCOUNT = 80
 MAX_FILENAME = 255
 MAX_NOTE = 200
 FINGERPRINT_BATCH = 500
+UPLOAD_KEPT_FOR = timedelta(hours=1)  # between choosing a file and choosing its columns
+
+
+def _account_name(account: str) -> str:
+    account = " ".join((account or "").split())
+    if not account or len(account) > MAX_ACCOUNT:
+        raise InvalidInput("Name the bank or card account this statement is for.",
+                           fields={"account": f"Enter the account's name (up to {MAX_ACCOUNT} characters)."})
+    return account
 
 
 def import_statement(*, data: bytes, filename: str, account: str, mapping: ColumnMapping, actor,
                      max_bytes: int) -> Statement:
     """Store a statement file's new lines, all or nothing; lines already imported from an
     earlier file are counted, not stored again."""
-    account = " ".join((account or "").split())
-    if not account or len(account) > MAX_ACCOUNT:
-        raise InvalidInput("Name the bank or card account this statement is for.",
-                           fields={"account": f"Enter the account's name (up to {MAX_ACCOUNT} characters)."})
+    account = _account_name(account)
     lines = parse_statement(data, mapping, max_bytes=max_bytes)
     prints = fingerprints(account, lines)
     existing = _existing_fingerprints(prints)
@@ -64,6 +73,45 @@ def import_statement(*, data: bytes, filename: str, account: str, mapping: Colum
     return statement
 
 
+def keep_upload(*, data: bytes, filename: str, account: str, actor, max_bytes: int) -> StatementUpload:
+    """The upload page's first step: keep a file that reads as CSV, for its uploader, until
+    its columns are chosen (at most UPLOAD_KEPT_FOR); uploads past their time go."""
+    account = _account_name(account)
+    read_shape(data, max_bytes=max_bytes)  # refuses an empty, binary, oversized or unreadable file now
+    now = clock.now()
+    db.session.execute(delete(StatementUpload).where(StatementUpload.expires_at <= now))
+    upload = StatementUpload(token=secrets.token_urlsafe(32), uploaded_by_id=actor.id, uploaded_at=now,
+                             expires_at=now + UPLOAD_KEPT_FOR, account=account,
+                             filename=(filename or "statement.csv")[-MAX_FILENAME:], data=data)
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def kept_upload(token: str, *, actor, lock: bool = False) -> StatementUpload:
+    """The actor's own upload, while it is kept; NotFound for anyone else's, or once it has
+    expired or been imported."""
+    query = select(StatementUpload).where(StatementUpload.token == (token or "")[:64],
+                                          StatementUpload.uploaded_by_id == actor.id,
+                                          StatementUpload.expires_at > clock.now())
+    upload = db.session.scalar(query.with_for_update() if lock else query)
+    if upload is None:
+        raise NotFound("That upload is not kept any more: uploads are kept for an hour and until imported. "
+                       "Upload the file again.")
+    return upload
+
+
+def import_upload(token: str, *, mapping: ColumnMapping, actor, max_bytes: int) -> Statement:
+    """The upload page's second step: import the kept file with the chosen columns (all or
+    nothing, as `import_statement`), and forget the file."""
+    upload = kept_upload(token, actor=actor, lock=True)  # a double click imports once
+    statement = import_statement(data=upload.data, filename=upload.filename, account=upload.account,
+                                 mapping=mapping, actor=actor, max_bytes=max_bytes)
+    db.session.delete(upload)
+    db.session.flush()
+    return statement
+
+
 def _existing_fingerprints(prints: list[str]) -> set[str]:
     found = set()
     for start in range(0, len(prints), FINGERPRINT_BATCH):  # within every engine's bound-parameter limit
@@ -81,7 +129,8 @@ class Pair:
 
 def create_match(*, pairs: list[Pair], actor, method: MatchMethod = MatchMethod.MANUAL, note: str = "") -> Match:
     """Pair statement lines with ledger entries: one line to several entries, several lines
-    to one entry. Never allocates a line or an entry beyond its amount."""
+    to one entry. Never allocates a line beyond its amount, nor an entry beyond the amount
+    the bank saw for it (its gross: `queries.bank_pence`)."""
     if not pairs:
         raise InvalidInput("Choose at least one statement line and one ledger entry.",
                            fields={"allocations": "Add at least one line and entry to match."})
@@ -97,8 +146,7 @@ def create_match(*, pairs: list[Pair], actor, method: MatchMethod = MatchMethod.
                            fields={"allocations": "Pair each line with each entry at most once."})
     lines = _locked_lines({p.statement_line_id for p in pairs})
     entries = _locked_entries({p.ledger_entry_id for p in pairs})
-    entry_left = {entry_id: abs(entry.amount_pence) - allocated
-                  for entry_id, (entry, allocated) in entries.items()}
+    entry_left = {entry_id: bank_pence(entry) - allocated for entry_id, (entry, allocated) in entries.items()}
     match = Match(method=str(method), note=(note or "").strip(), created_by_id=actor.id)
     db.session.add(match)
     for pair in pairs:
@@ -215,9 +263,9 @@ def _locked_lines(ids) -> dict[int, StatementLine]:
 def _locked_entries(ids) -> dict[int, tuple[LedgerEntry, int]]:
     entries = _locked(LedgerEntry, ids, "ledger entry", "ledger_entry_id")
     for entry in entries.values():
-        if entry.kind not in RECONCILABLE_KINDS:
-            raise Conflict(f"Ledger entry {entry.id} is {entry.kind}: only actuals and credits move money through "
-                           "a bank account.", code="entry_not_reconcilable")
+        if entry.kind not in BANK_KINDS:
+            raise Conflict(f"Ledger entry {entry.id} is {entry.kind}: only allocations (income), actuals and credits "
+                           "move money through a bank account.", code="entry_not_reconcilable")
     reversed_ids = set(db.session.scalars(select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id.in_(ids))))
     if reversed_ids:
         raise Conflict(f"Ledger entry {min(reversed_ids)} has been reversed; match the corrected entry instead.",

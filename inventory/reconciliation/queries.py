@@ -12,8 +12,10 @@ from inventory.extensions import db
 from inventory.parsing import Fields
 from inventory.reconciliation.models import MatchAllocation, RejectedProposal, Statement, StatementLine
 
-# Entries that are real money through a bank or card account.
-RECONCILABLE_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT)
+# Entries that are real money through a bank or card account: the grant paid in
+# (allocation), spend (actual), money back (credit). Money in pairs with an allocation or a
+# credit, money out with an actual: the signs of line and entry agree.
+BANK_KINDS = (EntryKind.ALLOCATION, EntryKind.ACTUAL, EntryKind.CREDIT)
 AMOUNT_POINTS = 50
 DATE_POINTS = 30
 TEXT_POINTS = 20
@@ -27,6 +29,18 @@ def entry_allocated_pence(entry_ids) -> dict[int, int]:
         .group_by(MatchAllocation.ledger_entry_id)
     )
     return {entry_id: int(total) for entry_id, total in rows}
+
+
+def bank_pence(entry: LedgerEntry) -> int:
+    """What the bank saw for an entry: its gross where it has one (with VAT reclaimed, an
+    actual's or a credit's amount is net of VAT, but the bank paid the gross), else the size
+    of its amount. Matching always compares this."""
+    return entry.gross_pence if entry.gross_pence is not None else abs(entry.amount_pence)
+
+
+def bank_amount(entry=LedgerEntry):
+    """SQL twin of `bank_pence`."""
+    return func.coalesce(entry.gross_pence, func.abs(entry.amount_pence))
 
 
 def is_reversed(entry=LedgerEntry):
@@ -87,18 +101,19 @@ def entry_texts(entries: list[LedgerEntry]) -> dict[int, list[str]]:
 
 
 def proposals_for(line: StatementLine, *, window_days: int, limit: int = 5) -> list[Proposal]:
-    """Unmatched entries of the same amount, dated within the window, that finance has not
-    already rejected for this line, best first."""
+    """Unmatched entries of the same direction whose bank amount is what is left of the line,
+    dated within the window, that finance has not already rejected for this line, best first."""
     if line.remaining_pence == 0:
         return []
-    target = line.remaining_pence if line.amount_pence > 0 else -line.remaining_pence
+    target = line.remaining_pence
+    direction = LedgerEntry.amount_pence < 0 if line.is_money_out else LedgerEntry.amount_pence > 0
     window = timedelta(days=window_days)
     rejected = exists().where(RejectedProposal.statement_line_id == line.id,
                               RejectedProposal.ledger_entry_id == LedgerEntry.id)
     allocated = exists().where(MatchAllocation.ledger_entry_id == LedgerEntry.id)
     entries = list(db.session.scalars(
         select(LedgerEntry).where(
-            LedgerEntry.kind.in_(RECONCILABLE_KINDS), LedgerEntry.amount_pence == target,
+            LedgerEntry.kind.in_(BANK_KINDS), direction, bank_amount() == target,
             LedgerEntry.entry_date.between(line.value_date - window, line.value_date + window),
             ~allocated, ~rejected, ~is_reversed(),
         ).order_by(LedgerEntry.entry_date, LedgerEntry.id).limit(MAX_CANDIDATES)
@@ -109,9 +124,9 @@ def proposals_for(line: StatementLine, *, window_days: int, limit: int = 5) -> l
         score, reasons = score_proposal(
             line_date=line.value_date, entry_date=entry.entry_date, window_days=window_days,
             similarity=text_similarity(f"{line.description} {line.reference}", texts[entry.id]),
-            amount_pence=abs(target),
+            amount_pence=target,
         )
-        proposals.append(Proposal(entry=entry, amount_pence=abs(target), score=score, reasons=reasons))
+        proposals.append(Proposal(entry=entry, amount_pence=target, score=score, reasons=reasons))
     proposals.sort(key=lambda p: (-p.score, p.entry.id))
     return proposals[:limit]
 
@@ -156,21 +171,23 @@ def unmatched_lines(cutoff: date) -> Select:
 
 
 def unreconciled_entries(cutoff: date) -> Select:
-    """Bank-facing entries not wholly matched to statement lines, on or before the cutoff."""
+    """Bank-facing entries not wholly matched to statement lines, on or before the cutoff:
+    rows of (entry, allocated, bank amount)."""
     allocated = _allocated_to()
-    return (select(LedgerEntry, allocated.label("allocated_pence")).where(
-        LedgerEntry.kind.in_(RECONCILABLE_KINDS), LedgerEntry.entry_date <= cutoff, ~is_reversed(),
-        allocated < func.abs(LedgerEntry.amount_pence),
+    return (select(LedgerEntry, allocated.label("allocated_pence"), bank_amount().label("bank_pence")).where(
+        LedgerEntry.kind.in_(BANK_KINDS), LedgerEntry.entry_date <= cutoff, ~is_reversed(),
+        allocated < bank_amount(),
     ).order_by(LedgerEntry.entry_date, LedgerEntry.id))
 
 
 def matchable_entries(*, around: date, window_days: int, money_out: bool) -> Select:
-    """Entries a person might pick by hand for a line: same direction, not wholly matched."""
+    """Entries a person might pick by hand for a line: same direction, not wholly matched;
+    rows of (entry, allocated, bank amount)."""
     allocated = _allocated_to()
     window = timedelta(days=window_days)
     direction = LedgerEntry.amount_pence < 0 if money_out else LedgerEntry.amount_pence > 0
-    return (select(LedgerEntry, allocated.label("allocated_pence")).where(
-        LedgerEntry.kind.in_(RECONCILABLE_KINDS), direction, ~is_reversed(),
+    return (select(LedgerEntry, allocated.label("allocated_pence"), bank_amount().label("bank_pence")).where(
+        LedgerEntry.kind.in_(BANK_KINDS), direction, ~is_reversed(),
         LedgerEntry.entry_date.between(around - window, around + window),
-        allocated < func.abs(LedgerEntry.amount_pence),
+        allocated < bank_amount(),
     ).order_by(LedgerEntry.entry_date, LedgerEntry.id))

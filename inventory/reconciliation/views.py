@@ -9,14 +9,14 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from inventory import clock
 from inventory.budget.models import LedgerEntry
-from inventory.errors import DomainError, InvalidInput
+from inventory.errors import Conflict, DomainError, InvalidInput
 from inventory.extensions import db
 from inventory.forms import show_error
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
 from inventory.permissions import Permission, permission_required
 from inventory.reconciliation import exports, operations, queries
-from inventory.reconciliation.forms import PostLineForm, StatementUploadForm, manual_match
+from inventory.reconciliation.forms import PostLineForm, StatementColumnsForm, StatementUploadForm, manual_match
 from inventory.reconciliation.models import (
     ExportFormat,
     Match,
@@ -26,7 +26,7 @@ from inventory.reconciliation.models import (
     Statement,
     StatementLine,
 )
-from inventory.reconciliation.statement_csv import ColumnMapping
+from inventory.reconciliation.statement_csv import ColumnMapping, guess_columns, preview_lines, read_shape
 from inventory.unit_of_work import undo
 
 bp = Blueprint("reconciliation", __name__, url_prefix="/reconciliation")
@@ -42,13 +42,14 @@ def statements():
 @bp.route("/statements/upload", methods=["GET", "POST"])
 @permission_required(Permission.RECONCILE)
 def upload_statement():
+    """Step 1 of 2: the file and its account. The file is kept (for this user, for an hour)
+    and its columns are chosen next, from its own first row."""
     form = StatementUploadForm()
     if form.validate_on_submit():
         try:
-            statement = operations.import_statement(
+            upload = operations.keep_upload(
                 data=form.file.data.read(), filename=form.file.data.filename, account=form.account.data,
-                mapping=ColumnMapping.from_fields(form.data), actor=current_user,
-                max_bytes=current_app.config["STATEMENT_MAX_BYTES"],
+                actor=current_user, max_bytes=current_app.config["STATEMENT_MAX_BYTES"],
             )
         except DomainError as error:
             undo()
@@ -56,12 +57,74 @@ def upload_statement():
                 form.file.errors = [*form.file.errors, error.message]
                 return render_template("reconciliation/upload.html", form=form), error.status
             show_error(form, error)
-            return render_template("reconciliation/upload.html", form=form,
-                                   bad_lines=error.details.get("lines", [])), 422
-        flash(f"Imported {statement.new_count} new line(s); {statement.duplicate_count} already imported.",
-              "success")
-        return redirect(url_for("reconciliation.statement", statement_id=statement.id))
+            return render_template("reconciliation/upload.html", form=form), 422
+        return redirect(url_for("reconciliation.statement_columns", upload_token=upload.token,
+                                header="no" if form.no_header.data else None))
     return render_template("reconciliation/upload.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/statements/upload/<upload_token>", methods=["GET", "POST"])
+@permission_required(Permission.RECONCILE)
+def statement_columns(upload_token: str):
+    """Step 2 of 2: each field's column chosen from the file's header names (or by position
+    for a file without a header row), first guessed; a preview of the first lines as they
+    will be read; then the import."""
+    upload = operations.kept_upload(upload_token, actor=current_user)
+    max_bytes = current_app.config["STATEMENT_MAX_BYTES"]
+    shape = read_shape(upload.data, max_bytes=max_bytes)
+    if request.method == "GET":
+        has_header = request.args.get("header") != "no"
+        guess = {f"{name}_column": str(position) for name, position in guess_columns(shape, has_header).items()}
+        form = StatementColumnsForm(formdata=None, has_header=has_header, **guess).offer(shape, has_header)
+        return _columns_page(upload, shape, form)
+    form = StatementColumnsForm()
+    form.offer(shape, bool(form.has_header.data))
+    if not form.validate_on_submit():
+        return _columns_page(upload, shape, form, status=422)
+    try:
+        mapping = form.mapping()
+        if "preview" in request.form:
+            return _columns_page(upload, shape, form, mapping=mapping)
+        statement = operations.import_upload(upload.token, mapping=mapping, actor=current_user, max_bytes=max_bytes)
+    except (InvalidInput, Conflict) as error:  # a NotFound (the upload has gone) is the error page
+        undo()
+        _show_column_error(form, error)
+        lines = error.details.get("lines", []) if isinstance(error.details, dict) else []
+        return _columns_page(upload, shape, form, bad_lines=lines, status=error.status)
+    flash(f"Imported {statement.new_count} new line(s); {statement.duplicate_count} already imported.", "success")
+    return redirect(url_for("reconciliation.statement", statement_id=statement.id))
+
+
+def _show_column_error(form: StatementColumnsForm, error: DomainError) -> None:
+    """A refusal on the columns page: field messages beside the select they are about (the
+    API's `<field>_position` is the page's `<field>_column`), the rest above the form."""
+    placed = False
+    for name, message in getattr(error, "fields", {}).items():
+        field = getattr(form, name.replace("_position", "_column"), None)
+        if field is not None and name != "has_header":
+            field.errors = [*field.errors, message]
+            placed = True
+        elif message not in form.form_errors:
+            form.form_errors.append(message)
+    if not placed and not form.form_errors:
+        form.form_errors.append(error.message)
+
+
+def _columns_page(upload, shape, form: StatementColumnsForm, *, mapping: ColumnMapping | None = None,
+                  bad_lines=(), status: int = 200):
+    has_header = bool(form.has_header.data)
+    preview = None
+    try:
+        mapping = mapping or form.mapping()
+        preview = preview_lines(upload.data, mapping, max_bytes=current_app.config["STATEMENT_MAX_BYTES"])
+    except InvalidInput:
+        pass  # an incomplete choice: no preview until it is complete
+    looks_like_data = shape.first_row_looks_like_data()
+    return render_template(
+        "reconciliation/upload_columns.html", upload=upload, form=form, has_header=has_header,
+        header=shape.header(has_header), rows=shape.data_rows(has_header), column_count=shape.column_count,
+        preview=preview, bad_lines=bad_lines, header_doubt=has_header == looks_like_data,
+    ), status
 
 
 @bp.get("/statements/<int:statement_id>")

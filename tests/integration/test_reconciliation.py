@@ -198,21 +198,23 @@ def test_an_entry_is_never_allocated_beyond_its_amount(build, funded, finance):
 
 
 @pytest.mark.parametrize("pairs_of, code", [
-    (lambda line, entry, allocation: [Pair(line.id, allocation.id)], "entry_not_reconcilable"),
-    (lambda line, entry, allocation: [Pair(line.id, 999_999)], "not_found"),
-    (lambda line, entry, allocation: [Pair(999_999, entry.id)], "not_found"),
-    (lambda line, entry, allocation: [], "invalid_input"),
-    (lambda line, entry, allocation: [Pair(line.id, entry.id, 0)], "invalid_input"),
-    (lambda line, entry, allocation: [Pair(line.id, entry.id, -5)], "invalid_input"),
-    (lambda line, entry, allocation: [Pair(line.id, entry.id, 100), Pair(line.id, entry.id, 100)], "invalid_input"),
+    (lambda line, entry, other: [Pair(line.id, other["adjustment"].id)], "entry_not_reconcilable"),
+    (lambda line, entry, other: [Pair(line.id, other["allocation"].id)], "direction_mismatch"),
+    (lambda line, entry, other: [Pair(line.id, 999_999)], "not_found"),
+    (lambda line, entry, other: [Pair(999_999, entry.id)], "not_found"),
+    (lambda line, entry, other: [], "invalid_input"),
+    (lambda line, entry, other: [Pair(line.id, entry.id, 0)], "invalid_input"),
+    (lambda line, entry, other: [Pair(line.id, entry.id, -5)], "invalid_input"),
+    (lambda line, entry, other: [Pair(line.id, entry.id, 100), Pair(line.id, entry.id, 100)], "invalid_input"),
 ])
 def test_impossible_matches_are_refused_and_write_nothing(build, funded, finance, pairs_of, code):
     entry = build.direct_purchase(gross_pence=4500, on=days_ago(5), actor=finance)
-    allocation = ledger.allocate(funded, 100, actor=finance, memo="More funding")
+    other = {"allocation": ledger.allocate(funded, 100, actor=finance, memo="More funding"),
+             "adjustment": ledger.adjust(-4500, on=days_ago(5), actor=finance, reason="Journal")}
     db.session.commit()
     [line] = lines_of(build.statement([(days_ago(5), "X", "-45.00", "")], actor=finance))
     with pytest.raises((Conflict, InvalidInput, NotFound)) as caught:
-        operations.create_match(pairs=pairs_of(line, entry, allocation), actor=finance)
+        operations.create_match(pairs=pairs_of(line, entry, other), actor=finance)
     assert caught.value.code == code
     db.session.rollback()
     assert count(Match) == 0
@@ -371,8 +373,10 @@ def test_exceptions_list_old_unreconciled_lines_and_unmatched_entries(build, fun
     db.session.commit()
     cutoff = days_ago(30)
     assert list(db.session.scalars(queries.unmatched_lines(cutoff))) == [old]
-    assert [(entry.id, allocated) for entry, allocated in db.session.execute(queries.unreconciled_entries(cutoff))] \
-        == [(old_entry.id, 0)]
+    funding = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "allocation"))  # the grant, not yet seen
+    assert [(entry.id, allocated, bank) for entry, allocated, bank
+            in db.session.execute(queries.unreconciled_entries(cutoff))] == [(funding.id, 0, 1_000_000),
+                                                                              (old_entry.id, 0, 4500)]
 
 
 def test_a_long_statement_is_deduplicated_in_batches(finance):

@@ -12,7 +12,7 @@ from inventory.budget.models import LedgerEntry
 from inventory.budget.verification import verify_ledger
 from inventory.extensions import db
 from inventory.reconciliation import operations, queries
-from inventory.reconciliation.models import MatchAllocation, StatementLine
+from inventory.reconciliation.models import MatchAllocation, Statement, StatementLine
 from inventory.reconciliation.operations import Pair
 from inventory.reconciliation.statement_csv import ColumnMapping
 from tests.concurrency import run_at_once
@@ -112,3 +112,18 @@ def test_matching_and_reversing_one_entry_at_once_cannot_both_succeed(app, build
     assert (outcomes, matched, reversed_) in [(["entry_matched", "ok"], True, False),
                                               (["entry_reversed", "ok"], False, True)]
     assert verify_ledger().ok
+
+
+def test_importing_one_kept_upload_twice_at_once_imports_it_once(app, finance):
+    upload = operations.keep_upload(data=b"03/11/2026,BUS,-2.00\n04/11/2026,TAXI,-9.00\n", filename="hsbc.csv",
+                                    account="Card", actor=finance, max_bytes=1024)
+    db.session.commit()
+    mapping = ColumnMapping(date=1, description=2, amount=3, has_header=False)
+
+    def import_upload(actor):
+        operations.import_upload(upload.token, mapping=mapping, actor=actor, max_bytes=1024)
+
+    # The second waits for the first's lock on the upload, then finds it gone.
+    assert race(app, finance.id, [import_upload, import_upload]) == ["not_found", "ok"]
+    assert db.session.scalar(select(func.count()).select_from(Statement)) == 1
+    assert db.session.scalar(select(func.count()).select_from(StatementLine)) == 2

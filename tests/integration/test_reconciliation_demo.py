@@ -21,9 +21,11 @@ def test_the_demo_statement_matches_purchases_and_leaves_work_to_do(build):
                                     .order_by(StatementLine.line_number)))
     assert [line.description for line in lines] == [
         "CARD PAYMENT LOCKSMITH DIRECT", "CARD PAYMENT ALARMS LTD", "MONTHLY ACCOUNT FEE",
-        "CARD PAYMENT HARDWARE STORE"]
+        "CARD PAYMENT HARDWARE STORE", "PCC GRANT PAYMENT"]
     assert lines[0].is_reconciled and lines[0].amount_pence == -4520
     assert [p.entry.memo for p in queries.proposals_for(lines[1], window_days=5)] == ["Alarms Ltd, receipt R-15"]
+    assert lines[4].amount_pence == 1_000_000
+    assert [p.entry.kind for p in queries.proposals_for(lines[4], window_days=5)] == ["allocation"]
     assert all(line.remaining_pence for line in lines[1:])
 
 

@@ -1,7 +1,10 @@
-"""Random sequences of matching, unmatching and reconciling never allocate a line or an
-entry beyond its amount, and a refused step changes nothing (Hypothesis, stateful)."""
+"""Random sequences of matching, unmatching and reconciling never allocate a line beyond
+its amount nor an entry beyond what the bank saw for it (its gross, VAT reclaimed or not),
+and a refused step changes nothing (Hypothesis, stateful)."""
 import itertools
 from datetime import timedelta
+
+import pytest
 
 from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import (
@@ -25,7 +28,9 @@ _runs = itertools.count(1)
 amounts = st.integers(min_value=100, max_value=5_000)
 
 
-def test_random_reconciliation_histories_never_over_allocate(app, build):
+@pytest.mark.parametrize("vat_reclaimed", [False, True])
+def test_random_reconciliation_histories_never_over_allocate(app, build, vat_reclaimed):
+    app.config["VAT_RECLAIMED"] = vat_reclaimed
     finance = build.user(roles=["finance"])
     build.budget_period(allocated_pence=100_000_000, actor=finance, around_today=True)
     day = clock.today() - timedelta(days=2)
@@ -40,8 +45,8 @@ def test_random_reconciliation_histories_never_over_allocate(app, build):
                                          enumerate(line_amounts)], account=f"Card {run}", actor=finance)
             self.lines = [line.id for line in db.session.scalars(
                 select(StatementLine).where(StatementLine.statement_id == statement.id).order_by(StatementLine.id))]
-            self.entries = [build.direct_purchase(gross_pence=pence, on=day, receipt=f"R{run}-{n}", actor=finance).id
-                            for n, pence in enumerate(entry_amounts)]
+            self.entries = [build.direct_purchase(gross_pence=pence, vat_pence=pence // 6, on=day, receipt=f"R{run}-{n}",
+                                                  actor=finance).id for n, pence in enumerate(entry_amounts)]
             self.matches = []
 
         def totals(self):
@@ -100,7 +105,8 @@ def test_random_reconciliation_histories_never_over_allocate(app, build):
                 entry = db.session.get(LedgerEntry, entry_id)
                 allocated = db.session.scalar(select(func.coalesce(func.sum(MatchAllocation.amount_pence), 0))
                                               .where(MatchAllocation.ledger_entry_id == entry_id))
-                assert allocated <= abs(entry.amount_pence)
+                assert allocated <= entry.gross_pence
+                assert abs(entry.amount_pence) == (entry.net_pence if vat_reclaimed else entry.gross_pence)
             assert db.session.scalar(select(func.count(Match.id)).where(Match.id.in_(self.matches))) == \
                 len(self.matches)
 

@@ -9,9 +9,12 @@ from inventory.reconciliation.statement_csv import (
     ColumnMapping,
     StatementTooLarge,
     fingerprints,
+    guess_columns,
     parse_amount,
     parse_date,
     parse_statement,
+    preview_lines,
+    read_shape,
 )
 
 SIGNED = ColumnMapping(date="Date", description="Description", amount="Amount", reference="Reference")
@@ -187,3 +190,120 @@ def test_an_overlapping_file_gives_the_same_fingerprints_for_the_same_lines():
 def test_the_same_line_on_another_account_is_a_different_line():
     lines = parse("Date,Description,Amount\n03/11/2026,BUS,-2.00\n")
     assert fingerprints("Card", lines) != fingerprints("Current account", lines)
+
+
+# Columns by position, files without a header row, guessing and previewing -----------------
+
+# HSBC's CSV export: no header row; date, description, signed amount.
+HSBC = ("31/10/2026,PCC GRANT Q3,\"12,500.00\"\n"
+        "03/11/2026,LOCKSMITH DIRECT INV-1,-45.00\n"
+        "04/11/2026,CARD PAYMENT TO ALARMS LTD,-19.99\n")
+BY_POSITION = ColumnMapping(date=1, description=2, amount=3, has_header=False)
+
+
+def test_a_file_without_a_header_row_is_read_by_position_from_its_first_line():
+    lines = parse(HSBC, BY_POSITION)
+    assert [(l.line_number, l.date, l.description, l.amount_pence) for l in lines] == [
+        (1, date(2026, 10, 31), "PCC GRANT Q3", 1_250_000),
+        (2, date(2026, 11, 3), "LOCKSMITH DIRECT INV-1", -4500),
+        (3, date(2026, 11, 4), "CARD PAYMENT TO ALARMS LTD", -1999),
+    ]
+
+
+def test_positions_also_map_a_file_with_a_header_row_whose_header_is_skipped():
+    lines = parse("Date;Details;Paid in;Paid out\n03/11/2026;Locks;;45.00\n",
+                  ColumnMapping(date=1, description=2, paid_in=3, paid_out=4))
+    assert [(l.line_number, l.description, l.amount_pence) for l in lines] == [(2, "Locks", -4500)]
+
+
+def test_a_position_beyond_the_files_columns_is_refused_naming_the_field():
+    error = rejection(HSBC, ColumnMapping(date=1, description=2, amount=4, has_header=False))
+    assert error.fields["amount_position"] == "The file has only 3 column(s), not 4."
+    assert "only 3 column(s)" in error.message
+
+
+@pytest.mark.parametrize("mapping, field, message", [
+    (dict(date="Date", description=2, amount=3, has_header=False), "date_column", "by column number"),
+    (dict(date=0, description=2, amount=3), "date_position", "from 1 to"),
+    (dict(date=True, description=2, amount=3), "date_position", "column number"),
+    (dict(date=1, description=1, amount=3), "columns", "chosen twice"),
+    (dict(date=1, description=2), "amount_column", "Choose the amount column"),
+    (dict(date=1, description=2, amount=3, paid_in=4, paid_out=5), "amount_column", "not both"),
+])
+def test_an_impossible_mapping_is_refused_naming_the_field(mapping, field, message):
+    with pytest.raises(InvalidInput) as caught:
+        ColumnMapping(**mapping)
+    assert message in caught.value.fields[field]
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({"date_column": "Date", "description_column": "Details", "amount_column": "Amount"},
+     ColumnMapping(date="Date", description="Details", amount="Amount")),
+    ({"date_position": "1", "description_position": "2", "amount_position": "3", "header_row": "false"},
+     BY_POSITION),
+    ({"date_position": "1", "description_column": "Details", "amount_position": " 3 "},
+     ColumnMapping(date=1, description="Details", amount=3)),
+])
+def test_form_fields_give_columns_by_name_or_by_position(values, expected):
+    assert ColumnMapping.from_fields(values) == expected
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"date_column": "Date", "date_position": "1", "description_position": "2", "amount_position": "3"},
+     "date_position"),
+    ({"date_position": "first", "description_position": "2", "amount_position": "3"}, "date_position"),
+    ({"date_position": "1", "description_position": "2", "amount_position": "3", "header_row": "perhaps"},
+     "header_row"),
+])
+def test_bad_form_fields_for_columns_are_named(values, field):
+    with pytest.raises(InvalidInput) as caught:
+        ColumnMapping.from_fields(values)
+    assert field in caught.value.fields
+
+
+def test_the_shape_of_a_file_is_its_delimiter_and_first_rows_padded_to_one_width():
+    shape = read_shape(b"Date;Details;Paid in;Paid out\n03/11/2026;Locks;;45.00\n04/11/2026;Refund;5.00\n",
+                       max_bytes=LIMIT)
+    assert shape.delimiter == ";" and shape.column_count == 4
+    assert shape.rows[2] == ["04/11/2026", "Refund", "5.00", ""]
+    assert shape.header(True) == ["Date", "Details", "Paid in", "Paid out"] and shape.header(False) is None
+    assert shape.options(True)[0] == (1, "Date (e.g. 03/11/2026)")
+    assert shape.options(False)[3] == (4, "Column 4: Paid out")
+
+
+def test_a_file_that_is_not_csv_has_no_shape():
+    with pytest.raises(InvalidInput, match="binary"):
+        read_shape(b"\x89PNG\r\n\x1a\n\x00\x00", max_bytes=LIMIT)
+    with pytest.raises(StatementTooLarge):
+        read_shape(HSBC.encode(), max_bytes=10)
+
+
+@pytest.mark.parametrize("header, guess", [
+    ("Date,Description,Amount,Reference", {"date": 1, "description": 2, "amount": 3, "reference": 4}),
+    ("Transaction Date,Details,Paid in (£),Paid out (£),Balance",
+     {"date": 1, "description": 2, "paid_in": 3, "paid_out": 4}),
+    ("Date,Type,Narrative,Money Out,Money In,Balance", {"date": 1, "description": 3, "paid_out": 4, "paid_in": 5}),
+    ("Posting Date,Value Date,Memo,Debit,Credit", {"date": 1, "description": 3, "paid_out": 4, "paid_in": 5}),
+    ("Date,Memo,Amount GBP", {"date": 1, "description": 2, "amount": 3}),
+    ("Date,Description,Credit,Amount", {"date": 1, "description": 2, "amount": 4}),
+    ("Date,Description,Paid in", {"date": 1, "description": 2}),
+])
+def test_columns_are_guessed_from_the_names_banks_use(header, guess):
+    shape = read_shape(f"{header}\n03/11/2026,x,1.00,2.00,3.00,4.00\n".encode(), max_bytes=LIMIT)
+    assert guess_columns(shape, has_header=True) == guess
+
+
+def test_without_a_header_row_columns_are_guessed_from_what_the_lines_hold():
+    shape = read_shape(HSBC.encode(), max_bytes=LIMIT)
+    assert guess_columns(shape, has_header=False) == {"date": 1, "description": 2, "amount": 3}
+    assert shape.first_row_looks_like_data()
+    assert not read_shape(b"Date,Description,Amount\n03/11/2026,x,1.00\n", max_bytes=LIMIT).first_row_looks_like_data()
+
+
+def test_the_preview_reads_the_first_lines_and_shows_each_problem_without_refusing():
+    data = ("Date,Description,Amount\n03/11/2026,ok,-1.00\n31/02/2026,bad date,-2.00\n"
+            + "".join(f"05/11/2026,more {n},-3.00\n" for n in range(10))).encode()
+    preview = preview_lines(data, PLAIN, max_bytes=LIMIT)
+    assert len(preview) == 5
+    assert (preview[0].line_number, preview[0].line.amount_pence, preview[0].problem) == (2, -100, None)
+    assert preview[1].line is None and preview[1].problem.startswith("Date:")

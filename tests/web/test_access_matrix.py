@@ -30,7 +30,7 @@ from inventory.permissions import SIGNED_IN, RouteAccess, declared_access
 from inventory.procurement.invoices import InvoiceLine, record_invoice
 from inventory.reconciliation.exports import ExportSettings, export_batch
 from inventory.reconciliation.models import ExportFormat, StatementLine
-from inventory.reconciliation.operations import Pair, create_match
+from inventory.reconciliation.operations import Pair, create_match, keep_upload
 from inventory.stock.labels import FORMATS
 from inventory.stock.models import Item
 from inventory.stock.stocktakes import start_stocktake
@@ -167,6 +167,8 @@ def _build_world(app: Flask) -> World:
     line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
     match = create_match(pairs=[Pair(line.id, entry.id)], actor=finance)
     batch = export_batch(ExportFormat.XERO, actor=finance, settings=ExportSettings.from_config(app.config))
+    upload = keep_upload(data=b"Date,Description,Amount\n01/01/2026,x,-1.00\n", filename="s.csv", account="Bank",
+                         actor=finance, max_bytes=1024)
     db.session.commit()
 
     principals = {name: _signed_in(app, name, user, build) for name, user in users.items()}
@@ -206,6 +208,7 @@ def _build_world(app: Flask) -> World:
         "supplier_id": supplier.id,
         "stocktake_id": stocktake.id,
         "token_id": db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == spare_user.id)),
+        "upload_token": upload.token,
         "user_id": spare_user.id,
     }
     return World(app, principals, arguments, partner_case.id, partner_request.id)

@@ -1,5 +1,6 @@
 """The reconciliation pages and API: finance only, bad files explained, never a 500."""
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from inventory.reconciliation.models import (
     MatchAllocation,
     Statement,
     StatementLine,
+    StatementUpload,
 )
 
 ROLES = ["admin", "coordinator", "caseworker", "fitter", "finance", "auditor"]
@@ -86,10 +88,35 @@ def test_signed_out_people_are_sent_to_sign_in(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def upload_step_one(client, data: bytes, **overrides):
+    fields = {"file": (io.BytesIO(data), "statement.csv"), "account": "Current account"}
+    fields.update(overrides)
+    return client.post("/reconciliation/statements/upload", data={k: v for k, v in fields.items() if v is not None},
+                       content_type="multipart/form-data")
+
+
+def chosen_on(page: str) -> dict[str, str]:
+    """What the columns page has selected and ticked, as the browser would post it."""
+    chosen = {}
+    for name, options in re.findall(r'<select[^>]*name="(\w+_column)"[^>]*>(.*?)</select>', page, re.S):
+        selected = re.search(r'<option selected value="(\d*)"', options)
+        chosen[name] = selected[1] if selected else ""
+    if re.search(r'<input[^>]*checked[^>]*name="has_header"', page):
+        chosen["has_header"] = "y"
+    return chosen
+
+
+def choose_columns(client, location: str, **columns):
+    """Step 2 with the page's own pre-selected (guessed) columns, changed by `columns`."""
+    chosen = chosen_on(client.get(location).get_data(as_text=True)) | columns
+    return client.post(location, data={name: value for name, value in chosen.items() if value is not None})
+
+
 def test_finance_uploads_a_statement_and_sees_its_lines(client, login, finance):
     login(finance)
-    response = client.post("/reconciliation/statements/upload", data=upload_fields(statement_csv()),
-                           content_type="multipart/form-data")
+    response = upload_step_one(client, statement_csv())
+    assert response.status_code == 302 and "/reconciliation/statements/upload/" in response.headers["Location"]
+    response = choose_columns(client, response.headers["Location"])
     assert response.status_code == 302
     page = client.get(response.headers["Location"])
     assert b"CARD LOCKSMITH DIRECT" in page.data and "£1,000.00".encode() in page.data
@@ -99,46 +126,55 @@ def test_finance_uploads_a_statement_and_sees_its_lines(client, login, finance):
 def test_uploading_the_same_statement_again_adds_nothing(client, login, finance):
     login(finance)
     for _ in range(2):
-        response = client.post("/reconciliation/statements/upload", data=upload_fields(statement_csv()),
-                               content_type="multipart/form-data", follow_redirects=True)
-    assert b"Imported 0 new line(s); 2 already imported." in response.data
+        response = choose_columns(client, upload_step_one(client, statement_csv()).headers["Location"])
+    assert b"Imported 0 new line(s); 2 already imported." in client.get(response.headers["Location"]).data
     assert count(StatementLine) == 2
 
 
 @pytest.mark.parametrize("data, overrides, message", [
     (b"", {}, b"The file is empty."),
     (b"\x89PNG\r\n\x1a\n\x00\x00", {}, b"binary data"),
-    (b"Date,Description,Amount,Reference\n31/02/2026,x,-1.00,\n01/03/2026,y,-1.001,\n", {},
-     b"Line 2: Date"),
-    (statement_csv(), {"amount_column": "Value"}, b"No column &#39;Value&#39; in the file."),
-    (statement_csv(), {"amount_column": ""}, b"Name the amount column"),
     (statement_csv(), {"account": ""}, b"Name the account."),
     (statement_csv(), {"file": None}, b"Choose the CSV file"),
 ])
 def test_a_bad_upload_is_explained_at_the_form_and_writes_nothing(client, login, finance, data, overrides, message):
     login(finance)
-    response = client.post("/reconciliation/statements/upload", data=upload_fields(data, **overrides),
-                           content_type="multipart/form-data")
+    response = upload_step_one(client, data, **overrides)
     assert response.status_code == 422
     assert message in response.data
-    assert count(Statement) == 0 and count(StatementLine) == 0
+    assert count(Statement) == 0 and count(StatementLine) == 0 and count(StatementUpload) == 0
+
+
+@pytest.mark.parametrize("columns, message", [
+    ({"amount_column": ""}, b"Choose the amount column"),
+    ({"date_column": ""}, b"Choose the column that holds this."),
+    ({"description_column": "1"}, b"one is chosen twice"),
+    ({"amount_column": "9"}, b"Not a valid choice"),
+])
+def test_a_bad_choice_of_columns_is_explained_and_writes_nothing(client, login, finance, columns, message):
+    login(finance)
+    location = upload_step_one(client, statement_csv()).headers["Location"]
+    response = choose_columns(client, location, **columns)
+    assert response.status_code == 422
+    assert message in response.data
+    assert count(Statement) == 0 and count(StatementUpload) == 1
 
 
 def test_bad_lines_are_listed_by_line_number(client, login, finance):
     login(finance)
     data = b"Date,Description,Amount,Reference\n31/02/2026,x,-1.00,\n01/03/2026,y,-1.001,\n"
-    response = client.post("/reconciliation/statements/upload", data=upload_fields(data),
-                           content_type="multipart/form-data")
+    response = choose_columns(client, upload_step_one(client, data).headers["Location"])
+    assert response.status_code == 422
     assert b"Line 2: Date" in response.data and b"Line 3: Amount" in response.data
+    assert count(Statement) == 0 and count(StatementUpload) == 1  # kept, to choose other columns
 
 
 def test_a_statement_over_the_upload_limit_is_refused_with_413(app, client, login, finance):
     app.config["STATEMENT_MAX_BYTES"] = 64
     login(finance)
-    response = client.post("/reconciliation/statements/upload", data=upload_fields(statement_csv() * 3),
-                           content_type="multipart/form-data")
+    response = upload_step_one(client, statement_csv() * 3)
     assert response.status_code == 413 and b"KB limit" in response.data
-    assert count(Statement) == 0
+    assert count(Statement) == 0 and count(StatementUpload) == 0
 
 
 def test_finance_accepts_a_proposal_then_marks_the_line_reconciled(client, login, finance, setup):
