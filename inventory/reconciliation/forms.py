@@ -4,6 +4,7 @@ from wtforms import DateField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from inventory.budget.forms import category_field
 from inventory.parsing import Fields
 from inventory.reconciliation.operations import MAX_NOTE, Pair
 
@@ -21,8 +22,7 @@ class StatementUploadForm(FlaskForm):
 
 
 class PostLineForm(FlaskForm):
-    category = StringField("Category", validators=[DataRequired("Enter a category, e.g. Bank charges."),
-                                                   Length(max=60)])
+    category = category_field("Category", default="Bank charges")
     memo = StringField("Memo (optional)", validators=[Length(max=500)])
 
 
