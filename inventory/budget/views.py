@@ -268,8 +268,9 @@ def _month_or_404(month: str) -> date:
 @permission_required(Permission.MANAGE_BUDGET_CATEGORIES)
 def categories_list():
     form = CategoryForm()
-    if submitted(form, lambda: categories.create_category(form.name.data, actor=current_user)):
-        flash(f"Added the category {form.name.data.strip()}.", "success")
+    added = submitted(form, lambda: categories.create_category(form.name.data, actor=current_user))
+    if added:
+        flash(f"Added the category {added.name}.", "success")
         return redirect(url_for("budget.categories_list"))
     return render_template("budget/categories.html", form=form, categories=categories.all_categories(),
                            used=categories.used_ids()), 422 if form.errors else 200
