@@ -6,6 +6,7 @@ name is fixed once an entry uses it: to change it, deactivate the category and a
 another. Use cases flush and never commit.
 """
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
 from inventory.budget.models import BudgetCategory, LedgerEntry, category_key
 from inventory.errors import Conflict, InvalidInput
@@ -71,7 +72,7 @@ def create_category(name: str, *, actor) -> BudgetCategory:
     name = _free_name(name, None)
     category = BudgetCategory(name=name, key=category_key(name), active=True)
     db.session.add(category)
-    db.session.flush()
+    _flush_name(name)
     return category
 
 
@@ -83,7 +84,7 @@ def rename_category(category: BudgetCategory, name: str, *, actor) -> BudgetCate
         raise Conflict(f"Entries already use “{category.name}”, so its name is fixed. Deactivate it and add "
                        "another instead.", code="category_in_use")
     category.name, category.key = name, category_key(name)
-    db.session.flush()
+    _flush_name(name)
     return category
 
 
@@ -115,6 +116,15 @@ def _free_name(name, category_id: int | None) -> str:
                            fields={"name": f"Too close to “{clash.name}” (case, spaces and a plural "
                                            "“s” do not count)."})
     return name
+
+
+def _flush_name(name: str) -> None:
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same (or too close a) name was added by someone else between our check and our write.
+        raise InvalidInput(f"“{name}” was added to the list a moment ago.",
+                           fields={"name": "Already on the list."}) from None
 
 
 def _choices() -> str:

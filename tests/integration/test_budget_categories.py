@@ -1,8 +1,9 @@
 """Budget categories: a managed list that every categorised entry is filed under, by name and id."""
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from inventory import clock
+from inventory.accounts.models import User
 from inventory.budget import categories, ledger, operations as budget, queries
 from inventory.budget.models import BudgetCategory, DirectPurchase, LedgerEntry
 from inventory.budget.verification import verify_ledger
@@ -10,6 +11,7 @@ from inventory.catalogue.operations import update_item_type
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.requests.operations import approve_request
+from tests.concurrency import run_at_once
 from tests.integration.test_ledger_verification import append_only_guard_disabled
 
 TODAY = clock.today
@@ -170,3 +172,36 @@ def test_an_entry_stripped_of_its_category_behind_the_apps_back_fails_verificati
         db.session.commit()
         problems = verify_ledger().problems
     assert any("filed under none, though 'Door security' existed when posted" in p for p in problems)
+
+
+@pytest.mark.postgres_only
+def test_a_posting_and_a_rename_of_its_category_at_once_never_leave_an_entry_naming_another_name(app, build):
+    finance = build.user(roles=["finance"])
+    build.budget_period(allocated_pence=100_000, actor=finance)
+    doorbell_id = named("Camera doorbell").id
+
+    def post():
+        ledger.commit(1_000, on=TODAY(), actor=db.session.get(User, finance.id), memo="Doorbell",
+                      source_type="request", source_id=1, category="Camera doorbell")
+
+    def rename():
+        categories.rename_category(db.session.get(BudgetCategory, doorbell_id), "Video doorbell", actor=None)
+
+    outcomes = run_at_once(app, [post, rename])
+    assert outcomes in (["ok", "category_in_use"], ["invalid_input", "ok"])
+    db.session.expire_all()
+    entries = db.session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "commitment")).all()
+    assert [e.category for e in entries] == ([db.session.get(BudgetCategory, doorbell_id).name]
+                                             if outcomes[0] == "ok" else [])
+    assert verify_ledger().ok
+
+
+@pytest.mark.postgres_only
+def test_two_names_too_close_added_at_once_make_one_category(app, build):
+    finance = build.user(roles=["finance"])
+    outcomes = run_at_once(app, [lambda: categories.create_category("Door chain", actor=finance),
+                                 lambda: categories.create_category("door chains", actor=finance)])
+    assert sorted(outcomes) == ["invalid_input", "ok"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(BudgetCategory).where(
+        BudgetCategory.key == "door chain")) == 1
