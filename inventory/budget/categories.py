@@ -8,6 +8,8 @@ another. Use cases flush and never commit.
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from inventory.audit.models import AuditEventKind
+from inventory.audit.operations import record_event
 from inventory.budget.models import BudgetCategory, LedgerEntry, category_key
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
@@ -68,11 +70,14 @@ def used_ids() -> set[int]:
 
 
 def create_category(name: str, *, actor) -> BudgetCategory:
-    """Add a category to the list (active)."""
+    """Add a category to the list (active); recorded in the audit log, as are renames and
+    (de)activations."""
     name = _free_name(name, None)
     category = BudgetCategory(name=name, key=category_key(name), active=True)
     db.session.add(category)
     _flush_name(name)
+    record_event(AuditEventKind.BUDGET_CATEGORY_ADDED, actor=actor, category_id=category.id, name=name)
+    db.session.flush()
     return category
 
 
@@ -83,17 +88,24 @@ def rename_category(category: BudgetCategory, name: str, *, actor) -> BudgetCate
     if name != category.name and is_used(category):
         raise Conflict(f"Entries already use “{category.name}”, so its name is fixed. Deactivate it and add "
                        "another instead.", code="category_in_use")
+    was = category.name
     category.name, category.key = name, category_key(name)
     _flush_name(name)
+    record_event(AuditEventKind.BUDGET_CATEGORY_RENAMED, actor=actor, category_id=category.id, was=was, name=name)
+    db.session.flush()
     return category
 
 
 def set_category_active(category: BudgetCategory, active: bool, *, actor) -> BudgetCategory:
     """Deactivate a category (offered for nothing new, kept in reports) or bring it back."""
     category = _locked(category)
-    if category.active and not active:
+    if category.active == active:
+        return category
+    if not active:
         category_deactivating.fire(category)
     category.active = active
+    record_event(AuditEventKind.BUDGET_CATEGORY_REACTIVATED if active else AuditEventKind.BUDGET_CATEGORY_DEACTIVATED,
+                 actor=actor, category_id=category.id, name=category.name)
     db.session.flush()
     return category
 

@@ -4,6 +4,7 @@ from sqlalchemy import func, select, text
 
 from inventory import clock
 from inventory.accounts.models import User
+from inventory.audit.models import AuditEvent
 from inventory.budget import categories, ledger, operations as budget, queries
 from inventory.budget.models import BudgetCategory, DirectPurchase, LedgerEntry
 from inventory.budget.verification import verify_ledger
@@ -205,3 +206,17 @@ def test_two_names_too_close_added_at_once_make_one_category(app, build):
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(BudgetCategory).where(
         BudgetCategory.key == "door chain")) == 1
+
+
+def test_changes_to_the_list_are_recorded_in_the_audit_log(app, finance):
+    door = categories.create_category("Door chain", actor=finance)
+    categories.rename_category(door, "Door security", actor=finance)
+    categories.set_category_active(door, False, actor=finance)
+    categories.set_category_active(door, False, actor=finance)  # already: nothing to record
+    categories.set_category_active(door, True, actor=finance)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.kind.startswith("budget_category"))
+                                .order_by(AuditEvent.id)).all()
+    assert [(e.kind, e.actor_id, e.details.get("name")) for e in events] == [
+        ("budget_category_added", finance.id, "Door chain"), ("budget_category_renamed", finance.id, "Door security"),
+        ("budget_category_deactivated", finance.id, "Door security"),
+        ("budget_category_reactivated", finance.id, "Door security")]
