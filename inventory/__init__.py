@@ -63,7 +63,9 @@ def _register_models() -> None:
 def _connect_hooks(app: Flask) -> None:
     """Cross-feature reactions, all in one place: a lower layer fires a hook (inventory.hooks)
     and a higher one reacts, so no feature imports one built on top of it."""
+    from inventory.budget.categories import category_deactivating
     from inventory.budget.ledger import entry_reversing
+    from inventory.catalogue.operations import refuse_to_retire_budget_category_in_use
     from inventory.cases.operations import need_changed
     from inventory.cases.views import page_sections
     from inventory.procurement.orders import lines_ordered_for, order_cancelling, order_raising, outstanding_units
@@ -77,6 +79,8 @@ def _connect_hooks(app: Flask) -> None:
 
     # An entry matched to a statement line cannot be reversed until it is unmatched.
     entry_reversing.connect(app, refuse_to_reverse_matched)
+    # A budget category that active item types are charged to stays active until they move.
+    category_deactivating.connect(app, refuse_to_retire_budget_category_in_use)
     # Units that approved requests are waiting for go to them at once: the request they
     # were ordered for first, then highest priority first.
     units_received.connect(app, reserve_arrivals)

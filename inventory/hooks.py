@@ -17,6 +17,8 @@ The hooks in use:
   case's requests).
 - `ledger_entry_reversing` (budget): an entry is about to be reversed; reconciliation may
   refuse it (an entry matched to a statement line cannot be reversed).
+- `budget_category_deactivating` (budget): the catalogue refuses while an active item type
+  is charged to the category.
 """
 from collections.abc import Callable
 

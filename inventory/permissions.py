@@ -36,6 +36,7 @@ class Permission(StrEnum):
     LIST_STAFF = "list_staff"
     VIEW_BUDGET_SUMMARY = "view_budget_summary"
     MANAGE_LEDGER = "manage_ledger"
+    MANAGE_BUDGET_CATEGORIES = "manage_budget_categories"
     RECONCILE = "reconcile"
     REOPEN_MONTH = "reopen_month"
     VIEW_AGGREGATE_REPORTS = "view_aggregate_reports"
@@ -67,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.LIST_STAFF,
         Permission.REOPEN_MONTH,
         Permission.MANAGE_CATALOGUE,
+        Permission.MANAGE_BUDGET_CATEGORIES,  # item types are charged to them
         Permission.VIEW_STOCK,
         Permission.PRINT_LABELS,
     }),
@@ -95,6 +97,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.FINANCE: frozenset({
         Permission.VIEW_BUDGET_SUMMARY,
         Permission.MANAGE_LEDGER,
+        Permission.MANAGE_BUDGET_CATEGORIES,
         Permission.RECONCILE,
         Permission.VIEW_AGGREGATE_REPORTS,
         Permission.VIEW_STOCK,

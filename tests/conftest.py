@@ -55,12 +55,28 @@ def reset_postgres_schema(url: str) -> None:
     engine.dispose()
 
 
+# Rows the migrations write themselves (the seeded budget categories), by table: a copy of
+# the SQLite template has them, and each PostgreSQL truncation puts them back.
+SEEDED_ROWS: dict[str, list[dict]] = {}
+
+
+def _read_seeded_rows(url: str) -> None:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        for table in db.metadata.sorted_tables:
+            rows = connection.execute(table.select()).mappings().all()
+            if rows:
+                SEEDED_ROWS[table.name] = [dict(row) for row in rows]
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_database(tmp_path_factory):
     """A database at the migrations' head: PostgreSQL itself, or a SQLite template file."""
     if ENGINE == "postgresql":
         reset_postgres_schema(POSTGRES_URL)
         migrate_to_head(POSTGRES_URL)
+        _read_seeded_rows(POSTGRES_URL)
         return POSTGRES_URL
     template = tmp_path_factory.mktemp("db") / "template.sqlite3"
     migrate_to_head(f"sqlite:///{template}")
@@ -71,6 +87,11 @@ def _truncate_postgres() -> None:
     tables = [t.name for t in db.metadata.sorted_tables]
     with db.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        for table in db.metadata.sorted_tables:
+            if table.name in SEEDED_ROWS:
+                connection.execute(table.insert(), SEEDED_ROWS[table.name])
+                connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                        f"(SELECT max(id) FROM {table.name}))"))
 
 
 @pytest.fixture

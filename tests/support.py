@@ -75,7 +75,7 @@ class Builders:
 
         _, entry = budget.record_direct_purchase(
             supplier_name=supplier, purchased_on=on or clock.today(), net_pence=gross_pence - vat_pence,
-            vat_pence=vat_pence, gross_pence=gross_pence, receipt_reference=receipt, category="Locks",
+            vat_pence=vat_pence, gross_pence=gross_pence, receipt_reference=receipt, category="Lock",
             actor=actor or self.user(roles=["finance"]), payment_method=paid_by,
         )
         db.session.commit()

@@ -30,6 +30,10 @@ class AuditEventKind(StrEnum):
     MONTH_CLOSED = "month_closed"
     MONTH_REOPENED = "month_reopened"
     OVERSPEND_RESOLVED = "overspend_resolved"
+    BUDGET_CATEGORY_ADDED = "budget_category_added"
+    BUDGET_CATEGORY_RENAMED = "budget_category_renamed"
+    BUDGET_CATEGORY_DEACTIVATED = "budget_category_deactivated"
+    BUDGET_CATEGORY_REACTIVATED = "budget_category_reactivated"
 
 
 class AuditEvent(db.Model):

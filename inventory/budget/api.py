@@ -1,11 +1,13 @@
 """Budget and ledger endpoints (../shared/API.md). Money is integer pence in `_pence` fields."""
 from flask import jsonify, request
 from flask_login import current_user
+from sqlalchemy import select
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.api.body import Body
-from inventory.budget import ledger, operations as budget
+from inventory.budget import categories, ledger, operations as budget
 from inventory.budget.models import (
+    BudgetCategory,
     BudgetPeriod,
     EntryKind,
     LedgerEntry,
@@ -20,7 +22,7 @@ from inventory.extensions import db
 from inventory.money import format_pence
 from inventory.pagination import page_args, paginate
 from inventory.parsing import ParseError, year_month
-from inventory.permissions import Permission, permission_required
+from inventory.permissions import Permission, login_required, permission_required
 
 PENCE = {"type": "integer"}
 NULLABLE_PENCE = {"type": ["integer", "null"]}
@@ -92,7 +94,9 @@ ENTRY = schema("LedgerEntry", {
         "amount_pence": {**PENCE, "description": "Signed effect on available: commitments and actuals are "
                                                  "negative; allocations, releases and credits positive."},
         "net_pence": NULLABLE_PENCE, "vat_pence": NULLABLE_PENCE, "gross_pence": NULLABLE_PENCE,
-        "category": NULLABLE_TEXT, "case_reference": NULLABLE_TEXT, "memo": {"type": "string"},
+        "category": {**NULLABLE_TEXT, "description": "The budget category's name as posted."},
+        "category_id": {"type": ["integer", "null"]},
+        "case_reference": NULLABLE_TEXT, "memo": {"type": "string"},
         "source_type": {"type": ["string", "null"], "enum": [str(s) for s in SourceType] + [None]},
         "source_id": {"type": ["integer", "null"]},
         "commitment_id": {"type": ["integer", "null"]},
@@ -107,14 +111,26 @@ ENTRY = schema("LedgerEntry", {
 DIRECT_PURCHASE = schema("DirectPurchase", {
     "type": "object",
     "required": ["id", "supplier_name", "purchased_on", "net_pence", "vat_pence", "gross_pence",
-                 "receipt_reference", "category", "case_reference", "payment_method", "entry"],
+                 "receipt_reference", "category", "category_id", "case_reference", "payment_method", "entry"],
     "properties": {
         "id": {"type": "integer"}, "supplier_name": {"type": "string"}, "purchased_on": DATE,
         "net_pence": PENCE, "vat_pence": PENCE, "gross_pence": PENCE, "receipt_reference": {"type": "string"},
-        "category": {"type": "string"}, "case_reference": NULLABLE_TEXT, "payment_method": PAYMENT_METHOD,
-        "entry": ENTRY,
+        "category": {"type": "string"}, "category_id": {"type": ["integer", "null"]},
+        "case_reference": NULLABLE_TEXT, "payment_method": PAYMENT_METHOD, "entry": ENTRY,
     },
 })
+
+BUDGET_CATEGORY = schema("BudgetCategory", {
+    "type": "object",
+    "required": ["id", "name", "active"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
+                   "active": {"type": "boolean", "description": "Inactive ones are kept for reports only."}},
+})
+
+CATEGORY_CHOICE = {
+    "category_id": {"type": "integer", "description": "An active budget category, by id ..."},
+    "category": {"type": "string", "description": "... or by name (case, spaces and a plural s do not matter)."},
+}
 
 
 def serialise_period(period: BudgetPeriod) -> dict:
@@ -127,7 +143,8 @@ def serialise_entry(entry: LedgerEntry) -> dict:
         "id": entry.id, "position": entry.position, "period_id": entry.period_id, "kind": entry.kind,
         "entry_date": entry.entry_date.isoformat(), "amount_pence": entry.amount_pence,
         "net_pence": entry.net_pence, "vat_pence": entry.vat_pence, "gross_pence": entry.gross_pence,
-        "category": entry.category, "case_reference": entry.case_reference, "memo": entry.memo,
+        "category": entry.category, "category_id": entry.category_id, "case_reference": entry.case_reference,
+        "memo": entry.memo,
         "source_type": entry.source_type, "source_id": entry.source_id, "commitment_id": entry.commitment_id,
         "reverses_id": entry.reverses_id, "settled_by_id": entry.settled_by_id,
         "posted_at": entry.posted_at.isoformat(), "posted_by_id": entry.posted_by_id,
@@ -166,6 +183,16 @@ def _reason() -> str:
     reason = body.text("reason", max_length=REASON_MAX)
     body.check()
     return reason
+
+
+def _category_named(category_id: int | None, name: str | None) -> str | None:
+    """The canonical name of the active category a body chose by `category_id` or by
+    `category` (a name, read forgivingly); None if it chose none."""
+    if category_id is not None:
+        return categories.chosen_category(category_id=category_id, field="category_id").name
+    if name is not None:
+        return categories.chosen_category(name=name).name
+    return None
 
 
 def _entry_or_404(entry_id: int) -> LedgerEntry:
@@ -265,10 +292,10 @@ def create_allocation():
            response=DIRECT_PURCHASE, status=201, tag="budget", request_body={
                "type": "object",
                "required": ["supplier_name", "purchased_on", "net_pence", "vat_pence", "gross_pence",
-                            "receipt_reference", "category"],
+                            "receipt_reference"],
                "properties": {"supplier_name": {"type": "string"}, "purchased_on": DATE, "net_pence": PENCE,
                               "vat_pence": PENCE, "gross_pence": PENCE, "receipt_reference": {"type": "string"},
-                              "category": {"type": "string"}, "case_reference": {"type": "string"},
+                              **CATEGORY_CHOICE, "case_reference": {"type": "string"},
                               "payment_method": PAYMENT_METHOD}})
 @permission_required(Permission.MANAGE_LEDGER)
 def create_direct_purchase():
@@ -279,21 +306,22 @@ def create_direct_purchase():
     vat = body.pence("vat_pence", allow_zero=True)
     gross = body.pence("gross_pence")
     receipt_reference = body.text("receipt_reference", max_length=budget.RECEIPT_REFERENCE_MAX)
-    category = body.text("category", max_length=ledger.CATEGORY_MAX)
+    category_id = body.record_id("category_id", required=False)
+    category = body.text("category", required=False, max_length=categories.NAME_MAX)
     case_reference = body.text("case_reference", required=False, max_length=ledger.CASE_REFERENCE_MAX)
     payment_method = body.choice("payment_method", PaymentMethod, required=False) or PaymentMethod.BANK
     body.check()
     purchase, entry = budget.record_direct_purchase(
         supplier_name=supplier_name, purchased_on=purchased_on, net_pence=net, vat_pence=vat, gross_pence=gross,
-        receipt_reference=receipt_reference, category=category, case_reference=case_reference,
-        payment_method=payment_method, actor=current_user)
+        receipt_reference=receipt_reference, category=_category_named(category_id, category),
+        case_reference=case_reference, payment_method=payment_method, actor=current_user)
     return jsonify({
         "id": purchase.id, "supplier_name": purchase.supplier_name,
         "purchased_on": purchase.purchased_on.isoformat(), "net_pence": purchase.net_pence,
         "vat_pence": purchase.vat_pence, "gross_pence": purchase.gross_pence,
         "receipt_reference": purchase.receipt_reference, "category": purchase.category,
-        "case_reference": purchase.case_reference, "payment_method": purchase.payment_method,
-        "entry": serialise_entry(entry),
+        "category_id": purchase.category_id, "case_reference": purchase.case_reference,
+        "payment_method": purchase.payment_method, "entry": serialise_entry(entry),
     }), 201
 
 
@@ -301,15 +329,17 @@ def create_direct_purchase():
            status=201, tag="budget", request_body={
                "type": "object", "required": ["amount_pence", "date", "reason"],
                "properties": {"amount_pence": {**PENCE, "description": "Positive adds to available."},
-                              "date": DATE, "reason": {"type": "string"}, "category": {"type": "string"}}})
+                              "date": DATE, "reason": {"type": "string"}, **CATEGORY_CHOICE}})
 @permission_required(Permission.MANAGE_LEDGER)
 def create_adjustment():
     body = Body()
     amount = body.pence("amount_pence", allow_negative=True)
     on = body.date("date")
     reason = body.text("reason", max_length=ledger.MEMO_MAX)
-    category = body.text("category", required=False, max_length=ledger.CATEGORY_MAX)
+    category_id = body.record_id("category_id", required=False)
+    category = body.text("category", required=False, max_length=categories.NAME_MAX)
     body.check()
+    category = _category_named(category_id, category)
     return _posted(lambda: ledger.adjust(amount, on=on, actor=current_user, reason=reason, category=category))
 
 
@@ -324,3 +354,13 @@ def reverse_entry(entry_id: int):
     on = body.date("date", required=False)
     body.check()
     return _posted(lambda: ledger.reverse(_entry_or_404(entry_id), reason=reason, actor=current_user, on=on))
+
+
+@api_route("/budget-categories", summary="The budget categories, active first.", response=page_of(BUDGET_CATEGORY),
+           tag="budget", query=PAGE_PARAMS)
+@login_required
+def budget_categories():
+    page, per_page = page_args()
+    query = select(BudgetCategory).order_by(BudgetCategory.active.desc(), BudgetCategory.name)
+    return jsonify(paginate(query, page, per_page).as_json(
+        lambda category: {"id": category.id, "name": category.name, "active": category.active}))

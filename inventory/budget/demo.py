@@ -4,11 +4,11 @@ from datetime import timedelta
 from inventory import clock
 from inventory.budget import ledger, operations as budget
 
-# (days ago, supplier, net pence, VAT pence, receipt, category, case reference)
+# (days ago, supplier, net pence, VAT pence, receipt, budget category, case reference)
 DEMO_PURCHASES = [
-    (21, "Hilltop Hardware (demo)", 3_325, 665, "HH-10231", "Window and door locks", "NS-2026-0007"),
-    (14, "Brightway Lighting (demo)", 4_999, 1_000, "BL-55810", "PIR lights", "NS-2026-0011"),
-    (6, "Corner Electrical (demo)", 1_249, 250, "CE-2291", "Personal safety alarms", None),
+    (21, "Hilltop Hardware (demo)", 3_325, 665, "HH-10231", "Lock", "NS-2026-0007"),
+    (14, "Brightway Lighting (demo)", 4_999, 1_000, "BL-55810", "PIR light", "NS-2026-0011"),
+    (6, "Corner Electrical (demo)", 1_249, 250, "CE-2291", "Personal alarm", None),
 ]
 
 

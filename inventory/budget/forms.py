@@ -1,9 +1,10 @@
 """Finance forms. People type pounds ("24.99"); the forms hand the services pence."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from inventory.budget import categories
 from inventory.budget.ledger import NoBudgetPeriod, PeriodClosed
 from inventory.budget.models import PaymentMethod
 from inventory.errors import InvalidInput
@@ -12,6 +13,17 @@ from inventory.forms import PoundsField
 
 def reason_field(label):
     return TextAreaField(label, validators=[DataRequired(message="Write the reason."), Length(max=500)])
+
+
+def category_field(label, *, optional=False, default=None):
+    """A choice of the active budget categories, by name (what the ledger records)."""
+
+    def choices():
+        first = SelectChoice("", "None" if optional else "Choose a category")
+        return [first, *(SelectChoice(c.name, c.name) for c in categories.active_categories())]
+
+    validators = [Optional()] if optional else [DataRequired(message="Choose a category.")]
+    return SelectField(label, choices=choices, default=default, validators=validators)
 
 
 class PeriodForm(FlaskForm):
@@ -34,7 +46,7 @@ class DirectPurchaseForm(FlaskForm):
     gross = PoundsField("Gross (£)")
     receipt_reference = StringField("Receipt reference",
                                     validators=[DataRequired(message="Enter the receipt reference."), Length(max=80)])
-    category = StringField("Category", validators=[DataRequired(message="Enter a category."), Length(max=60)])
+    category = category_field("Category")
     case_reference = StringField("Case reference (optional)", validators=[Optional(), Length(max=40)])
     payment_method = RadioField("Paid by", choices=[SelectChoice(m.value, m.label) for m in PaymentMethod],
                                 default=PaymentMethod.BANK.value)
@@ -44,7 +56,12 @@ class AdjustmentForm(FlaskForm):
     amount = PoundsField("Amount (£)", allow_negative=True)
     on = DateField("Date", validators=[DataRequired(message="Enter the date.")])
     reason = reason_field("Reason")
-    category = StringField("Category (optional)", validators=[Optional(), Length(max=60)])
+    category = category_field("Category (optional)", optional=True)
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(message="Name the category."),
+                                           Length(max=categories.NAME_MAX)])
 
 
 class ReversalForm(FlaskForm):

@@ -22,6 +22,7 @@ from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import aliased
 
 from inventory import clock
+from inventory.budget import categories
 from inventory.budget.models import (
     GENESIS_HASH,
     BudgetPeriod,
@@ -40,7 +41,6 @@ from inventory.parsing import Fields, iso_date
 
 CHAIN_LOCK_KEY = 0x5AFE_1ED6  # pg_advisory_xact_lock key that serialises appends to the chain
 MEMO_MAX = 500
-CATEGORY_MAX = 60
 CASE_REFERENCE_MAX = 40
 
 entry_reversing = Hook(
@@ -382,17 +382,18 @@ def _append(kind: EntryKind, amount: int, *, on: date, period: BudgetPeriod, bal
             source=(None, None), category=None, case_reference=None, vat=None, commitment=None, reverses=None,
             settled_by=None, date_field: str = "on") -> LedgerEntry:
     check_entry_date(on, kind, period, field=date_field, reverses=reverses)
-    texts = Fields({"memo": memo, "category": category, "case_reference": case_reference})
+    texts = Fields({"memo": memo, "case_reference": case_reference})
     memo = texts.text("memo", required=False, max_length=MEMO_MAX) or ""
-    category = texts.text("category", required=False, max_length=CATEGORY_MAX)
     case_reference = texts.text("case_reference", required=False, max_length=CASE_REFERENCE_MAX)
     texts.check()
+    follows = reverses if reverses is not None else commitment if kind == EntryKind.RELEASE else None
+    category, category_id = _entry_category(category, follows=follows)
     previous = lock_chain()
     net, vat_amount, gross = vat or (None, None, None)
     entry = LedgerEntry(
         position=previous[0] + 1, previous_hash=previous[1], period_id=period.id, kind=str(kind), entry_date=on,
         amount_pence=amount, net_pence=net, vat_pence=vat_amount, gross_pence=gross,
-        category=category, case_reference=case_reference, memo=memo,
+        category=category, category_id=category_id, case_reference=case_reference, memo=memo,
         source_type=source[0], source_id=source[1],
         commitment_id=commitment.id if commitment is not None else None,
         reverses_id=reverses.id if reverses is not None else None,
@@ -404,6 +405,17 @@ def _append(kind: EntryKind, amount: int, *, on: date, period: BudgetPeriod, bal
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+def _entry_category(name: str | None, *, follows: LedgerEntry | None) -> tuple[str | None, int | None]:
+    """(name, id) of the category an entry carries: a release or reversal carries the one of
+    the entry it follows; any other entry names an active category exactly, or none."""
+    if follows is not None:
+        return follows.category, follows.category_id
+    if name is None or not name.strip():
+        return None, None
+    category = categories.posting_category(name)
+    return category.name, category.id
 
 
 def _lock_balances(*periods: BudgetPeriod | None) -> dict[int, PeriodBalance]:

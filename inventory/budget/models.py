@@ -65,6 +65,28 @@ VAT_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT)
 GENESIS_HASH = "0" * 64  # the "previous hash" of the first entry
 
 
+def category_key(name: str) -> str:
+    """A category name as compared: case-folded, spaces collapsed, a trailing "s" ignored
+    ("PIR lights" and "pir  light" are one). Migration 0014 mapped free-text categories with
+    this rule, and verification reads a legacy entry's text with it."""
+    return " ".join(name.split()).casefold().removesuffix("s")
+
+
+class BudgetCategory(db.Model):
+    """An entry in the managed list of what money is spent on. Its name is what entries
+    record (and hash), so it cannot change once an entry uses it; a deactivated category
+    is offered for nothing new but stays in reports."""
+
+    __tablename__ = "budget_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    # category_key(name): two categories never differ only by case, spacing or a plural.
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
 class BudgetPeriod(db.Model):
     """Normally a financial year, April to March."""
 
@@ -154,7 +176,9 @@ class LedgerEntry(db.Model):
     net_pence: Mapped[int | None] = mapped_column()
     vat_pence: Mapped[int | None] = mapped_column()
     gross_pence: Mapped[int | None] = mapped_column()
+    # The category's name as posted (hashed, so it never changes) and the category it names.
     category: Mapped[str | None] = mapped_column(String(60))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("budget_categories.id"), index=True)
     case_reference: Mapped[str | None] = mapped_column(String(40), index=True)
     memo: Mapped[str] = mapped_column(String(500), default="")
     source_type: Mapped[str | None] = mapped_column(String(20))
@@ -269,6 +293,8 @@ class DirectPurchase(db.Model):
     gross_pence: Mapped[int] = mapped_column()
     receipt_reference: Mapped[str] = mapped_column(String(80))
     category: Mapped[str] = mapped_column(String(60))
+    # None only for a purchase recorded before categories were a list, whose text named none.
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("budget_categories.id"))
     case_reference: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -7,7 +7,7 @@ from sqlalchemy import select, text
 from inventory import clock
 from inventory.audit.models import AuditEventKind
 from inventory.audit.operations import record_event
-from inventory.budget import ledger
+from inventory.budget import categories, ledger
 from inventory.budget.models import (
     BudgetPeriod,
     DirectPurchase,
@@ -71,14 +71,18 @@ def _lock_periods() -> None:
 def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence: int, vat_pence: int,
                            gross_pence: int, receipt_reference: str, category: str, actor,
                            case_reference: str | None = None, payment_method: PaymentMethod = PaymentMethod.BANK):
-    """A purchase without a PO (a shop, a card): kept as a record and posted as an actual."""
-    given = Fields({"supplier_name": supplier_name, "receipt_reference": receipt_reference, "category": category,
+    """A purchase without a PO (a shop, a card), in an active budget category (named as
+    `categories.chosen_category` reads a name): kept as a record and posted as an actual."""
+    given = Fields({"supplier_name": supplier_name, "receipt_reference": receipt_reference,
                     "case_reference": case_reference})
     supplier_name = given.text("supplier_name", max_length=SUPPLIER_NAME_MAX)
     receipt_reference = given.text("receipt_reference", max_length=RECEIPT_REFERENCE_MAX)
-    category = given.text("category", max_length=ledger.CATEGORY_MAX)
     case_reference = given.text("case_reference", required=False, max_length=ledger.CASE_REFERENCE_MAX)
     problems = given.errors
+    try:
+        chosen = categories.chosen_category(name=category)
+    except InvalidInput as error:
+        problems.update(error.fields)
     if not isinstance(purchased_on, date):
         problems["purchased_on"] = "Enter the date of purchase."
     try:
@@ -89,15 +93,16 @@ def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence:
         raise InvalidInput("Check the purchase details.", fields=problems)
     purchase = DirectPurchase(
         supplier_name=supplier_name, purchased_on=purchased_on, net_pence=net_pence, vat_pence=vat_pence,
-        gross_pence=gross_pence, receipt_reference=receipt_reference, category=category,
-        case_reference=case_reference, created_by_id=actor.id, payment_method=PaymentMethod(payment_method),
+        gross_pence=gross_pence, receipt_reference=receipt_reference, category=chosen.name,
+        category_id=chosen.id, case_reference=case_reference, created_by_id=actor.id,
+        payment_method=PaymentMethod(payment_method),
     )
     db.session.add(purchase)
     db.session.flush()
     entry = ledger.post_actual(
         gross_pence, on=purchased_on, actor=actor, memo=f"{supplier_name}, receipt {receipt_reference}",
         source_type=SourceType.DIRECT_PURCHASE, source_id=purchase.id, net_pence=net_pence,
-        vat_pence=vat_pence, category=category, case_reference=case_reference, date_field="purchased_on",
+        vat_pence=vat_pence, category=chosen.name, case_reference=case_reference, date_field="purchased_on",
     )
     return purchase, entry
 

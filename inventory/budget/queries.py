@@ -6,7 +6,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from inventory import clock
-from inventory.budget.models import BUCKETS, BudgetPeriod, EntryKind, LedgerEntry, OverspendAlert
+from inventory.budget.models import BUCKETS, BudgetCategory, BudgetPeriod, EntryKind, LedgerEntry, OverspendAlert
 from inventory.extensions import db
 from inventory.parsing import Fields
 
@@ -45,9 +45,14 @@ class CategoryLine:
 
 
 def by_category(period: BudgetPeriod) -> list[CategoryLine]:
-    totals = bucket_totals(LedgerEntry.category, LedgerEntry.period_id == period.id)
-    lines = [CategoryLine(category or "Uncategorised", row["committed_pence"], row["actual_pence"],
-                          row["credits_pence"]) for category, row in totals.items()]
+    """Committed, spent and credited per budget category (by id, so a category is one line
+    whatever the text of old entries said). "Uncategorised" is what names no category: old
+    entries whose text the 0014 migration could not map."""
+    totals = bucket_totals(LedgerEntry.category_id, LedgerEntry.period_id == period.id)
+    names = dict(db.session.execute(select(BudgetCategory.id, BudgetCategory.name)
+                                    .where(BudgetCategory.id.in_([i for i in totals if i is not None]))).all())
+    lines = [CategoryLine(names.get(category_id, "Uncategorised"), row["committed_pence"], row["actual_pence"],
+                          row["credits_pence"]) for category_id, row in totals.items()]
     return sorted((line for line in lines if line.used_pence or line.credits_pence),
                   key=lambda line: (-line.used_pence, line.category))
 

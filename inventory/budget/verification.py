@@ -3,10 +3,19 @@ totals, every entry's date against its period, and (given one) a signed checkpoi
 outside the database. `flask --app inventory verify-ledger` and the nightly job use this."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
 
 from inventory.budget import checkpoint as checkpoints
-from inventory.budget.models import GENESIS_HASH, BudgetPeriod, LedgerEntry, PeriodBalance
+from inventory.budget.models import (
+    GENESIS_HASH,
+    BudgetCategory,
+    BudgetPeriod,
+    EntryKind,
+    LedgerEntry,
+    PeriodBalance,
+    category_key,
+)
 from inventory.budget.queries import BUCKET_NAMES, bucket_totals
 from inventory.extensions import db
 
@@ -36,6 +45,7 @@ def verify_ledger(checkpoint: str | None = None) -> VerificationReport:
     _check_chain(report)
     _check_balances(report)
     _check_dates(report)
+    _check_categories(report)
     if checkpoint is not None:
         report.checkpoint, problems = checkpoints.check(checkpoint)
         for problem in problems:
@@ -94,3 +104,44 @@ def _check_dates(report: VerificationReport) -> None:
     for entry_id, day, name, starts_on, ends_on in outside:
         report.add(f"Entry {entry_id} is dated {day.isoformat()}, outside its period {name} "
                    f"({starts_on.isoformat()} to {ends_on.isoformat()}).")
+
+
+def _check_categories(report: VerificationReport) -> None:
+    """An entry's category id is not hashed, its category's name is: the two must agree (the
+    name itself, or for an entry from before categories were a list the text migration 0014
+    mapped by `category_key`), a release or reversal must carry the category of the entry it
+    follows, and an entry without one must not have been posted when its text named one. So
+    re-filing an entry under another category, or under none, shows."""
+    known = {c.id: c for c in db.session.scalars(select(BudgetCategory).execution_options(populate_existing=True))}
+    by_key = {category_key(c.name): c for c in known.values()}
+    filed = db.session.execute(
+        select(LedgerEntry.category, LedgerEntry.category_id, func.min(LedgerEntry.id), func.count())
+        .where(LedgerEntry.category_id.is_not(None)).group_by(LedgerEntry.category, LedgerEntry.category_id))
+    for text, category_id, first, count in filed:
+        name = known[category_id].name
+        if text is None or category_key(text) != category_key(name):
+            report.add(f"{_entries(first, count)} say{'s' if count == 1 else ''} category {text!r} but "
+                       f"{'is' if count == 1 else 'are'} filed under {name!r}: re-categorised after posting.")
+    followed = aliased(LedgerEntry)
+    strays = db.session.execute(
+        select(LedgerEntry.id, followed.id).join(followed, or_(
+            LedgerEntry.reverses_id == followed.id,
+            and_(LedgerEntry.kind == EntryKind.RELEASE, LedgerEntry.commitment_id == followed.id)))
+        .where(LedgerEntry.category_id.is_distinct_from(followed.category_id)).order_by(LedgerEntry.id))
+    for entry_id, followed_id in strays:
+        report.add(f"Entry {entry_id} is filed under another category than entry {followed_id}, which it follows.")
+    unfiled = db.session.execute(
+        select(LedgerEntry.category, func.max(LedgerEntry.posted_at), func.min(LedgerEntry.id), func.count())
+        .where(LedgerEntry.category_id.is_(None), LedgerEntry.category.is_not(None),
+               LedgerEntry.reverses_id.is_(None), LedgerEntry.kind != EntryKind.RELEASE)
+        .group_by(LedgerEntry.category))
+    for text, last_posted, first, count in unfiled:
+        category = by_key.get(category_key(text))
+        if category is not None and category.created_at <= last_posted:
+            report.add(f"{_entries(first, count)} say{'s' if count == 1 else ''} category {text!r} but "
+                       f"{'is' if count == 1 else 'are'} filed under none, though {category.name!r} existed "
+                       "when posted.")
+
+
+def _entries(first: int, count: int) -> str:
+    return f"Entry {first}" + (f" and {count - 1} more" if count > 1 else "")

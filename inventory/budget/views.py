@@ -7,11 +7,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inventory import clock
-from inventory.budget import ledger, operations as budget, queries
+from inventory.budget import categories, ledger, operations as budget, queries
 from inventory.budget.charts import burn_down, run_out_date
 from inventory.budget.forms import (
     AdjustmentForm,
     AllocationForm,
+    CategoryForm,
     DirectPurchaseForm,
     PeriodForm,
     ReopenMonthForm,
@@ -20,6 +21,7 @@ from inventory.budget.forms import (
     in_form_terms,
 )
 from inventory.budget.models import (
+    BudgetCategory,
     BudgetPeriod,
     EntryKind,
     DirectPurchase,
@@ -29,9 +31,9 @@ from inventory.budget.models import (
     PaymentMethod,
     SourceType,
 )
-from inventory.errors import DomainError, InvalidInput
+from inventory.errors import Conflict, DomainError, InvalidInput
 from inventory.extensions import db
-from inventory.forms import form_page, show_error
+from inventory.forms import form_page, show_error, submitted
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields, ParseError, year_month
 from inventory.permissions import Permission, has_permission, permission_required
@@ -254,3 +256,54 @@ def _month_or_404(month: str) -> date:
         return year_month(month)
     except ParseError:
         abort(404)
+
+
+# The list of budget categories -------------------------------------------------------------
+
+@bp.route("/categories", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_BUDGET_CATEGORIES)
+def categories_list():
+    form = CategoryForm()
+    added = submitted(form, lambda: categories.create_category(form.name.data, actor=current_user))
+    if added:
+        flash(f"Added the category {added.name}.", "success")
+        return redirect(url_for("budget.categories_list"))
+    return render_template("budget/categories.html", form=form, categories=categories.all_categories(),
+                           used=categories.used_ids()), 422 if form.errors else 200
+
+
+@bp.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_BUDGET_CATEGORIES)
+def rename_category(category_id: int):
+    category = db.get_or_404(BudgetCategory, category_id)
+    form = CategoryForm(data={"name": category.name} if request.method == "GET" else None)
+    return form_page(form, lambda: categories.rename_category(category, form.name.data, actor=current_user),
+                     done=lambda renamed: f"Renamed to {renamed.name}.", next_url=url_for("budget.categories_list"),
+                     template="budget/form.html", title=f"Rename the category {category.name}", submit="Rename",
+                     back=(url_for("budget.categories_list"), "Budget categories"),
+                     hints={"name": "Only a category no entry uses yet can be renamed."})
+
+
+@bp.post("/categories/<int:category_id>/deactivate")
+@permission_required(Permission.MANAGE_BUDGET_CATEGORIES)
+def deactivate_category(category_id: int):
+    return _set_category_active(category_id, False, done="{} is no longer offered; reports keep it.")
+
+
+@bp.post("/categories/<int:category_id>/reactivate")
+@permission_required(Permission.MANAGE_BUDGET_CATEGORIES)
+def reactivate_category(category_id: int):
+    return _set_category_active(category_id, True, done="{} is offered again.")
+
+
+def _set_category_active(category_id: int, active: bool, *, done: str):
+    """Flip a category, or say on the list why it cannot be (an active item type uses it)."""
+    category = db.get_or_404(BudgetCategory, category_id)
+    try:
+        categories.set_category_active(category, active, actor=current_user)
+    except Conflict as error:
+        undo()
+        flash(error.message, "error")
+    else:
+        flash(done.format(category.name), "success")
+    return redirect(url_for("budget.categories_list"))

@@ -16,9 +16,19 @@ from wtforms.validators import (
     Optional,
 )
 
+from inventory.budget.categories import all_categories
 from inventory.catalogue.models import Category
 from inventory.catalogue.operations import MAX_REORDER_LEVEL
 from inventory.forms import PoundsField
+
+
+def _optional_id(value):
+    return None if value in ("", None) else int(value)
+
+
+def _budget_categories():
+    return [SelectChoice("", "The one named as the category above"),
+            *(SelectChoice(c.id, c.name if c.active else f"{c.name} (deactivated)") for c in all_categories())]
 
 
 class ItemTypeForm(FlaskForm):
@@ -26,6 +36,8 @@ class ItemTypeForm(FlaskForm):
     category = SelectField("Category", choices=[SelectChoice(c.value, c.label) for c in Category],
                            validators=[DataRequired()])
     other_category = StringField("Name of the other category", validators=[Optional(), Length(max=60)])
+    budget_category_id = SelectField("Budget category (what buying one is charged to)", coerce=_optional_id,
+                                     choices=_budget_categories)
     description = TextAreaField("Description", validators=[Optional(), Length(max=2000)])
     loaned = BooleanField("Loaned (expected back when no longer needed)")
     connected_device = BooleanField("Connected device (needs an account handover and a wipe before reuse)")
@@ -38,7 +50,8 @@ class ItemTypeForm(FlaskForm):
         return {"name": self.name.data, "category": self.category.data, "other_category": self.other_category.data,
                 "description": self.description.data, "loaned": self.loaned.data,
                 "connected_device": self.connected_device.data, "standard_cost_pence": self.standard_cost.pence,
-                "reorder_level": self.reorder_level.data, "active": self.active.data}
+                "reorder_level": self.reorder_level.data, "active": self.active.data,
+                "budget_category_id": self.budget_category_id.data}
 
 
 class ProductCodeForm(FlaskForm):

@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
+from inventory.budget.models import BudgetCategory
 from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
 
@@ -69,6 +70,8 @@ class ItemType(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     category: Mapped[str] = mapped_column(String(20))
     other_category: Mapped[str | None] = mapped_column(String(60))
+    # What buying one is charged to in the budget (by default the category named as its kind).
+    budget_category_id: Mapped[int] = mapped_column(ForeignKey("budget_categories.id"), index=True)
     description: Mapped[str | None] = mapped_column(Text)
     # Loaned items are expected back (alarms, portable cameras); the rest are fitted or gifted.
     loaned: Mapped[bool] = mapped_column(default=False)
@@ -79,6 +82,7 @@ class ItemType(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
+    budget_category: Mapped[BudgetCategory] = relationship(lazy="joined")
     product_codes: Mapped[list["SupplierProductCode"]] = relationship(
         back_populates="item_type", cascade="all, delete-orphan", order_by="SupplierProductCode.id",
     )

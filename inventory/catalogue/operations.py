@@ -4,8 +4,9 @@ Each function validates, changes the session and flushes; the caller commits.
 """
 from sqlalchemy import func, select
 
-from inventory.catalogue.models import Category, ItemType, Supplier, SupplierProductCode
-from inventory.errors import InvalidInput
+from inventory.budget.models import BudgetCategory, category_key
+from inventory.catalogue.models import Category, ItemType, Supplier, SupplierProductCode, category_label
+from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.money import MoneyError, check_pence
 
@@ -46,7 +47,7 @@ def _save(record, values: dict):
 # Item types ----------------------------------------------------------------------------
 
 def _item_type_values(item_type_id, *, name, category, other_category, description, loaned, connected_device,
-                      standard_cost_pence, reorder_level, active) -> dict:
+                      standard_cost_pence, reorder_level, active, budget_category_id=None) -> dict:
     name = _required(name, "name", "a name", 120)
     _check_name_free(ItemType, name, item_type_id)
     try:
@@ -65,23 +66,55 @@ def _item_type_values(item_type_id, *, name, category, other_category, descripti
             or not 0 <= reorder_level <= MAX_REORDER_LEVEL:
         message = f"A whole number from 0 to {MAX_REORDER_LEVEL:,}."
         raise InvalidInput("The reorder level is out of range.", fields={"reorder_level": message})
+    budget_category = _budget_category(budget_category_id, category_label(category, other_category))
+    if active and not budget_category.active:
+        raise InvalidInput("An active item type needs an active budget category.",
+                           fields={"budget_category_id": f"{budget_category.name} is deactivated: choose another."})
     return {"name": name, "category": str(category), "other_category": other_category,
+            "budget_category": budget_category,
             "description": _optional(description), "loaned": bool(loaned), "connected_device": bool(connected_device),
             "standard_cost_pence": standard_cost_pence, "reorder_level": reorder_level, "active": bool(active)}
 
 
+def _budget_category(budget_category_id: int | None, kind_label: str) -> BudgetCategory:
+    """The chosen budget category; none chosen, the one named as the kind (e.g. PIR light)."""
+    if budget_category_id is None:
+        chosen = db.session.scalar(select(BudgetCategory).where(BudgetCategory.key == category_key(kind_label),
+                                                                BudgetCategory.active.is_(True)))
+        if chosen is None:
+            message = f"No budget category is named {kind_label}: choose one."
+            raise InvalidInput(message, fields={"budget_category_id": message})
+        return chosen
+    chosen = db.session.get(BudgetCategory, budget_category_id)
+    if chosen is None:
+        raise InvalidInput("No such budget category.", fields={"budget_category_id": "Choose the budget category."})
+    return chosen
+
+
 def create_item_type(*, name: str, category: str, other_category: str | None = None, description: str | None = None,
                      loaned: bool = False, connected_device: bool = False, standard_cost_pence: int = 0,
-                     reorder_level: int = 0, active: bool = True) -> ItemType:
+                     reorder_level: int = 0, active: bool = True, budget_category_id: int | None = None) -> ItemType:
+    """An item type, charged to `budget_category_id` or else the budget category named as its kind."""
     return _save(ItemType(), _item_type_values(
         None, name=name, category=category, other_category=other_category, description=description, loaned=loaned,
         connected_device=connected_device, standard_cost_pence=standard_cost_pence, reorder_level=reorder_level,
-        active=active,
+        active=active, budget_category_id=budget_category_id,
     ))
 
 
 def update_item_type(item_type: ItemType, **values) -> None:
     _save(item_type, _item_type_values(item_type.id, **values))
+
+
+def refuse_to_retire_budget_category_in_use(category: BudgetCategory) -> None:
+    """A budget-category guard: an active item type's purchases are charged to its category,
+    so that category cannot be deactivated until the types move to another."""
+    names = list(db.session.scalars(select(ItemType.name).where(ItemType.budget_category_id == category.id,
+                                                                ItemType.active.is_(True)).order_by(ItemType.name)))
+    if names:
+        raise Conflict(f"{category.name} is the budget category of {', '.join(names[:5])}"
+                       f"{' and others' if len(names) > 5 else ''}: give them another category first.",
+                       code="category_in_use", details={"item_types": names})
 
 
 def set_product_code(item_type: ItemType, supplier: Supplier, product_code: str) -> SupplierProductCode:

@@ -96,6 +96,8 @@ class PurchaseOrderLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     purchase_order_id: Mapped[int] = mapped_column(ForeignKey("purchase_orders.id", ondelete="CASCADE"), index=True)
     item_type_id: Mapped[int] = mapped_column(ForeignKey("item_types.id"), index=True)
+    # The budget category the line's money is charged to: its item type's when drafted.
+    budget_category_id: Mapped[int] = mapped_column(ForeignKey("budget_categories.id"), index=True)
     supplier_product_code: Mapped[str | None] = mapped_column(String(60))
     quantity_ordered: Mapped[int] = mapped_column()
     quantity_received: Mapped[int] = mapped_column(default=0)

@@ -164,7 +164,8 @@ def create_purchase_order(*, supplier: Supplier, lines: list[OrderLine], actor, 
             raise InvalidInput("Unknown item type.", fields={f"{prefix}item_type_id": "Choose an active item type."})
         quantity = check_quantity(line.quantity, f"{prefix}quantity", MAX_LINE_QUANTITY)
         order.lines.append(PurchaseOrderLine(
-            item_type=item_type, quantity_ordered=quantity, supplier_product_code=codes.get(item_type.id),
+            item_type=item_type, budget_category_id=item_type.budget_category_id, quantity_ordered=quantity,
+            supplier_product_code=codes.get(item_type.id),
             request_line=_request_line(line, item_type, f"{prefix}request_line_id"),
             unit_net_pence=check_amount(line.unit_net_pence, f"{prefix}unit_net_pence", allow_zero=True),
             unit_vat_pence=check_amount(line.unit_vat_pence, f"{prefix}unit_vat_pence", allow_zero=True),

@@ -3,6 +3,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from inventory.budget.forms import category_field
 from inventory.parsing import Fields
 from inventory.reconciliation.operations import MAX_NOTE, Pair
 from inventory.reconciliation.statement_csv import MAPPED_FIELDS, ColumnMapping, FileShape
@@ -55,8 +56,7 @@ class StatementColumnsForm(FlaskForm):
 
 
 class PostLineForm(FlaskForm):
-    category = StringField("Category", validators=[DataRequired("Enter a category, e.g. Bank charges."),
-                                                   Length(max=60)])
+    category = category_field("Category", default="Bank charges")
     memo = StringField("Memo (optional)", validators=[Length(max=500)])
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from inventory import clock
-from inventory.budget import ledger
+from inventory.budget import categories, ledger
 from inventory.budget.models import LedgerEntry, SourceType
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.extensions import db
@@ -210,13 +210,12 @@ def refuse_to_reverse_matched(entry: LedgerEntry) -> None:
 
 def post_line_to_ledger(line_id: int, *, category: str, memo: str, actor) -> Match:
     """Money the ledger does not know of yet (a bank fee, a refund): post what is left of the
-    line as an actual (money out) or a credit (money in), linked to the line, and match them."""
+    line as an actual (money out) or a credit (money in) in an active budget category, linked
+    to the line, and match them."""
     line = _locked_lines({line_id})[line_id]
     if line.remaining_pence == 0:
         raise Conflict("This line is already fully matched.", code="already_matched")
-    category = (category or "").strip()
-    if not category:
-        raise InvalidInput("Give the spending category.", fields={"category": "Enter a category, e.g. Bank charges."})
+    category = categories.chosen_category(name=category).name
     memo = (memo or "").strip() or f"{line.description} (statement line {line.id})"
     post = ledger.post_actual if line.is_money_out else ledger.credit
     entry = post(line.remaining_pence, on=line.value_date, actor=actor, memo=memo,

@@ -75,7 +75,7 @@ def commit_shortfall(request: EquipmentRequest, *, actor) -> None:
             continue
         try:
             ledger.commit(amount, on=clock.today(), actor=actor, source_type=SourceType.REQUEST, source_id=request.id,
-                          category=line.item_type.category_label, case_reference=request.case.reference,
+                          category=line.item_type.budget_category.name, case_reference=request.case.reference,
                           memo=f"Request {request.id}: {line.awaiting_quantity} × {line.item_type.name} awaiting stock")
         except ledger.BudgetExceeded as refused:
             # What was available before this request's own lines took any of it.
@@ -164,7 +164,7 @@ def reserve_arrivals(item_type_id: int, *, actor, first_line_id: int | None = No
         got = reserve_units(request, line, wanted, actor=actor)
         if got:
             settle_commitments(request, actor=actor, why=f"{got} × {line.item_type.name} arrived in stock",
-                               categories={line.item_type.category_label})
+                               categories={line.item_type.budget_category.name})
         reserved += got
         if got < wanted:
             break  # nothing of this type left in stock
@@ -190,7 +190,7 @@ def uncovered_quantity(line: RequestLine, covered: dict[int, int]) -> int:
 def target_pence(request: EquipmentRequest, category: str, covered: dict[int, int]) -> int:
     """What the request should have committed in a category: its uncovered units at standard cost."""
     return sum(uncovered_quantity(line, covered) * line.item_type.standard_cost_pence
-               for line in request.lines if line.item_type.category_label == category)
+               for line in request.lines if line.item_type.budget_category.name == category)
 
 
 def open_pence(request: EquipmentRequest, category: str) -> int:
@@ -232,7 +232,7 @@ def _ordered_for(order: PurchaseOrder) -> dict[int, int]:
 
 
 def _categories_for(request: EquipmentRequest, line_ids) -> set[str]:
-    return {line.item_type.category_label for line in request.lines if line.id in line_ids}
+    return {line.item_type.budget_category.name for line in request.lines if line.id in line_ids}
 
 
 def convert_for_order(order: PurchaseOrder, requests: list[EquipmentRequest], *, actor) -> None:
@@ -314,7 +314,7 @@ def after_visit(request: EquipmentRequest, not_handed_over: list[tuple[int, bool
     covered = set()
     for line in lines:
         if line.awaiting_quantity > 0 and reserve_units(request, line, line.awaiting_quantity, actor=actor):
-            covered.add(line.item_type.category_label)
+            covered.add(line.item_type.budget_category.name)
     if covered:
         settle_commitments(request, actor=actor, why="units in stock reserved when a visit closed",
                            categories=covered)

@@ -2,6 +2,7 @@
 from sqlalchemy import select
 
 from inventory.accounts.models import User
+from inventory.budget.categories import create_category
 from inventory.catalogue import operations as catalogue
 from inventory.extensions import db
 from inventory.stock import operations as stock
@@ -36,6 +37,7 @@ OPENING_STOCK = {0: 14, 1: 3, 2: 2, 3: 5, 5: 8, 6: 4, 7: 6, 8: 3, 9: 2, 10: 1}
 
 def seed_stock_demo(*, fitter_email: str) -> None:
     suppliers = [catalogue.create_supplier(**values) for values in SUPPLIERS]
+    create_category("Door security", actor=None)  # the budget category of the "other" type below
     item_types = []
     for name, category, loaned, connected, cost, reorder, codes in ITEM_TYPES:
         item_type = catalogue.create_item_type(

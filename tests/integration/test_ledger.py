@@ -32,7 +32,7 @@ def period(build, finance):
 
 def commit(amount, actor, *, on=TODAY, source_id=1):
     return ledger.commit(amount, on=on, actor=actor, memo="Doorbell", source_type="request", source_id=source_id,
-                         category="doorbells")
+                         category="Camera doorbell")
 
 
 def actual(gross, actor, *, releasing=None, on=TODAY, net=None, vat=None):

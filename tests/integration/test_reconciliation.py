@@ -287,7 +287,7 @@ def test_a_matched_entry_cannot_be_reversed_and_nothing_is_written(build, funded
 @pytest.mark.parametrize("amount, kind", [("-45.00", "actual"), ("12.99", "credit")])
 def test_money_posted_from_a_statement_line_cannot_be_reversed_while_matched(build, funded, finance, amount, kind):
     [line] = lines_of(build.statement([(days_ago(5), "BANK", amount, "")], actor=finance))
-    entry = operations.post_line_to_ledger(line.id, category="Bank", memo="", actor=finance).allocations[0].ledger_entry
+    entry = operations.post_line_to_ledger(line.id, category="Bank charges", memo="", actor=finance).allocations[0].ledger_entry
     db.session.commit()
     assert entry.kind == kind
     with pytest.raises(Conflict) as caught:
@@ -421,8 +421,9 @@ def test_a_bank_fee_is_posted_as_spend_linked_to_its_line_and_matched(build, fun
 
 def test_money_in_is_posted_as_a_credit(build, funded, finance):
     [line] = lines_of(build.statement([(days_ago(3), "REFUND", "12.99", "")], actor=finance))
-    match = operations.post_line_to_ledger(line.id, category="Refunds", memo="Alarm refund", actor=finance)
+    match = operations.post_line_to_ledger(line.id, category="Personal alarm", memo="Alarm refund", actor=finance)
     assert (match.allocations[0].ledger_entry.kind, match.allocations[0].ledger_entry.amount_pence) == ("credit", 1299)
+    assert match.allocations[0].ledger_entry.category == "Personal alarm"
 
 
 def test_only_what_is_left_of_a_line_is_posted(build, funded, finance):
@@ -436,11 +437,12 @@ def test_only_what_is_left_of_a_line_is_posted(build, funded, finance):
     assert caught.value.code == "already_matched"
 
 
-def test_posting_a_line_needs_a_category(build, funded, finance):
+@pytest.mark.parametrize("category", [" ", "Sundries"])
+def test_posting_a_line_needs_a_category_from_the_list(build, funded, finance, category):
     [line] = lines_of(build.statement([(days_ago(3), "FEE", "-5.00", "")], actor=finance))
     with pytest.raises(InvalidInput) as caught:
-        operations.post_line_to_ledger(line.id, category=" ", memo="", actor=finance)
-    assert "category" in caught.value.fields
+        operations.post_line_to_ledger(line.id, category=category, memo="", actor=finance)
+    assert "Bank charges" in caught.value.fields["category"]
 
 
 def test_a_line_in_a_closed_month_cannot_be_posted(build, funded, finance):

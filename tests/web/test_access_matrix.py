@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from inventory import clock
 from inventory.accounts.models import ApiToken
-from inventory.budget.models import OverspendAlert
+from inventory.budget.models import BudgetCategory, OverspendAlert
 from inventory.catalogue.operations import set_product_code
 from inventory.extensions import db
 from inventory.jobs.models import JobItem
@@ -188,6 +188,7 @@ def _build_world(app: Flask) -> World:
         "alert_id": alert.id,
         "batch_id": batch.id,
         "case_id": lead_case.id,
+        "category_id": db.session.scalar(select(BudgetCategory.id).where(BudgetCategory.name == "Bank charges")),
         "code": issued_unit.code,
         "code_id": product_code.id,
         "entry_id": entry.id,

@@ -27,7 +27,7 @@ def entry_count():
 
 
 GOOD_PURCHASE = {"supplier_name": "Hardware Shop", "purchased_on": "2026-06-10", "net": "25.00", "vat": "5",
-                 "gross": "30.00", "receipt_reference": "R-1", "category": "locks", "case_reference": ""}
+                 "gross": "30.00", "receipt_reference": "R-1", "category": "Lock", "case_reference": ""}
 
 
 @pytest.mark.parametrize("role, status", [

@@ -1,6 +1,7 @@
 import pytest
 from sqlalchemy import select
 
+from inventory.budget.models import BudgetCategory
 from inventory.catalogue.models import ItemType, Supplier, SupplierProductCode
 from inventory.extensions import db
 
@@ -19,14 +20,28 @@ def test_only_admins_manage_the_catalogue(client, login, path, role, status):
 
 def test_an_admin_adds_an_item_type_with_an_other_category(client, login):
     login(roles=["admin"])
-    response = client.post("/catalogue/item-types/new", data={
-        "name": "Door chain", "category": "other", "other_category": "Door security", "standard_cost": "12.50",
-        "reorder_level": "4", "loaned": "", "active": "y",
-    })
+    lock = db.session.scalar(select(BudgetCategory).where(BudgetCategory.name == "Lock"))
+    door_chain = {"name": "Door chain", "category": "other", "other_category": "Door security",
+                  "standard_cost": "12.50", "reorder_level": "4", "loaned": "", "active": "y"}
+    refused = client.post("/catalogue/item-types/new", data=door_chain)
+    assert refused.status_code == 422 and b"No budget category is named Door security" in refused.data
+    response = client.post("/catalogue/item-types/new", data={**door_chain, "budget_category_id": str(lock.id)})
     assert response.status_code == 302
     item_type = db.session.scalar(select(ItemType).where(ItemType.name == "Door chain"))
     assert (item_type.category_label, item_type.standard_cost_pence, item_type.loaned) == ("Door security", 1250, False)
+    assert item_type.budget_category.name == "Lock"
     assert b"Door security" in client.get("/catalogue/item-types").data
+
+
+def test_an_item_type_is_charged_to_the_budget_category_named_as_its_kind_unless_another_is_chosen(client, login):
+    login(roles=["admin"])
+    page = client.get("/catalogue/item-types/new").get_data(as_text=True)
+    assert "Budget category" in page and ">PIR light</option>" in page
+    response = client.post("/catalogue/item-types/new", data={
+        "name": "Solar light", "category": "pir_light", "standard_cost": "20", "reorder_level": "1", "active": "y"})
+    assert response.status_code == 302
+    light = db.session.scalar(select(ItemType).where(ItemType.name == "Solar light"))
+    assert light.budget_category.name == "PIR light"
 
 
 @pytest.mark.parametrize("data, field, message", [
