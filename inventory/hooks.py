@@ -17,6 +17,11 @@ The hooks in use:
   case's requests).
 - `ledger_entry_reversing` (budget): an entry is about to be reversed; reconciliation may
   refuse it (an entry matched to a statement line cannot be reversed).
+- `ledger_entry_reversed` (budget): an entry is being reversed; procurement locks the
+  invoice and its order first, and once the reversal is written reverses the whole
+  document and puts the order back to awaiting invoice.
+- `open_commitment_owners` (budget): verify-ledger asks which sources with money still
+  committed are open; procurement and requests answer for their orders and requests.
 """
 from collections.abc import Callable
 
