@@ -64,13 +64,22 @@ def _connect_hooks(app: Flask) -> None:
     """Cross-feature reactions, all in one place: a lower layer fires a hook (inventory.hooks)
     and a higher one reacts, so no feature imports one built on top of it."""
     from inventory.budget.categories import category_deactivating
-    from inventory.budget.ledger import entry_reversing
+    from inventory.budget.ledger import entry_reversed, entry_reversing
+    from inventory.budget.operations import refuse_to_reverse_refunded
+    from inventory.budget.verification import open_commitment_owners
     from inventory.catalogue.operations import refuse_to_retire_budget_category_in_use
     from inventory.cases.operations import need_changed
     from inventory.cases.views import page_sections
-    from inventory.procurement.orders import lines_ordered_for, order_cancelling, order_raising, outstanding_units
+    from inventory.procurement.invoices import react_to_reversal
+    from inventory.procurement.orders import (
+        lines_ordered_for,
+        order_cancelling,
+        order_raising,
+        orders_owning_commitments,
+        outstanding_units,
+    )
     from inventory.reconciliation.operations import refuse_to_reverse_matched
-    from inventory.requests.holdings import reserve_arrivals
+    from inventory.requests.holdings import requests_owning_commitments, reserve_arrivals
     from inventory.requests.ordering import convert_when_raised, ordered_for_labels, recommit_when_cancelled
     from inventory.requests.priority import rescore_open_requests_for_case
     from inventory.requests.views import case_requests_section
@@ -81,6 +90,14 @@ def _connect_hooks(app: Flask) -> None:
     entry_reversing.connect(app, refuse_to_reverse_matched)
     # A budget category that active item types are charged to stays active until they move.
     category_deactivating.connect(app, refuse_to_retire_budget_category_in_use)
+    # A direct purchase with refunds standing cannot be reversed (the money would come back twice).
+    entry_reversing.connect(app, refuse_to_reverse_refunded)
+    # Reversing an invoice's actual or a credit note's credit reverses the whole document;
+    # the invoice's order awaits invoicing again, committing what is still to be invoiced.
+    entry_reversed.connect(app, react_to_reversal)
+    # verify-ledger: money still committed must belong to an open order or a waiting request.
+    open_commitment_owners.connect(app, orders_owning_commitments)
+    open_commitment_owners.connect(app, requests_owning_commitments)
     # Units that approved requests are waiting for go to them at once: the request they
     # were ordered for first, then highest priority first.
     units_received.connect(app, reserve_arrivals)

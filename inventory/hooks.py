@@ -19,6 +19,11 @@ The hooks in use:
   refuse it (an entry matched to a statement line cannot be reversed).
 - `budget_category_deactivating` (budget): the catalogue refuses while an active item type
   is charged to the category.
+- `ledger_entry_reversed` (budget): an entry is being reversed; procurement locks the
+  invoice and its order first, and once the reversal is written reverses the whole
+  document and puts the order back to awaiting invoice.
+- `open_commitment_owners` (budget): verify-ledger asks which sources with money still
+  committed are open; procurement and requests answer for their orders and requests.
 """
 from collections.abc import Callable
 

@@ -173,6 +173,19 @@ class Builders:
         db.session.commit()
         return receipt
 
+    def invoice(self, order, *, number=None, actor=None, on=None):
+        """A posted invoice for everything received on the order, at the order's prices."""
+        from inventory import clock
+        from inventory.procurement.invoices import InvoiceLine, record_invoice
+
+        invoice = record_invoice(
+            order, number=number or f"INV-{next(_counter)}", invoice_date=on or clock.today(),
+            actor=actor or self.user(roles=["finance"]),
+            lines=[InvoiceLine(line.id, line.quantity_received, line.unit_net_pence, line.unit_vat_pence)
+                   for line in order.lines if line.quantity_received])
+        db.session.commit()
+        return invoice
+
     # Cases and requests
 
     def case_details(self, **overrides) -> dict:

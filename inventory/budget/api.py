@@ -9,6 +9,7 @@ from inventory.budget import categories, ledger, operations as budget
 from inventory.budget.models import (
     BudgetCategory,
     BudgetPeriod,
+    DirectPurchase,
     EntryKind,
     LedgerEntry,
     MonthClose,
@@ -323,6 +324,28 @@ def create_direct_purchase():
         "category_id": purchase.category_id, "case_reference": purchase.case_reference,
         "payment_method": purchase.payment_method, "entry": serialise_entry(entry),
     }), 201
+
+
+@api_route("/ledger/direct-purchases/<int:purchase_id>/refunds", "POST", response=ENTRY, status=201, tag="budget",
+           summary="Money back for a direct purchase (posts a credit). At most the purchase less refunds already "
+                   "standing, net and VAT each: beyond that a 409 refund_exceeds_purchase with the figures in "
+                   "details.",
+           request_body={"type": "object", "required": ["date", "net_pence", "vat_pence", "reason"],
+                         "properties": {"date": DATE, "net_pence": PENCE, "vat_pence": PENCE,
+                                        "reason": {"type": "string"}}})
+@permission_required(Permission.MANAGE_LEDGER)
+def refund_direct_purchase(purchase_id: int):
+    purchase = db.session.get(DirectPurchase, purchase_id)
+    if purchase is None:
+        raise NotFound("No such direct purchase.")
+    body = Body()
+    on = body.date("date")
+    net = body.pence("net_pence", allow_zero=True)
+    vat = body.pence("vat_pence", allow_zero=True)
+    reason = body.text("reason", max_length=ledger.MEMO_MAX)
+    body.check()
+    return _posted(lambda: budget.refund_direct_purchase(purchase, on=on, net_pence=net, vat_pence=vat, reason=reason,
+                                                         actor=current_user))
 
 
 @api_route("/ledger/adjustments", "POST", summary="A finance journal with a written reason.", response=ENTRY,

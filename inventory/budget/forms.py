@@ -52,6 +52,13 @@ class DirectPurchaseForm(FlaskForm):
                                 default=PaymentMethod.BANK.value)
 
 
+class RefundForm(FlaskForm):
+    refunded_on = DateField("Date of the refund", validators=[DataRequired(message="Enter the date of the refund.")])
+    net = PoundsField("Net (£)", allow_zero=True)
+    vat = PoundsField("VAT (£)", allow_zero=True)
+    reason = reason_field("What was refunded, and why?")
+
+
 class AdjustmentForm(FlaskForm):
     amount = PoundsField("Amount (£)", allow_negative=True)
     on = DateField("Date", validators=[DataRequired(message="Enter the date.")])

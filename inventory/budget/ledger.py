@@ -48,6 +48,13 @@ entry_reversing = Hook(
     "An entry is about to be reversed; a receiver `(entry)` refuses by raising a DomainError. It runs "
     "with the entry's row locked, so a writer that locks the entry too (as reconciliation's matching "
     "does) cannot change what the receiver read.")
+entry_reversed = Hook(
+    "ledger_entry_reversed",
+    "An entry is being reversed. Receivers `(entry, actor=)` are called before any ledger row is locked, "
+    "so that they lock their own records first (the order every use case keeps: its records, then the "
+    "ledger); each returns None, or a callable `(reversal)` that reacts once the reversal is written, in "
+    "the same transaction (procurement marks the invoice reversed and puts its order back to awaiting "
+    "invoice). A receiver may refuse by raising a DomainError.")
 
 
 class BudgetExceeded(Conflict):
@@ -275,7 +282,8 @@ def adjust(amount_pence: int, *, on: date, actor, reason: str, category: str | N
 def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -> LedgerEntry:
     """The only correction: an entry that negates `entry`, once. Reversing an actual also
     reverses the release it made, so its commitment is open again. Refused if a receiver of
-    `entry_reversing` refuses either entry.
+    `entry_reversing` refuses either entry. Receivers of `entry_reversed` react once it is
+    written.
 
     A reversal moves the balance of the entry's period, so it is dated inside that period:
     `on` if given (else refused, 422), by default today, or the period's last day once the
@@ -292,6 +300,7 @@ def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -
     elif entry.kind == EntryKind.RELEASE and entry.settled_by_id is not None:
         raise Conflict("This release was made by an actual: reverse the actual instead.",
                        code="reverse_the_actual")
+    reactions = [react for react in entry_reversed.fire(entry, actor=actor) if react is not None]
     balances = _lock_balances(entry.period, settled_release.period if settled_release is not None else None)
     reversing = _lock_entries(entry, settled_release)
     _refuse_if_reversed(entry)
@@ -308,6 +317,8 @@ def reverse(entry: LedgerEntry, *, reason: str, actor, on: date | None = None) -
         _append_reversal(settled_release, on=within(settled_release.period, day), actor=actor, reason=reason,
                          balances=balances)
     _alert_if_overspent(reversal, balances[entry.period_id], reduced_by=-reversal.amount_pence)
+    for react in reactions:
+        react(reversal)
     return reversal
 
 

@@ -2,7 +2,8 @@
 overspend alerts. Like the ledger API, they flush and never commit."""
 from datetime import date
 
-from sqlalchemy import select, text
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.orm import aliased
 
 from inventory import clock
 from inventory.audit.models import AuditEventKind
@@ -11,6 +12,8 @@ from inventory.budget import categories, ledger
 from inventory.budget.models import (
     BudgetPeriod,
     DirectPurchase,
+    EntryKind,
+    LedgerEntry,
     MonthClose,
     OverspendAlert,
     PaymentMethod,
@@ -19,6 +22,7 @@ from inventory.budget.models import (
 )
 from inventory.errors import Conflict, InvalidInput, NotAllowed
 from inventory.extensions import db
+from inventory.money import format_pence
 from inventory.parsing import Fields
 from inventory.permissions import Permission, has_permission
 
@@ -105,6 +109,79 @@ def record_direct_purchase(*, supplier_name: str, purchased_on: date, net_pence:
         vat_pence=vat_pence, category=chosen.name, case_reference=case_reference, date_field="purchased_on",
     )
     return purchase, entry
+
+
+class RefundExceedsPurchase(Conflict):
+    code = "refund_exceeds_purchase"
+
+
+def _purchase_entries(purchase: DirectPurchase, kind: EntryKind, *, standing: bool):
+    """The purchase's entries of a kind (its actual, its refunds), only those not reversed if `standing`."""
+    query = select(LedgerEntry).where(LedgerEntry.source_type == SourceType.DIRECT_PURCHASE,
+                                      LedgerEntry.source_id == purchase.id, LedgerEntry.kind == kind)
+    if standing:
+        reversal = aliased(LedgerEntry)
+        query = query.where(~exists().where(reversal.reverses_id == LedgerEntry.id))
+    return query
+
+
+def refunded(purchase: DirectPurchase) -> tuple[int, int]:
+    """(net, VAT) that standing (not reversed) refunds gave back for the purchase."""
+    entries = _purchase_entries(purchase, EntryKind.CREDIT, standing=True).subquery()
+    net, vat = db.session.execute(select(func.coalesce(func.sum(entries.c.net_pence), 0),
+                                         func.coalesce(func.sum(entries.c.vat_pence), 0))).one()
+    return net, vat
+
+
+def refund_direct_purchase(purchase: DirectPurchase, *, on: date, net_pence: int, vat_pence: int, reason: str,
+                           actor) -> LedgerEntry:
+    """Money back for a direct purchase, posted as a ledger credit in its category: never
+    more net or VAT than the purchase less standing refunds (`refund_exceeds_purchase`), and
+    only while the purchase itself stands. The purchase row is locked, so two refunds at
+    once cannot both take the last of it."""
+    given = Fields({"reason": reason, "on": on, "net_pence": net_pence, "vat_pence": vat_pence})
+    reason = given.text("reason", max_length=ledger.MEMO_MAX)
+    on = given.date("on")
+    net = given.pence("net_pence", allow_zero=True)
+    vat = given.pence("vat_pence", allow_zero=True)
+    problems = given.errors
+    if on is not None and on > clock.today():
+        problems["on"] = "A refund cannot be dated in the future."
+    if net is not None and vat is not None and net + vat == 0:
+        problems["net_pence"] = "A refund gives something back."
+    if problems:
+        raise InvalidInput("Check the refund.", fields=problems)
+    purchase = db.session.execute(select(DirectPurchase).where(DirectPurchase.id == purchase.id).with_for_update()
+                                  .execution_options(populate_existing=True)).scalar_one()
+    if db.session.scalar(_purchase_entries(purchase, EntryKind.ACTUAL, standing=True).limit(1)) is None:
+        raise Conflict("This purchase was reversed: there is nothing to refund.", code="purchase_reversed",
+                       details={"direct_purchase_id": purchase.id})
+    net_back, vat_back = refunded(purchase)
+    net_left, vat_left = purchase.net_pence - net_back, purchase.vat_pence - vat_back
+    if net > net_left or vat > vat_left:
+        raise RefundExceedsPurchase(
+            f"The purchase cost {format_pence(purchase.gross_pence)} and {format_pence(net_back + vat_back)} is "
+            f"already refunded: at most {format_pence(net_left + vat_left)} more (net {format_pence(net_left)}, "
+            f"VAT {format_pence(vat_left)}) can be refunded, not {format_pence(net + vat)}.",
+            details={"direct_purchase_id": purchase.id, "purchase_pence": purchase.gross_pence,
+                     "refunded_pence": net_back + vat_back, "refundable_pence": net_left + vat_left,
+                     "refundable_net_pence": net_left, "refundable_vat_pence": vat_left,
+                     "requested_pence": net + vat})
+    return ledger.credit(
+        net + vat, on=on, actor=actor, memo=f"Refund from {purchase.supplier_name}: {reason}"[:ledger.MEMO_MAX],
+        source_type=SourceType.DIRECT_PURCHASE, source_id=purchase.id, net_pence=net, vat_pence=vat,
+        category=purchase.category, case_reference=purchase.case_reference)
+
+
+def refuse_to_reverse_refunded(entry: LedgerEntry) -> None:
+    """Receiver of the ledger's `entry_reversing`: a direct purchase with standing refunds
+    cannot be reversed (the money would come back twice); reverse the refunds first."""
+    if entry.kind != EntryKind.ACTUAL or entry.source_type != SourceType.DIRECT_PURCHASE:
+        return
+    purchase = db.session.get(DirectPurchase, entry.source_id)
+    if purchase is not None and any(refunded(purchase)):
+        raise Conflict("This purchase has refunds standing: reverse them first, or the money would come back twice.",
+                       code="purchase_refunded", details={"direct_purchase_id": purchase.id})
 
 
 def close_month(month: date, *, actor) -> MonthClose:

@@ -1,9 +1,10 @@
 """Re-derive the ledger's truth from its entries: the hash chain, every period's running
-totals, every entry's date against its period, and (given one) a signed checkpoint kept
+totals, every entry's date against its period, that every open commitment still belongs to
+something open, and (given one) a signed checkpoint kept
 outside the database. `flask --app inventory verify-ledger` and the nightly job use this."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from inventory.budget import checkpoint as checkpoints
@@ -18,8 +19,16 @@ from inventory.budget.models import (
 )
 from inventory.budget.queries import BUCKET_NAMES, bucket_totals
 from inventory.extensions import db
+from inventory.hooks import Hook
+from inventory.money import format_pence
 
 MAX_PROBLEMS = 50  # enough to see the shape of the damage without flooding the terminal
+
+open_commitment_owners = Hook(
+    "open_commitment_owners",
+    "Which open commitments are still owed: receivers `(sources)` get the (source_type, source_id) of "
+    "every source with money still committed and return the set of those they account for (an open "
+    "purchase order, a request line still awaiting stock). The budget cannot know those records.")
 
 
 @dataclass
@@ -46,6 +55,7 @@ def verify_ledger(checkpoint: str | None = None) -> VerificationReport:
     _check_balances(report)
     _check_dates(report)
     _check_categories(report)
+    _check_commitment_owners(report)
     if checkpoint is not None:
         report.checkpoint, problems = checkpoints.check(checkpoint)
         for problem in problems:
@@ -145,3 +155,42 @@ def _check_categories(report: VerificationReport) -> None:
 
 def _entries(first: int, count: int) -> str:
     return f"Entry {first}" + (f" and {count - 1} more" if count > 1 else "")
+
+
+def open_commitments_by_source() -> dict[tuple[str | None, int | None], int]:
+    """{(source_type, source_id): pence still committed}, in one grouped query however long
+    the ledger: each commitment's amount, its releases, and the reversals of either, summed
+    per commitment and then per source; what is left below zero is still committed."""
+    original = aliased(LedgerEntry)
+    commitment = aliased(LedgerEntry)
+    commitment_id = case(
+        (LedgerEntry.kind == EntryKind.COMMITMENT, LedgerEntry.id),
+        (LedgerEntry.kind == EntryKind.RELEASE, LedgerEntry.commitment_id),
+        (and_(LedgerEntry.kind == EntryKind.REVERSAL, original.kind == EntryKind.COMMITMENT), original.id),
+        (and_(LedgerEntry.kind == EntryKind.REVERSAL, original.kind == EntryKind.RELEASE), original.commitment_id),
+    )
+    movements = (select(commitment_id.label("commitment_id"), LedgerEntry.amount_pence)
+                 .outerjoin(original, LedgerEntry.reverses_id == original.id)
+                 .where(commitment_id.is_not(None)).subquery())
+    rows = db.session.execute(
+        select(commitment.source_type, commitment.source_id, func.sum(movements.c.amount_pence))
+        .join(commitment, commitment.id == movements.c.commitment_id)
+        .group_by(commitment.source_type, commitment.source_id)
+        .having(func.sum(movements.c.amount_pence) < 0))
+    return {(source_type, source_id): -total for source_type, source_id, total in rows}
+
+
+def _check_commitment_owners(report: VerificationReport) -> None:
+    """Every pound still committed belongs to something that will spend or release it: an
+    open purchase order, or a request line still awaiting stock. A closed or cancelled
+    order, a finished request, or a source nobody knows, that still commits money, holds it
+    for ever."""
+    committed = open_commitments_by_source()
+    accounted = set()
+    for answer in open_commitment_owners.fire(set(committed)):
+        accounted |= answer
+    for (source_type, source_id), pence in sorted(committed.items(), key=lambda item: (str(item[0][0]), item[0][1])):
+        if (source_type, source_id) not in accounted:
+            owner = f"{source_type.replace('_', ' ').capitalize()} {source_id}" if source_type else "An unsourced entry"
+            report.add(f"{owner} still commits {format_pence(pence)}, but is not open: no open purchase order or "
+                       "request awaiting stock will ever spend or release it.")

@@ -15,6 +15,7 @@ from inventory.budget.forms import (
     CategoryForm,
     DirectPurchaseForm,
     PeriodForm,
+    RefundForm,
     ReopenMonthForm,
     ResolveAlertForm,
     ReversalForm,
@@ -34,6 +35,7 @@ from inventory.budget.models import (
 from inventory.errors import Conflict, DomainError, InvalidInput
 from inventory.extensions import db
 from inventory.forms import form_page, show_error, submitted
+from inventory.money import format_pence
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields, ParseError, year_month
 from inventory.permissions import Permission, has_permission, permission_required
@@ -116,6 +118,22 @@ def new_direct_purchase():
         date_field="purchased_on", success="Purchase recorded and charged to the budget.",
         title="Record a purchase without a PO", submit="Record purchase",
         hints={"gross": "Net plus VAT.", "case_reference": "Like NS-2026-0142. Never a name."})
+
+
+@bp.route("/direct-purchases/<int:purchase_id>/refunds", methods=["GET", "POST"])
+@permission_required(Permission.MANAGE_LEDGER)
+def refund_direct_purchase(purchase_id: int):
+    purchase = db.get_or_404(DirectPurchase, purchase_id)
+    form = RefundForm()
+    net_back, vat_back = budget.refunded(purchase)
+    return _entry_form(
+        form, lambda: budget.refund_direct_purchase(
+            purchase, on=form.refunded_on.data, net_pence=form.net.pence, vat_pence=form.vat.pence,
+            reason=form.reason.data, actor=current_user),
+        date_field="refunded_on", success="Refund recorded and credited to the budget.",
+        title=f"Refund from {purchase.supplier_name}, receipt {purchase.receipt_reference}", submit="Record refund",
+        hints={"net": f"The purchase cost {format_pence(purchase.gross_pence)}; "
+                      f"{format_pence(net_back + vat_back)} is already refunded."})
 
 
 @bp.route("/adjustments/new", methods=["GET", "POST"])

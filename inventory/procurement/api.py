@@ -31,7 +31,10 @@ PURCHASE_ORDER = schema("PurchaseOrder", {
         "id": INT, "reference": {"type": "string"}, "supplier_id": INT,
         "status": {"type": "string", "enum": [str(s) for s in PurchaseOrderStatus]},
         "net_pence": PENCE, "vat_pence": PENCE, "gross_pence": PENCE,
-        "commitment_id": {"type": ["integer", "null"]},
+        "commitment_ids": {"type": "array", "items": INT,
+                           "description": "Its ledger commitments, one per budget category of its lines."},
+        "committed_pence": {**PENCE, "description": "What it still commits: what is still to be invoiced."},
+        "cancel_reason": {"type": ["string", "null"]},
         "lines": {"type": "array", "items": {
             "type": "object",
             "required": ["id", "item_type_id", "quantity_ordered", "quantity_received", "unit_net_pence",
@@ -69,9 +72,20 @@ INVOICE = schema("SupplierInvoice", {
         "net_pence": PENCE, "vat_pence": PENCE, "gross_pence": PENCE,
         "mismatches": {"type": "array", "items": {"type": "object", "required": ["line_id", "problem"],
                                                   "properties": {"line_id": INT, "problem": {"type": "string"}}}},
-        "ledger_entry_id": {"type": ["integer", "null"]},
+        "credited_invoice_id": {"type": ["integer", "null"], "description": "A credit note: the invoice it credits."},
+        "ledger_entry_ids": {"type": "array", "items": INT,
+                             "description": "Its actuals (a credit note's credits), one per budget category."},
+        "lines": {"type": "array", "items": {
+            "type": "object", "required": ["id", "line_id", "quantity", "unit_net_pence", "unit_vat_pence"],
+            "properties": {"id": INT, "line_id": {**INT, "description": "The purchase order line."},
+                           "quantity": INT, "unit_net_pence": PENCE, "unit_vat_pence": PENCE,
+                           "credited_line_id": {"type": ["integer", "null"]}}}},
     },
 })
+
+ORDER_INVOICE_LINES = {"type": "array", "items": {
+    "type": "object", "required": ["line_id", "quantity", "unit_net_pence"],
+    "properties": {"line_id": INT, "quantity": INT, "unit_net_pence": PENCE, "unit_vat_pence": PENCE}}}
 
 ORDER_LINES = {"type": "array", "minItems": 1, "items": {
     "type": "object", "required": ["item_type_id", "quantity", "unit_net_pence"],
@@ -82,7 +96,8 @@ def serialise_order(order: PurchaseOrder) -> dict:
     return {
         "id": order.id, "reference": order.reference, "supplier_id": order.supplier_id, "status": order.status,
         "net_pence": order.net_pence, "vat_pence": order.vat_pence, "gross_pence": order.gross_pence,
-        "commitment_id": order.commitment_id,
+        "commitment_ids": [commitment.id for commitment in orders.order_commitments(order)],
+        "committed_pence": orders.committed_pence(order), "cancel_reason": order.cancel_reason,
         "lines": [{"id": line.id, "item_type_id": line.item_type_id, "quantity_ordered": line.quantity_ordered,
                    "quantity_received": line.quantity_received, "unit_net_pence": line.unit_net_pence,
                    "unit_vat_pence": line.unit_vat_pence, "supplier_product_code": line.supplier_product_code}
@@ -94,7 +109,11 @@ def serialise_invoice(invoice: SupplierInvoice) -> dict:
     return {"id": invoice.id, "purchase_order_id": invoice.purchase_order_id, "kind": invoice.kind,
             "number": invoice.number, "invoice_date": invoice.invoice_date.isoformat(), "status": invoice.status,
             "net_pence": invoice.net_pence, "vat_pence": invoice.vat_pence, "gross_pence": invoice.gross_pence,
-            "mismatches": invoice.mismatches, "ledger_entry_id": invoice.ledger_entry_id}
+            "mismatches": invoice.mismatches, "credited_invoice_id": invoice.credited_invoice_id,
+            "ledger_entry_ids": [entry.id for entry in invoices.document_entries(invoice)],
+            "lines": [{"id": line.id, "line_id": line.purchase_order_line_id, "quantity": line.quantity,
+                       "unit_net_pence": line.unit_net_pence, "unit_vat_pence": line.unit_vat_pence,
+                       "credited_line_id": line.credited_line_id} for line in invoice.lines]}
 
 
 def _quantity(line: Fields) -> int | None:
@@ -116,6 +135,12 @@ def _invoice_line(line: Fields) -> invoices.InvoiceLine:
     return invoices.InvoiceLine(line.record_id("line_id"), _quantity(line),
                                 line.pence("unit_net_pence", allow_zero=True),
                                 line.pence("unit_vat_pence", required=False, allow_zero=True) or 0)
+
+
+def _credit_line(line: Fields) -> invoices.CreditLine:
+    return invoices.CreditLine(line.record_id("invoice_line_id"), _quantity(line),
+                               line.pence("unit_net_pence", allow_zero=True),
+                               line.pence("unit_vat_pence", required=False, allow_zero=True) or 0)
 
 
 def _order(order_id: int) -> PurchaseOrder:
@@ -205,40 +230,59 @@ def serialise_receipt(receipt: GoodsReceipt) -> dict:
                        "serial_number": item.serial_number} for item in receipts.receipt_items(receipt)]}
 
 
+CREDIT_LINES = {"type": "array", "items": {
+    "type": "object", "required": ["invoice_line_id", "quantity", "unit_net_pence"],
+    "properties": {"invoice_line_id": INT, "quantity": INT, "unit_net_pence": PENCE, "unit_vat_pence": PENCE}}}
+
+
 @api_route("/invoices", "POST", response=INVOICE, status=201, tag="procurement",
-           summary="Record a supplier invoice (lines) or credit note (amounts and reason) against an order. "
-                   "An invoice within tolerance posts at once; otherwise status awaiting_approval.",
-           request_body={"type": "object", "required": ["purchase_order_id", "number", "invoice_date"],
+           summary="Record a supplier invoice (purchase_order_id and lines of the order) or a credit note (kind "
+                   "credit_note: the posted invoice_id it credits, with lines of that invoice or net_pence, "
+                   "vat_pence; and a reason). An invoice within tolerance posts at once; otherwise status "
+                   "awaiting_approval. A credit beyond what the invoice (or line) charged less what standing credit "
+                   "notes credited is a 409 credit_exceeds_invoiced, with the figures in details.",
+           request_body={"type": "object", "required": ["number", "invoice_date"],
                          "properties": {
                              "purchase_order_id": INT, "number": {"type": "string"},
                              "invoice_date": {"type": "string", "format": "date"},
                              "kind": {"type": "string", "enum": [str(k) for k in InvoiceKind]},
-                             "lines": {"type": "array", "items": {
-                                 "type": "object", "required": ["line_id", "quantity", "unit_net_pence"],
-                                 "properties": {"line_id": INT, "quantity": INT, "unit_net_pence": PENCE,
-                                                "unit_vat_pence": PENCE}}},
+                             "invoice_id": {**INT, "description": "A credit note: the invoice it credits."},
+                             "lines": {"anyOf": [ORDER_INVOICE_LINES, CREDIT_LINES]},
                              "net_pence": PENCE, "vat_pence": PENCE, "reason": {"type": "string"}}})
 @permission_required(Permission.POST_INVOICES)
 def record_invoice():
     body = Body()
-    order_id = body.record_id("purchase_order_id")
     number = body.text("number", max_length=60)
     invoice_date = body.date("invoice_date")
     kind = body.choice("kind", InvoiceKind, required=False) or InvoiceKind.INVOICE
     if kind == InvoiceKind.CREDIT_NOTE:
-        net, vat = body.pence("net_pence", allow_zero=True), body.pence("vat_pence", allow_zero=True)
-        reason = body.text("reason")
-    else:
-        lines = [_invoice_line(line) for line in body.objects("lines")]
+        return _record_credit_note(body, number, invoice_date)
+    order_id = body.record_id("purchase_order_id")
+    lines = [_invoice_line(line) for line in body.objects("lines")]
     body.check()
-    order = _order(order_id)
-    if kind == InvoiceKind.CREDIT_NOTE:
-        invoice = invoices.record_credit_note(order, number=number, invoice_date=invoice_date, net_pence=net,
-                                              vat_pence=vat, reason=reason, actor=current_user)
-    else:
-        invoice = invoices.record_invoice(order, number=number, invoice_date=invoice_date, actor=current_user,
-                                          lines=lines)
+    invoice = invoices.record_invoice(_order(order_id), number=number, invoice_date=invoice_date,
+                                      actor=current_user, lines=lines)
     return jsonify(serialise_invoice(invoice)), 201
+
+
+def _record_credit_note(body: Body, number, invoice_date):
+    invoice_id = body.record_id("invoice_id")
+    order_id = body.record_id("purchase_order_id", required=False)
+    reason = body.text("reason")
+    lines = [_credit_line(line) for line in body.objects("lines", required=False)]
+    net = vat = None
+    if not lines:
+        net, vat = body.pence("net_pence", allow_zero=True), body.pence("vat_pence", allow_zero=True)
+    body.check()
+    invoice = db.session.get(SupplierInvoice, invoice_id)
+    if invoice is None:
+        raise NotFound("No such invoice.")
+    if order_id is not None and order_id != invoice.purchase_order_id:
+        raise InvalidInput("That invoice is not for that purchase order.",
+                           fields={"invoice_id": "Not an invoice of that purchase order."})
+    note = invoices.record_credit_note(invoice, number=number, invoice_date=invoice_date, reason=reason,
+                                       actor=current_user, lines=lines, net_pence=net, vat_pence=vat)
+    return jsonify(serialise_invoice(note)), 201
 
 
 @api_route("/invoices/<int:invoice_id>/approval", "POST", response=INVOICE, tag="procurement",

@@ -103,6 +103,7 @@ class InvoiceForm(FlaskForm):
 
 
 class CreditNoteForm(FlaskForm):
+    invoice_id = SelectField("Invoice it credits", coerce=int, validators=[DataRequired(message="Choose the invoice.")])
     number = StringField("Credit note number", validators=[DataRequired(), Length(max=60)])
     invoice_date = DateField("Date", validators=[InputRequired()])
     net = StringField("Net (£)")

@@ -2,8 +2,10 @@
 
     draft -> raised -> partly_received -> received -> closed, or cancelled
 
-Raising commits the order's value in the budget ledger; receipts turn each unit into an
-Item; invoices are checked three ways (ordered, received, invoiced) before they post.
+Raising commits the order's value in the budget ledger, one commitment per budget category
+of its lines; receipts turn each unit into an Item; invoices are checked three ways
+(ordered, received, invoiced) before they post. An order's and an invoice's ledger entries
+are found through the ledger's (source_type, source_id) index: there may be several.
 """
 from datetime import date, datetime
 from enum import StrEnum
@@ -38,9 +40,12 @@ class PurchaseOrder(db.Model):
     __tablename__ = "purchase_orders"
     __table_args__ = (
         CheckConstraint(one_of("status", PurchaseOrderStatus), name="status_known"),
-        CheckConstraint("status IN ('draft', 'cancelled') OR (raised_at IS NOT NULL AND commitment_id IS NOT NULL)",
-                        name="raised_is_committed"),
-        CheckConstraint("(status = 'cancelled') = (cancel_reason IS NOT NULL)", name="cancelled_has_reason"),
+        CheckConstraint("status IN ('draft', 'cancelled') OR raised_at IS NOT NULL", name="raised_has_date"),
+        # Cancelling an order that had goods received leaves it received (awaiting their
+        # invoice), so a reason may stand beside any state but a cancelled order needs one.
+        CheckConstraint("status <> 'cancelled' OR cancel_reason IS NOT NULL", name="cancelled_has_reason"),
+        CheckConstraint("(cancelled_at IS NULL) = (cancel_reason IS NULL)", name="cancel_reason_with_date"),
+        CheckConstraint("status <> 'closed' OR closed_at IS NOT NULL", name="closed_has_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,8 +56,6 @@ class PurchaseOrder(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    # The ledger commitment made when the order was raised.
-    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -60,7 +63,6 @@ class PurchaseOrder(db.Model):
     supplier: Mapped[Supplier] = relationship()
     lines: Mapped[list["PurchaseOrderLine"]] = relationship(
         back_populates="purchase_order", order_by="PurchaseOrderLine.id", cascade="all, delete-orphan")
-    commitment = relationship("LedgerEntry")
     created_by = relationship("User", foreign_keys=[created_by_id])
 
     @property
@@ -82,6 +84,11 @@ class PurchaseOrder(db.Model):
     @property
     def gross_pence(self) -> int:
         return self.net_pence + self.vat_pence
+
+    @property
+    def rest_cancelled(self) -> bool:
+        """What had not arrived was cancelled: only what came is still to be invoiced."""
+        return self.cancelled_at is not None
 
 
 class PurchaseOrderLine(db.Model):
@@ -109,6 +116,7 @@ class PurchaseOrderLine(db.Model):
 
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
     item_type: Mapped[ItemType] = relationship()
+    budget_category = relationship("BudgetCategory", lazy="joined")
     request_line = relationship("RequestLine")
 
     @property
@@ -156,10 +164,12 @@ class InvoiceKind(StrEnum):
 class InvoiceStatus(LabelledEnum):
     POSTED = "posted"
     AWAITING_APPROVAL = "awaiting_approval"  # outside tolerance: finance must approve, with a reason
+    REVERSED = "reversed"  # its ledger entries were reversed: it no longer counts as billed or credited
 
 
 class SupplierInvoice(db.Model):
-    """A supplier's invoice or credit note against a purchase order."""
+    """A supplier's invoice or credit note against a purchase order. A credit note names the
+    invoice it credits; its ledger entries (one per budget category) have it as their source."""
 
     __tablename__ = "supplier_invoices"
     __table_args__ = (
@@ -168,7 +178,10 @@ class SupplierInvoice(db.Model):
         CheckConstraint(one_of("status", InvoiceStatus), name="status_known"),
         CheckConstraint("net_pence >= 0 AND vat_pence >= 0 AND gross_pence = net_pence + vat_pence "
                         "AND gross_pence > 0", name="amounts_add_up"),
-        CheckConstraint("(status = 'posted') = (ledger_entry_id IS NOT NULL)", name="posted_has_entry"),
+        CheckConstraint("(status = 'awaiting_approval') = (posted_at IS NULL)", name="posted_has_date"),
+        CheckConstraint("(status = 'reversed') = (reversed_at IS NOT NULL)", name="reversed_has_date"),
+        # Only a credit note credits an invoice (credit notes recorded before 0013 name none).
+        CheckConstraint("credited_invoice_id IS NULL OR kind = 'credit_note'", name="only_credit_notes_credit"),
         CheckConstraint("approved_by_id IS NULL OR approval_reason IS NOT NULL", name="approval_has_reason"),
         Index("ix_supplier_invoices_status", "status"),
     )
@@ -191,9 +204,13 @@ class SupplierInvoice(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approval_reason: Mapped[str | None] = mapped_column(String(500))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A credit note: the invoice it credits.
+    credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("supplier_invoices.id"), index=True)
 
     purchase_order: Mapped[PurchaseOrder] = relationship()
+    credited_invoice: Mapped["SupplierInvoice | None"] = relationship(remote_side=[id])
     lines: Mapped[list["SupplierInvoiceLine"]] = relationship(order_by="SupplierInvoiceLine.id",
                                                               cascade="all, delete-orphan")
     approved_by = relationship("User", foreign_keys=[approved_by_id])
@@ -201,6 +218,10 @@ class SupplierInvoice(db.Model):
     @property
     def status_label(self) -> str:
         return InvoiceStatus(self.status).label
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
 
 
 class SupplierInvoiceLine(db.Model):
@@ -216,5 +237,15 @@ class SupplierInvoiceLine(db.Model):
     quantity: Mapped[int] = mapped_column()
     unit_net_pence: Mapped[int] = mapped_column()
     unit_vat_pence: Mapped[int] = mapped_column(default=0)
+    # On a credit note: the invoice line it credits.
+    credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("supplier_invoice_lines.id"), index=True)
 
     purchase_order_line: Mapped[PurchaseOrderLine] = relationship()
+
+    @property
+    def net_pence(self) -> int:
+        return self.quantity * self.unit_net_pence
+
+    @property
+    def vat_pence(self) -> int:
+        return self.quantity * self.unit_vat_pence

@@ -3,32 +3,40 @@ with receipts and invoices.
 
     draft -> raised -> partly_received -> received -> closed, or cancelled
 
-Money goes through the budget ledger: raising an order commits its value (refused over
-budget, with the shortfall), cancelling releases what is still committed, closing releases
-what the invoices did not use. Requests an order is for react through the hooks below, so
-procurement never imports them. Functions flush and never commit.
+Money goes through the budget ledger, one commitment per budget category of the order's
+lines: raising commits its value (refused over budget, with the shortfall). From then on
+the order commits exactly what it still has to be invoiced for (`settle_commitments`):
+invoices release what they charge, cancelling releases what will not come, closing releases
+the rest, and reversing an invoice commits it again. A closed or cancelled order commits
+nothing. Requests an order is for react through the hooks below, so procurement never
+imports them. Functions flush and never commit.
 """
+from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.budget import ledger
+from inventory.budget.models import EntryKind, LedgerEntry, SourceType
 from inventory.catalogue.models import ItemType, Supplier, SupplierProductCode
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.hooks import Hook
-from inventory.money import MoneyError, check_pence
+from inventory.money import MoneyError, check_pence, format_pence
 from inventory.parsing import Fields
 from inventory.procurement.models import (
     MAX_LINE_QUANTITY,
     OPEN_FOR_RECEIPT,
+    InvoiceKind,
     InvoiceStatus,
     PurchaseOrder,
     PurchaseOrderLine,
     PurchaseOrderStatus,
     SupplierInvoice,
+    SupplierInvoiceLine,
 )
 from inventory.states import StateMachine, Transition
 from inventory.stock.receiving import check_quantity
@@ -60,8 +68,10 @@ class OrderAction(StrEnum):
     RAISE = "raise"
     RECEIVE = "receive"  # some goods arrive; more are still to come
     RECEIVE_LAST = "receive_last"  # the last goods outstanding arrive
-    CANCEL = "cancel"
+    CANCEL = "cancel"  # nothing has arrived: the whole order is called off
+    CANCEL_REST = "cancel_rest"  # what has not arrived is called off; what came awaits its invoice
     CLOSE = "close"
+    REOPEN = "reopen"  # an invoice of a closed order was reversed: it awaits invoicing again
     INVOICE = "invoice"
     CREDIT = "credit"
 
@@ -69,7 +79,8 @@ class OrderAction(StrEnum):
 A = OrderAction
 # How a refusal names each action: "PO-00012 is draft, so it cannot be received against."
 _DOING = {A.RAISE: "raised", A.RECEIVE: "received against", A.RECEIVE_LAST: "received against",
-          A.CANCEL: "cancelled", A.CLOSE: "closed", A.INVOICE: "invoiced", A.CREDIT: "credited"}
+          A.CANCEL: "cancelled", A.CANCEL_REST: "cancelled", A.CLOSE: "closed", A.REOPEN: "reopened",
+          A.INVOICE: "invoiced", A.CREDIT: "credited"}
 INVOICEABLE = frozenset({P.RAISED, P.PARTLY_RECEIVED, P.RECEIVED, P.CANCELLED})
 
 ORDER_MACHINE = StateMachine(
@@ -78,8 +89,10 @@ ORDER_MACHINE = StateMachine(
         A.RAISE: Transition(frozenset({P.DRAFT}), P.RAISED),
         A.RECEIVE: Transition(frozenset(OPEN_FOR_RECEIPT), P.PARTLY_RECEIVED),
         A.RECEIVE_LAST: Transition(frozenset(OPEN_FOR_RECEIPT), P.RECEIVED),
-        A.CANCEL: Transition(frozenset({P.DRAFT, P.RAISED, P.PARTLY_RECEIVED}), P.CANCELLED),
+        A.CANCEL: Transition(frozenset({P.DRAFT, P.RAISED}), P.CANCELLED),
+        A.CANCEL_REST: Transition(frozenset({P.PARTLY_RECEIVED}), P.RECEIVED),
         A.CLOSE: Transition(frozenset({P.RECEIVED}), P.CLOSED),
+        A.REOPEN: Transition(frozenset({P.CLOSED}), P.RECEIVED),
         A.INVOICE: Transition(INVOICEABLE),
         A.CREDIT: Transition(INVOICEABLE | {P.CLOSED}),
     },
@@ -95,6 +108,11 @@ def lock_order(order: PurchaseOrder) -> PurchaseOrder:
     """The order re-read with its row locked until commit."""
     return db.session.execute(select(PurchaseOrder).where(PurchaseOrder.id == order.id).with_for_update()
                               .execution_options(populate_existing=True)).scalar_one()
+
+
+def cancel_action(order: PurchaseOrder) -> OrderAction:
+    """Cancelling an order with goods received calls off only the rest."""
+    return A.CANCEL_REST if order.status == P.PARTLY_RECEIVED else A.CANCEL
 
 
 def check_amount(value, field_name: str, **rules) -> int:
@@ -116,6 +134,21 @@ def outstanding_units():
                    func.sum(PurchaseOrderLine.quantity_ordered - PurchaseOrderLine.quantity_received).label("units"))
             .join(PurchaseOrder).where(PurchaseOrder.status.in_([str(s) for s in OPEN_FOR_RECEIPT]))
             .group_by(PurchaseOrderLine.item_type_id))
+
+
+# Orders whose money is still to be invoiced: the only orders that may commit any.
+COMMITTING = (P.RAISED, P.PARTLY_RECEIVED, P.RECEIVED)
+
+
+def orders_owning_commitments(sources: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Of these (source_type, source_id) with money committed, the open purchase orders
+    (receiver of the ledger verification's `open_commitment_owners`)."""
+    ids = [source_id for source_type, source_id in sources if source_type == SourceType.PURCHASE_ORDER]
+    if not ids:
+        return set()
+    return {(str(SourceType.PURCHASE_ORDER), order_id) for order_id in db.session.scalars(
+        select(PurchaseOrder.id).where(PurchaseOrder.id.in_(ids),
+                                       PurchaseOrder.status.in_([str(s) for s in COMMITTING])))}
 
 
 # Drafting ----------------------------------------------------------------------------------
@@ -178,34 +211,136 @@ def create_purchase_order(*, supplier: Supplier, lines: list[OrderLine], actor, 
     return order
 
 
+# What an order commits -----------------------------------------------------------------------
+
+def line_category(line: PurchaseOrderLine) -> str | None:
+    """The budget category an order line's money is held under: the one it took from its item
+    type when it was drafted (the one place that says so)."""
+    return line.budget_category.name
+
+
+def order_commitments(order: PurchaseOrder) -> list[LedgerEntry]:
+    """The order's commitments, one per budget category (more after a reversal restored
+    one), found through the ledger's source index."""
+    return list(db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.source_type == SourceType.PURCHASE_ORDER, LedgerEntry.source_id == order.id,
+        LedgerEntry.kind == EntryKind.COMMITMENT).order_by(LedgerEntry.id)))
+
+
+def committed_pence(order: PurchaseOrder) -> int:
+    """What the order still holds committed, in every category."""
+    return sum(ledger.open_amount_pence(commitment) for commitment in order_commitments(order))
+
+
+def category_key(commitments: list[LedgerEntry]):
+    """How an order's lines map to its commitments' categories. An order raised before
+    commitments were made per category holds one uncategorised commitment for all its lines."""
+    if any(commitment.category is None for commitment in commitments):
+        return lambda line: None
+    return line_category
+
+
+def _by_category(pairs) -> dict[str | None, int]:
+    totals: dict[str | None, int] = defaultdict(int)
+    for category, amount in pairs:
+        totals[category] += amount
+    return dict(totals)
+
+
+def _sorted(categories):
+    return sorted(categories, key=lambda category: category or "")
+
+
+def expected_value(order: PurchaseOrder, key=line_category) -> dict[str | None, int]:
+    """The charged value of what the order expects, by budget category: all it ordered, or
+    only what came once the rest was cancelled."""
+    return _by_category(
+        (key(line), charged(units * line.unit_net_pence, units * line.unit_vat_pence))
+        for line in order.lines
+        for units in [line.quantity_received if order.rest_cancelled else line.quantity_ordered])
+
+
+def still_to_invoice(order: PurchaseOrder, key=line_category) -> dict[str | None, int]:
+    """What the order has still to be invoiced for, by budget category: what it expects less
+    what its posted invoices charged. Nothing once it is closed or cancelled, or while a draft."""
+    if order.status in (P.DRAFT, P.CLOSED, P.CANCELLED):
+        return {}
+    invoiced = _by_category(
+        (key(line.purchase_order_line), charged(line.net_pence, line.vat_pence))
+        for line in db.session.scalars(
+            select(SupplierInvoiceLine).join(SupplierInvoice).where(
+                SupplierInvoice.purchase_order_id == order.id, SupplierInvoice.kind == InvoiceKind.INVOICE,
+                SupplierInvoice.status == InvoiceStatus.POSTED)))
+    return {category: max(value - invoiced.get(category, 0), 0)
+            for category, value in expected_value(order, key).items()}
+
+
+def settle_commitments(order: PurchaseOrder, *, on: date, actor, why: str, may_commit: bool = False) -> None:
+    """Bring the order's open commitments, category by category, to what it still has to be
+    invoiced for: release any excess and, with `may_commit`, commit any shortfall again
+    (refused with `budget_exceeded` if the budget cannot hold it)."""
+    commitments = order_commitments(order)
+    target = still_to_invoice(order, category_key(commitments))
+    held: dict[str | None, list[tuple[LedgerEntry, int]]] = defaultdict(list)
+    for commitment in commitments:
+        still_open = ledger.open_amount_pence(commitment)
+        if still_open:
+            held[commitment.category].append((commitment, still_open))
+    memo = f"{order.reference} {why}"[:ledger.MEMO_MAX]
+    for category in _sorted(set(target) | set(held)):
+        excess = sum(amount for _, amount in held[category]) - target.get(category, 0)
+        for commitment, still_open in held[category]:
+            if excess <= 0:
+                break
+            part = min(still_open, excess)
+            ledger.release(commitment, part, on=on, actor=actor, memo=memo)
+            excess -= part
+        if excess < 0 and may_commit:
+            try:
+                ledger.commit(-excess, on=on, actor=actor, memo=memo, source_type=SourceType.PURCHASE_ORDER,
+                              source_id=order.id, category=category)
+            except ledger.BudgetExceeded as refused:
+                raise Conflict(f"{order.reference} would commit again the {format_pence(-excess)} it still has "
+                               f"to be invoiced for. {refused.message}", code="budget_exceeded",
+                               details={**refused.details, "purchase_order_id": order.id}) from None
+
+
 # Raising, cancelling, closing ---------------------------------------------------------------
 
 def raise_purchase_order(order: PurchaseOrder, *, actor) -> PurchaseOrder:
-    """Send the order: its value is committed in the budget, or the raise is refused with
-    the shortfall (BudgetExceeded, 409). What its lines take over from requests is released
-    first (`order_raising`), in the same transaction, so the same need is never committed
-    twice and only a price above standard cost needs more budget."""
+    """Send the order: its value is committed in the budget, one commitment per budget
+    category of its lines, or the raise is refused with the shortfall (BudgetExceeded, 409).
+    What its lines take over from requests is released first (`order_raising`), in the same
+    transaction, so the same need is never committed twice and only a price above standard
+    cost needs more budget."""
     order = lock_order(order)
     ORDER_MACHINE.check(order, A.RAISE)
     order_raising.fire(order, actor=actor)
-    commitment = ledger.commit(
-        charged(order.net_pence, order.vat_pence), on=clock.today(), actor=actor,
-        memo=f"{order.reference} to {order.supplier.name}", source_type="purchase_order", source_id=order.id,
-    )
+    values = expected_value(order)
+    committed = 0
+    for category in _sorted(values):
+        if values[category] <= 0:
+            continue
+        try:
+            ledger.commit(values[category], on=clock.today(), actor=actor,
+                          memo=f"{order.reference} to {order.supplier.name}"[:ledger.MEMO_MAX],
+                          source_type=SourceType.PURCHASE_ORDER, source_id=order.id, category=category)
+        except ledger.BudgetExceeded as refused:
+            # Refused for the order as a whole: what was available before it, and all it needs.
+            raise ledger.BudgetExceeded(available_pence=refused.details["available_pence"] + committed,
+                                        needed_pence=sum(values.values()),
+                                        overspend_alert_id=refused.details.get("overspend_alert_id")) from None
+        committed += values[category]
     ORDER_MACHINE.apply(order, A.RAISE, actor=actor)
-    order.raised_at, order.raised_by_id, order.commitment_id = clock.now(), actor.id, commitment.id
+    order.raised_at, order.raised_by_id = clock.now(), actor.id
     db.session.flush()
     return order
 
 
-def _outstanding_value(order: PurchaseOrder) -> int:
-    return sum(charged(line.outstanding * line.unit_net_pence, line.outstanding * line.unit_vat_pence)
-               for line in order.lines)
-
-
 def cancel_purchase_order(order: PurchaseOrder, *, actor, reason: str) -> PurchaseOrder:
-    """Cancel what has not arrived. Releases the commitment for the goods still outstanding
-    (goods already received stay committed until their invoice posts).
+    """Call off what has not arrived. An order with nothing received is cancelled and
+    releases everything; one with goods received becomes received (awaiting the invoice for
+    what came) and releases the value of the rest. A cancelled order never commits money.
 
     Units it was bringing for a request that still awaits them are owed again: their
     standard cost is committed to the request again, as at approval, in the same
@@ -218,23 +353,20 @@ def cancel_purchase_order(order: PurchaseOrder, *, actor, reason: str) -> Purcha
     reason = fields.text("reason")
     fields.check()
     order = lock_order(order)
-    ORDER_MACHINE.check(order, A.CANCEL)
+    action = cancel_action(order)
+    ORDER_MACHINE.check(order, action)
     once_cancelled = order_cancelling.fire(order, actor=actor)
-    if order.commitment is not None:
-        to_release = min(ledger.open_amount_pence(order.commitment), _outstanding_value(order))
-        if to_release > 0:
-            ledger.release(order.commitment, to_release, on=clock.today(), actor=actor,
-                           memo=f"{order.reference} cancelled: {reason}"[:ledger.MEMO_MAX])
-    ORDER_MACHINE.apply(order, A.CANCEL, actor=actor, note=reason)
+    ORDER_MACHINE.apply(order, action, actor=actor, note=reason)
     order.cancelled_at, order.cancel_reason = clock.now(), reason
     db.session.flush()
+    settle_commitments(order, on=clock.today(), actor=actor, why=f"cancelled: {reason}")
     for then in once_cancelled:
         then()
     return order
 
 
 def close_purchase_order(order: PurchaseOrder, *, actor) -> PurchaseOrder:
-    """Everything arrived and is invoiced: release whatever of the commitment is left."""
+    """Everything arrived and is invoiced: release whatever it still commits."""
     order = lock_order(order)
     ORDER_MACHINE.check(order, A.CLOSE)
     awaiting = db.session.scalar(select(SupplierInvoice.id).where(
@@ -242,10 +374,18 @@ def close_purchase_order(order: PurchaseOrder, *, actor) -> PurchaseOrder:
     if awaiting is not None:
         raise OrderNotOpen(f"{order.reference} has an invoice awaiting finance's approval.",
                            details={"status": order.status})
-    left = ledger.open_amount_pence(order.commitment)
-    if left > 0:
-        ledger.release(order.commitment, left, on=clock.today(), actor=actor, memo=f"{order.reference} closed")
     ORDER_MACHINE.apply(order, A.CLOSE, actor=actor)
     order.closed_at = clock.now()
     db.session.flush()
+    settle_commitments(order, on=clock.today(), actor=actor, why="closed")
     return order
+
+
+def reopen_for_invoicing(order: PurchaseOrder, *, on: date, actor, why: str) -> None:
+    """An invoice of the order was reversed: a closed order reopens as received, and the
+    order commits again what it still has to be invoiced for (a cancelled one, nothing)."""
+    if order.status == P.CLOSED:
+        ORDER_MACHINE.apply(order, A.REOPEN, actor=actor, note=why)
+        order.closed_at = None
+        db.session.flush()
+    settle_commitments(order, on=on, actor=actor, why=why, may_commit=True)

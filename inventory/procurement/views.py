@@ -13,10 +13,12 @@ from inventory.forms import form_page, on_record_page
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, has_permission, permission_required
 from inventory.procurement import invoices, receipts
+from inventory.money import format_pence
 from inventory.procurement.orders import (
     OrderLine,
     cancel_purchase_order,
     close_purchase_order,
+    committed_pence,
     create_purchase_order,
     lines_ordered_for,
     raise_purchase_order,
@@ -30,6 +32,7 @@ from inventory.procurement.forms import (
 )
 from inventory.procurement.models import (
     GoodsReceipt,
+    InvoiceKind,
     InvoiceStatus,
     PurchaseOrder,
     PurchaseOrderLine,
@@ -98,9 +101,12 @@ def _order_page(order: PurchaseOrder, status: int = 200, **forms):
     receipts = db.session.scalars(select(GoodsReceipt).options(
         selectinload(GoodsReceipt.lines), joinedload(GoodsReceipt.received_by), joinedload(GoodsReceipt.location))
         .where(GoodsReceipt.purchase_order_id == order.id).order_by(GoodsReceipt.id)).all()
-    invoices = db.session.scalars(select(SupplierInvoice).options(joinedload(SupplierInvoice.approved_by))
+    invoices = db.session.scalars(select(SupplierInvoice).options(joinedload(SupplierInvoice.approved_by),
+                                                                  joinedload(SupplierInvoice.credited_invoice))
                                   .where(SupplierInvoice.purchase_order_id == order.id)
                                   .order_by(SupplierInvoice.id)).all()
+    credit_form = forms.pop("credit_form", None) or CreditNoteForm(formdata=None)
+    credit_form.invoice_id.choices = _creditable_choices(invoices)
     line_ids = [line.request_line_id for line in order.lines if line.request_line_id is not None]
     ordered_for = {key: label for answer in (lines_ordered_for.fire(line_ids) if line_ids else [])
                    for key, label in answer.items()}
@@ -110,11 +116,17 @@ def _order_page(order: PurchaseOrder, status: int = 200, **forms):
         receipt_form=receipt_form, invoice_form=invoice_form,
         cancel_form=forms.pop("cancel_form", None) or ReasonForm(formdata=None),
         approve_form=forms.pop("approve_form", None) or ReasonForm(formdata=None),
-        credit_form=forms.pop("credit_form", None) or CreditNoteForm(formdata=None),
+        credit_form=credit_form, committed=committed_pence(order),
         lines_by_id={line.id: line for line in order.lines}, AWAITING=InvoiceStatus.AWAITING_APPROVAL,
         can_receive=has_permission(current_user, Permission.RECEIVE_GOODS),
         can_invoice=has_permission(current_user, Permission.POST_INVOICES),
     ), status
+
+
+def _creditable_choices(invoices) -> list[SelectChoice]:
+    """The order's posted invoices, which a credit note may credit."""
+    return [SelectChoice(invoice.id, f"{invoice.number} ({format_pence(invoice.gross_pence)})") for invoice in invoices
+            if invoice.kind == InvoiceKind.INVOICE and invoice.status == InvoiceStatus.POSTED]
 
 
 def _act_on_order(order_id: int, form, form_name: str, use_case, done, next_url=None):
@@ -207,6 +219,13 @@ def approve_invoice(order_id: int, invoice_id: int):
 @permission_required(Permission.POST_INVOICES)
 def record_credit_note(order_id: int):
     form = CreditNoteForm()
-    return _act_on_order(order_id, form, "credit_form", lambda order: invoices.record_credit_note(
-        order, number=form.number.data, invoice_date=form.invoice_date.data, net_pence=form.net.pence,
-        vat_pence=form.vat.pence, reason=form.reason.data, actor=current_user), "Credit note posted to the budget.")
+    form.invoice_id.choices = _creditable_choices(db.session.scalars(
+        select(SupplierInvoice).where(SupplierInvoice.purchase_order_id == order_id)).all())
+
+    def record(_order):
+        return invoices.record_credit_note(
+            db.session.get(SupplierInvoice, form.invoice_id.data), number=form.number.data,
+            invoice_date=form.invoice_date.data, net_pence=form.net.pence, vat_pence=form.vat.pence,
+            reason=form.reason.data, actor=current_user)
+
+    return _act_on_order(order_id, form, "credit_form", record, "Credit note posted to the budget.")

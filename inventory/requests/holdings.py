@@ -290,6 +290,19 @@ def recommit_after_cancel(order: PurchaseOrder, requests: list[EquipmentRequest]
                     details={**refused.details, "request_id": request.id}) from None
 
 
+def requests_owning_commitments(sources: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Of these (source_type, source_id) with money committed, the requests still holding:
+    approved, with a line still awaiting stock (receiver of the ledger verification's
+    `open_commitment_owners`)."""
+    ids = [source_id for source_type, source_id in sources if source_type == SourceType.REQUEST]
+    if not ids:
+        return set()
+    return {(str(SourceType.REQUEST), request_id) for request_id in db.session.scalars(
+        select(EquipmentRequest.id).join(RequestLine, RequestLine.request_id == EquipmentRequest.id)
+        .where(EquipmentRequest.id.in_(ids), EquipmentRequest.state.in_([str(s) for s in HOLDING_STATES]),
+               func.coalesce(RequestLine.approved_quantity, 0) > RequestLine.reserved_quantity).distinct())}
+
+
 def after_visit(request: EquipmentRequest, not_handed_over: list[tuple[int, bool]], *, actor) -> None:
     """A visit has closed; `not_handed_over` is (item type id, still wanted) for each unit it
     did not hand over, each now back in stock or written off, so the request's lines no

@@ -55,7 +55,8 @@ def test_a_posting_naming_no_active_category_exactly_is_refused_with_the_choices
     assert "PIR light" in caught.value.fields["category"] and "Bank charges" in caught.value.fields["category"]
 
 
-def test_a_deactivated_category_takes_no_new_postings_but_its_releases_and_reversals_keep_it(app, period, finance):
+def test_a_deactivated_category_takes_no_new_postings_but_its_releases_and_reversals_keep_it(
+        app, period, finance, made_up_sources):
     commitment = commit(3_000, finance)
     categories.set_category_active(named("PIR light"), False, actor=finance)
     with pytest.raises(InvalidInput):
@@ -150,7 +151,8 @@ def test_an_approved_requests_commitment_is_in_its_item_types_budget_category(ap
         ("commitment", "Window alarm", named("Window alarm").id)]
 
 
-def test_an_entry_refiled_under_another_category_behind_the_apps_back_fails_verification(app, period, finance):
+def test_an_entry_refiled_under_another_category_behind_the_apps_back_fails_verification(
+        app, period, finance, made_up_sources):
     commitment = commit(3_000, finance)
     ledger.release(commitment, 1_000, on=TODAY(), actor=finance, memo="Part arrived")
     db.session.commit()

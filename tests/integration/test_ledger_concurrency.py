@@ -13,6 +13,9 @@ from inventory.budget.verification import verify_ledger
 from inventory.extensions import db
 from tests.concurrency import run_at_once
 
+# Their commitments name made-up sources (request 1, ...): no order or request stands behind them.
+pytestmark = pytest.mark.usefixtures("made_up_sources")
+
 
 def race(app, user_id, *attempts):
     """Each attempt(actor) at the same moment; sorted outcomes ("ok" or an error code)."""

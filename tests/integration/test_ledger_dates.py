@@ -89,8 +89,13 @@ def test_an_invoice_outside_tolerance_dated_ahead_is_refused_before_it_waits_for
 
 def test_a_credit_note_dated_ahead_is_refused_at_invoice_date(app, build, this_year, finance):
     order = build.purchase_order()
+    build.receipt(order)
+    invoice = invoices.record_invoice(order, number="INV-1", invoice_date=TODAY, actor=finance, lines=[
+        invoices.InvoiceLine(line.id, line.quantity_ordered, line.unit_net_pence, line.unit_vat_pence)
+        for line in order.lines])
+    db.session.commit()
     fields = refused_field(lambda: invoices.record_credit_note(
-        order, number="CN-1", invoice_date=date(2026, 7, 1), net_pence=100, vat_pence=0, reason="Late",
+        invoice, number="CN-1", invoice_date=date(2026, 7, 1), net_pence=100, vat_pence=0, reason="Late",
         actor=finance))
     assert set(fields) == {"invoice_date"}
 
@@ -169,7 +174,7 @@ def test_last_years_commitment_released_after_year_end_is_released_on_its_last_d
 
 
 def test_an_invoice_settling_last_years_commitment_posts_today_and_releases_last_year(
-        app, last_year, this_year, finance):
+        app, last_year, this_year, finance, made_up_sources):
     commitment = ledger.commit(1_000, on=date(2026, 3, 2), actor=finance, memo="PO", source_type="purchase_order",
                                source_id=1)
     actual = ledger.post_actual(1_000, on=TODAY, actor=finance, memo="Invoice", source_type="invoice", source_id=1,

@@ -17,6 +17,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+import pytest
 
 from inventory import clock
 from inventory.budget import ledger, operations as budget
@@ -25,6 +26,9 @@ from inventory.budget.models import LedgerEntry
 from inventory.budget.verification import verify_ledger
 from inventory.errors import DomainError
 from inventory.extensions import db
+
+# Their commitments name made-up sources (request 1, ...): no order or request stands behind them.
+pytestmark = pytest.mark.usefixtures("made_up_sources")
 
 amounts = st.integers(min_value=1, max_value=40_000)
 _years = itertools.count(2100)

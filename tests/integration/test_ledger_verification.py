@@ -11,6 +11,9 @@ from inventory.budget import ledger
 from inventory.budget.verification import verify_ledger
 from inventory.extensions import db
 
+# Their commitments name made-up sources (request 1, ...): no order or request stands behind them.
+pytestmark = pytest.mark.usefixtures("made_up_sources")
+
 
 @pytest.fixture
 def finance(build):

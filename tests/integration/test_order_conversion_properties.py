@@ -63,9 +63,9 @@ def _request_should_hold(request: EquipmentRequest, orders: list[PurchaseOrder])
 def _order_should_hold(order: PurchaseOrder) -> int:
     if order.status == PurchaseOrderStatus.DRAFT:
         return 0
-    units = {PurchaseOrderStatus.CANCELLED: lambda line: line.quantity_received}.get(
-        order.status, lambda line: line.quantity_ordered)
-    return sum(units(line) * line.unit_gross_pence for line in order.lines)
+    # Once cancelled (wholly, or the rest after a part delivery), only what came is still owed.
+    return sum((line.quantity_received if order.rest_cancelled else line.quantity_ordered) * line.unit_gross_pence
+               for line in order.lines)
 
 
 def test_random_histories_of_orders_for_requests_never_count_money_twice(app, build):

@@ -46,7 +46,7 @@ def test_raising_an_order_for_a_requests_shortfall_converts_its_commitment_once(
     assert (request_open(request), committed()) == (7500, 7500)
     order = build.order_for_request(request)
     assert request_open(request) == 0
-    assert ledger.open_amount_pence(order.commitment) == 7500
+    assert orders.committed_pence(order) == 7500
     summary = ledger.summary()
     assert (summary.committed_pence, summary.available_pence) == (7500, 100_000 - 7500)
     memo = db.session.scalar(select(LedgerEntry.memo).where(LedgerEntry.kind == EntryKind.RELEASE))
@@ -85,7 +85,7 @@ def test_units_already_on_another_raised_order_for_the_line_are_not_converted_ag
     assert request_open(request) == 2500
     second = build.order_for_request(request, quantity=2)
     assert request_open(request) == 0
-    assert committed() == 5000 + ledger.open_amount_pence(second.commitment) == 5000 + 5000
+    assert committed() == 5000 + orders.committed_pence(second) == 5000 + 5000
 
 
 def test_goods_on_a_linked_order_go_to_that_request_first_and_release_nothing_more(build):
@@ -139,7 +139,7 @@ def test_an_order_for_part_of_the_shortfall_leaves_the_rest_committed_to_the_req
     assert (request.lines[0].reserved_quantity, request_open(request)) == (2, 0)
     build.receipt(order)
     assert (request.lines[0].reserved_quantity, request_open(request)) == (3, 0)
-    assert committed() == ledger.open_amount_pence(order.commitment) == 5000  # until its invoice
+    assert committed() == orders.committed_pence(order) == 5000  # until its invoice
 
 
 def test_cancelling_a_linked_order_commits_the_still_awaited_units_to_the_request_again(build):
@@ -152,7 +152,7 @@ def test_cancelling_a_linked_order_commits_the_still_awaited_units_to_the_reques
     orders.cancel_purchase_order(order, actor=actor, reason="Supplier out of stock")
     db.session.commit()
     assert request_open(request) == 5000  # the two units still awaited, at standard cost
-    assert ledger.open_amount_pence(order.commitment) == 2000  # the unit that came, until its invoice
+    assert orders.committed_pence(order) == 2000  # the unit that came, until its invoice
     assert committed() == 7000
     assert ledger.summary().available_pence == 20_000 - 7000
 
@@ -168,7 +168,7 @@ def test_a_cancel_whose_recommitment_the_budget_cannot_hold_is_refused_whole(bui
     assert refused.value.code == "budget_exceeded"
     assert refused.value.details["request_id"] == request.id
     db.session.rollback()
-    assert order.status == "raised" and ledger.open_amount_pence(order.commitment) == 3000
+    assert order.status == "raised" and orders.committed_pence(order) == 3000
     assert request_open(request) == 0
 
 

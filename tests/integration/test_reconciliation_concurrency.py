@@ -17,7 +17,8 @@ from inventory.reconciliation.operations import Pair
 from inventory.reconciliation.statement_csv import ColumnMapping
 from tests.concurrency import run_at_once
 
-pytestmark = pytest.mark.postgres_only
+# Their commitments name made-up sources (request 1, ...): no order or request stands behind them.
+pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("made_up_sources")]
 
 
 def race(app, finance_id, actions):

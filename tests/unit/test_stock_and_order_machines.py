@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pytest
 
 from inventory.procurement.invoices import INVOICE_MACHINE, InvoiceAction, InvoiceDecided
-from inventory.procurement.models import InvoiceStatus, PurchaseOrder, PurchaseOrderStatus
+from inventory.procurement.models import InvoiceKind, InvoiceStatus, PurchaseOrder, PurchaseOrderStatus, SupplierInvoice
 from inventory.procurement.orders import ORDER_MACHINE, OrderAction, OrderNotOpen
 from inventory.stock.models import ItemEventKind, ItemState
 from inventory.stock.operations import ITEM_MACHINE, ItemNotAvailable
@@ -24,10 +24,8 @@ def an_order(status: str) -> PurchaseOrder:
     return PurchaseOrder(id=12, status=status)  # never added to a session
 
 
-@dataclass
-class FakeInvoice:
-    status: str
-    id: int = 3
+def an_invoice(status: str, kind: str = InvoiceKind.INVOICE) -> SupplierInvoice:
+    return SupplierInvoice(id=3, status=status, kind=kind)  # never added to a session
 
 
 @pytest.mark.parametrize("state, issuable", [
@@ -53,8 +51,10 @@ def test_an_item_step_the_table_refuses_names_the_item_its_state_and_the_step():
 @pytest.mark.parametrize("action, allowed_from", [
     (A.RAISE, {P.DRAFT}),
     (A.RECEIVE, {P.RAISED, P.PARTLY_RECEIVED}),
-    (A.CANCEL, {P.DRAFT, P.RAISED, P.PARTLY_RECEIVED}),
+    (A.CANCEL, {P.DRAFT, P.RAISED}),
+    (A.CANCEL_REST, {P.PARTLY_RECEIVED}),
     (A.CLOSE, {P.RECEIVED}),
+    (A.REOPEN, {P.CLOSED}),
     (A.INVOICE, {P.RAISED, P.PARTLY_RECEIVED, P.RECEIVED, P.CANCELLED}),
     (A.CREDIT, {P.RAISED, P.PARTLY_RECEIVED, P.RECEIVED, P.CANCELLED, P.CLOSED}),
 ])
@@ -78,8 +78,27 @@ def test_an_order_refusal_keeps_its_code_and_says_what_could_not_be_done():
     assert refused.value.details["status"] == "draft"
 
 
+def test_cancelling_an_order_with_goods_received_leaves_it_received_and_a_reversal_reopens_a_closed_one():
+    order = an_order(P.PARTLY_RECEIVED)
+    ORDER_MACHINE.apply(order, A.CANCEL_REST)
+    assert order.status == P.RECEIVED
+    ORDER_MACHINE.apply(order, A.CLOSE)
+    ORDER_MACHINE.apply(order, A.REOPEN)
+    assert order.status == P.RECEIVED
+
+
+def test_a_posted_invoice_or_credit_note_is_reversed_once():
+    for kind, name in ((InvoiceKind.INVOICE, "invoice"), (InvoiceKind.CREDIT_NOTE, "credit note")):
+        document = an_invoice(InvoiceStatus.POSTED, kind)
+        INVOICE_MACHINE.apply(document, InvoiceAction.REVERSE)
+        assert document.status == InvoiceStatus.REVERSED
+        with pytest.raises(InvoiceDecided) as refused:
+            INVOICE_MACHINE.apply(document, InvoiceAction.REVERSE)
+        assert refused.value.message == f"This {name} is already reversed."
+
+
 def test_an_invoice_posts_once():
-    invoice = FakeInvoice(InvoiceStatus.AWAITING_APPROVAL)
+    invoice = an_invoice(InvoiceStatus.AWAITING_APPROVAL)
     INVOICE_MACHINE.apply(invoice, InvoiceAction.POST)
     assert invoice.status == InvoiceStatus.POSTED
     with pytest.raises(InvoiceDecided) as refused:

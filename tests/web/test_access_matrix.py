@@ -204,6 +204,7 @@ def _build_world(app: Flask) -> World:
         "number": 1,
         "order_id": order.id,
         "organisation_id": partner.id,
+        "purchase_id": entry.source_id,
         "request_id": approved.id,
         "statement_id": statement.id,
         "supplier_id": supplier.id,

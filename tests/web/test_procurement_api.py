@@ -97,13 +97,28 @@ def test_an_invoice_outside_tolerance_awaits_finances_approval_with_a_reason(api
     assert (again.status_code, again.get_json()["error"]["code"]) == (409, "already_decided")
 
 
-def test_a_credit_note_through_the_api(api, build, funded):
+def test_a_credit_note_through_the_api_names_the_invoice_it_credits(api, build, funded):
     order = build.purchase_order()
     build.receipt(order)
+    invoice = build.invoice(order)
+    response = api(roles=["finance"]).post("/invoices", json={
+        "purchase_order_id": order.id, "invoice_id": invoice.id, "kind": "credit_note", "number": "CN-1",
+        "invoice_date": clock.today().isoformat(), "net_pence": 500, "vat_pence": 100, "reason": "Late delivery"})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert (body["kind"], body["credited_invoice_id"], body["status"]) == ("credit_note", invoice.id, "posted")
+    assert len(body["ledger_entry_ids"]) == 1
+
+
+def test_a_credit_note_without_the_invoice_it_credits_is_a_422_naming_it(api, build, funded):
+    order = build.purchase_order()
+    build.receipt(order)
+    build.invoice(order)
     response = api(roles=["finance"]).post("/invoices", json={
         "purchase_order_id": order.id, "kind": "credit_note", "number": "CN-1",
         "invoice_date": clock.today().isoformat(), "net_pence": 500, "vat_pence": 100, "reason": "Late delivery"})
-    assert response.status_code == 201 and response.get_json()["kind"] == "credit_note"
+    assert response.status_code == 422
+    assert "invoice_id" in response.get_json()["error"]["details"]["fields"]
 
 
 @pytest.mark.parametrize("role, create, receive, invoice", [
@@ -135,8 +150,9 @@ def test_bad_bodies_are_422_not_500(api, build):
 def test_a_credit_note_for_nothing_is_a_422_not_a_500(api, build, funded):
     order = build.purchase_order()
     build.receipt(order)
+    invoice = build.invoice(order)
     response = api(roles=["finance"]).post("/invoices", json={
-        "purchase_order_id": order.id, "kind": "credit_note", "number": "CN-0",
+        "invoice_id": invoice.id, "kind": "credit_note", "number": "CN-0",
         "invoice_date": clock.today().isoformat(), "net_pence": 0, "vat_pence": 0, "reason": "Nothing"})
     assert response.status_code == 422
     assert "net_pence" in response.get_json()["error"]["details"]["fields"]
