@@ -77,13 +77,17 @@ def test_hooks_call_the_receivers_connected_to_this_app_only():
 
 
 def test_the_app_connects_each_cross_feature_reaction(app):
-    from inventory.budget.ledger import entry_reversing
+    from inventory.budget.categories import category_deactivating
+    from inventory.budget.ledger import entry_reversed, entry_reversing
+    from inventory.budget.verification import open_commitment_owners
     from inventory.cases.operations import need_changed
     from inventory.cases.views import page_sections
     from inventory.procurement.orders import lines_ordered_for, order_cancelling, order_raising
     from inventory.stock.queries import units_on_order
     from inventory.stock.receiving import units_received
 
-    for hook in (entry_reversing, need_changed, page_sections, order_raising, order_cancelling, lines_ordered_for,
-                 units_on_order, units_received):
-        assert len(hook.receivers()) == 1, hook
+    receivers = {entry_reversing: 2, entry_reversed: 1, open_commitment_owners: 2, category_deactivating: 1,
+                 need_changed: 1, page_sections: 1, order_raising: 1, order_cancelling: 1, lines_ordered_for: 1,
+                 units_on_order: 1, units_received: 1}
+    for hook, count in receivers.items():
+        assert len(hook.receivers()) == count, hook

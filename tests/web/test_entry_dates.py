@@ -9,6 +9,7 @@ from inventory import clock
 from inventory.budget import ledger, operations as budget
 from inventory.budget.models import LedgerEntry
 from inventory.extensions import db
+from inventory.procurement import invoices
 from inventory.procurement.models import SupplierInvoice
 
 AHEAD = "2026-10-01"  # three and a half months after today
@@ -42,6 +43,16 @@ def order(build, period):
     order = build.purchase_order()
     build.receipt(order)
     return order
+
+
+@pytest.fixture
+def invoice(order, finance):
+    """The order's goods, invoiced today at its price (a credit note needs an invoice to credit)."""
+    posted = invoices.record_invoice(order, number="INV-1", invoice_date=date(2026, 6, 15), actor=finance, lines=[
+        invoices.InvoiceLine(line.id, line.quantity_ordered, line.unit_net_pence, line.unit_vat_pence)
+        for line in order.lines])
+    db.session.commit()
+    return posted
 
 
 def entry_count():
@@ -80,9 +91,9 @@ def test_an_invoice_dated_ahead_is_422_naming_invoice_date(api, order):
     assert db.session.scalar(select(func.count()).select_from(SupplierInvoice)) == 0
 
 
-def test_a_credit_note_dated_ahead_is_422_naming_invoice_date(api, order):
+def test_a_credit_note_dated_ahead_is_422_naming_invoice_date(api, invoice):
     response = api(roles=["finance"]).post("/invoices", json={
-        "purchase_order_id": order.id, "kind": "credit_note", "number": "CN-9", "invoice_date": AHEAD,
+        "invoice_id": invoice.id, "kind": "credit_note", "number": "CN-9", "invoice_date": AHEAD,
         "net_pence": 500, "vat_pence": 0, "reason": "Late delivery"})
     refused(response, "invoice_date")
 
@@ -122,7 +133,7 @@ def test_reversing_last_years_entry_through_the_api_lands_on_its_last_day(api, l
     ("/budget/adjustments/new", {"amount": "-1.00", "on": AHEAD, "reason": "Fee"}),
     ("/budget/allocations/new", {"amount": "1.00", "on": AHEAD}),
     ("/budget/direct-purchases/new", {"supplier_name": "Shop", "purchased_on": AHEAD, "net": "1.00", "vat": "0",
-                                      "gross": "1.00", "receipt_reference": "R-1", "category": "locks"}),
+                                      "gross": "1.00", "receipt_reference": "R-1", "category": "Lock"}),
 ])
 def test_pages_explain_a_date_ahead_at_the_field_and_write_nothing(client, login, period, path, data):
     login(roles=["finance"])
@@ -144,10 +155,10 @@ def test_the_invoice_page_refuses_an_invoice_dated_ahead(client, login, order):
     assert db.session.scalar(select(func.count()).select_from(SupplierInvoice)) == 0
 
 
-def test_the_credit_note_page_refuses_a_note_dated_ahead(client, login, order):
+def test_the_credit_note_page_refuses_a_note_dated_ahead(client, login, order, invoice):
     login(roles=["finance"])
     response = client.post(f"/purchase-orders/{order.id}/credit-notes", data={
-        "number": "CN-5", "invoice_date": AHEAD, "net": "5.00", "vat": "0", "reason": "Late"})
+        "invoice_id": invoice.id, "number": "CN-5", "invoice_date": AHEAD, "net": "5.00", "vat": "0", "reason": "Late"})
     assert response.status_code == 422
     assert "Entries cannot be dated in the future (after 15 Jun 2026)." in response.get_data(as_text=True)
 

@@ -155,6 +155,6 @@ def test_the_purchase_form_records_how_it_was_paid(client, login, finance, build
     login(finance)
     response = client.post("/budget/direct-purchases/new", data={
         "supplier_name": "Hardware Shop", "purchased_on": clock.today().isoformat(), "net": "10.00", "vat": "0", "gross": "10.00",
-        "receipt_reference": "T-79", "category": "Locks", "payment_method": "card"})
+        "receipt_reference": "T-79", "category": "Lock", "payment_method": "card"})
     assert response.status_code == 302
     assert db.session.scalar(select(DirectPurchase.payment_method)) == "card"
