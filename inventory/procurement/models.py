@@ -116,7 +116,7 @@ class PurchaseOrderLine(db.Model):
 
     purchase_order: Mapped[PurchaseOrder] = relationship(back_populates="lines")
     item_type: Mapped[ItemType] = relationship()
-    budget_category = relationship("BudgetCategory", lazy="joined")
+    budget_category = relationship("BudgetCategory")
     request_line = relationship("RequestLine")
 
     @property
