@@ -248,6 +248,10 @@ class ExportBatch(db.Model):
     files: Mapped[list["ExportFile"]] = relationship(order_by="ExportFile.number", lazy="selectin",
                                                      back_populates="batch")
 
+    @property
+    def format_label(self) -> str:
+        return ExportFormat(self.format).label
+
 
 class ExportedEntry(db.Model):
     """A ledger entry that left in a batch. Unique per format: no entry is ever in two
