@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
 from inventory.api.body import Body
-from inventory.budget import categories, ledger, operations as budget
+from inventory.budget import categories, ledger, operations as budget, year_end
 from inventory.budget.models import (
     BudgetCategory,
     BudgetPeriod,
@@ -240,9 +240,31 @@ def resolve_alert(alert_id: int):
     return jsonify(serialise_alert(budget.resolve_overspend(alert, actor=current_user, resolution=reason)))
 
 
+CARRIED_FORWARD = schema("CarriedForward", {
+    "type": "object", "required": ["period_id", "into_period_id", "commitments", "carried_pence"],
+    "properties": {"period_id": {"type": "integer"}, "into_period_id": {"type": "integer"},
+                   "commitments": {"type": "integer"}, "carried_pence": PENCE},
+})
+
+
+@api_route("/budget/periods/<int:period_id>/carry-forward", "POST", response=CARRIED_FORWARD, tag="budget",
+           summary="Year end: move every commitment still open in an ended period into the period of today "
+                   "(released there, committed here, in one go). 409 period_not_ended, nothing_open, "
+                   "no_budget_period, or budget_exceeded if this period cannot hold it (then nothing moves).")
+@permission_required(Permission.MANAGE_LEDGER)
+def carry_forward(period_id: int):
+    period = db.session.get(BudgetPeriod, period_id)
+    if period is None:
+        raise NotFound("No such budget period.")
+    carried = year_end.carry_forward(period, actor=current_user)
+    return jsonify({"period_id": period.id, "into_period_id": carried.into.id, "commitments": carried.commitments,
+                    "carried_pence": carried.pence})
+
+
 @api_route("/ledger/months/<month>/close", "POST", response=MONTH_CLOSE, tag="budget",
            summary="Close a finished month (YYYY-MM): nothing may be dated inside it afterwards. 409 "
-                   "month_not_ended or already_closed; a month that is not YYYY-MM is 404.")
+                   "month_not_ended or already_closed, or open_commitments when closing a period's last month "
+                   "with money still committed in it (carry it forward first); a month that is not YYYY-MM is 404.")
 @permission_required(Permission.MANAGE_LEDGER)
 def close_month(month: str):
     day = _month_or_404(month)

@@ -9,6 +9,7 @@ from inventory import clock
 from inventory.audit.models import AuditEventKind
 from inventory.audit.operations import record_event
 from inventory.budget import categories, ledger
+from inventory.budget.year_end import refuse_to_close_with_open_commitments
 from inventory.budget.models import (
     BudgetPeriod,
     DirectPurchase,
@@ -192,6 +193,10 @@ def close_month(month: date, *, actor) -> MonthClose:
     ledger.lock_chain()  # a posting in flight finishes first, or sees the close
     if ledger.is_month_closed(month):
         raise Conflict(f"{month:%B %Y} is already closed.", code="already_closed")
+    period = db.session.scalar(select(BudgetPeriod).where(BudgetPeriod.starts_on <= month,
+                                                          BudgetPeriod.ends_on >= month))
+    if period is not None and period.ends_on.replace(day=1) == month:
+        refuse_to_close_with_open_commitments(period)
     closing = MonthClose(month=month, closed_by_id=actor.id)
     db.session.add(closing)
     record_event(AuditEventKind.MONTH_CLOSED, actor=actor, month=month.isoformat())

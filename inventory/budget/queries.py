@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from inventory import clock
@@ -136,3 +136,30 @@ def open_alerts(period: BudgetPeriod) -> list[OverspendAlert]:
         select(OverspendAlert).options(selectinload(OverspendAlert.entry))
         .where(OverspendAlert.period_id == period.id, OverspendAlert.resolved_at.is_(None))
         .order_by(OverspendAlert.id)))
+
+
+def commitment_movements():
+    """A subquery of (commitment_id, amount_pence): every commitment, release, and reversal
+    of either, under the commitment it moves. Summed per commitment, what is below zero is
+    still committed."""
+    original = aliased(LedgerEntry)
+    commitment_id = case(
+        (LedgerEntry.kind == EntryKind.COMMITMENT, LedgerEntry.id),
+        (LedgerEntry.kind == EntryKind.RELEASE, LedgerEntry.commitment_id),
+        (and_(LedgerEntry.kind == EntryKind.REVERSAL, original.kind == EntryKind.COMMITMENT), original.id),
+        (and_(LedgerEntry.kind == EntryKind.REVERSAL, original.kind == EntryKind.RELEASE), original.commitment_id),
+    )
+    return (select(commitment_id.label("commitment_id"), LedgerEntry.amount_pence)
+            .outerjoin(original, LedgerEntry.reverses_id == original.id)
+            .where(commitment_id.is_not(None)).subquery())
+
+
+def open_commitments(period: BudgetPeriod) -> list[tuple[LedgerEntry, int]]:
+    """The period's commitments with money still open, oldest first, each with how much: one
+    grouped query however long the ledger."""
+    movements = commitment_movements()
+    still_open = (select(movements.c.commitment_id, (-func.sum(movements.c.amount_pence)).label("pence"))
+                  .group_by(movements.c.commitment_id).having(func.sum(movements.c.amount_pence) < 0).subquery())
+    return [(entry, int(pence)) for entry, pence in db.session.execute(
+        select(LedgerEntry, still_open.c.pence).join(still_open, still_open.c.commitment_id == LedgerEntry.id)
+        .where(LedgerEntry.period_id == period.id).order_by(LedgerEntry.id))]

@@ -4,7 +4,7 @@ something open, and (given one) a signed checkpoint kept
 outside the database. `flask --app inventory verify-ledger` and the nightly job use this."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from inventory.budget import checkpoint as checkpoints
@@ -17,7 +17,7 @@ from inventory.budget.models import (
     PeriodBalance,
     category_key,
 )
-from inventory.budget.queries import BUCKET_NAMES, bucket_totals
+from inventory.budget.queries import BUCKET_NAMES, bucket_totals, commitment_movements
 from inventory.extensions import db
 from inventory.hooks import Hook
 from inventory.money import format_pence
@@ -161,17 +161,8 @@ def open_commitments_by_source() -> dict[tuple[str | None, int | None], int]:
     """{(source_type, source_id): pence still committed}, in one grouped query however long
     the ledger: each commitment's amount, its releases, and the reversals of either, summed
     per commitment and then per source; what is left below zero is still committed."""
-    original = aliased(LedgerEntry)
+    movements = commitment_movements()
     commitment = aliased(LedgerEntry)
-    commitment_id = case(
-        (LedgerEntry.kind == EntryKind.COMMITMENT, LedgerEntry.id),
-        (LedgerEntry.kind == EntryKind.RELEASE, LedgerEntry.commitment_id),
-        (and_(LedgerEntry.kind == EntryKind.REVERSAL, original.kind == EntryKind.COMMITMENT), original.id),
-        (and_(LedgerEntry.kind == EntryKind.REVERSAL, original.kind == EntryKind.RELEASE), original.commitment_id),
-    )
-    movements = (select(commitment_id.label("commitment_id"), LedgerEntry.amount_pence)
-                 .outerjoin(original, LedgerEntry.reverses_id == original.id)
-                 .where(commitment_id.is_not(None)).subquery())
     rows = db.session.execute(
         select(commitment.source_type, commitment.source_id, func.sum(movements.c.amount_pence))
         .join(commitment, commitment.id == movements.c.commitment_id)

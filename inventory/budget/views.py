@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inventory import clock
-from inventory.budget import categories, ledger, operations as budget, queries
+from inventory.budget import categories, ledger, operations as budget, queries, year_end
 from inventory.budget.charts import burn_down, run_out_date
 from inventory.budget.forms import (
     AdjustmentForm,
@@ -222,18 +222,45 @@ def months():
         ):
             closes.setdefault(closing.month, []).append(closing)
     periods = db.session.scalars(select(BudgetPeriod).order_by(BudgetPeriod.starts_on.desc())).all()
+    ended = period is not None and period.ends_on < clock.today()
+    still_open = queries.open_commitments(period) if ended else []
     return render_template("budget/months.html", period=period, periods=periods, closes=closes,
                            months=queries.months_of(period) if period else [],
-                           this_month=clock.today().replace(day=1), reopen_form=ReopenMonthForm(formdata=None))
+                           this_month=clock.today().replace(day=1), reopen_form=ReopenMonthForm(formdata=None),
+                           still_open_count=len(still_open), still_open_pence=sum(p for _, p in still_open))
 
 
 @bp.post("/months/<month>/close")
 @permission_required(Permission.MANAGE_LEDGER)
 def close_month(month: str):
     day = _month_or_404(month)
-    budget.close_month(day, actor=current_user)
-    flash(f"{day:%B %Y} is closed.", "success")
-    return redirect(url_for("budget.months"))
+    try:
+        budget.close_month(day, actor=current_user)
+    except DomainError as error:  # not ended, already closed, money still committed in the year
+        undo()
+        flash(error.message, "error")
+    else:
+        flash(f"{day:%B %Y} is closed.", "success")
+    return redirect(url_for("budget.months", period_id=_period_id_of(day)))
+
+
+@bp.post("/periods/<int:period_id>/carry-forward")
+@permission_required(Permission.MANAGE_LEDGER)
+def carry_forward(period_id: int):
+    period = db.get_or_404(BudgetPeriod, period_id)
+    try:
+        carried = year_end.carry_forward(period, actor=current_user)
+    except DomainError as error:
+        undo()
+        flash(error.message, "error")
+    else:
+        flash(f"{format_pence(carried.pence)} in {carried.commitments} commitment(s) carried forward from "
+              f"{period.name} into {carried.into.name}.", "success")
+    return redirect(url_for("budget.months", period_id=period.id))
+
+
+def _period_id_of(day: date) -> int | None:
+    return db.session.scalar(select(BudgetPeriod.id).where(BudgetPeriod.starts_on <= day, BudgetPeriod.ends_on >= day))
 
 
 @bp.post("/months/<month>/reopen")

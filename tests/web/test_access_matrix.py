@@ -143,7 +143,7 @@ def _build_world(app: Flask) -> World:
              for name, (role, org) in PRINCIPALS.items()}
     coordinator, finance = users["coordinator"], users["finance"]
 
-    build.budget_period(allocated_pence=500_000, around_today=True, actor=finance)
+    period = build.budget_period(allocated_pence=500_000, around_today=True, actor=finance)
     item_type = build.item_type(name="Personal alarm")
     supplier = build.supplier(name="Alarms Ltd")
     product_code = set_product_code(item_type, supplier, "PA-1")
@@ -204,6 +204,7 @@ def _build_world(app: Flask) -> World:
         "number": 1,
         "order_id": order.id,
         "organisation_id": partner.id,
+        "period_id": period.id,
         "purchase_id": entry.source_id,
         "request_id": approved.id,
         "statement_id": statement.id,

@@ -147,8 +147,11 @@ def test_finance_closes_a_month_and_only_an_admin_reopens_it_with_a_reason(clien
     finance = build.user(roles=["finance"])
     login(finance)
     assert client.post("/budget/months/2026-05/close").status_code == 302
-    assert client.post("/budget/months/2026-05/close").status_code == 409
-    assert client.post("/budget/months/2026-06/close").status_code == 409
+    again = client.post("/budget/months/2026-05/close", follow_redirects=True).get_data(as_text=True)
+    assert "May 2026 is already closed." in again
+    early = client.post("/budget/months/2026-06/close", follow_redirects=True).get_data(as_text=True)
+    assert "June 2026 has not ended yet." in early
+    assert not ledger.is_month_closed(date(2026, 6, 1))
     assert client.post("/budget/months/2026-05/reopen", data={"reason": "Late invoice"}).status_code == 403
     client.post("/logout")
     login(roles=["admin"])
