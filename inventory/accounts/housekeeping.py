@@ -32,7 +32,8 @@ def housekeeping_job(now: datetime) -> JobOutcome:
     key_window = timedelta(hours=config["IDEMPOTENCY_KEY_HOURS"])
     token_grace = timedelta(days=config["REVOKED_TOKEN_KEEP_DAYS"])
     counts = {
-        "idempotency_records": _delete(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - key_window)),
+        "idempotency_records": _delete(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - key_window)),
         "login_sessions": _delete(delete(LoginSession).where(LoginSession.ended_at.is_not(None))),
         "api_tokens": _delete(delete(ApiToken).where(ApiToken.revoked_at < now - token_grace)),
     }

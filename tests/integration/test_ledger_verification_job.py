@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import text
 
-from inventory.budget import ledger
 from inventory.budget.nightly import verify_ledger_job
 from inventory.extensions import db
 from inventory.notices import JobOutcome, Notice
