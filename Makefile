@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app inventory
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-test browser migrate seed layers test test-sqlite test-postgres clean
+.PHONY: run install install-test browser pg-client migrate seed layers test test-sqlite test-postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Chromium (e.g. sudo apt-get install chromium) to run the browser tests."; fi; }
+
+## PostgreSQL's client tools: pg_dump and pg_restore back up and restore a PostgreSQL database
+pg-client:
+	@command -v pg_dump >/dev/null 2>&1 && command -v pg_restore >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; \
+	  else echo "Install PostgreSQL's client tools (e.g. sudo apt-get install postgresql-client) for PostgreSQL backups."; fi; }
 
 install-test: $(VENV)/.installed-test
 

@@ -95,6 +95,19 @@ class BaseConfig:
     # ledger checkpoints (`ledger-checkpoint`, `verify-ledger --checkpoint`). Never stored in the
     # database; set it only where those commands run, not for the web workers. Unset: they refuse.
     LEDGER_CHECKPOINT_KEY: str | None = None
+    # A folder where the nightly ledger check keeps signed checkpoints (with the key above):
+    # it checks the ledger against the latest there and adds one when the ledger has moved
+    # on. Best on storage the database's owners cannot change. Unset: no checkpoints.
+    LEDGER_CHECKPOINT_DIR: str | None = None
+    # Housekeeping: an Idempotency-Key is remembered at least this many hours (then its
+    # record is deleted and the key means nothing); a revoked API token stays listed on its
+    # owner's tokens page this many days before it is deleted. Ended sign-in sessions go at once.
+    IDEMPOTENCY_KEY_HOURS = 24
+    REVOKED_TOKEN_KEEP_DAYS = 90
+    # Backups (`flask backup`, the nightly job): the folder (default: backups/ in the instance
+    # folder) and how many of the newest to keep. They hold personal data (still encrypted).
+    BACKUP_DIR: str | None = None
+    BACKUP_KEEP = 14
     # Jobs: how long a loaned item stays out, and how many months after handover each issued
     # item has its first and second review (the sector's 3 and 6 months).
     LOAN_PERIOD_DAYS = 365

@@ -155,11 +155,13 @@ def _register_web_plumbing(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     from inventory.accounts.cli import create_admin_command, create_token_command
+    from inventory.backups.cli import backup_command, restore_command
     from inventory.budget.cli import ledger_checkpoint_command, verify_ledger_command
     from inventory.cases.cli import rotate_data_key_command
     from inventory.demo import seed_demo_command
     from inventory.requests.cli import recompute_priorities_command
 
     for command in (create_admin_command, create_token_command, seed_demo_command, verify_ledger_command,
-                    ledger_checkpoint_command, rotate_data_key_command, recompute_priorities_command):
+                    ledger_checkpoint_command, rotate_data_key_command, recompute_priorities_command,
+                    backup_command, restore_command):
         app.cli.add_command(command)

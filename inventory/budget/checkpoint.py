@@ -16,6 +16,7 @@ entry follows on.
 import hashlib
 import hmac
 import json
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -47,8 +48,9 @@ def signing_key() -> bytes:
     return key.encode()
 
 
-def take() -> dict:
-    """The ledger's head and each period's balances as of it, signed."""
+def take(now: datetime | None = None) -> dict:
+    """The ledger's head and each period's balances as of it, signed, dated `now` (default:
+    the clock's; a scheduled job passes its own)."""
     head = db.session.execute(
         select(LedgerEntry.position, LedgerEntry.hash).order_by(LedgerEntry.position.desc()).limit(1)
     ).first()
@@ -56,7 +58,7 @@ def take() -> dict:
     # Everything below is read up to the head, so an entry posted meanwhile cannot creep in.
     payload = {
         "format": FORMAT,
-        "created_at": clock.now().isoformat(timespec="seconds"),
+        "created_at": (now or clock.now()).isoformat(timespec="seconds"),
         "entry_count": _entries_up_to(position),
         "head_position": position,
         "head_hash": head_hash,

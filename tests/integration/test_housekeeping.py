@@ -1,0 +1,101 @@
+"""Housekeeping deletes what can no longer do anything: idempotency records past their
+window, ended sign-in sessions, tokens revoked long ago; and nothing else, twice over."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from inventory import clock
+from inventory.accounts import operations
+from inventory.accounts.housekeeping import housekeeping_job
+from inventory.accounts.models import ApiToken, LoginSession
+from inventory.api.idempotency import IdempotencyRecord
+from inventory.extensions import db
+from inventory.notices import JobOutcome
+
+NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def user(build):
+    return build.user(roles=["fitter"])
+
+
+def idempotency_record(user, key, *, at):
+    with clock.frozen_at(at):
+        db.session.add(IdempotencyRecord(user_id=user.id, key=key, endpoint="api.scan", request_hash="0" * 64,
+                                         response_status=200, response_body="{}"))
+        db.session.flush()
+
+
+def session_started(user, *, at, ended_at=None):
+    with clock.frozen_at(at):
+        token = operations.start_login_session(user)
+        db.session.flush()
+    login_session = db.session.scalar(select(LoginSession).order_by(LoginSession.id.desc()).limit(1))
+    login_session.ended_at = ended_at
+    return token
+
+
+def api_token(user, name, *, revoked_at=None):
+    token, _ = operations.create_api_token(user, name=name)
+    token.revoked_at = revoked_at
+    return token
+
+
+def names(model, column):
+    return sorted(db.session.scalars(select(column).order_by(model.id)))
+
+
+def test_housekeeping_deletes_only_what_is_past_its_time_and_counts_each_kind(app, user):
+    idempotency_record(user, "a-day-and-a-minute-ago", at=NOW - timedelta(hours=24, minutes=1))
+    idempotency_record(user, "a-day-ago-to-the-minute", at=NOW - timedelta(hours=24))
+    idempotency_record(user, "this-morning", at=NOW - timedelta(hours=2))
+    session_started(user, at=NOW - timedelta(days=3), ended_at=NOW - timedelta(days=3))  # signed out
+    session_started(user, at=NOW - timedelta(minutes=5), ended_at=NOW - timedelta(minutes=1))  # signed out just now
+    session_started(user, at=NOW - timedelta(days=40))  # never signed out: it may still be in use
+    api_token(user, "revoked long ago", revoked_at=NOW - timedelta(days=91))
+    api_token(user, "revoked lately", revoked_at=NOW - timedelta(days=89))
+    api_token(user, "old but in use")
+    db.session.commit()
+
+    outcome = housekeeping_job(NOW)
+    db.session.commit()
+
+    assert outcome == JobOutcome(counts={"idempotency_records": 1, "login_sessions": 2, "api_tokens": 1})
+    assert names(IdempotencyRecord, IdempotencyRecord.key) == ["a-day-ago-to-the-minute", "this-morning"]
+    assert db.session.scalars(select(LoginSession.ended_at)).all() == [None]
+    assert names(ApiToken, ApiToken.name) == ["old but in use", "revoked lately"]
+
+
+def test_a_second_run_deletes_nothing(app, user):
+    idempotency_record(user, "old", at=NOW - timedelta(days=2))
+    session_started(user, at=NOW - timedelta(days=1), ended_at=NOW - timedelta(hours=1))
+    api_token(user, "revoked long ago", revoked_at=NOW - timedelta(days=200))
+    db.session.commit()
+
+    first = housekeeping_job(NOW)
+    second = housekeeping_job(NOW)
+    db.session.commit()
+
+    assert first.counts == {"idempotency_records": 1, "login_sessions": 1, "api_tokens": 1}
+    assert second == JobOutcome(counts={"idempotency_records": 0, "login_sessions": 0, "api_tokens": 0})
+
+
+def test_an_open_session_still_signs_in_after_housekeeping(app, user):
+    token = session_started(user, at=NOW - timedelta(days=40))
+    db.session.commit()
+
+    housekeeping_job(NOW)
+    db.session.commit()
+
+    assert operations.user_for_login_session(str(user.id), token) == user
+
+
+@pytest.mark.parametrize("app_overrides", [{"IDEMPOTENCY_KEY_HOURS": 48, "REVOKED_TOKEN_KEEP_DAYS": 7}])
+def test_the_windows_are_settings(app, user):
+    idempotency_record(user, "thirty-hours-ago", at=NOW - timedelta(hours=30))
+    api_token(user, "revoked last fortnight", revoked_at=NOW - timedelta(days=14))
+    db.session.commit()
+
+    assert housekeeping_job(NOW).counts == {"idempotency_records": 0, "login_sessions": 0, "api_tokens": 1}
