@@ -81,6 +81,12 @@ class BaseConfig:
         "medium": {"decide_within": 7, "working_days": False, "install_within": 7},
         "standard": {"decide_within": 14, "working_days": False, "install_within": 14},
     }
+    # Low stock: a suggested purchase order brings a low type back to this many times its
+    # reorder level (2: a type with reorder level 3 is topped up to 6, counting units on order).
+    REORDER_TARGET_FACTOR = 2
+    # Units reserved to a request for longer than this many days with no visit booked to hand
+    # them over are reported to coordinators (the stale reservations job).
+    RESERVATION_STALE_DAYS = 14
     # Labels encode only the item's code. Set a base URL (e.g. "https://safehold.example.org/s/")
     # to make labels of office-store stock encode base + code instead; van and issued stock never do.
     LABEL_QR_URL_BASE: str | None = None

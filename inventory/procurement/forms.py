@@ -12,6 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from inventory.forms import CheckboxesField
 from inventory.money import MoneyError, parse_pounds
 from inventory.procurement.models import MAX_LINE_QUANTITY
 
@@ -65,6 +66,14 @@ class PurchaseOrderForm(FlaskForm):
 
 class DraftForRequestForm(FlaskForm):
     supplier_id = SelectField("Supplier", coerce=int, validators=[DataRequired(message="Choose a supplier.")])
+
+
+class ReorderForm(FlaskForm):
+    """Draft one order for some of the suggested reorder lines, from one supplier."""
+
+    supplier_id = SelectField("Supplier", coerce=int, validators=[DataRequired(message="Choose a supplier.")])
+    item_type_ids = CheckboxesField("Item types", coerce=int,
+                                    validators=[InputRequired("Choose at least one item type.")])
 
 
 class ReasonForm(FlaskForm):

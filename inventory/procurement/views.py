@@ -1,6 +1,6 @@
 """Purchase order pages: list, new order, and one order's page where it is raised,
 received, invoiced, cancelled or closed."""
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -8,11 +8,12 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms.fields.choices import SelectChoice
 
 from inventory.catalogue.models import ItemType, Supplier
+from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
 from inventory.forms import form_page, on_record_page
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, has_permission, permission_required
-from inventory.procurement import invoices, receipts
+from inventory.procurement import invoices, receipts, reorder as reorder_rules
 from inventory.money import format_pence
 from inventory.procurement.orders import (
     OrderLine,
@@ -29,6 +30,7 @@ from inventory.procurement.forms import (
     PurchaseOrderForm,
     ReasonForm,
     ReceiptForm,
+    ReorderForm,
 )
 from inventory.procurement.models import (
     GoodsReceipt,
@@ -41,6 +43,7 @@ from inventory.procurement.models import (
 )
 from inventory.stock.forms import lines as text_lines
 from inventory.stock.models import Location
+from inventory.unit_of_work import undo
 
 bp = Blueprint("procurement", __name__, url_prefix="/purchase-orders")
 
@@ -83,6 +86,46 @@ def new_order():
                for entry in form.lines if not entry.is_blank]),
         done=lambda order: f"{order.reference} saved as a draft. Raise it to commit the money and send it.",
         next_url=lambda order: url_for("procurement.order", order_id=order.id), template="procurement/new_order.html")
+
+
+def _active_suppliers() -> list[Supplier]:
+    return db.session.scalars(select(Supplier).where(Supplier.active.is_(True)).order_by(Supplier.name)).all()
+
+
+@bp.get("/reorder")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def reorder():
+    """Low stock's suggested order lines, grouped by the supplier that has each type's code."""
+    suggested = reorder_rules.suggestions()
+    suppliers = _active_suppliers()
+    groups: dict[int | None, list] = {}
+    for suggestion in suggested:
+        groups.setdefault(suggestion.supplier_id, []).append(suggestion)
+    return render_template("procurement/reorder.html", groups=groups, suppliers=suppliers,
+                           supplier_names={s.id: s.name for s in suppliers})
+
+
+@bp.post("/reorder")
+@permission_required(Permission.MANAGE_PURCHASE_ORDERS)
+def draft_reorder():
+    """One click: a draft order for the chosen suggested lines, then its page."""
+    form = ReorderForm()
+    form.supplier_id.choices = [SelectChoice(s.id, s.name) for s in _active_suppliers()]
+    form.item_type_ids.choices = [SelectChoice(s.level.item_type_id, s.level.item_type)
+                                  for s in reorder_rules.suggestions()]
+    if not form.validate():
+        flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
+        return redirect(url_for("procurement.reorder"))
+    try:
+        order = reorder_rules.draft_reorder(db.session.get(Supplier, form.supplier_id.data),
+                                            form.item_type_ids.data, actor=current_user)
+    except (InvalidInput, Conflict) as error:
+        undo()
+        flash(error.message, "error")
+        return redirect(url_for("procurement.reorder"))
+    flash(f"{order.reference} saved as a draft. Check it, then raise it to commit the money and send it.",
+          "success")
+    return redirect(url_for("procurement.order", order_id=order.id))
 
 
 @bp.get("/<int:order_id>")

@@ -33,6 +33,11 @@ class QueueFilters:
         return filters
 
 
+def past_decision_target(today: date):
+    """The queue's `overdue`: a waiting request whose decision target date has passed."""
+    return EquipmentRequest.decide_by < today
+
+
 def queue_query(filters: QueueFilters, today: date) -> Select:
     query = (select(EquipmentRequest).join(EquipmentRequest.case)
              .where(EquipmentRequest.state == RequestState.SUBMITTED)
@@ -45,7 +50,7 @@ def queue_query(filters: QueueFilters, today: date) -> Select:
     if filters.risk_level is not None:
         query = query.where(Case.risk_level == filters.risk_level)
     if filters.overdue:
-        query = query.where(EquipmentRequest.decide_by < today)
+        query = query.where(past_decision_target(today))
     if filters.item_type_id is not None:
         query = query.where(EquipmentRequest.id.in_(
             select(RequestLine.request_id).where(RequestLine.item_type_id == filters.item_type_id)))

@@ -1,10 +1,11 @@
-"""Reading stock: units per state for each item type, and lists of items.
+"""Reading stock: units per state for each item type, the low-stock rule, and lists of items.
 
 What is still to come on order belongs to the features that order it (procurement): they
 answer the `units_on_order` hook, so stock never imports them.
 """
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -22,6 +23,19 @@ units_on_order = Hook(
     "at most one row per item type (procurement: what open purchase orders have still to deliver).")
 
 
+def below_reorder(in_stock, on_order, reorder_level):
+    """The low-stock rule, the one place it is written: units free on the shelf (in stock; a
+    reserved unit is counted apart, as reserved) plus units on order fall below the type's
+    reorder level. Works on ints and on SQL expressions alike, so pages and the query agree."""
+    return in_stock + on_order < reorder_level
+
+
+def reorder_target(reorder_level: int) -> int:
+    """The level a suggested order brings a low type back to (`REORDER_TARGET_FACTOR` × its
+    reorder level)."""
+    return reorder_level * current_app.config["REORDER_TARGET_FACTOR"]
+
+
 @dataclass
 class StockLevel:
     item_type_id: int
@@ -36,7 +50,14 @@ class StockLevel:
 
     @property
     def below_reorder(self) -> bool:
-        return self.in_stock < self.reorder_level
+        return below_reorder(self.in_stock, self.on_order, self.reorder_level)
+
+    @property
+    def to_order(self) -> int:
+        """Units to order to bring a low type back to its target level (0 if it is not low)."""
+        if not self.below_reorder:
+            return 0
+        return max(reorder_target(self.reorder_level) - self.in_stock - self.on_order, 1)
 
     @classmethod
     def from_row(cls, row) -> "StockLevel":
@@ -49,9 +70,10 @@ def _count(*states: ItemState):
     return func.coalesce(func.sum(case((Item.state.in_([str(s) for s in states]), 1), else_=0)), 0)
 
 
-def stock_levels_query(*, include_inactive: bool = False):
+def stock_levels_query(*, include_inactive: bool = False, low_only: bool = False):
     """Units per state for every item type, counted in one statement (rows for StockLevel).
-    On order = units not yet received, and units still to come on order (`units_on_order`)."""
+    On order = units not yet received, and units still to come on order (`units_on_order`).
+    `low_only` keeps the types below their reorder level, decided in the same statement."""
     coming = [query.subquery() for query in units_on_order.fire()]
     on_order = sum((func.coalesce(func.max(units.c.units), 0) for units in coming), _count(S.ON_ORDER))
     query = (
@@ -64,12 +86,14 @@ def stock_levels_query(*, include_inactive: bool = False):
     query = (query.group_by(ItemType.id, ItemType.name, ItemType.category, ItemType.other_category,
                             ItemType.reorder_level)
              .order_by(ItemType.name, ItemType.id))
+    if low_only:
+        query = query.having(below_reorder(_count(S.IN_STOCK), on_order, ItemType.reorder_level))
     return query if include_inactive else query.where(ItemType.active.is_(True))
 
 
-def stock_levels(*, include_inactive: bool = False) -> list[StockLevel]:
+def stock_levels(*, include_inactive: bool = False, low_only: bool = False) -> list[StockLevel]:
     return [StockLevel.from_row(row) for row in db.session.execute(stock_levels_query(
-        include_inactive=include_inactive))]
+        include_inactive=include_inactive, low_only=low_only))]
 
 
 @dataclass(frozen=True)
