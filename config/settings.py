@@ -119,8 +119,16 @@ class BaseConfig:
     LOAN_PERIOD_DAYS = 365
     REVIEW_AFTER_MONTHS = (3, 6)
     JOB_WINDOW_DEFAULT = ("09:00", "12:00")
-    # The "Loans due back" list shows, by default, loans overdue or due within this many days.
+    # The "Loans due back" list shows, by default, loans overdue or due within this many days
+    # (and the scheduled reminder tells caseworkers and coordinators about the same loans).
     LOANS_DUE_WITHIN_DAYS = 14
+    # Review reminders: a case's caseworker is told of a 3- or 6-month review this many days
+    # before it is due, and after its date for this many days (reviews are not recorded yet).
+    REVIEWS_DUE_WITHIN_DAYS = 7
+    REVIEWS_OVERDUE_FOR_DAYS = 28
+    # Budget forecast: from this many days before the contract's end, finance and coordinators
+    # are warned when, at the last 90 days' rate, the money available would not be spent by then.
+    UNDERSPEND_WARNING_DAYS = 120
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:

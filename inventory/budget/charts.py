@@ -1,7 +1,7 @@
 """The burn-down chart as inline SVG, drawn on the server: no JavaScript, no CDN, no
 internet. Pure geometry, so it is tested without Flask."""
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from inventory.money import format_pence
 
@@ -61,13 +61,3 @@ def burn_down(series: list[tuple[date, int]], *, starts_on: date, ends_on: date,
                      f"{format_pence(now_available)}; an even spend reaches zero on {spend_by:%d %B %Y}."),
     )
 
-
-def run_out_date(*, available_pence: int, used_pence: int, starts_on: date, today: date) -> date | None:
-    """When available reaches zero if spending carries on at its average daily rate so far
-    (None when nothing is used yet); today if it already has."""
-    if available_pence <= 0:
-        return today
-    days_so_far = (today - starts_on).days + 1
-    if used_pence <= 0 or days_so_far <= 0:
-        return None
-    return today + timedelta(days=available_pence * days_so_far // used_pence)

@@ -122,8 +122,9 @@ def period_for(day: date) -> BudgetPeriod:
     return period
 
 
-def current_period() -> BudgetPeriod | None:
-    today = clock.today()
+def current_period(on: date | None = None) -> BudgetPeriod | None:
+    """The period running today (or on the day `on`)."""
+    today = on or clock.today()
     return db.session.scalar(
         select(BudgetPeriod).where(BudgetPeriod.starts_on <= today, BudgetPeriod.ends_on >= today)
     )

@@ -8,7 +8,8 @@ from sqlalchemy.orm import selectinload
 
 from inventory import clock
 from inventory.budget import categories, ledger, operations as budget, queries, year_end
-from inventory.budget.charts import burn_down, run_out_date
+from inventory.budget.charts import burn_down
+from inventory.budget.forecast import RATE_DAYS, forecast
 from inventory.budget.forms import (
     AdjustmentForm,
     AllocationForm,
@@ -62,16 +63,14 @@ def home():
         return render_template("budget/home.html", period=None, periods=periods)
     totals = ledger.summary(period)
     contract_end = ledger.contract_end_date()
-    spend_by = queries.spend_by(period, contract_end)
-    chart = burn_down(queries.available_by_day(period, queries.today_within(period)), starts_on=period.starts_on,
-                      ends_on=period.ends_on, spend_by=spend_by, allocated_pence=totals.allocated_pence)
-    runs_out = run_out_date(available_pence=totals.available_pence,
-                            used_pence=totals.allocated_pence - totals.available_pence,
-                            starts_on=period.starts_on, today=queries.today_within(period))
+    today = queries.today_within(period)
+    outlook = forecast(period, today)
+    chart = burn_down(queries.available_by_day(period, today), starts_on=period.starts_on,
+                      ends_on=period.ends_on, spend_by=outlook.spend_by, allocated_pence=totals.allocated_pence)
     alerts = queries.open_alerts(period) if has_permission(current_user, Permission.MANAGE_LEDGER) else []
     return render_template("budget/home.html", period=period, periods=periods, totals=totals, chart=chart,
                            categories=queries.by_category(period), contract_end=contract_end, alerts=alerts,
-                           runs_out=runs_out, spend_by=spend_by,
+                           runs_out=outlook.runs_out_on, spend_by=outlook.spend_by, rate_days=RATE_DAYS,
                            resolve_form=ResolveAlertForm(formdata=None))
 
 

@@ -1,17 +1,18 @@
 """Reading jobs: one job as its user may see it, what it expects and has done, the lists
-(my jobs, every job, loans due back) and the choices for booking a visit.
+(my jobs, every job, loans due back) and the choices for booking a visit; loans and reviews
+due, per case, for the reminders.
 
 Nothing here writes. Lists cost the same number of queries however long they are.
 """
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, case as sql_case, exists, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from inventory import clock
 from inventory.accounts.models import User, UserRole
-from inventory.cases.models import Case
+from inventory.cases.models import Case, CaseStatus
 from inventory.errors import NotFound
 from inventory.extensions import db
 from inventory.jobs.models import CollectionItem, Job, JobItem, JobKind, JobStatus, Outcome
@@ -148,14 +149,20 @@ class LoanOut:
         return self.handover.return_due_on < clock.today()
 
 
+def _loan_out():
+    """The conditions (over JobItem, its Item and its Job) that a handover is a loan still
+    out with the case it went to: the unit's latest handover, and it has not come back."""
+    return (JobItem.outcome == Outcome.ISSUED, JobItem.loaned.is_(True), JobItem.return_due_on.is_not(None),
+            Item.state == ItemState.ISSUED, Item.issued_case_id == Job.case_id, _current_issue())
+
+
 def loans_out_query(*, due_by: date | None):
     """Loaned units out with cases now (the latest handover of each), soonest due first;
     only those due by `due_by` when it is given."""
     query = (select(JobItem).join(Item, Item.id == JobItem.item_id).join(Job, Job.id == JobItem.job_id)
              .options(contains_eager(JobItem.item).joinedload(Item.item_type),
                       contains_eager(JobItem.job).joinedload(Job.case))
-             .where(JobItem.outcome == Outcome.ISSUED, JobItem.loaned.is_(True), JobItem.return_due_on.is_not(None),
-                    Item.state == ItemState.ISSUED, Item.issued_case_id == Job.case_id, _current_issue()))
+             .where(*_loan_out()))
     if due_by is not None:
         query = query.where(JobItem.return_due_on <= due_by)
     return query.order_by(JobItem.return_due_on, JobItem.id)
@@ -169,6 +176,73 @@ def loans_out(handovers: list[JobItem]) -> list[LoanOut]:
         .where(CollectionItem.item_id.in_(item_ids), CollectionItem.outcome.is_(None),
                Job.status == JobStatus.SCHEDULED)).all()) if item_ids else {}
     return [LoanOut(row, row.item, row.job.case, booked.get(row.item_id)) for row in handovers]
+
+
+@dataclass(frozen=True)
+class CaseLoansDue:
+    """One case's loans due back by a day: how many, how many overdue, how many (and how
+    many of the overdue) no collection is booked for yet, the earliest and latest due dates."""
+
+    case_id: int
+    reference: str
+    caseworker_id: int
+    organisation_id: int
+    due: int
+    overdue: int
+    unbooked: int
+    unbooked_overdue: int
+    first_due_on: date
+    last_due_on: date
+
+
+def loans_due_by_case(*, today: date, due_by: date) -> list[CaseLoansDue]:
+    """Loaned units out and due back by `due_by`, counted per case in SQL (one query),
+    the case with the earliest due date first."""
+    booking = aliased(Job)
+    booked = exists().where(CollectionItem.item_id == JobItem.item_id, CollectionItem.outcome.is_(None),
+                            CollectionItem.job_id == booking.id, booking.status == JobStatus.SCHEDULED)
+    rows = db.session.execute(
+        select(Case.id, Case.reference, Case.created_by_id, Case.organisation_id, func.count(),
+               func.sum(sql_case((JobItem.return_due_on < today, 1), else_=0)),
+               func.sum(sql_case((booked, 0), else_=1)),
+               func.sum(sql_case((and_(JobItem.return_due_on < today, ~booked), 1), else_=0)),
+               func.min(JobItem.return_due_on), func.max(JobItem.return_due_on))
+        .select_from(JobItem).join(Item, Item.id == JobItem.item_id).join(Job, Job.id == JobItem.job_id)
+        .join(Case, Case.id == Job.case_id)
+        .where(*_loan_out(), JobItem.return_due_on <= due_by)
+        .group_by(Case.id, Case.reference, Case.created_by_id, Case.organisation_id)
+        .order_by(func.min(JobItem.return_due_on), Case.id)).all()
+    return [CaseLoansDue(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class CaseReviewDue:
+    """An open case's earliest review date in a window, and which review it is (months
+    after the handover)."""
+
+    case_id: int
+    reference: str
+    caseworker_id: int
+    organisation_id: int
+    months: int
+    review_on: date
+
+
+def reviews_due_by_case(*, since: date, until: date, months: tuple[int, int]) -> list[CaseReviewDue]:
+    """Each open case's earliest review (first or second, of any handover) dated from
+    `since` to `until` (one query per review), earliest first."""
+    earliest: dict[int, CaseReviewDue] = {}
+    for after, column in zip(months, (JobItem.first_review_on, JobItem.second_review_on)):
+        rows = db.session.execute(
+            select(Case.id, Case.reference, Case.created_by_id, Case.organisation_id, func.min(column))
+            .select_from(JobItem).join(Job, Job.id == JobItem.job_id).join(Case, Case.id == Job.case_id)
+            .where(JobItem.outcome == Outcome.ISSUED, Case.status == CaseStatus.OPEN, column.between(since, until))
+            .group_by(Case.id, Case.reference, Case.created_by_id, Case.organisation_id)).all()
+        for case_id, reference, caseworker_id, organisation_id, review_on in rows:
+            if case_id not in earliest or review_on < earliest[case_id].review_on:
+                earliest[case_id] = CaseReviewDue(case_id, reference, caseworker_id, organisation_id, after,
+                                                  review_on)
+    return sorted(earliest.values(), key=lambda row: (row.review_on, row.case_id))
 
 
 # Lists -----------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from inventory.budget.charts import burn_down, run_out_date
+from inventory.budget.charts import burn_down
+from inventory.budget.forecast import Forecast
 from inventory.budget.models import BUCKETS, EntryKind, LedgerEntry, PeriodBalance
 from inventory.budget.operations import financial_year
 
@@ -68,12 +69,35 @@ def test_the_burn_down_makes_room_for_an_overspend_below_zero():
     assert [label.text for label in chart.y_labels] == ["−£50.00", "£0.00", "£50.00"]
 
 
-@pytest.mark.parametrize("available, used, expected", [
-    (9_000, 1_000, date(2026, 4, 10) + timedelta(days=90)),  # £10 a day for 10 days; £90 left lasts 90 days
-    (10_000, 0, None),
-    (0, 10_000, date(2026, 4, 10)),
-    (-50, 10_050, date(2026, 4, 10)),
+def outlook(available, spent, *, days=90, spend_by=date(2027, 3, 31)):
+    return Forecast(today=date(2026, 12, 1), available_pence=available, spent_pence=spent, window_days=days,
+                    spend_by=spend_by)
+
+
+@pytest.mark.parametrize("available, spent, days, expected", [
+    (9_000, 900, 90, date(2026, 12, 1) + timedelta(days=900)),  # £10 a day; £90 left lasts 900 days
+    (9_000, 900, 9, date(2026, 12, 1) + timedelta(days=90)),  # early in a period: the days so far
+    (10_000, 0, 90, None),  # nothing spent: no rate to project
+    (10_000, -500, 90, None),  # more credited than spent
+    (0, 10_000, 90, date(2026, 12, 1)),
+    (-50, 10_050, 90, date(2026, 12, 1)),
 ])
-def test_the_money_runs_out_at_the_average_daily_rate_so_far(available, used, expected):
-    assert run_out_date(available_pence=available, used_pence=used, starts_on=date(2026, 4, 1),
-                        today=date(2026, 4, 10)) == expected
+def test_the_money_runs_out_at_the_rate_of_the_last_90_days(available, spent, days, expected):
+    assert outlook(available, spent, days=days).runs_out_on == expected
+
+
+def test_money_running_out_before_it_must_be_spent_by_is_early_and_not_underspent():
+    # £100 a day; £5,000 lasts 50 days, to 20 January, before 31 March.
+    forecast = outlook(500_000, 900_000)
+    assert forecast.runs_out_on == date(2027, 1, 20)
+    assert forecast.runs_out_early and not forecast.underspent and forecast.unspent_pence == 0
+
+
+def test_money_lasting_beyond_the_day_it_must_be_spent_by_is_underspent_by_what_would_be_left():
+    # £10 a day for the 120 days to 31 March spends £1,200 of £5,000.
+    forecast = outlook(500_000, 90_000)
+    assert not forecast.runs_out_early and forecast.underspent
+    assert forecast.unspent_pence == 500_000 - 120 * 1_000
+    idle = outlook(500_000, 0)
+    assert idle.underspent and idle.unspent_pence == 500_000
+    assert not outlook(0, 90_000).underspent

@@ -197,8 +197,8 @@ def test_the_budget_page_forecasts_when_the_money_runs_out(client, login, period
                        source_id=1, net_pence=75_000, vat_pence=0)
     db.session.commit()
     page = client.get("/budget").get_data(as_text=True)
-    # £750 in 76 days (1 April to 15 June); £14,250 left lasts 1,444 days at that rate.
-    assert "the money runs out on 29 May 2030" in page
+    # £750 in the 76 days of the period so far (fewer than 90); £14,250 left lasts 1,444 days at that rate.
+    assert "over the last 90 days (net of credits), the money runs out on 29 May 2030" in page
     assert "spending may need to speed up" in page
 
 
