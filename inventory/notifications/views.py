@@ -30,5 +30,8 @@ def open_one(notification_id: int):
 @login_required
 def read_all():
     marked = operations.mark_all_read(actor=current_user)
-    flash(f"{marked} notification{'' if marked == 1 else 's'} marked read." if marked else "Nothing unread.", "success")
+    if marked:
+        flash(f"{marked} notification{'' if marked == 1 else 's'} marked read.", "success")
+    else:
+        flash("Nothing unread.", "info")
     return redirect(url_for("notifications.index"))
