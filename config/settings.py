@@ -130,6 +130,20 @@ class BaseConfig:
     # are warned when, at the last 90 days' rate, the money available would not be spent by then.
     UNDERSPEND_WARNING_DAYS = 120
 
+    # The address people open SafeHold at (e.g. "https://safehold.example.org"), for links in
+    # emails; unset, an email names the notifications page without a link.
+    BASE_URL: str | None = None
+    # Optional email about new notifications (at most one per person per job run, only the
+    # notices' messages, never personal data): off unless MAIL_SMTP_HOST is set. MAIL_USE_TLS
+    # upgrades the connection with STARTTLS; the login comes from SAFEHOLD_MAIL_SMTP_USER and
+    # SAFEHOLD_MAIL_SMTP_PASSWORD (none: no login).
+    MAIL_SMTP_HOST: str | None = None
+    MAIL_SMTP_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_FROM = "SafeHold <safehold@localhost>"
+    MAIL_SMTP_USER: str | None = None
+    MAIL_SMTP_PASSWORD: str | None = None
+
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:
         """Fill in settings that depend on the environment or the instance folder."""

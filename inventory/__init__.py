@@ -58,6 +58,7 @@ def _register_models() -> None:
     from inventory.reconciliation import models as _reconciliation  # noqa: F401
     from inventory.requests import models as _requests  # noqa: F401  (and the cases they are for)
     from inventory.jobs import models as _jobs  # noqa: F401
+    from inventory.notifications import models as _notifications  # noqa: F401
 
 
 def _connect_hooks(app: Flask) -> None:
@@ -136,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.catalogue.views import bp as catalogue_bp
     from inventory.jobs.views import bp as jobs_bp
     from inventory.main.views import bp as main_bp
+    from inventory.notifications.views import bp as notifications_bp
     from inventory.procurement.views import bp as procurement_bp
     from inventory.reconciliation.views import bp as reconciliation_bp
     from inventory.requests.views import bp as requests_bp
@@ -143,7 +145,7 @@ def _register_blueprints(app: Flask) -> None:
 
     register_api_modules()
     for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
-                      procurement_bp, cases_bp, requests_bp, jobs_bp, api_bp):
+                      procurement_bp, cases_bp, requests_bp, jobs_bp, notifications_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

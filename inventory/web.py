@@ -14,6 +14,7 @@ from inventory.database import reset_write_intent, set_write_intent
 from inventory.errors import DomainError
 from inventory.extensions import db, login_manager
 from inventory.money import format_pence
+from inventory.notifications.queries import unread_count
 from inventory.permissions import Permission, Role, has_permission, has_role
 from inventory.unit_of_work import WRITE_METHODS
 
@@ -149,7 +150,10 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def navigation():
         items = [item for item in NAVIGATION if item.visible_to(current_user)] if current_user.is_authenticated else []
-        return {"navigation": items, "has_permission": has_permission, "Permission": Permission}
+        if current_user.is_authenticated and "unread_notifications" not in g:  # one count per request
+            g.unread_notifications = unread_count(current_user.id)
+        return {"navigation": items, "unread_notifications": g.get("unread_notifications", 0),
+                "has_permission": has_permission, "Permission": Permission}
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):

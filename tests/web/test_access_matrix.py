@@ -26,6 +26,9 @@ from inventory.budget.models import BudgetCategory, OverspendAlert
 from inventory.catalogue.operations import set_product_code
 from inventory.extensions import db
 from inventory.jobs.models import JobItem
+from inventory.notices import JobOutcome, Notice
+from inventory.notifications.delivery import deliver
+from inventory.notifications.models import Notification
 from inventory.permissions import SIGNED_IN, RouteAccess, declared_access
 from inventory.procurement.invoices import InvoiceLine, record_invoice
 from inventory.reconciliation.exports import ExportSettings, export_batch
@@ -167,6 +170,9 @@ def _build_world(app: Flask) -> World:
     line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
     match = create_match(pairs=[Pair(line.id, entry.id)], actor=finance)
     batch = export_batch(ExportFormat.XERO, actor=finance, settings=ExportSettings.from_config(app.config))
+    notice = Notice("low_stock", f"item_type:{item_type.id}", "An item type is low on stock.", "/stock/",
+                    roles=("coordinator",))
+    deliver("low_stock", JobOutcome(notices=[notice]), kinds=["low_stock"], now=clock.now())
     upload = keep_upload(data=b"Date,Description,Amount\n01/01/2026,x,-1.00\n", filename="s.csv", account="Bank",
                          actor=finance, max_bytes=1024)
     db.session.commit()
@@ -201,6 +207,7 @@ def _build_world(app: Flask) -> World:
         "line_id": line.id,
         "match_id": match.id,
         "month": f"{clock.today():%Y-%m}",
+        "notification_id": db.session.scalar(select(Notification.id).where(Notification.user_id == coordinator.id)),
         "number": 1,
         "order_id": order.id,
         "organisation_id": partner.id,
