@@ -45,6 +45,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_web_plumbing(app)
     _register_commands(app)
+    if app.config["SCHEDULER_IN_PROCESS"]:  # the development server only (`make run`)
+        from inventory.scheduling.scheduler import start_in_background
+
+        start_in_background(app)
     return app
 
 
@@ -58,6 +62,7 @@ def _register_models() -> None:
     from inventory.reconciliation import models as _reconciliation  # noqa: F401
     from inventory.requests import models as _requests  # noqa: F401  (and the cases they are for)
     from inventory.jobs import models as _jobs  # noqa: F401
+    from inventory.scheduling import models as _scheduling  # noqa: F401
 
 
 def _connect_hooks(app: Flask) -> None:
@@ -139,11 +144,12 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.procurement.views import bp as procurement_bp
     from inventory.reconciliation.views import bp as reconciliation_bp
     from inventory.requests.views import bp as requests_bp
+    from inventory.scheduling.views import bp as scheduling_bp
     from inventory.stock.views import bp as stock_bp
 
     register_api_modules()
     for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
-                      procurement_bp, cases_bp, requests_bp, jobs_bp, api_bp):
+                      procurement_bp, cases_bp, requests_bp, jobs_bp, scheduling_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -159,7 +165,9 @@ def _register_commands(app: Flask) -> None:
     from inventory.cases.cli import rotate_data_key_command
     from inventory.demo import seed_demo_command
     from inventory.requests.cli import recompute_priorities_command
+    from inventory.scheduling.cli import run_job_command, scheduler_command
 
     for command in (create_admin_command, create_token_command, seed_demo_command, verify_ledger_command,
-                    ledger_checkpoint_command, rotate_data_key_command, recompute_priorities_command):
+                    ledger_checkpoint_command, rotate_data_key_command, recompute_priorities_command,
+                    scheduler_command, run_job_command):
         app.cli.add_command(command)
