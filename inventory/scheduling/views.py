@@ -13,6 +13,7 @@ from inventory.scheduling.history import last_runs, leases_held, recent_runs, sc
 from inventory.scheduling.jobs import JOBS, job_named
 from inventory.scheduling.models import JobLease, JobRun, RunOutcome
 from inventory.scheduling.registry import ScheduledJob
+from inventory.scheduling.runner import run_job
 from inventory.scheduling.scheduler import timezone
 
 bp = Blueprint("scheduling", __name__, url_prefix="/admin/jobs")
