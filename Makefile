@@ -47,7 +47,8 @@ seed: migrate
 ## Set everything up, load demo data and serve http://127.0.0.1:$(PORT)
 run: seed
 	@echo "SafeHold is at http://127.0.0.1:$(PORT)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@echo "The scheduler runs inside the server (in production: flask --app inventory scheduler, its own process)."
+	SAFEHOLD_SCHEDULER_IN_PROCESS=true $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## The import direction between the features ([tool.importlinter] in pyproject.toml)
 layers: install-test

@@ -144,6 +144,21 @@ class BaseConfig:
     MAIL_SMTP_USER: str | None = None
     MAIL_SMTP_PASSWORD: str | None = None
 
+    # Scheduled work (inventory/scheduling). Schedules are read in this time zone. A trigger
+    # missed by more than the grace (the scheduler was down) is not run late; missed runs
+    # collapse into one. A run holds its job's lease this long at most (set it above the
+    # longest job): after that, a run whose holder died is taken over. /healthz calls the
+    # scheduler unhealthy when none has reported for this many minutes (it reports every
+    # minute). Run history is kept this many days.
+    SCHEDULER_TIMEZONE = "Europe/London"
+    SCHEDULER_MISFIRE_GRACE_SECONDS = 10 * 60
+    JOB_LEASE_SECONDS = 60 * 60
+    SCHEDULER_HEARTBEAT_MAX_MINUTES = 5
+    JOB_RUN_RETENTION_DAYS = 90
+    # The development server runs the scheduler inside itself (`make run` sets
+    # SAFEHOLD_SCHEDULER_IN_PROCESS=true). Never in production: run `flask scheduler` there.
+    SCHEDULER_IN_PROCESS = False
+
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:
         """Fill in settings that depend on the environment or the instance folder."""
@@ -218,6 +233,10 @@ class ProductionConfig(BaseConfig):
                 "SafeHold will not start in production without these environment variables: "
                 + "; ".join(missing)
             )
+        if app_config.get("SCHEDULER_IN_PROCESS"):
+            raise ConfigurationError(
+                "SCHEDULER_IN_PROCESS is for the development server: in production the web workers never "
+                "run jobs; run one `flask --app inventory scheduler` as its own process")
         app_config["SQLALCHEMY_DATABASE_URI"] = _database_url_from_env()
         app_config["SECRET_KEY"] = os.environ["SECRET_KEY"]
         app_config["DATA_ENCRYPTION_KEY"] = os.environ["SAFEHOLD_DATA_KEY"]

@@ -45,6 +45,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_web_plumbing(app)
     _register_commands(app)
+    if app.config["SCHEDULER_IN_PROCESS"]:  # the development server only (`make run`)
+        from inventory.scheduling.scheduler import start_in_background
+
+        start_in_background(app)
     return app
 
 
@@ -59,6 +63,7 @@ def _register_models() -> None:
     from inventory.requests import models as _requests  # noqa: F401  (and the cases they are for)
     from inventory.jobs import models as _jobs  # noqa: F401
     from inventory.notifications import models as _notifications  # noqa: F401
+    from inventory.scheduling import models as _scheduling  # noqa: F401
 
 
 def _connect_hooks(app: Flask) -> None:
@@ -68,6 +73,8 @@ def _connect_hooks(app: Flask) -> None:
     from inventory.budget.ledger import entry_reversed, entry_reversing
     from inventory.budget.operations import refuse_to_reverse_refunded
     from inventory.budget.verification import open_commitment_owners
+    from inventory.scheduling.jobs import deliver_notices
+    from inventory.scheduling.runner import job_finished
     from inventory.catalogue.operations import refuse_to_retire_budget_category_in_use
     from inventory.cases.operations import need_changed
     from inventory.cases.views import page_sections
@@ -114,6 +121,8 @@ def _connect_hooks(app: Flask) -> None:
     need_changed.connect(app, rescore_open_requests_for_case)
     # The case page lists the case's requests, which the requests feature finds and shows.
     page_sections.connect(app, case_requests_section)
+    # What a scheduled job found reaches people as notifications (and closes once it is gone).
+    job_finished.connect(app, deliver_notices)
 
 
 class RecordIdConverter(IntegerConverter):
@@ -141,11 +150,12 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.procurement.views import bp as procurement_bp
     from inventory.reconciliation.views import bp as reconciliation_bp
     from inventory.requests.views import bp as requests_bp
+    from inventory.scheduling.views import bp as scheduling_bp
     from inventory.stock.views import bp as stock_bp
 
     register_api_modules()
     for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
-                      procurement_bp, cases_bp, requests_bp, jobs_bp, notifications_bp, api_bp):
+                      procurement_bp, cases_bp, requests_bp, jobs_bp, notifications_bp, scheduling_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -162,8 +172,9 @@ def _register_commands(app: Flask) -> None:
     from inventory.cases.cli import rotate_data_key_command
     from inventory.demo import seed_demo_command
     from inventory.requests.cli import recompute_priorities_command
+    from inventory.scheduling.cli import run_job_command, scheduler_command
 
     for command in (create_admin_command, create_token_command, seed_demo_command, verify_ledger_command,
                     ledger_checkpoint_command, rotate_data_key_command, recompute_priorities_command,
-                    backup_command, restore_command):
+                    backup_command, restore_command, scheduler_command, run_job_command):
         app.cli.add_command(command)

@@ -31,6 +31,7 @@ LEAD_ONLY_ROLES = frozenset({Role.ADMIN, Role.COORDINATOR, Role.FITTER, Role.FIN
 class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_ORGANISATIONS = "manage_organisations"
+    MANAGE_SCHEDULED_JOBS = "manage_scheduled_jobs"
     VIEW_AUDIT_LOG = "view_audit_log"
     VIEW_ACCESS_LOG = "view_access_log"
     LIST_STAFF = "list_staff"
@@ -63,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({
         Permission.MANAGE_USERS,
         Permission.MANAGE_ORGANISATIONS,
+        Permission.MANAGE_SCHEDULED_JOBS,
         Permission.VIEW_AUDIT_LOG,
         Permission.VIEW_ACCESS_LOG,
         Permission.LIST_STAFF,

@@ -62,6 +62,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Scan", "jobs.scan_any", permission=Permission.SCAN_ITEMS),
     NavItem("Users", "admin.users", permission=Permission.MANAGE_USERS),
     NavItem("Organisations", "admin.organisations", permission=Permission.MANAGE_ORGANISATIONS),
+    NavItem("Scheduled jobs", "scheduling.jobs", permission=Permission.MANAGE_SCHEDULED_JOBS),
     NavItem("Stock", "stock.levels", permission=Permission.VIEW_STOCK),
     NavItem("Purchase orders", "procurement.orders", permission=Permission.MANAGE_PURCHASE_ORDERS),
     NavItem("Catalogue", "catalogue.item_types", permission=Permission.MANAGE_CATALOGUE),

@@ -5,7 +5,9 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "inventory"
-MAY_COMMIT = {"unit_of_work.py", "api/idempotency.py"}
+# The scheduler's runs happen outside any request: scheduling/runner.py is their unit of work
+# (the lease, then the job with its record), as each command is its own.
+MAY_COMMIT = {"unit_of_work.py", "api/idempotency.py", "scheduling/runner.py"}
 
 
 def _may_commit(path: Path) -> bool:

@@ -47,6 +47,14 @@ def test_production_refuses_a_malformed_data_key(monkeypatch):
         ProductionConfig.prepare({}, "/nonexistent")
 
 
+def test_production_web_workers_never_run_the_scheduler_inside_themselves(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db/safehold")
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SAFEHOLD_DATA_KEY", base64.urlsafe_b64encode(b"k" * 32).decode())
+    with pytest.raises(ConfigurationError, match="flask --app inventory scheduler"):
+        ProductionConfig.prepare({"SCHEDULER_IN_PROCESS": True}, "/nonexistent")
+
+
 def test_production_takes_everything_from_the_environment(monkeypatch):
     key = base64.urlsafe_b64encode(b"k" * 32).decode()
     monkeypatch.setenv("DATABASE_URL", "postgres://safehold@db/safehold")

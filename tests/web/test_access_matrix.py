@@ -203,6 +203,7 @@ def _build_world(app: Flask) -> World:
         "item_type_id": item_type.id,
         "job_id": job.id,
         "job_item_id": job_item.id,
+        "job_name": "prune_job_runs",
         "key": next(iter(FORMATS)),
         "line_id": line.id,
         "match_id": match.id,
