@@ -204,6 +204,34 @@ def test_a_background_scheduler_beats_and_runs_a_job_due_every_second(app):
 
 
 @pytest.mark.postgres_only
+def test_two_real_schedulers_on_one_database_run_each_trigger_time_once(app):
+    """Two APScheduler instances (as two scheduler processes would be) fire the same job every
+    second for a few seconds: every trigger time is run exactly once between them."""
+    calls = []
+    lock = threading.Lock()
+
+    def ticking(now):
+        with lock:
+            calls.append(now)
+        threading.Event().wait(0.2)  # the other scheduler arrives while this one runs
+        return JobOutcome(counts={"ticks": 1})
+
+    every_second = ScheduledJob("ticking", ticking, {"trigger": "interval", "seconds": 1}, "Ticks.")
+    schedulers = [scheduling.build(app, BackgroundScheduler, jobs=[every_second])[0] for _ in range(2)]
+    for scheduler in schedulers:
+        scheduler.start()
+    try:
+        threading.Event().wait(4.5)
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=True)
+    db.session.rollback()
+    done = [run.scheduled_for for run in runs("ticking") if run.outcome == "ok"]
+    assert len(done) >= 3
+    assert len(done) == len(set(done)) == len(calls)  # no trigger time ran twice
+
+
+@pytest.mark.postgres_only
 def test_two_schedulers_running_the_same_trigger_at_the_same_time_run_the_job_once(app):
     calls = []
     lock = threading.Lock()
