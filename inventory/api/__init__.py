@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1 (../shared/API.md), and its OpenAPI document.
+"""The JSON API under /api/v1 (docs/api.md), and its OpenAPI document.
 
 Feature modules declare endpoints with `api_route`, which registers the view on this
 blueprint and describes it in the OpenAPI document in the same breath, so the document

@@ -1,4 +1,4 @@
-"""Budget and ledger endpoints (../shared/API.md). Money is integer pence in `_pence` fields."""
+"""Budget and ledger endpoints (docs/api.md). Money is integer pence in `_pence` fields."""
 from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select

@@ -1,5 +1,5 @@
 """Jobs and scanning in the JSON API: POST/GET /api/v1/jobs, GET /api/v1/jobs/{id},
-POST /api/v1/jobs/{id}/complete, POST /api/v1/scans (../shared/API.md)."""
+POST /api/v1/jobs/{id}/complete, POST /api/v1/scans (docs/api.md)."""
 from flask import jsonify, request, url_for
 from flask_login import current_user
 

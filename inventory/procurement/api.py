@@ -1,4 +1,4 @@
-"""Procurement endpoints of the JSON API (../shared/API.md)."""
+"""Procurement endpoints of the JSON API (docs/api.md)."""
 from flask import jsonify
 from flask_login import current_user
 

@@ -1,4 +1,4 @@
-"""Catalogue and stock endpoints of the JSON API (../shared/API.md)."""
+"""Catalogue and stock endpoints of the JSON API (docs/api.md)."""
 from flask import Response, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
