@@ -30,13 +30,16 @@ class InvalidCode(InvalidInput):
 
 
 class CodeTypo(InvalidInput):
-    """Shaped like a code, but the check symbol disagrees: a mistyped or misread code."""
+    """Shaped like a code, but the check symbol disagrees: a mistyped or misread code. The
+    check finds that there is a slip, not where it is, so the message shows the code as
+    read, in groups, to compare with the label."""
 
     code = "code_typo"
 
-    def __init__(self):
-        message = "That code has a typo: its last character does not match. Check it and type it again."
-        super().__init__(message, fields={"code": message})
+    def __init__(self, typed: str):
+        message = (f"That code has a typo somewhere: it was read as {typed}, and its check character does not fit "
+                   "the rest. Compare it with the label group by group, and type it again.")
+        super().__init__(message, fields={"code": message}, details={"read_as": typed})
 
 
 def check_symbol(data: str) -> str:
@@ -74,5 +77,5 @@ def parse_code(text: str) -> str:
     if any(symbol not in ALPHABET for symbol in data) or check not in CHECK_ALPHABET:
         raise InvalidCode()
     if check_symbol(data) != check:
-        raise CodeTypo()
+        raise CodeTypo(_grouped(data, check))
     return _grouped(data, check)

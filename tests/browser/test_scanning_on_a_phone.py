@@ -29,6 +29,7 @@ def test_a_fitter_types_codes_sees_each_confirmation_and_offline_scans_are_sent_
     job = build.job(fitter=fitter, lines=[(alarm, 3)])
     first, second, third = [item.code for item in db.session.scalars(
         select(Item).where(Item.reserved_for_request_id == job.request_id).order_by(Item.id))]
+    stray = build.item(item_type=build.item_type(name="Window alarm"))
     errors = []
     phone.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(phone, live_server, fitter)
@@ -46,6 +47,11 @@ def test_a_fitter_types_codes_sees_each_confirmation_and_offline_scans_are_sent_
     code_box.press("Enter")
     expect(results.first).to_contain_text("Already scanned")  # the same item is not counted twice
     assert issued_rows() == 1
+    code_box.fill(stray.code)
+    code_box.press("Enter")
+    expect(results.first).to_contain_text("which this job does not need")
+    spoken = phone.locator("#scan-status").text_content()
+    assert "need." in spoken and ".." not in spoken  # read out with one full stop, then the code
 
     # No signal: the scan is kept on the phone and sent when the connection is back.
     phone.context.set_offline(True)

@@ -82,3 +82,14 @@ def test_something_that_is_not_a_code_is_refused_as_such(text):
         parse_code(text)
     assert caught.value.code == "invalid_code"
     assert "code" in caught.value.fields
+
+
+def test_a_typo_anywhere_is_reported_without_blaming_a_character_and_shows_the_code_as_read():
+    code = new_code()
+    data = code.replace("-", "")[:-1]
+    slipped = data[:4] + ("B" if data[4] != "B" else "C") + data[5:] + code[-1]  # character 5 mistyped
+    with pytest.raises(CodeTypo) as caught:
+        parse_code(slipped)
+    read_as = f"{slipped[0:4]}-{slipped[4:8]}-{slipped[8:12]}-{slipped[12]}"
+    assert caught.value.details["read_as"] == read_as
+    assert read_as in caught.value.message and "last character" not in caught.value.message

@@ -61,6 +61,12 @@
     if (navigator.vibrate) navigator.vibrate(ok ? 60 : [120, 80, 120]);
   }
 
+  // "Not done: … does not need." stays one full stop when the code is read out after it.
+  function sentence(text) {
+    text = (text || "").trim();
+    return /[.!?]$/.test(text) ? text : text + ".";
+  }
+
   function show(kind, title, message, link) {
     var item = document.createElement("li");
     item.className = "scan-result scan-result--" + kind;
@@ -77,7 +83,7 @@
       item.appendChild(anchor);
     }
     results.insertBefore(item, results.firstChild);
-    status.textContent = title + ". " + message;  // read out by the live region
+    status.textContent = sentence(title) + " " + message;  // read out by the live region
     return item;
   }
 
