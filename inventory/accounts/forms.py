@@ -11,25 +11,28 @@ from inventory.permissions import Role
 ROLE_CHOICES = [SelectChoice(str(r), r.label) for r in Role]
 
 
+# Password managers fill what `autocomplete` names (WHATWG autofill tokens).
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)], render_kw={"autocomplete": "username"})
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})
 
 
 def new_password_field(label="New password"):
     return PasswordField(label, validators=[
         DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH, message=f"Use at least {MIN_LENGTH} characters."),
-    ])
+    ], render_kw={"autocomplete": "new-password"})
 
 
 def confirm_field():
     return PasswordField("Repeat the password", validators=[
         DataRequired(), EqualTo("password", message="The two passwords differ."),
-    ])
+    ], render_kw={"autocomplete": "new-password"})
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+    current_password = PasswordField("Current password", validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
     password = new_password_field()
     confirm = confirm_field()
 

@@ -162,3 +162,13 @@ class TestWithCsrfOn:
         client.post("/login", data={"email": user.email, "password": build.PASSWORD, "csrf_token": token})
         response = client.post("/api/v1/me")
         assert response.status_code in (400, 405)
+
+
+def test_password_managers_can_fill_the_sign_in_and_password_change_forms(client, login):
+    page = client.get("/login").get_data(as_text=True)
+    assert re.search(r'<input[^>]*autocomplete="username"[^>]*name="email"', page)
+    assert re.search(r'<input[^>]*autocomplete="current-password"[^>]*name="password"', page)
+    login(roles=["fitter"])
+    page = client.get("/account/password").get_data(as_text=True)
+    assert re.search(r'<input[^>]*autocomplete="current-password"[^>]*name="current_password"', page)
+    assert len(re.findall(r'autocomplete="new-password"', page)) == 2
