@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from flask import Blueprint, abort, request
 from flask_login import current_user
 
-from inventory.extensions import csrf
+from inventory.errors import NotFound
+from inventory.extensions import csrf, db
 from inventory.permissions import public as declare_public
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -109,6 +110,15 @@ def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | 
         return view
 
     return decorator
+
+
+
+def found(model, record_id: int, what: str):
+    """The record of `model` with this id, or the API's 404 naming what was looked for."""
+    record = db.session.get(model, record_id)
+    if record is None:
+        raise NotFound(f"No such {what}.")
+    return record
 
 
 def query_param(name: str, schema_: dict, description: str = "") -> dict:

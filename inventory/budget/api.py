@@ -3,7 +3,7 @@ from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.api import PAGE_PARAMS, api_route, found, page_of, query_param, schema
 from inventory.api.body import Body
 from inventory.budget import categories, ledger, operations as budget, year_end
 from inventory.budget.models import (
@@ -197,9 +197,7 @@ def _category_named(category_id: int | None, name: str | None) -> str | None:
 
 
 def _entry_or_404(entry_id: int) -> LedgerEntry:
-    entry = db.session.get(LedgerEntry, entry_id)
-    if entry is None:
-        raise NotFound("No such ledger entry.")
+    entry = found(LedgerEntry, entry_id, "ledger entry")
     return entry
 
 
@@ -233,9 +231,7 @@ def budget_summary():
                    "again. 409 already_resolved.")
 @permission_required(Permission.MANAGE_LEDGER)
 def resolve_alert(alert_id: int):
-    alert = db.session.get(OverspendAlert, alert_id)
-    if alert is None:
-        raise NotFound("No such overspend alert.")
+    alert = found(OverspendAlert, alert_id, "overspend alert")
     reason = _reason()
     return jsonify(serialise_alert(budget.resolve_overspend(alert, actor=current_user, resolution=reason)))
 
@@ -253,9 +249,7 @@ CARRIED_FORWARD = schema("CarriedForward", {
                    "no_budget_period, or budget_exceeded if this period cannot hold it (then nothing moves).")
 @permission_required(Permission.MANAGE_LEDGER)
 def carry_forward(period_id: int):
-    period = db.session.get(BudgetPeriod, period_id)
-    if period is None:
-        raise NotFound("No such budget period.")
+    period = found(BudgetPeriod, period_id, "budget period")
     carried = year_end.carry_forward(period, actor=current_user)
     return jsonify({"period_id": period.id, "into_period_id": carried.into.id, "commitments": carried.commitments,
                     "carried_pence": carried.pence})
@@ -357,9 +351,7 @@ def create_direct_purchase():
                                         "reason": {"type": "string"}}})
 @permission_required(Permission.MANAGE_LEDGER)
 def refund_direct_purchase(purchase_id: int):
-    purchase = db.session.get(DirectPurchase, purchase_id)
-    if purchase is None:
-        raise NotFound("No such direct purchase.")
+    purchase = found(DirectPurchase, purchase_id, "direct purchase")
     body = Body()
     on = body.date("date")
     net = body.pence("net_pence", allow_zero=True)

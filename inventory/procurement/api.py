@@ -2,10 +2,10 @@
 from flask import jsonify
 from flask_login import current_user
 
-from inventory.api import api_route, schema
+from inventory.api import api_route, found, schema
 from inventory.api.body import Body
 from inventory.catalogue.models import Supplier
-from inventory.errors import InvalidInput, NotFound
+from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.parsing import Fields
 from inventory.permissions import Permission, permission_required
@@ -144,9 +144,7 @@ def _credit_line(line: Fields) -> invoices.CreditLine:
 
 
 def _order(order_id: int) -> PurchaseOrder:
-    order = db.session.get(PurchaseOrder, order_id)
-    if order is None:
-        raise NotFound("No such purchase order.")
+    order = found(PurchaseOrder, order_id, "purchase order")
     return order
 
 
@@ -274,9 +272,7 @@ def _record_credit_note(body: Body, number, invoice_date):
     if not lines:
         net, vat = body.pence("net_pence", allow_zero=True), body.pence("vat_pence", allow_zero=True)
     body.check()
-    invoice = db.session.get(SupplierInvoice, invoice_id)
-    if invoice is None:
-        raise NotFound("No such invoice.")
+    invoice = found(SupplierInvoice, invoice_id, "invoice")
     if order_id is not None and order_id != invoice.purchase_order_id:
         raise InvalidInput("That invoice is not for that purchase order.",
                            fields={"invoice_id": "Not an invoice of that purchase order."})
@@ -290,9 +286,7 @@ def _record_credit_note(body: Body, number, invoice_date):
            request_body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
 @permission_required(Permission.POST_INVOICES)
 def approve_invoice(invoice_id: int):
-    invoice = db.session.get(SupplierInvoice, invoice_id)
-    if invoice is None:
-        raise NotFound("No such invoice.")
+    invoice = found(SupplierInvoice, invoice_id, "invoice")
     body = Body()
     reason = body.text("reason")
     body.check()

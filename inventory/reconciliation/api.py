@@ -2,9 +2,9 @@
 from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 
-from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.api import PAGE_PARAMS, api_route, found, page_of, query_param, schema
 from inventory.api.body import Body
-from inventory.errors import InvalidInput, NotFound
+from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
@@ -250,9 +250,7 @@ def export_batches():
 @api_route("/exports/<int:batch_id>", summary="One export batch.", response=EXPORT_BATCH, tag="reconciliation")
 @permission_required(Permission.RECONCILE)
 def export_batch(batch_id: int):
-    batch = db.session.get(ExportBatch, batch_id)
-    if batch is None:
-        raise NotFound("No such export batch.")
+    batch = found(ExportBatch, batch_id, "export batch")
     return jsonify(serialise_batch(batch))
 
 

@@ -3,10 +3,8 @@ from flask import Response, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.api import PAGE_PARAMS, api_route, found, page_of, query_param, schema
 from inventory.catalogue.models import ItemType
-from inventory.errors import NotFound
-from inventory.extensions import db
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
 from inventory.permissions import Permission, has_permission, login_required, can_see_item_case, permission_required
@@ -148,7 +146,5 @@ def items():
            response={"type": "string"}, tag="stock", media_type="image/svg+xml")
 @permission_required(Permission.PRINT_LABELS, Permission.VIEW_STOCK)
 def item_qr(item_id: int):
-    item = db.session.get(Item, item_id)
-    if item is None:
-        raise NotFound("No such item.")
+    item = found(Item, item_id, "item")
     return Response(svg_for_item(item), mimetype="image/svg+xml")
