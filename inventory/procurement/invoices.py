@@ -116,6 +116,13 @@ def three_way_mismatches(order: PurchaseOrder, lines: list[tuple[PurchaseOrderLi
     return problems
 
 
+def _check_priced(line, prefix: str) -> None:
+    """A line of an invoice or a credit note: a sane quantity, unit prices the ledger can hold."""
+    check_quantity(line.quantity, f"{prefix}quantity", MAX_LINE_QUANTITY)
+    check_amount(line.unit_net_pence, f"{prefix}unit_net_pence", allow_zero=True)
+    check_amount(line.unit_vat_pence, f"{prefix}unit_vat_pence", allow_zero=True)
+
+
 def _refuse_if_recorded(order: PurchaseOrder, kind: InvoiceKind, number: str) -> None:
     if db.session.scalar(select(SupplierInvoice.id).where(
             SupplierInvoice.supplier_id == order.supplier_id, SupplierInvoice.kind == kind,
@@ -147,9 +154,7 @@ def record_invoice(order: PurchaseOrder, *, number: str, invoice_date: date, lin
         po_line = order_lines.get(line.line_id)
         if po_line is None:
             raise InvalidInput("That line is not on this order.", fields={f"{prefix}line_id": "Not on this order."})
-        check_quantity(line.quantity, f"{prefix}quantity", MAX_LINE_QUANTITY)
-        check_amount(line.unit_net_pence, f"{prefix}unit_net_pence", allow_zero=True)
-        check_amount(line.unit_vat_pence, f"{prefix}unit_vat_pence", allow_zero=True)
+        _check_priced(line, prefix)
         matched.append((po_line, line))
     net = sum(line.quantity * line.unit_net_pence for _, line in matched)
     vat = sum(line.quantity * line.unit_vat_pence for _, line in matched)
@@ -319,9 +324,7 @@ def _credit_lines(invoice: SupplierInvoice, lines: list[CreditLine]) -> list[Sup
             raise InvalidInput("That line is not on the invoice credited (or is given twice).",
                                fields={f"{prefix}invoice_line_id": "Not a line of the invoice credited."})
         seen.add(credited_line.id)
-        check_quantity(line.quantity, f"{prefix}quantity", MAX_LINE_QUANTITY)
-        check_amount(line.unit_net_pence, f"{prefix}unit_net_pence", allow_zero=True)
-        check_amount(line.unit_vat_pence, f"{prefix}unit_vat_pence", allow_zero=True)
+        _check_priced(line, prefix)
         made.append(SupplierInvoiceLine(
             purchase_order_line_id=credited_line.purchase_order_line_id, credited_line_id=credited_line.id,
             quantity=line.quantity, unit_net_pence=line.unit_net_pence, unit_vat_pence=line.unit_vat_pence))
