@@ -154,12 +154,27 @@ def commitment_movements():
             .where(commitment_id.is_not(None)).subquery())
 
 
+def _still_open():
+    """A subquery of (commitment_id, pence) for every commitment with money still open."""
+    movements = commitment_movements()
+    return (select(movements.c.commitment_id, (-func.sum(movements.c.amount_pence)).label("pence"))
+            .group_by(movements.c.commitment_id).having(func.sum(movements.c.amount_pence) < 0).subquery())
+
+
 def open_commitments(period: BudgetPeriod) -> list[tuple[LedgerEntry, int]]:
     """The period's commitments with money still open, oldest first, each with how much: one
     grouped query however long the ledger."""
-    movements = commitment_movements()
-    still_open = (select(movements.c.commitment_id, (-func.sum(movements.c.amount_pence)).label("pence"))
-                  .group_by(movements.c.commitment_id).having(func.sum(movements.c.amount_pence) < 0).subquery())
+    still_open = _still_open()
     return [(entry, int(pence)) for entry, pence in db.session.execute(
         select(LedgerEntry, still_open.c.pence).join(still_open, still_open.c.commitment_id == LedgerEntry.id)
         .where(LedgerEntry.period_id == period.id).order_by(LedgerEntry.id))]
+
+
+def open_pence_of(source_type: str, source_id: int) -> int:
+    """What one source (an order, a request) still holds committed, in every period and
+    category: one query."""
+    still_open = _still_open()
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(still_open.c.pence), 0)).select_from(LedgerEntry)
+        .join(still_open, still_open.c.commitment_id == LedgerEntry.id)
+        .where(LedgerEntry.source_type == source_type, LedgerEntry.source_id == source_id)))

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from inventory import clock
 from inventory.budget import ledger
 from inventory.budget.models import EntryKind, LedgerEntry, SourceType
+from inventory.budget.queries import open_pence_of
 from inventory.catalogue.models import ItemType, Supplier, SupplierProductCode
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
@@ -229,7 +230,7 @@ def order_commitments(order: PurchaseOrder) -> list[LedgerEntry]:
 
 def committed_pence(order: PurchaseOrder) -> int:
     """What the order still holds committed, in every category."""
-    return sum(ledger.open_amount_pence(commitment) for commitment in order_commitments(order))
+    return open_pence_of(SourceType.PURCHASE_ORDER, order.id)
 
 
 def category_key(commitments: list[LedgerEntry]):
