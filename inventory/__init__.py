@@ -149,13 +149,15 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.notifications.views import bp as notifications_bp
     from inventory.procurement.views import bp as procurement_bp
     from inventory.reconciliation.views import bp as reconciliation_bp
+    from inventory.reports.views import bp as reports_bp
     from inventory.requests.views import bp as requests_bp
     from inventory.scheduling.views import bp as scheduling_bp
     from inventory.stock.views import bp as stock_bp
 
     register_api_modules()
     for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
-                      procurement_bp, cases_bp, requests_bp, jobs_bp, notifications_bp, scheduling_bp, api_bp):
+                      procurement_bp, cases_bp, requests_bp, jobs_bp, notifications_bp, scheduling_bp, reports_bp,
+                      api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -87,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.DECIDE_REQUESTS,
         Permission.SCHEDULE_JOBS,
         Permission.SCAN_ITEMS,
+        Permission.VIEW_AGGREGATE_REPORTS,  # the service's manager answers to the commissioner
     }),
     Role.CASEWORKER: frozenset({
         Permission.VIEW_CASES,

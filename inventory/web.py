@@ -71,6 +71,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Budget", "budget.home", permission=Permission.VIEW_BUDGET_SUMMARY),
     NavItem("Ledger", "budget.entries", permission=Permission.MANAGE_LEDGER),
     NavItem("Reconciliation", "reconciliation.statements", permission=Permission.RECONCILE),
+    NavItem("Reports", "reports.index", permission=Permission.VIEW_AGGREGATE_REPORTS),
     NavItem("Reopen months", "budget.months", permission=Permission.REOPEN_MONTH),
     NavItem("API tokens", "accounts.tokens"),
 ]

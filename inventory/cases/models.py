@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
@@ -46,6 +46,15 @@ class LandlordConsent(LabelledEnum):
     REFUSED = "refused"
 
 
+class ReferralSource(LabelledEnum):
+    """Where the referral came from (the commissioner counts referrals by source)."""
+
+    POLICE = "police"
+    SELF = "self", "Self-referral"
+    AGENCY = "agency", "Another agency"
+    OTHER = "other"
+
+
 class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
@@ -81,6 +90,11 @@ class Case(db.Model):
         CheckConstraint(one_of("status", CaseStatus), name="status_known"),
         # Closed exactly when it has a closing date.
         CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_on_iff_closed"),
+        # Cases from before referral sources were recorded have none ("not recorded").
+        CheckConstraint(f"referral_source IS NULL OR {one_of('referral_source', ReferralSource)}",
+                        name="referral_source_known"),
+        # Which agency is named only for a referral from another agency.
+        CheckConstraint("referral_agency IS NULL OR referral_source = 'agency'", name="referral_agency_only_for_agency"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,6 +125,9 @@ class Case(db.Model):
     vulnerability: Mapped[bool] = mapped_column(default=False)
     lives_alone: Mapped[bool] = mapped_column(default=False)
     police_request: Mapped[bool] = mapped_column(default=False)
+
+    referral_source: Mapped[str | None] = mapped_column(String(10))
+    referral_agency: Mapped[str | None] = mapped_column(String(120))  # an agency's name, not a person's
 
     status: Mapped[str] = mapped_column(String(10), default=CaseStatus.OPEN)
     closed_on: Mapped[date | None] = mapped_column()
@@ -145,3 +162,76 @@ class Case(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CaseStatus.OPEN
+
+    @property
+    def referral_source_label(self) -> str:
+        return ReferralSource(self.referral_source).label if self.referral_source else "Not recorded"
+
+
+class ReviewKind(LabelledEnum):
+    """The reviews of a case: 3 and 6 months after its equipment was fitted, and on closing."""
+
+    THREE_MONTHS = "three_months", "3-month review"
+    SIX_MONTHS = "six_months", "6-month review"
+    CLOSING = "closing", "Closing review"
+
+
+# The survivor's own answer to "do you feel safer?", a five-point scale stored as 1..5.
+FEELS_SAFER_SCALE = {1: "Much less safe", 2: "Less safe", 3: "No different", 4: "Safer", 5: "Much safer"}
+
+
+class SupportEnded(LabelledEnum):
+    """Why support ended, recorded by the closing review."""
+
+    NO_LONGER_NEEDED = "no_longer_needed"
+    MOVED = "moved", "Moved away"
+    DECLINED = "declined", "Declined further support"
+    LOST_CONTACT = "lost_contact"
+    OTHER = "other"
+
+
+class CaseReview(db.Model):
+    """What a review found: outcomes the commissioner counts, never free text about the
+    survivor. An answer the survivor did not give is left empty (NULL)."""
+
+    __tablename__ = "case_reviews"
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind"),
+        CheckConstraint(one_of("kind", ReviewKind), name="kind_known"),
+        CheckConstraint("feels_safer IS NULL OR feels_safer BETWEEN 1 AND 5", name="feels_safer_on_scale"),
+        CheckConstraint("incidents_since_fitting IS NULL OR incidents_since_fitting >= 0",
+                        name="incidents_not_negative"),
+        CheckConstraint(f"support_ended IS NULL OR {one_of('support_ended', SupportEnded)}",
+                        name="support_ended_known"),
+        # Only the closing review says why support ended, and it always does.
+        CheckConstraint("(kind = 'closing') = (support_ended IS NOT NULL)", name="support_ended_iff_closing"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reviewed_on: Mapped[date] = mapped_column(index=True)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    feels_safer: Mapped[int | None] = mapped_column(SmallInteger)
+    still_at_address: Mapped[bool | None] = mapped_column()
+    incidents_since_fitting: Mapped[int | None] = mapped_column()
+    support_ended: Mapped[str | None] = mapped_column(String(20))
+
+    case: Mapped[Case] = relationship()
+    recorded_by: Mapped[User] = relationship()
+    items: Mapped[list["ReviewedItem"]] = relationship(
+        back_populates="review", cascade="all, delete-orphan", order_by="ReviewedItem.item_id")
+
+
+class ReviewedItem(db.Model):
+    """Whether one item issued to the case is still in use, and working, at a review."""
+
+    __tablename__ = "reviewed_items"
+
+    review_id: Mapped[int] = mapped_column(ForeignKey("case_reviews.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True, index=True)
+    in_use: Mapped[bool] = mapped_column()
+    working: Mapped[bool] = mapped_column()
+
+    review: Mapped[CaseReview] = relationship(back_populates="items")

@@ -26,6 +26,14 @@ class RequestState(LabelledEnum):
     CLOSED = "closed"
 
 
+class DeclinedAs(LabelledEnum):
+    """Why a rejected request was declined, as the referrer is told and the commissioner counts."""
+
+    UNSUITABLE = "unsuitable", "Unsuitable"
+    INELIGIBLE = "ineligible", "Ineligible"
+    OTHER = "other", "Another reason"
+
+
 # States a coordinator's decision leads to (and everything after it).
 DECIDED_STATES = frozenset({RequestState.APPROVED, RequestState.PARTLY_APPROVED, RequestState.REJECTED,
                             RequestState.SCHEDULED, RequestState.FULFILLED, RequestState.PARTLY_FULFILLED,
@@ -49,6 +57,9 @@ class EquipmentRequest(db.Model):
             " OR state = 'withdrawn'",
             name="decision_recorded_when_decided",
         ),
+        # Only a rejection is declined as something; older rejections may not say.
+        CheckConstraint(f"declined_as IS NULL OR ({one_of('declined_as', DeclinedAs)} AND state = 'rejected')",
+                        name="declined_as_only_when_rejected"),
         # The queue reads this backwards: ORDER BY priority_key DESC, id DESC.
         Index("ix_requests_queue", "state", "priority_key", "id"),
     )
@@ -70,6 +81,7 @@ class EquipmentRequest(db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    declined_as: Mapped[str | None] = mapped_column(String(12))
 
     case: Mapped[Case] = relationship()
     raised_by: Mapped[User] = relationship(foreign_keys=[raised_by_id])
