@@ -36,6 +36,7 @@ class Permission(StrEnum):
     VIEW_ACCESS_LOG = "view_access_log"
     LIST_STAFF = "list_staff"
     VIEW_BUDGET_SUMMARY = "view_budget_summary"
+    VIEW_LEDGER = "view_ledger"  # read the entries (case references only); writing is MANAGE_LEDGER
     MANAGE_LEDGER = "manage_ledger"
     MANAGE_BUDGET_CATEGORIES = "manage_budget_categories"
     RECONCILE = "reconcile"
@@ -99,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     }),
     Role.FINANCE: frozenset({
         Permission.VIEW_BUDGET_SUMMARY,
+        Permission.VIEW_LEDGER,
         Permission.MANAGE_LEDGER,
         Permission.MANAGE_BUDGET_CATEGORIES,
         Permission.RECONCILE,
@@ -110,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     }),
     Role.AUDITOR: frozenset({
         Permission.VIEW_BUDGET_SUMMARY,
+        Permission.VIEW_LEDGER,  # the ledger with case references, never a case itself
         Permission.VIEW_AGGREGATE_REPORTS,
     }),
 }

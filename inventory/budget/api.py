@@ -279,7 +279,7 @@ def reopen_month(month: str):
            query=[query_param("kind", {"type": "string", "enum": [str(k) for k in EntryKind]}),
                   query_param("from", DATE, "On or after this date."),
                   query_param("to", DATE, "On or before this date."), *PAGE_PARAMS])
-@permission_required(Permission.MANAGE_LEDGER)
+@permission_required(Permission.VIEW_LEDGER)
 def ledger_entries():
     page, per_page = page_args()
     query = filtered_entries(EntryFilters.read(request.args))

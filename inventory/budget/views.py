@@ -155,7 +155,7 @@ def _entry_form(form, post_entry, *, date_field: str, success: str, **page):
 
 
 @bp.get("/ledger")
-@permission_required(Permission.MANAGE_LEDGER)
+@permission_required(Permission.VIEW_LEDGER)
 def entries():
     page, per_page = page_args()
     try:
@@ -168,7 +168,7 @@ def entries():
 
 
 @bp.get("/ledger/<int:entry_id>")
-@permission_required(Permission.MANAGE_LEDGER)
+@permission_required(Permission.VIEW_LEDGER)
 def entry(entry_id: int):
     return _entry_page(db.get_or_404(LedgerEntry, entry_id), ReversalForm(formdata=None))
 
