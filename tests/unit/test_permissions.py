@@ -34,9 +34,15 @@ def test_a_deactivated_user_has_no_permissions():
     assert permissions_of(FakeUser(Role.ADMIN, active=False)) == frozenset()
 
 
-def test_auditors_only_read_aggregates():
-    assert permissions_of(FakeUser(Role.AUDITOR)) == {Permission.VIEW_BUDGET_SUMMARY,
+def test_auditors_only_read_aggregates_and_the_ledger():
+    assert permissions_of(FakeUser(Role.AUDITOR)) == {Permission.VIEW_BUDGET_SUMMARY, Permission.VIEW_LEDGER,
                                                       Permission.VIEW_AGGREGATE_REPORTS}
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_whoever_writes_to_the_ledger_may_read_it(role):
+    granted = permissions_of(FakeUser(role))
+    assert Permission.MANAGE_LEDGER not in granted or Permission.VIEW_LEDGER in granted
 
 
 def test_caseworkers_are_the_only_role_allowed_at_a_partner_agency_besides_auditors():

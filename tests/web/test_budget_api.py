@@ -45,13 +45,23 @@ def test_the_budget_summary_is_for_finance_coordinators_and_auditors(api, period
 
 @pytest.mark.parametrize("role", ["coordinator", "auditor", "admin", "caseworker", "fitter"])
 @pytest.mark.parametrize("method, path", [
-    ("GET", "/ledger/entries"), ("POST", "/ledger/allocations"), ("POST", "/ledger/direct-purchases"),
-    ("POST", "/ledger/adjustments"), ("POST", "/ledger/entries/1/reversal"),
+    ("POST", "/ledger/allocations"), ("POST", "/ledger/direct-purchases"), ("POST", "/ledger/adjustments"),
+    ("POST", "/ledger/entries/1/reversal"),
 ])
-def test_only_finance_sees_and_writes_ledger_entries(api, period, role, method, path):
+def test_only_finance_writes_ledger_entries(api, period, role, method, path):
     response = api(roles=[role]).request(method, path, json={})
     assert response.status_code == 403
     assert entry_count() == 1
+
+
+@pytest.mark.parametrize("role, status", [
+    ("finance", 200), ("auditor", 200), ("coordinator", 403), ("admin", 403), ("caseworker", 403), ("fitter", 403),
+])
+def test_finance_and_auditors_read_ledger_entries(api, period, role, status):
+    response = api(roles=[role]).get("/ledger/entries")
+    assert response.status_code == status
+    if status == 200:
+        assert [entry["kind"] for entry in response.get_json()["items"]] == ["allocation"]
 
 
 def test_the_budget_without_a_current_period_is_a_clear_conflict(api):

@@ -50,11 +50,47 @@ def test_only_finance_gets_the_writing_links_on_the_budget_page(client, login, p
 
 
 @pytest.mark.parametrize("role", ["coordinator", "auditor", "admin", "caseworker", "fitter"])
-@pytest.mark.parametrize("path", ["/budget/ledger", "/budget/ledger/1", "/budget/direct-purchases/new",
-                                  "/budget/allocations/new", "/budget/adjustments/new", "/budget/periods/new"])
-def test_ledger_pages_are_for_finance_only(client, login, period, role, path):
+@pytest.mark.parametrize("path", ["/budget/direct-purchases/new", "/budget/allocations/new",
+                                  "/budget/adjustments/new", "/budget/periods/new"])
+def test_the_ledgers_forms_are_for_finance_only(client, login, period, role, path):
     login(roles=[role])
     assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("role, status", [
+    ("finance", 200), ("auditor", 200), ("coordinator", 403), ("admin", 403), ("caseworker", 403), ("fitter", 403),
+])
+@pytest.mark.parametrize("path", ["/budget/ledger", "/budget/ledger/1"])
+def test_finance_and_auditors_read_the_ledger(client, login, period, role, path, status):
+    login(roles=[role])
+    assert client.get(path).status_code == status
+
+
+def test_an_auditor_reads_an_entry_with_its_case_reference_but_is_offered_no_correction(client, login, build,
+                                                                                        period):
+    purchase = build.direct_purchase(gross_pence=4500, receipt="R-9")
+    case = build.case(name="Philippa Dunmore-Wick", address="9 Quarry Close", phone="07700 900999")
+    entry = ledger.commit(1200, on=clock.today(), actor=build.user(roles=["finance"]), memo="Awaiting stock",
+                          case_reference=case.reference, source_type="purchase_order", source_id=77)
+    db.session.commit()
+    login(roles=["auditor"])
+    page = client.get(f"/budget/ledger/{entry.id}").get_data(as_text=True)
+    assert case.reference in page and "Philippa" not in page and "Quarry" not in page and "900999" not in page
+    assert "Reverse this entry" not in page and "/purchase-orders/77" not in page and "purchase order 77" in page
+    actual = client.get(f"/budget/ledger/{purchase.id}").get_data(as_text=True)
+    assert "Record a refund" not in actual and "Reverse this entry" not in actual
+    assert client.post(f"/budget/ledger/{entry.id}/reverse", data={"reason": "No"}).status_code == 403
+
+
+def test_finance_is_offered_the_corrections_and_the_order_behind_an_entry(client, login, build, period):
+    purchase = build.direct_purchase(gross_pence=4500, receipt="R-9")
+    order = build.purchase_order()
+    commitment = db.session.scalar(select(LedgerEntry).where(LedgerEntry.source_type == "purchase_order",
+                                                             LedgerEntry.source_id == order.id))
+    login(roles=["finance"])
+    actual = client.get(f"/budget/ledger/{purchase.id}").get_data(as_text=True)
+    assert "Record a refund" in actual and "Reverse this entry" in actual
+    assert f'href="/purchase-orders/{order.id}"' in client.get(f"/budget/ledger/{commitment.id}").get_data(as_text=True)
 
 
 def test_finance_sees_the_ledger_and_an_entry_with_its_chain_position(client, login, period):
