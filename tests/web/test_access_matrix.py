@@ -376,3 +376,64 @@ def _json_error(response, status: int, code: str) -> str | None:
     if response.get_json()["error"]["code"] != code:
         return f"error code {response.get_json()['error']['code']!r}, expected {code!r}"
     return None
+
+
+# Who may open the pages and API calls that hold a survivor's data or the service's
+# oversight, written out by hand. The test above proves each route answers as it declares;
+# this one proves the declarations are what the service intends, so a permission given to a
+# role by mistake fails here. Anyone not listed is refused (403) or finds nothing (404).
+CASEWORKERS = {"lead caseworker", "partner caseworker"}
+OVERSIGHT = {"coordinator", "finance", "auditor"}
+SENSITIVE_PAGES: dict[str, set[str]] = {
+    "reports.index": OVERSIGHT,
+    "reports.approval_trail": OVERSIGHT,
+    "reports.approval_trail_csv": OVERSIGHT,
+    "budget.entries": {"finance", "auditor"},
+    "budget.entry": {"finance", "auditor"},
+    "api.ledger_entries": {"finance", "auditor"},
+    "cases.index": {"coordinator", "finance", *CASEWORKERS},
+    "api.list_cases": {"coordinator", "finance", *CASEWORKERS},
+    "cases.show": {"coordinator", "finance", "lead caseworker"},  # the world's case is the lead provider's
+    "api.get_case": {"coordinator", "finance", "lead caseworker"},
+    "requests.show": {"coordinator", "lead caseworker"},
+    "api.get_request": {"coordinator", "lead caseworker"},
+    "requests.queue": {"coordinator"},
+    "api.queue": {"coordinator"},
+    "jobs.index": {"coordinator"},
+    "jobs.show": {"coordinator", "fitter A"},
+    "api.get_job": {"coordinator", "fitter A"},
+    "jobs.scan_any": {"coordinator", "fitter A", "fitter B"},
+    "audit.access_log": {"admin"},
+    "admin.users": {"admin"},
+}
+# Whoever never sees a survivor's name, address, phone or notes, on any page or API call.
+NO_PERSONAL_DATA = ("auditor", "admin", "finance")
+PERSONAL_DATA = ("Test Survivor", "Example Row", "Testville", "01632 960000", "Text first.")
+
+
+@pytest.mark.parametrize("name", PRINCIPALS)
+def test_each_role_opens_exactly_its_sensitive_pages_and_is_refused_the_rest(world, name):
+    principal = world.principals[name]
+    calls = {call.endpoint: call for call in world.calls() if call.method == "GET"}
+    assert SENSITIVE_PAGES.keys() <= calls.keys()
+    wrong = []
+    for endpoint, admitted in SENSITIVE_PAGES.items():
+        response = principal.send(calls[endpoint])
+        expected = {200} if name in admitted else {403, 404}
+        if response.status_code not in expected:
+            wrong.append(f"{calls[endpoint]}: {response.status_code}, expected one of {sorted(expected)}")
+        if name not in admitted and any(value in response.get_data(as_text=True) for value in PERSONAL_DATA):
+            wrong.append(f"{calls[endpoint]}: refused, yet shows personal data")
+    assert wrong == []
+
+
+@pytest.mark.parametrize("name", NO_PERSONAL_DATA)
+def test_no_page_or_api_call_shows_these_roles_a_survivors_details(world, name):
+    principal = world.principals[name]
+    shown = []
+    for call in world.calls():
+        if call.method != "GET" or not call.access.allows(principal.user):
+            continue
+        body = principal.send(call).get_data(as_text=True)
+        shown += [f"{call}: {value!r}" for value in PERSONAL_DATA if value in body]
+    assert shown == []

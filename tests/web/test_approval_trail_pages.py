@@ -36,6 +36,13 @@ def test_someone_signed_out_is_sent_to_sign_in(client):
     assert response.status_code == 302 and "/login?next=" in response.location
 
 
+def test_an_auditors_navigation_offers_the_reports_and_the_ledger_and_no_case(client, login):
+    login(roles=["auditor"])
+    navigation = client.get("/").get_data(as_text=True).split('id="site-nav"', 1)[1].split("</ul>", 1)[0]
+    assert 'href="/reports"' in navigation and 'href="/budget/ledger"' in navigation
+    assert 'href="/cases"' not in navigation and 'href="/queue"' not in navigation
+
+
 def test_the_reports_page_links_to_the_trail(client, login):
     login(roles=["auditor"])
     assert 'href="/reports/approvals"' in client.get("/reports").get_data(as_text=True)
