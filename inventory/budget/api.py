@@ -275,7 +275,8 @@ def reopen_month(month: str):
     return jsonify(serialise_month_close(budget.reopen_month(day, actor=current_user, reason=reason)))
 
 
-@api_route("/ledger/entries", summary="Ledger entries, newest first.", response=page_of(ENTRY), tag="budget",
+@api_route("/ledger/entries", summary="Ledger entries, newest first (finance and auditors; case references only).",
+           response=page_of(ENTRY), tag="budget",
            query=[query_param("kind", {"type": "string", "enum": [str(k) for k in EntryKind]}),
                   query_param("from", DATE, "On or after this date."),
                   query_param("to", DATE, "On or before this date."), *PAGE_PARAMS])
