@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
 
 from inventory.budget.models import LedgerEntry, SourceType
 from inventory.budget.queries import open_commitment_amounts
@@ -193,9 +194,10 @@ CSV_COLUMNS = (Column("ledger_entry_id", numeric=True), Column("position", numer
                Column("category"), Column("open_pence", numeric=True))
 
 
-def csv_rows(today: date, band: AgeBand | None = None):
-    """The detail list, every row, as the CSV download has it (read in batches)."""
-    for row in db.session.execute(details_query(today, band).execution_options(yield_per=500)):
+def csv_rows(session: Session, today: date, band: AgeBand | None = None):
+    """The detail list, every row, as the CSV download has it (read through `session` in
+    batches)."""
+    for row in session.execute(details_query(today, band).execution_options(yield_per=500)):
         found = _open_commitment(row, today)
         yield (found.entry_id, found.position, found.committed_on.isoformat(), found.age_days, found.band.label,
                found.holder.label, found.held_by, found.category, found.open_pence)

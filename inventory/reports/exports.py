@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Row, Select, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from inventory.accounts.models import Organisation, User
 from inventory.budget.models import BudgetPeriod, LedgerEntry
@@ -25,7 +25,7 @@ from inventory.enums import LabelledEnum
 from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.jobs.models import Job, JobKind, JobStatus
-from inventory.parsing import Fields
+from inventory.parsing import MAX_ID, Fields
 from inventory.procurement.models import order_reference
 from inventory.reports.periods import parse_quarter
 from inventory.requests.models import EquipmentRequest, RequestLine
@@ -48,7 +48,7 @@ class ExportChoice:
     kind: ExportKind
     starts_on: date | None = None
     ends_on: date | None = None
-    organisation: Organisation | None = None
+    organisation_id: int | None = None
     period_key: str | None = None  # the quarter asked for, for the file's name
 
     @property
@@ -58,7 +58,7 @@ class ExportChoice:
         else:
             period = f"{self.starts_on or 'start'}-to-{self.ends_on or 'now'}" if self.starts_on or self.ends_on \
                 else "all"
-        organisation = f"-organisation-{self.organisation.id}" if self.organisation else ""
+        organisation = f"-organisation-{self.organisation_id}" if self.organisation_id else ""
         return f"{self.kind.value.replace('_', '-')}-{period}{organisation}.csv"
 
 
@@ -83,20 +83,19 @@ def read_choice(args) -> ExportChoice:
                 errors.update(refused.fields)
     elif starts_on is not None and ends_on is not None and starts_on > ends_on:
         errors["to"] = "The end date is before the start date."
-    organisation = None
-    if organisation_text != "all":
-        organisation = _organisation(organisation_text)
-        if organisation is None:
-            errors["organisation"] = "No such organisation: choose one from the list, or all."
+    organisation_id = None if organisation_text == "all" else _organisation_id(organisation_text)
+    if organisation_id is None and organisation_text != "all":
+        errors["organisation"] = "No such organisation: choose one from the list, or all."
     if errors:
         raise InvalidInput("The export cannot be made as asked.", fields=errors)
-    return ExportChoice(kind, starts_on, ends_on, organisation, period_key)
+    return ExportChoice(kind, starts_on, ends_on, organisation_id, period_key)
 
 
-def _organisation(text: str) -> Organisation | None:
-    if not text.isascii() or not text.isdigit() or int(text) > 2**63 - 1:
+def _organisation_id(text: str) -> int | None:
+    """The id of the organisation `text` names, if there is one."""
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_ID:
         return None
-    return db.session.get(Organisation, int(text))
+    return db.session.scalar(select(Organisation.id).where(Organisation.id == int(text)))
 
 
 def _on_or_after(column, day: date):
@@ -117,7 +116,7 @@ def _within(query: Select, column, choice: ExportChoice, *, timestamp: bool = Fa
 
 
 def _of_organisation(query: Select, choice: ExportChoice) -> Select:
-    return query if choice.organisation is None else query.where(Case.organisation_id == choice.organisation.id)
+    return query if choice.organisation_id is None else query.where(Case.organisation_id == choice.organisation_id)
 
 
 def _day(moment: datetime | None) -> str | None:
@@ -257,9 +256,9 @@ def columns_of(choice: ExportChoice) -> tuple[Column, ...]:
     return EXPORTS[choice.kind].columns
 
 
-def rows_of(choice: ExportChoice) -> Iterator[tuple]:
-    """The export's rows, read from the database `BATCH_ROWS` at a time."""
+def rows_of(session: Session, choice: ExportChoice) -> Iterator[tuple]:
+    """The export's rows, read through `session` `BATCH_ROWS` at a time."""
     export = EXPORTS[choice.kind]
-    result = db.session.execute(export.query(choice).execution_options(yield_per=BATCH_ROWS))
+    result = session.execute(export.query(choice).execution_options(yield_per=BATCH_ROWS))
     for row in result:
         yield export.row(row)

@@ -30,7 +30,7 @@ def commitments_ageing():
     band = commitments.parse_band(request.args.get("band"))
     if request.args.get("format") == "csv":
         return csv_download(f"open-commitments-{today.isoformat()}.csv", commitments.CSV_COLUMNS,
-                            commitments.csv_rows(today, band))
+                            lambda session: commitments.csv_rows(session, today, band))
     page, per_page = page_args()
     return render_template("reports/commitments.html", ageing=commitments.ageing(today), band=band,
                            bands=commitments.AGE_BANDS, page=commitments.details_page(today, band, page, per_page))
@@ -42,7 +42,8 @@ def spend_by_organisation():
     year = parse_year(request.args["year"]) if request.args.get("year") else year_containing(clock.today())
     table = spend.spend_by_organisation(year)
     if request.args.get("format") == "csv":
-        return csv_download(f"spend-by-organisation-{year.key}.csv", spend.csv_columns(table), spend.csv_rows(table))
+        return csv_download(f"spend-by-organisation-{year.key}.csv", spend.csv_columns(table),
+                            lambda _session: spend.csv_rows(table))
     return render_template("reports/spend.html", table=table, years=spend.years_to_offer(clock.today(), year))
 
 
@@ -58,4 +59,5 @@ def exports_page():
     except InvalidInput as refused:
         return render_template("reports/exports.html", organisations=organisations, kinds=exports.ExportKind,
                                problems=refused.fields, asked=request.args), 422
-    return csv_download(choice.filename, exports.columns_of(choice), exports.rows_of(choice))
+    return csv_download(choice.filename, exports.columns_of(choice),
+                        lambda session: exports.rows_of(session, choice))

@@ -99,7 +99,7 @@ def test_the_detail_list_pages_and_filters_by_band(known_ledger, today):
 
 
 def test_the_csv_has_every_open_commitment(known_ledger, today):
-    rows = list(commitments.csv_rows(today))
+    rows = list(commitments.csv_rows(db.session, today))
     assert len(rows) == 8
     assert sum(row[-1] for row in rows) == 24_400
     assert rows[0][2:6] == ((today - timedelta(days=91)).isoformat(), 91, "Over 90 days", ORDERS.label)

@@ -36,7 +36,7 @@ PERSONAL_TEXT = [value.split("\n")[0] for details in PERSONAL.values() for value
 
 
 def read_csv(choice) -> list[dict]:
-    text = "".join(csv_chunks(exports.columns_of(choice), exports.rows_of(choice)))
+    text = "".join(csv_chunks(exports.columns_of(choice), exports.rows_of(db.session, choice)))
     for secret in PERSONAL_TEXT:
         assert secret not in text
     return list(csv.DictReader(io.StringIO(text, newline="")))
@@ -217,7 +217,7 @@ def stream(choice) -> tuple[int, int, int]:
     with recorded_selects() as selects:
         tracemalloc.start()
         try:
-            for chunk in csv_chunks(exports.columns_of(choice), exports.rows_of(choice)):
+            for chunk in csv_chunks(exports.columns_of(choice), exports.rows_of(db.session, choice)):
                 written += len(chunk)
             _, peak = tracemalloc.get_traced_memory()
         finally:
@@ -250,7 +250,7 @@ def test_each_export_asks_the_database_for_a_streamed_result(world, kind):
 
     event.listen(db.engine, "before_cursor_execute", record)
     try:
-        list(exports.rows_of(exports.ExportChoice(kind)))
+        list(exports.rows_of(db.session, exports.ExportChoice(kind)))
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
     # SQLite's own cursor steps through its result row by row.
