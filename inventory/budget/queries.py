@@ -154,7 +154,7 @@ def commitment_movements():
             .where(commitment_id.is_not(None)).subquery())
 
 
-def _still_open():
+def open_commitment_amounts():
     """A subquery of (commitment_id, pence) for every commitment with money still open."""
     movements = commitment_movements()
     return (select(movements.c.commitment_id, (-func.sum(movements.c.amount_pence)).label("pence"))
@@ -164,7 +164,7 @@ def _still_open():
 def open_commitments(period: BudgetPeriod) -> list[tuple[LedgerEntry, int]]:
     """The period's commitments with money still open, oldest first, each with how much: one
     grouped query however long the ledger."""
-    still_open = _still_open()
+    still_open = open_commitment_amounts()
     return [(entry, int(pence)) for entry, pence in db.session.execute(
         select(LedgerEntry, still_open.c.pence).join(still_open, still_open.c.commitment_id == LedgerEntry.id)
         .where(LedgerEntry.period_id == period.id).order_by(LedgerEntry.id))]
@@ -173,7 +173,7 @@ def open_commitments(period: BudgetPeriod) -> list[tuple[LedgerEntry, int]]:
 def open_pence_of(source_type: str, source_id: int) -> int:
     """What one source (an order, a request) still holds committed, in every period and
     category: one query."""
-    still_open = _still_open()
+    still_open = open_commitment_amounts()
     return int(db.session.scalar(
         select(func.coalesce(func.sum(still_open.c.pence), 0)).select_from(LedgerEntry)
         .join(still_open, still_open.c.commitment_id == LedgerEntry.id)

@@ -36,6 +36,11 @@ class PurchaseOrderStatus(LabelledEnum):
 OPEN_FOR_RECEIPT = (PurchaseOrderStatus.RAISED, PurchaseOrderStatus.PARTLY_RECEIVED)
 
 
+def order_reference(order_id: int) -> str:
+    """How people name an order: PO-00012."""
+    return f"PO-{order_id:05d}"
+
+
 class PurchaseOrder(db.Model):
     __tablename__ = "purchase_orders"
     __table_args__ = (
@@ -67,7 +72,7 @@ class PurchaseOrder(db.Model):
 
     @property
     def reference(self) -> str:
-        return f"PO-{self.id:05d}"
+        return order_reference(self.id)
 
     @property
     def status_label(self) -> str:
