@@ -6,7 +6,7 @@ from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from inventory import clock
-from inventory.budget.models import BUCKETS, BudgetCategory, BudgetPeriod, EntryKind, LedgerEntry, OverspendAlert
+from inventory.budget.models import BUCKETS, BudgetCategory, BudgetPeriod, EntryKind, LedgerEntry, MonthClose, OverspendAlert
 from inventory.extensions import db
 from inventory.parsing import Fields
 
@@ -178,3 +178,25 @@ def open_pence_of(source_type: str, source_id: int) -> int:
         select(func.coalesce(func.sum(still_open.c.pence), 0)).select_from(LedgerEntry)
         .join(still_open, still_open.c.commitment_id == LedgerEntry.id)
         .where(LedgerEntry.source_type == source_type, LedgerEntry.source_id == source_id)))
+
+
+@dataclass(frozen=True)
+class AlertTotals:
+    count: int
+    over_by_pence: int
+
+
+def open_alert_totals(period: BudgetPeriod) -> AlertTotals:
+    """How many overspend alerts of the period are unresolved, and by how much they overspent
+    in all (one statement)."""
+    count, over_by = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(OverspendAlert.over_by_pence), 0))
+        .where(OverspendAlert.period_id == period.id, OverspendAlert.resolved_at.is_(None))).one()
+    return AlertTotals(count, int(over_by))
+
+
+def closed_months(period: BudgetPeriod) -> set[date]:
+    """The first days of the period's months that stand closed now (one statement)."""
+    return set(db.session.scalars(select(MonthClose.month).where(
+        MonthClose.reopened_at.is_(None), MonthClose.month >= period.starts_on.replace(day=1),
+        MonthClose.month <= period.ends_on)))

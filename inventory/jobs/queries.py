@@ -1,12 +1,13 @@
 """Reading jobs: one job as its user may see it, what it expects and has done, the lists
 (my jobs, every job, loans due back) and the choices for booking a visit; loans and reviews
-due, per case, for the reminders.
+due, per case, for the reminders and the home pages; open visits at a glance.
 
 Nothing here writes. Lists cost the same number of queries however long they are.
 """
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, case as sql_case, exists, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
@@ -16,7 +17,7 @@ from inventory.cases.models import Case, CaseStatus
 from inventory.errors import NotFound
 from inventory.extensions import db
 from inventory.jobs.models import CollectionItem, Job, JobItem, JobKind, JobStatus, Outcome
-from inventory.permissions import Role, can_see_job, visible_jobs_clause
+from inventory.permissions import Role, can_see_job, can_see_personal_details, visible_jobs_clause
 from inventory.requests.models import EquipmentRequest, RequestState
 from inventory.stock.models import Item, ItemState
 
@@ -290,3 +291,93 @@ def items_by_job(jobs: list[Job]) -> dict[int, list[Item]]:
                 .where(CollectionItem.job_id.in_(collections)).order_by(CollectionItem.id)):
             found[row.job_id].append(row.item)
     return found
+
+
+# Visits at a glance (the home pages) -----------------------------------------------------
+
+@dataclass(frozen=True)
+class Visit:
+    """An open visit as a list shows it: when, who, which case by its reference. No address:
+    that stays behind the fitter's logged reveal on the job's page."""
+
+    job_id: int
+    kind: JobKind
+    scheduled_for: date
+    window_starts: time
+    window_ends: time
+    case_reference: str
+    fitter_name: str
+
+    @property
+    def is_collection(self) -> bool:
+        return self.kind == JobKind.COLLECTION
+
+
+def _open_visits_of(user, *, mine: bool):
+    conditions = [Job.status == JobStatus.SCHEDULED, visible_jobs_clause(user, Job.fitter_id)]
+    if mine:
+        conditions.append(Job.fitter_id == user.id)
+    return conditions
+
+
+def open_visits(user, *, since: date | None = None, until: date | None = None, mine: bool = False,
+                limit: int = 5) -> list[Visit]:
+    """Open visits the user may see (their own only, with `mine`) dated from `since` to
+    `until` (either end open), soonest first, at most `limit` (one statement)."""
+    query = (select(Job.id, Job.kind, Job.scheduled_for, Job.window_starts, Job.window_ends, Case.reference,
+                    User.name)
+             .join(Case, Case.id == Job.case_id).join(User, User.id == Job.fitter_id)
+             .where(*_open_visits_of(user, mine=mine)))
+    if since is not None:
+        query = query.where(Job.scheduled_for >= since)
+    if until is not None:
+        query = query.where(Job.scheduled_for <= until)
+    rows = db.session.execute(query.order_by(Job.scheduled_for, Job.window_starts, Job.id).limit(limit))
+    return [Visit(job_id, JobKind(kind), *rest) for job_id, kind, *rest in rows]
+
+
+@dataclass(frozen=True)
+class VisitCounts:
+    overdue: int  # booked for a day gone by and still open
+    today: int
+    tomorrow: int
+    later: int
+
+
+def open_visit_counts(user, today: date, *, mine: bool = False) -> VisitCounts:
+    """Open visits the user may see (their own only, with `mine`), counted by when they
+    fall: before today, today, tomorrow, later (one statement)."""
+    tomorrow = today + timedelta(days=1)
+    day = Job.scheduled_for
+    return VisitCounts(*db.session.execute(
+        select(func.count().filter(day < today), func.count().filter(day == today),
+               func.count().filter(day == tomorrow), func.count().filter(day > tomorrow))
+        .where(*_open_visits_of(user, mine=mine))).one())
+
+
+def open_visit_dates(request_ids) -> dict[int, date]:
+    """The day of the open visit booked for each of these requests, where one is (one statement)."""
+    ids = list(request_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(Job.request_id, Job.scheduled_for)
+        .where(Job.request_id.in_(ids), Job.status == JobStatus.SCHEDULED)).all())
+
+
+def loans_due_for(user, today: date) -> list[CaseLoansDue]:
+    """The cases whose details `user` sees with loans overdue or due back within
+    `LOANS_DUE_WITHIN_DAYS` (the reminder's window), earliest due first."""
+    due_by = today + timedelta(days=current_app.config["LOANS_DUE_WITHIN_DAYS"])
+    return [row for row in loans_due_by_case(today=today, due_by=due_by) if can_see_personal_details(user, row)]
+
+
+def reviews_due_for(user, today: date) -> list[CaseReviewDue]:
+    """The open cases whose details `user` sees with a review due (the reminder's window:
+    within `REVIEWS_DUE_WITHIN_DAYS`, or overdue by at most `REVIEWS_OVERDUE_FOR_DAYS`),
+    earliest first."""
+    config = current_app.config
+    rows = reviews_due_by_case(since=today - timedelta(days=config["REVIEWS_OVERDUE_FOR_DAYS"]),
+                               until=today + timedelta(days=config["REVIEWS_DUE_WITHIN_DAYS"]),
+                               months=tuple(config["REVIEW_AFTER_MONTHS"]))
+    return [row for row in rows if can_see_personal_details(user, row)]

@@ -1,9 +1,12 @@
-from flask import Blueprint, render_template
+from functools import partial
+
+from flask import Blueprint, g, render_template, request
 from flask_login import current_user
 from sqlalchemy import text
 
 from inventory import clock
 from inventory.extensions import db
+from inventory.main.dashboards import RequestScope, dashboard, link_to
 from inventory.permissions import login_required, public
 from inventory.scheduling.history import scheduler_health
 
@@ -13,7 +16,13 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 @login_required
 def home():
-    return render_template("main/home.html", user=current_user)
+    """Each of the user's roles' panels: what needs them now (inventory/main/dashboards.py)."""
+    scope = RequestScope.read(request.args)
+    shown = dashboard(current_user, clock.now(), request_scope=scope)
+    if shown.unread is not None:  # the navigation's count, already read with the list
+        g.unread_notifications = shown.unread
+    return render_template("main/home.html", user=current_user, dashboard=shown,
+                           link_to=partial(link_to, current_user), scopes=list(RequestScope))
 
 
 @bp.get("/healthz")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import Response
-from sqlalchemy import Select, and_, exists, or_, select, text
+from sqlalchemy import Select, and_, exists, func, or_, select, text
 from sqlalchemy.orm import aliased, selectinload
 
 from inventory import clock
@@ -289,3 +289,14 @@ def sage_audit_trail(journals: list[Journal], settings: ExportSettings) -> str:
             settings.sage_vat_code if claimed else settings.sage_no_vat_code, _pounds(claimed),
         ))
     return write_csv(SAGE_COLUMNS, rows)
+
+
+# At a glance (finance's home page) ---------------------------------------------------------
+
+def unexported_counts(*, up_to: date) -> dict[ExportFormat, int]:
+    """How many entries each format's next batch would take (`unexported_entries`), counted
+    for every format in one statement."""
+    counts = db.session.execute(select(*(
+        select(func.count()).select_from(unexported_entries(export_format, up_to=up_to).order_by(None).subquery())
+        .scalar_subquery() for export_format in ExportFormat))).one()
+    return dict(zip(ExportFormat, counts, strict=True))

@@ -191,3 +191,17 @@ def matchable_entries(*, around: date, window_days: int, money_out: bool) -> Sel
         LedgerEntry.entry_date.between(around - window, around + window),
         allocated < bank_amount(),
     ).order_by(LedgerEntry.entry_date, LedgerEntry.id))
+
+
+@dataclass(frozen=True)
+class LineCounts:
+    unreconciled: int  # statement lines not yet signed off
+    exceptions: int  # of those, dated on or before the exceptions list's cutoff
+
+
+def unreconciled_line_counts(cutoff: date) -> LineCounts:
+    """Statement lines not reconciled, and how many of them are old enough for the exceptions
+    list (`unmatched_lines`), in one statement."""
+    return LineCounts(*db.session.execute(
+        select(func.count(), func.count().filter(StatementLine.value_date <= cutoff))
+        .where(StatementLine.reconciled_at.is_(None))).one())

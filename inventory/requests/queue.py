@@ -100,3 +100,20 @@ def queue_rows(requests: list[EquipmentRequest], today: date) -> list[QueueRow]:
         est_cost_pence=estimated_cost_pence(request),
         stock_covers=all(in_stock.get(line.item_type_id, 0) >= line.quantity for line in request.lines),
     ) for request in requests]
+
+
+@dataclass(frozen=True)
+class RiskCount:
+    risk_level: RiskLevel
+    waiting: int  # awaiting a decision
+    overdue: int  # of those, past their decision target
+
+
+def counts_by_risk(today: date) -> list[RiskCount]:
+    """The queue counted per risk level, high first: requests awaiting a decision and those
+    past their decision target (the queue's `overdue`), in one grouped statement."""
+    found = {RiskLevel(level): (waiting, overdue) for level, waiting, overdue in db.session.execute(
+        select(Case.risk_level, func.count(), func.count().filter(past_decision_target(today)))
+        .select_from(EquipmentRequest).join(EquipmentRequest.case)
+        .where(EquipmentRequest.state == RequestState.SUBMITTED).group_by(Case.risk_level))}
+    return [RiskCount(level, *found.get(level, (0, 0))) for level in reversed(list(RiskLevel))]

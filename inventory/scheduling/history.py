@@ -7,7 +7,7 @@ from sqlalchemy import Select, delete, func, select
 
 from inventory.extensions import db
 from inventory.notices import JobOutcome
-from inventory.scheduling.models import JobLease, JobRun, SchedulerHeartbeat
+from inventory.scheduling.models import JobLease, JobRun, RunOutcome, SchedulerHeartbeat
 
 
 def last_runs() -> dict[str, JobRun]:
@@ -56,3 +56,13 @@ def prune_job_runs(now: datetime) -> JobOutcome:
     heartbeats = db.session.execute(delete(SchedulerHeartbeat).where(
         SchedulerHeartbeat.beat_at < now - timedelta(days=1))).rowcount
     return JobOutcome(counts={"runs_deleted": runs, "heartbeats_deleted": heartbeats})
+
+
+def failed_runs(since: datetime, *, limit: int = 5) -> tuple[int, list[JobRun]]:
+    """How many runs failed since `since` (one statement), and the latest `limit` failures of
+    any age still in the history (one statement)."""
+    count = db.session.scalar(select(func.count()).select_from(JobRun).where(
+        JobRun.outcome == RunOutcome.FAILED, JobRun.started_at >= since))
+    latest = db.session.scalars(select(JobRun).where(JobRun.outcome == RunOutcome.FAILED)
+                                .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit))
+    return count, list(latest)
