@@ -199,6 +199,7 @@ def bar_chart(key: str, title: str, description: str, *, series: Sequence[str], 
 
     zero, drawn, y = x(0), [], float(EDGE)
     for row in rows:
+        marker_x = None if row.marker is None else x(row.marker)
         label_y = y + LABEL_HEIGHT - 5
         bars_top = y + LABEL_HEIGHT
         segments = []
@@ -218,21 +219,30 @@ def bar_chart(key: str, title: str, description: str, *, series: Sequence[str], 
             for index, (name, value) in enumerate(zip(names, row.values)):
                 top = bars_top + index * (GROUPED_BAR + GROUP_GAP)
                 start, end = sorted((x(0), x(value or 0)))
-                segments.append(Segment(name, value, start, top, round(end - start, 1), GROUPED_BAR,
-                                        _grouped_text(name, value, fmt) if grouped else fmt(value),
-                                        round(max(end, zero) + 5, 1), top + GROUPED_BAR - 2))
+                text = _grouped_text(name, value, fmt) if grouped else fmt(value)
+                segments.append(Segment(name, value, start, top, round(end - start, 1), GROUPED_BAR, text,
+                                        _text_x(max(end, zero), text, marker_x), top + GROUPED_BAR - 2))
             bars_bottom = bars_top + len(names) * (GROUPED_BAR + GROUP_GAP) - GROUP_GAP
         end = max([zero] + [s.x + s.width for s in segments])
         note = "; ".join(part for part in (row.note, row.marker is not None and marker_name
                                            and f"{marker_name} {fmt(row.marker)}" or "") if part)
+        value_text = "" if grouped else _total(row, fmt)
         drawn.append(BarRow(
             _shorten(row.label, LABEL_CHARS - len(note) - 3 if note else LABEL_CHARS), note, label_y, tuple(segments),
-            value_text="" if grouped else _total(row, fmt),
-            value_x=round(end + 5, 1), value_y=bars_top + BAR - 3,
-            marker=None if row.marker is None else Marker(x(row.marker), bars_top - 3, bars_bottom + 3)))
+            value_text=value_text, value_x=_text_x(end, value_text, marker_x), value_y=bars_top + BAR - 3,
+            marker=None if marker_x is None else Marker(marker_x, bars_top - 3, bars_bottom + 3)))
         y = bars_bottom + ROW_GAP
     return BarChart(key, title, description, WIDTH, round(y + EDGE - ROW_GAP), names, tuple(drawn), zero,
                     float(EDGE), y - ROW_GAP, stacked, marker_name, table, empty_text)
+
+
+def _text_x(bar_end: float, text: str, marker_x: float | None) -> float:
+    """Where a value's text starts: just after its bar, or just after the row's marker if the
+    text would otherwise be struck through by it."""
+    start = bar_end + 5
+    if marker_x is not None and start - 2 <= marker_x <= start + CHAR_WIDTH * len(text):
+        start = marker_x + 5
+    return round(start, 1)
 
 
 def _shorten(text: str, chars: int) -> str:

@@ -66,6 +66,17 @@ class PerformanceCharts:
     until: date
 
 
+def open_requests(today: date | None = None) -> BarChart:
+    """The open requests chart alone (one query), for a dashboard."""
+    return open_requests_chart(figures.open_by_risk(today or clock.today()))
+
+
+def install_times(today: date | None = None) -> BarChart:
+    """The days-to-install chart alone (one query), for a dashboard."""
+    since, until = figures.window(today or clock.today())
+    return install_times_chart(figures.install_times(since, until), since, until)
+
+
 def performance(today: date | None = None) -> PerformanceCharts:
     """Both charts as of `today` (by default the clock's)."""
     today = today or clock.today()

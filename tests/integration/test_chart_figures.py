@@ -15,6 +15,7 @@ from inventory.extensions import db
 from inventory.jobs.completion import Completion, NotDone, complete_job
 from inventory.jobs.models import NotIssuedReason
 from inventory.jobs.scanning import ScanAction, ScanInput, scan
+from inventory.reports import performance as report
 from inventory.requests.operations import take_action
 from inventory.requests.performance import (
     InstallTimes,
@@ -207,3 +208,10 @@ def test_install_times_and_open_counts_are_one_statement_each_however_many_reque
             open_by_risk(TODAY)
         costs.append(len(statements))
     assert costs == [2, 2]
+
+
+def test_a_dashboard_can_draw_either_performance_chart_alone(build):
+    install(build, "high", date(2026, 6, 1), 2)
+    raised(build, "high", TODAY)
+    assert report.open_requests(TODAY).table.rows[0] == ("High risk", "0", "1", "1")
+    assert report.install_times(TODAY).table.rows[0][:4] == ("High risk", "2 days", "2 days", "3 days")

@@ -214,3 +214,8 @@ def test_stock_stacks_in_stock_on_order_and_reserved_against_the_reorder_level()
 def test_stock_with_nothing_low_says_so():
     chart = levels_chart([level("Lock", in_stock=6, reorder=2)])
     assert chart.description.endswith("No type is below its reorder level.")
+
+
+def test_a_type_without_a_reorder_level_has_no_mark():
+    chart = levels_chart([level("Door wedge", in_stock=3, reorder=0)])
+    assert chart.rows[0].marker is None and chart.rows[0].note == ""

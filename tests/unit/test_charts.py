@@ -222,3 +222,12 @@ def test_axis_labels_are_whole_pounds(value, words):
 
 def test_figures_read_as_people_write_them():
     assert (plain(1234), plain(2.5), money(-150), spoken_date(APRIL)) == ("1,234", "2.5", "−£1.50", "1 April 2026")
+
+
+def test_a_value_that_would_cross_the_marker_is_written_after_it():
+    chart = bars([Row("High risk", (2.8, 2.9), marker=3)], series=("Median", "90th percentile"), stacked=False)
+    median, p90 = chart.rows[0].segments
+    marker = chart.rows[0].marker
+    assert median.text_x == pytest.approx(marker.x + 5) and p90.text_x == pytest.approx(marker.x + 5)
+    clear = bars([Row("Standard risk", (30,), marker=3)], marker_name="target").rows[0]
+    assert clear.value_x == pytest.approx(clear.segments[0].x + clear.segments[0].width + 5, abs=0.1)

@@ -11,10 +11,9 @@ from inventory.budget import ledger
 from inventory.extensions import db
 from tests.support import recorded_selects
 
-TODAY = date(2026, 6, 15)
-CHART = re.compile(r'<svg class="chart__svg" viewBox="0 0 \d+ \d+" role="img"[^>]*?aria-labelledby="([\w-]+)-title"'
-                   r' aria-describedby="\1-desc">\s*<title id="\1-title">(.*?)</title>\s*<desc id="\1-desc">(.*?)</desc>',
-                   re.S)
+CHART = re.compile(r'<svg class="chart__svg" viewBox="0 0 \d+ \d+" role="img"[^>]*?'
+                   r'aria-labelledby="([\w-]+)-title" aria-describedby="\1-desc">\s*'
+                   r'<title id="\1-title">(.*?)</title>\s*<desc id="\1-desc">(.*?)</desc>', re.S)
 
 
 @pytest.fixture(autouse=True)
