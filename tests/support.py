@@ -257,9 +257,9 @@ class Builders:
         db.session.commit()
         return job
 
-    def handed_over(self, *, lines=None, fitter=None, case=None):
-        """Units issued to a case on a completed install (alarms are loaned by default).
-        Returns (case, [items])."""
+    def handed_over(self, *, lines=None, fitter=None, case=None, request=None):
+        """Units issued to a case on a completed install (alarms are loaned by default), for
+        `request` if given (approved, its units reserved), else a new one. Returns (case, [items])."""
         from inventory.jobs.completion import Completion, complete_job
         from inventory.jobs.issuing import record_checklist
         from inventory.jobs.models import JobItem
@@ -267,7 +267,7 @@ class Builders:
         from inventory.stock.models import Item
 
         fitter = fitter or self.user(roles=["fitter"])
-        request = self.approved_request(lines=lines, case=case)
+        request = request or self.approved_request(lines=lines, case=case)
         job = self.job(fitter=fitter, request=request)
         units = list(db.session.scalars(select(Item).where(Item.reserved_for_request_id == request.id)
                                         .order_by(Item.id)))

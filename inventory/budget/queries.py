@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, literal_column, select
 from sqlalchemy.orm import aliased, selectinload
 
 from inventory import clock
@@ -55,6 +55,40 @@ def by_category(period: BudgetPeriod) -> list[CategoryLine]:
                           row["credits_pence"]) for category_id, row in totals.items()]
     return sorted((line for line in lines if line.used_pence or line.credits_pence),
                   key=lambda line: (-line.used_pence, line.category))
+
+
+@dataclass(frozen=True)
+class MonthSpend:
+    month: date  # its first day
+    category: str
+    spent_pence: int  # actuals less credits
+
+
+def month_of(day):
+    """A date column's month as 'YYYY-MM', in the engine's own words (the format written into
+    the SQL, not bound, so that GROUP BY sees the same expression as SELECT)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(day, literal_column("'YYYY-MM'"))
+    return func.strftime(literal_column("'%Y-%m'"), day)
+
+
+def spend_by_month(period: BudgetPeriod, until: date) -> list[MonthSpend]:
+    """What was spent in each month of the period up to `until`, per budget category: actuals
+    less credits, each reversal counted with the entry it reverses and in the month it is
+    dated (as the forecast counts spending). One grouped query; months and categories with no
+    spending have no line."""
+    original = aliased(LedgerEntry)
+    month = month_of(LedgerEntry.entry_date)
+    category = BudgetCategory.name
+    rows = db.session.execute(
+        select(month, category, -func.sum(LedgerEntry.amount_pence))
+        .outerjoin(original, LedgerEntry.reverses_id == original.id)
+        .outerjoin(BudgetCategory, BudgetCategory.id == LedgerEntry.category_id)
+        .where(LedgerEntry.period_id == period.id, LedgerEntry.entry_date <= until,
+               func.coalesce(original.kind, LedgerEntry.kind).in_([EntryKind.ACTUAL, EntryKind.CREDIT]))
+        .group_by(month, category).order_by(month, category)).all()
+    return [MonthSpend(date.fromisoformat(f"{key}-01"), name or "Uncategorised", int(pence))
+            for key, name, pence in rows]
 
 
 def daily_movements(period: BudgetPeriod) -> dict[date, int]:

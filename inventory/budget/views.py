@@ -7,8 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inventory import clock
-from inventory.budget import categories, ledger, operations as budget, queries, year_end
-from inventory.budget.charts import burn_down
+from inventory.budget import categories, charts as budget_charts, ledger, operations as budget, queries, year_end
 from inventory.budget.forecast import RATE_DAYS, forecast
 from inventory.budget.forms import (
     AdjustmentForm,
@@ -65,11 +64,12 @@ def home():
     contract_end = ledger.contract_end_date()
     today = queries.today_within(period)
     outlook = forecast(period, today)
-    chart = burn_down(queries.available_by_day(period, today), starts_on=period.starts_on,
-                      ends_on=period.ends_on, spend_by=outlook.spend_by, allocated_pence=totals.allocated_pence)
+    lines = queries.by_category(period)
+    charts = budget_charts.for_period(period, allocated_pence=totals.allocated_pence, outlook=outlook, today=today,
+                                      categories=lines)
     alerts = queries.open_alerts(period) if has_permission(current_user, Permission.MANAGE_LEDGER) else []
-    return render_template("budget/home.html", period=period, periods=periods, totals=totals, chart=chart,
-                           categories=queries.by_category(period), contract_end=contract_end, alerts=alerts,
+    return render_template("budget/home.html", period=period, periods=periods, totals=totals, charts=charts,
+                           categories=lines, contract_end=contract_end, alerts=alerts,
                            runs_out=outlook.runs_out_on, spend_by=outlook.spend_by, rate_days=RATE_DAYS,
                            resolve_form=ResolveAlertForm(formdata=None))
 

@@ -10,6 +10,7 @@ from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 from inventory.reports import approvals, commitments, exports, spend
 from inventory.reports.downloads import csv_download
+from inventory.reports.performance import performance as performance_charts
 from inventory.reports.periods import parse_year, year_containing
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -96,3 +97,9 @@ def exports_page():
                                problems=refused.fields, asked=request.args), 422
     return csv_download(choice.filename, exports.columns_of(choice),
                         lambda session: exports.rows_of(session, choice))
+
+
+@bp.get("/performance")
+@permission_required(Permission.VIEW_AGGREGATE_REPORTS)
+def performance():
+    return render_template("reports/performance.html", charts=performance_charts())

@@ -30,6 +30,7 @@ from inventory.permissions import (
     permission_required,
 )
 from inventory.stock import labels, locations as stock_locations, operations, queries, stocktakes
+from inventory.stock.charts import levels_chart
 from inventory.stock.forms import (
     CodeForm,
     LabelForm,
@@ -75,7 +76,9 @@ def _with_locations(form):
 @bp.get("/")
 @permission_required(Permission.VIEW_STOCK)
 def levels():
-    return render_template("stock/levels.html", levels=queries.stock_levels(), find_form=CodeForm(formdata=None))
+    levels = queries.stock_levels()
+    return render_template("stock/levels.html", levels=levels, chart=levels_chart(levels),
+                           find_form=CodeForm(formdata=None))
 
 
 @bp.get("/items")

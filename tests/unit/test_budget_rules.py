@@ -3,7 +3,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from inventory.budget.charts import burn_down
 from inventory.budget.forecast import Forecast
 from inventory.budget.models import BUCKETS, EntryKind, LedgerEntry, PeriodBalance
 from inventory.budget.operations import financial_year
@@ -51,22 +50,6 @@ def test_an_entrys_hash_covers_its_content_and_the_previous_hash():
     for change in ({"amount_pence": -1_201}, {"previous_hash": "1" * 64}, {"memo": "Lock!"}, {"position": 2},
                    {"entry_date": date(2026, 5, 2)}, {"posted_by_id": 3}):
         assert entry(**change).compute_hash() != original, change
-
-
-def test_the_burn_down_plots_available_against_an_even_spend_to_the_end():
-    chart = burn_down([(date(2026, 4, 1), 10_000), (date(2026, 4, 2), 6_000)], starts_on=date(2026, 4, 1),
-                      ends_on=date(2026, 4, 11), spend_by=date(2026, 4, 11), allocated_pence=10_000)
-    assert chart.actual_points == "84.0,16.0 138.0,99.2"
-    assert chart.plan_points == "84.0,16.0 624.0,224.0"
-    assert chart.zero_y == 224.0
-    assert "an even spend reaches zero on 11 April 2026" in chart.description
-
-
-def test_the_burn_down_makes_room_for_an_overspend_below_zero():
-    chart = burn_down([(date(2026, 4, 1), -5_000)], starts_on=date(2026, 4, 1), ends_on=date(2026, 4, 11),
-                      spend_by=date(2026, 4, 6), allocated_pence=5_000)
-    assert chart.zero_y == 120.0
-    assert [label.text for label in chart.y_labels] == ["−£50.00", "£0.00", "£50.00"]
 
 
 def outlook(available, spent, *, days=90, spend_by=date(2027, 3, 31)):

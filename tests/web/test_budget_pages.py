@@ -253,4 +253,4 @@ def test_the_burn_down_aims_at_the_contract_end_when_it_comes_first(app, client,
     login(roles=["auditor"])
     page = client.get("/budget").get_data(as_text=True)
     assert "contract ends 31 Dec 2026" in page
-    assert "an even spend reaches zero on 31 December 2026" in page
+    assert "An even spend reaches zero on 31 December 2026." in page

@@ -1,0 +1,146 @@
+"""How the service keeps to its target times (`REQUEST_TARGETS`), by risk level, counted in SQL.
+
+- **Open** requests are those not yet finished: waiting for a decision (submitted, or sent
+  back for information) or approved and not yet fully installed (approved, partly approved,
+  scheduled, partly fulfilled). One is **overdue** when it waits for a decision past its
+  decision target (as the queue's `overdue` filter and the overdue job count), or waits for
+  its install past its install target. A request sent back for information waits on its
+  caseworker, so it is open but not counted overdue.
+- **Days to install** run from the day the request was first submitted (`submitted_on`, the
+  referral to this service) to the day of its first install visit: the first time a job
+  fulfilled it, wholly or in part (a request's history records it). Days are calendar days,
+  dated in UTC as `clock.today()` is. The risk level is the case's.
+- The **median** and **90th percentile** are interpolated between neighbours as PostgreSQL's
+  `percentile_cont` does: with days 1, 2, 4 and 10 the median is 3 and the 90th percentile
+  8.2. On SQLite, which has no percentile function, the same figure comes from a window query.
+"""
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import Date, Integer, case, cast, func, or_, select
+
+from inventory.cases.models import Case, RiskLevel
+from inventory.extensions import db
+from inventory.requests.models import EquipmentRequest, RequestEvent, RequestState
+from inventory.requests.transitions import Action
+
+S = RequestState
+AWAITING_DECISION = (S.SUBMITTED, S.INFO_REQUESTED)
+AWAITING_INSTALL = (S.APPROVED, S.PARTLY_APPROVED, S.SCHEDULED, S.PARTLY_FULFILLED)
+OPEN_STATES = AWAITING_DECISION + AWAITING_INSTALL
+INSTALL_ACTIONS = (Action.FULFIL, Action.FULFIL_PART)
+WINDOW_DAYS = 365  # "the last 12 months": installs in the 365 days up to today, today included
+PERCENTILES = {"median": (1, 2), "p90": (9, 10)}  # as fractions: 1/2, 9/10
+LEVELS = tuple(reversed(RiskLevel))  # high first
+
+
+@dataclass(frozen=True)
+class OpenRequests:
+    risk_level: RiskLevel
+    open: int
+    overdue: int
+
+    @property
+    def on_time(self) -> int:
+        return self.open - self.overdue
+
+
+def open_by_risk(today: date) -> list[OpenRequests]:
+    """Open and overdue requests per risk level on `today`, high first, every level listed:
+    one grouped query."""
+    overdue = or_((EquipmentRequest.state == S.SUBMITTED) & (EquipmentRequest.decide_by < today),
+                  EquipmentRequest.state.in_(AWAITING_INSTALL) & (EquipmentRequest.install_by < today))
+    counts = {level: (total, int(late)) for level, total, late in db.session.execute(
+        select(Case.risk_level, func.count(), func.coalesce(func.sum(case((overdue, 1), else_=0)), 0))
+        .select_from(EquipmentRequest).join(EquipmentRequest.case)
+        .where(EquipmentRequest.state.in_(OPEN_STATES)).group_by(Case.risk_level))}
+    return [OpenRequests(level, *counts.get(str(level), (0, 0))) for level in LEVELS]
+
+
+@dataclass(frozen=True)
+class InstallTimes:
+    risk_level: RiskLevel
+    target_days: int
+    installed: int
+    median_days: float | None
+    p90_days: float | None
+    within_target: int
+
+    @property
+    def share_within_target(self) -> float | None:
+        """Of the requests installed, the share installed within the target (0 to 1)."""
+        return self.within_target / self.installed if self.installed else None
+
+
+def window(today: date) -> tuple[date, date]:
+    """The days whose installs count: the last 12 months, today included."""
+    return today - timedelta(days=WINDOW_DAYS - 1), today
+
+
+def install_times(since: date, until: date) -> list[InstallTimes]:
+    """Days from submission to first install for requests first installed from `since` to
+    `until` (inclusive), per risk level, high first, every level listed (None where none was
+    installed): the count, median, 90th percentile and how many within the target. One query."""
+    targets = {str(level): current_app.config["REQUEST_TARGETS"][str(level)]["install_within"] for level in LEVELS}
+    first = (select(RequestEvent.request_id, func.min(RequestEvent.occurred_at).label("installed_at"))
+             .where(RequestEvent.action.in_([str(action) for action in INSTALL_ACTIONS]))
+             .group_by(RequestEvent.request_id).subquery())
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        days = cast(func.timezone("UTC", first.c.installed_at), Date) - EquipmentRequest.submitted_on
+    else:
+        days = cast(func.julianday(func.date(first.c.installed_at)) - func.julianday(EquipmentRequest.submitted_on),
+                    Integer)
+    installed = (
+        select(Case.risk_level.label("risk_level"), days.label("days"))
+        .select_from(EquipmentRequest).join(EquipmentRequest.case)
+        .join(first, first.c.request_id == EquipmentRequest.id)
+        .where(first.c.installed_at >= datetime.combine(since, time(), UTC),
+               first.c.installed_at < datetime.combine(until + timedelta(days=1), time(), UTC))
+        .subquery())
+    rows = db.session.execute(_percentiles_postgres(installed, targets) if postgres
+                              else _percentiles_sqlite(installed, targets)).all()
+    found = {level: row for level, *row in rows}
+    result = []
+    for level in LEVELS:
+        count, median, p90, within = found.get(str(level), (0, None, None, 0))
+        result.append(InstallTimes(level, targets[str(level)], int(count), _days(median), _days(p90), int(within)))
+    return result
+
+
+def _within(rows, targets):
+    target = case(*((rows.c.risk_level == level, days) for level, days in targets.items()), else_=0)
+    return func.coalesce(func.sum(case((rows.c.days <= target, 1), else_=0)), 0)
+
+
+def _percentiles_postgres(rows, targets):
+    return (select(rows.c.risk_level, func.count(),
+                   *(func.percentile_cont(numerator / denominator).within_group(rows.c.days)
+                     for numerator, denominator in PERCENTILES.values()),
+                   _within(rows, targets))
+            .group_by(rows.c.risk_level))
+
+
+def _percentiles_sqlite(rows, targets):
+    """Each level's days numbered in order (0-based) beside their count n; percentile p = a/b
+    lies at position (n-1)·a/b, between the days numbered floor and ceiling of it, weighted
+    by its fraction. All in integer arithmetic until the last step."""
+    ranked = select(
+        rows.c.risk_level, rows.c.days,
+        (func.row_number().over(partition_by=rows.c.risk_level, order_by=rows.c.days) - 1).label("rank"),
+        func.count().over(partition_by=rows.c.risk_level).label("n")).subquery()
+
+    def percentile(numerator: int, denominator: int):
+        position = (ranked.c.n - 1) * numerator
+        below = func.max(case((ranked.c.rank == position // denominator, ranked.c.days)))
+        above = func.max(case((ranked.c.rank == (position + denominator - 1) // denominator, ranked.c.days)))
+        return below + (above - below) * (position % denominator) / float(denominator)
+
+    return (select(ranked.c.risk_level, ranked.c.n, *(percentile(*fraction) for fraction in PERCENTILES.values()),
+                   _within(ranked, targets))
+            .group_by(ranked.c.risk_level, ranked.c.n))
+
+
+def _days(value) -> float | None:
+    return None if value is None else round(float(value), 1)
