@@ -68,8 +68,8 @@ CATEGORY_LABELS = {"personal_alarm": "Personal alarm", "camera_doorbell": "Camer
 
 # The shape of the service (chances, delays), tuned so that scale 1.0 gives the volumes above.
 STOCK_FIRST = 0.25  # a line is served from stock when some is there (else ordered for the request)
-STOCK_BUFFER = 0.4  # monthly stock orders buy this share of the month's expected demand
-DIRECT_PURCHASES_PER_CASE = 0.35
+STOCK_BUFFER = 0.45  # monthly stock orders buy this share of the month's expected demand
+DIRECT_PURCHASES_PER_CASE = 1.0
 CREDIT_NOTE_CHANCE = 0.02
 REVERSAL_CHANCE = 0.01  # of direct purchases (posted twice by mistake)
 UNDECIDED_OPEN = 0.84  # of the open requests, those still waiting for a decision
