@@ -469,7 +469,7 @@ class World:
     def stock_orders(self, specs: list[tuple]) -> None:
         """Monthly orders for stock (for no request), sized on the month's expected demand."""
         demand: dict[tuple[int, int], float] = defaultdict(float)
-        for case, submitted, _undecided in specs:
+        for _case, submitted, _undecided in specs:
             demand[(submitted.year, submitted.month)] += 1
         per_request = {t["id"]: t["_chance"] * (1 + t["_most"]) / 2 for t in self.types}
         month = self.plan.starts_on
@@ -759,7 +759,7 @@ class World:
             day = min((month + timedelta(days=32)).replace(day=1) - timedelta(days=1), plan.as_of)
             accountant = rng.choice(self.finance)
             self.entry("adjustment", -rng.randint(500, 3_000), on=day, at=self.moment(day, 15, 17), actor=accountant,
-                       memo=rng.choice(fiction.ADJUSTMENT_REASONS), category=fiction_bank_charges(self.categories))
+                       memo=rng.choice(fiction.ADJUSTMENT_REASONS), category=bank_charges_category(self.categories))
             month = (month + timedelta(days=32)).replace(day=1)
 
     # The ledger, in chain order ---------------------------------------------------------------------------
@@ -835,7 +835,7 @@ def _key(name: str) -> str:
     return category_key(name)
 
 
-def fiction_bank_charges(categories: dict) -> str:
+def bank_charges_category(categories: dict) -> str:
     return categories[_key("Bank charges")][1]
 
 
