@@ -153,17 +153,16 @@ def run_in_process(measurement: Measurement, sides: list["Side"], repetitions: i
     """Time `measurement` on each side in turn, `repetitions` times each, after one untimed
     warm-up run per side (caches, compiled statements). Each run has a fresh session."""
     result = Result(measurement.name, measurement.description, target_seconds=measurement.target_seconds)
-    call = measurement.prepare()
     for side in sides:
         try:
-            side.run(call)
+            side.run(measurement)
         except Skip as reason:
             result.skipped = str(reason)
             return result
         result.timings[side.label] = Timing()
     for _ in range(repetitions):
         for side in sides:
-            result.timings[side.label].seconds.append(side.run(call))
+            result.timings[side.label].seconds.append(side.run(measurement))
     return result
 
 
@@ -180,13 +179,15 @@ class Side:
         self.app = bench_app(dataset.url)
         self.moment = datetime.combine(dataset.plan.as_of, time(18), tzinfo=UTC)
 
-    def run(self, call: Callable[[], object]) -> float:
+    def run(self, measurement: Measurement) -> float:
+        """One run's seconds (its setup, if any, untimed before it); Skip propagates."""
         with ExitStack() as stack:
             stack.enter_context(self.app.app_context())
             stack.enter_context(clock.frozen_at(self.moment))
             try:
+                arguments = measurement.setup() if measurement.setup is not None else {}
                 started = timer.perf_counter()
-                call()
+                measurement.run(**arguments)
                 return timer.perf_counter() - started
             finally:
                 db.session.remove()
