@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app inventory
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-test browser pg-client migrate seed layers test test-sqlite test-postgres clean
+.PHONY: run install install-test browser pg-client migrate seed layers test test-sqlite test-postgres bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ test-postgres: install-test
 	  if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  echo "PostgreSQL pass ($(PG_TEST_URL))"; \
 	  SAFEHOLD_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q
+
+## The benchmark (never part of `make test` or CI): builds, or reuses, the 1% and 100% datasets
+## and times each measurement on both side by side (docs/benchmarks.md). On PostgreSQL:
+## make bench BENCH_ARGS="--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/bench"
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
