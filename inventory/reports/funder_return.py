@@ -10,7 +10,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Date, Integer, String, and_, or_, case, cast, exists, func, literal_column, null, select, text, union_all
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
 from inventory.accounts.models import Organisation, OrganisationKind
@@ -58,11 +73,6 @@ class Figure:
         if self.unit == PERCENT:
             return f"{self.value}%"
         return f"{self.value:g}" if isinstance(self.value, float) else str(self.value)
-
-    @property
-    def public_value(self) -> int | float | str | None:
-        """The value as the API and the CSV give it: a withheld figure is its text."""
-        return self.withheld or self.value
 
 
 @dataclass(frozen=True)
@@ -275,12 +285,14 @@ RISK_LEVELS = (RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.STANDARD)
 
 
 class _Raw:
-    """What the queries found: counts by scope (the ones suppression looks at), money and
-    days by scope, and the names of the rows that vary (item types, categories)."""
+    """What the queries found, by scope: counts (of people and things: what suppression looks
+    at), amounts (money, and the number of incidents: shown or withheld with the counts they
+    come from), days (sums and percentiles); and the names of the rows that vary (item
+    types, categories)."""
 
     def __init__(self):
         self.counts: dict[Scope, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
-        self.money: dict[Scope, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
+        self.amounts: dict[Scope, dict[Key, int]] = defaultdict(lambda: defaultdict(int))
         self.days: dict[Scope, dict[Key, int]] = {}
         self.item_types: dict[str, str] = {}
         self.categories: dict[str, str] = {}
@@ -290,11 +302,11 @@ class _Raw:
         self.counts[organisation_id][key] += int(value or 0)
         self.counts[ALL][key] += int(value or 0)
 
-    def pence(self, organisation_id: int | None, key: Key, value) -> None:
-        """Money of no organisation (spend not for a case) counts towards ALL only."""
+    def amount(self, organisation_id: int | None, key: Key, value) -> None:
+        """An amount of no organisation (spend not for a case) counts towards ALL only."""
         if organisation_id is not None:
-            self.money[organisation_id][key] += int(value or 0)
-        self.money[ALL][key] += int(value or 0)
+            self.amounts[organisation_id][key] += int(value or 0)
+        self.amounts[ALL][key] += int(value or 0)
 
 
 def _count_issues(window: _Window, raw: _Raw) -> None:
@@ -319,8 +331,8 @@ def _count_issues(window: _Window, raw: _Raw) -> None:
                       null(), null())
                .join(ItemType, ItemType.id == issues.c.item_type_id)
                .group_by(issues.c.organisation_id, issues.c.item_type_id, ItemType.name))
-    for organisation_id, item_type_id, name, survivors, items, cost, reissued_count, reissued_cost in db.session.execute(
-            union_all(by_organisation, by_type)):
+    rows = db.session.execute(union_all(by_organisation, by_type))
+    for organisation_id, item_type_id, name, survivors, items, cost, reissued_count, reissued_cost in rows:
         if item_type_id is not None:
             raw.item_types[str(item_type_id)] = name
             raw.count(organisation_id, ("items_issued", str(item_type_id)), items)
@@ -328,8 +340,8 @@ def _count_issues(window: _Window, raw: _Raw) -> None:
         raw.count(organisation_id, ("survivors", "supported"), survivors)
         raw.count(organisation_id, ("items_issued", "total"), items)
         raw.count(organisation_id, ("recovery", "reissued"), reissued_count)
-        raw.pence(organisation_id, ("survivors", "cost"), cost)
-        raw.pence(organisation_id, ("recovery", "value_reused"), reissued_cost)
+        raw.amount(organisation_id, ("survivors", "cost"), cost)
+        raw.amount(organisation_id, ("recovery", "value_reused"), reissued_cost)
 
 
 def _count_recovered(window: _Window, raw: _Raw) -> None:
@@ -362,10 +374,10 @@ def _sum_spend(window: _Window, raw: _Raw) -> None:
     for organisation_id, category_id, name, month_start, pence in rows:
         category = str(category_id) if category_id is not None else "uncategorised"
         raw.categories[category] = name or "Uncategorised"
-        raw.pence(organisation_id, ("spend_by_category", category), pence)
-        raw.pence(organisation_id, ("spend_by_month", f"{month_start:%Y-%m}"), pence)
-        raw.pence(organisation_id, ("spend_by_category", "total"), pence)
-        raw.money[ALL][("spend_by_organisation", str(organisation_id) if organisation_id else "none")] += int(pence)
+        raw.amount(organisation_id, ("spend_by_category", category), pence)
+        raw.amount(organisation_id, ("spend_by_month", f"{month_start:%Y-%m}"), pence)
+        raw.amount(organisation_id, ("spend_by_category", "total"), pence)
+        raw.amount(None, ("spend_by_organisation", str(organisation_id or "none")), pence)
 
 
 def _timeliness(section: str, facts, raw: _Raw) -> None:
@@ -459,7 +471,8 @@ def _count_reviews(window: _Window, raw: _Raw) -> None:
     review = CaseReview
     measures = {
         ("reviews", "total"): func.count(),
-        **{("feels_safer", str(point)): func.count().filter(review.feels_safer == point) for point in FEELS_SAFER_SCALE},
+        **{("feels_safer", str(point)): func.count().filter(review.feels_safer == point)
+           for point in FEELS_SAFER_SCALE},
         ("feels_safer", NOT_RECORDED): func.count().filter(review.feels_safer.is_(None)),
         ("still_at_address", "yes"): func.count().filter(review.still_at_address.is_(True)),
         ("still_at_address", "no"): func.count().filter(review.still_at_address.is_(False)),
@@ -476,9 +489,8 @@ def _count_reviews(window: _Window, raw: _Raw) -> None:
             select(Case.organisation_id, *measures.values()).select_from(review).join(Case, Case.id == review.case_id)
             .where(review.reviewed_on.between(window.starts_on, window.ends_on)).group_by(Case.organisation_id)):
         for key, value in zip(measures, values, strict=True):
-            if key == ("incidents", "incidents"):  # how many incidents: derived, not a count of people
-                raw.money[organisation_id][key] += int(value)
-                raw.money[ALL][key] += int(value)
+            if key == ("incidents", "incidents"):  # how many incidents, not how many people
+                raw.amount(organisation_id, key, value)
             else:
                 raw.count(organisation_id, key, value)
 
@@ -520,14 +532,15 @@ class _Builder:
     def __init__(self, scope: Scope, raw: _Raw, hidden: dict, months: list[date]):
         self.scope, self.raw, self.hidden, self.months = scope, raw, hidden, months
         self.counts = raw.counts.get(scope, {})
-        self.money = raw.money.get(scope, {})
+        self.amounts = raw.amounts.get(scope, {})
         self.days = raw.days.get(scope, {})
 
     def value(self, key: Key) -> int:
         return self.counts.get(key, 0)
 
     def count(self, key: Key) -> Figure:
-        return Figure(self.value(key), COUNT, self.hidden.get((self.scope, key)))
+        hidden = self.hidden.get((self.scope, key))
+        return Figure(None if hidden else self.value(key), COUNT, hidden)
 
     def derived(self, value, unit: str, *bases: Key) -> Figure:
         """A figure computed from counts: withheld while any of them is hidden."""
@@ -536,13 +549,13 @@ class _Builder:
         return Figure(value, unit)
 
     def pence(self, key: Key) -> Figure:
-        return Figure(self.money.get(key, 0), PENCE)
+        return Figure(self.amounts.get(key, 0), PENCE)
 
     def sections(self, organisation_names: dict[int, str]) -> tuple[Section, ...]:
         value = self.value
         single = (Measure("value", "Value"),)
         survivors = value(("survivors", "supported"))
-        cost = self.money.get(("survivors", "cost"), 0)
+        cost = self.amounts.get(("survivors", "cost"), 0)
         average = (cost + survivors // 2) // survivors if survivors else None
         sections = [
             Section("survivors", "Survivors supported", single, (
@@ -563,7 +576,8 @@ class _Builder:
                 Row("reissued", "Items issued again after being out with a case",
                     (self.count(("recovery", "reissued")),)),
                 Row("value_reused", "Value re-used (purchase cost of the items issued again)",
-                    (self.derived(self.money.get(("recovery", "value_reused"), 0), PENCE, ("recovery", "reissued")),)),
+                    (self.derived(self.amounts.get(("recovery", "value_reused"), 0), PENCE,
+                                  ("recovery", "reissued")),)),
             )),
             self._spend_by_category(),
             Section("spend_by_month", "Spend by month", (Measure("spend", "Spend"),), tuple(
@@ -585,7 +599,7 @@ class _Builder:
         return tuple(sections)
 
     def _spend_by_category(self) -> Section:
-        categories = sorted((key for key in self.raw.categories if ("spend_by_category", key) in self.money),
+        categories = sorted((key for key in self.raw.categories if ("spend_by_category", key) in self.amounts),
                             key=lambda key: self.raw.categories[key])
         return Section("spend_by_category", "Spend by budget category", (Measure("spend", "Spend"),), tuple(
             [Row(key, self.raw.categories[key], (self.pence(("spend_by_category", key)),)) for key in categories]
@@ -621,7 +635,7 @@ class _Builder:
         rows = [Row(key, label, (self.count((section, key)),)) for key, label in parts]
         if section == "incidents":
             rows.append(Row("incidents", "Incidents reported, in all",
-                            (self.derived(self.money.get(("incidents", "incidents"), 0), COUNT,
+                            (self.derived(self.amounts.get(("incidents", "incidents"), 0), COUNT,
                                           ("incidents", "some")),)))
         label = {"referrals": "All referrals", "declined": "All declined", "support_ended": "All closing reviews"}
         rows.append(Row("total", label.get(section, "All reviews"), (self.count(total),)))

@@ -54,7 +54,8 @@ class Story:
             self.coordinator = build.user(roles=["coordinator"])
             self.fitter = build.user(roles=["fitter"])
             self.finance = build.user(roles=["finance"])
-            self.caseworkers = {self.lead.id: build.caseworker(self.lead), self.partner.id: build.caseworker(self.partner)}
+            self.caseworkers = {organisation.id: build.caseworker(organisation)
+                                for organisation in (self.lead, self.partner)}
             self.alarm = build.item_type(name="Personal alarm", category="personal_alarm", standard_cost_pence=2500)
             self.lock = build.item_type(name="Door lock", category="lock", loaned=False, standard_cost_pence=4000)
             self.store = build.location()
@@ -80,7 +81,8 @@ class Story:
 
     def request(self, case, lines, day):
         with at(day):
-            return self.build.equipment_request(case=case, lines=lines, caseworker=self.caseworkers[case.organisation_id])
+            return self.build.equipment_request(case=case, lines=lines,
+                                                caseworker=self.caseworkers[case.organisation_id])
 
     def approve(self, request, day):
         with at(day, 11):

@@ -3,7 +3,7 @@ import pytest
 
 from inventory.reports.funder_return import ALL, WITHHELD, Figure, suppress
 
-TOTAL, POLICE, SELF, OTHER = ("referrals", "total"), ("referrals", "police"), ("referrals", "self"), ("referrals", "other")
+TOTAL, POLICE, SELF, OTHER = (("referrals", row) for row in ("total", "police", "self", "other"))
 REFERRALS = [(TOTAL, (POLICE, SELF, OTHER))]
 
 
