@@ -516,6 +516,31 @@ FIXED_BREAKDOWNS: dict[str, tuple[Key, list[tuple[str, str]]]] = {
 }
 
 
+# What each section counts, in a sentence, for the page (docs/domain.md has the whole of it).
+SECTION_NOTES = {
+    "survivors": "Cases with at least one item handed over in the period. Cost: the purchase cost of the items "
+                 "handed over; the average divides it by the survivors supported.",
+    "items_issued": "Items handed over in the period, by type.",
+    "recovery": "Items recorded back from a case in the period (not those lost), and items handed over in the "
+                "period that had been out with a case before.",
+    "spend_by_category": "Ledger spend dated in the period: actuals, less credits and adjustments, reversals "
+                         "counted with what they reverse.",
+    "spend_by_month": "The same spend, by the month it is dated in.",
+    "spend_by_organisation": "Spend by the organisation of the case its ledger entry names; entries for no case "
+                             "(stock, general costs) are not for a particular case.",
+    "decision_times": "Requests decided in the period: days from the request to the decision, and the share "
+                      "decided by its target date. The 90th percentile is the days at least 90% took.",
+    "install_times": "Requests whose first item was handed over in the period: days from the request, and the "
+                     "share installed by its target date.",
+    "referrals": "Cases opened in the period, by where the referral came from.",
+    "declined": "Requests declined in the period, by the ground given.",
+    "feels_safer": "Reviews in the period: the survivor's answer on the five-point scale.",
+    "still_at_address": "Reviews in the period: still living at the address where equipment was fitted.",
+    "incidents": "Reviews in the period: incidents reported since the equipment was fitted.",
+    "support_ended": "Closing reviews in the period: why support ended.",
+}
+
+
 def _groups(raw: _Raw) -> list[tuple[Key, tuple[Key, ...]]]:
     groups = [(total, tuple((section, row) for row, _ in rows)) for section, (total, rows) in FIXED_BREAKDOWNS.items()]
     groups.append((("items_issued", "total"), tuple(("items_issued", key) for key in raw.item_types)))

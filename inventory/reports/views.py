@@ -7,7 +7,7 @@ from inventory import clock
 from inventory.errors import InvalidInput
 from inventory.permissions import Permission, permission_required
 from inventory.reports import periods
-from inventory.reports.funder_return import as_csv, csv_filename, funder_return, return_asked
+from inventory.reports.funder_return import SECTION_NOTES, as_csv, csv_filename, funder_return, return_asked
 from inventory.reports.periods import ReportPeriod
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -50,4 +50,5 @@ def funder_return_page():
         return Response(as_csv(report), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{csv_filename(period)}"'})
     return render_template("reports/funder_return.html", report=report, period=period, quarters=quarters,
-                           years=years, error=None, unfinished=not period.has_ended(today), today=today)
+                           years=years, error=None, unfinished=not period.has_ended(today), today=today,
+                           notes=SECTION_NOTES)

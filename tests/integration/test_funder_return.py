@@ -17,7 +17,7 @@ from inventory.jobs.completion import Completion, complete_job
 from inventory.jobs.models import ReturnCondition
 from inventory.jobs.returns import take_back
 from inventory.jobs.scanning import ScanAction, ScanInput, scan
-from inventory.reports.funder_return import WITHHELD, funder_return
+from inventory.reports.funder_return import SECTION_NOTES, WITHHELD, funder_return
 from inventory.requests.operations import approve_request, take_action
 from inventory.requests.transitions import Action
 from inventory.stock.models import Item
@@ -314,6 +314,13 @@ def test_a_whole_financial_year_counts_the_quarters_together(story):
     assert year.overall.figure("survivors", "supported").value == 5
     assert year.overall.figure("spend_by_category", "total").value == 9700 + 9999
     assert year.overall.figure("feels_safer", "total").value == 5
+
+
+def test_every_section_has_a_note_saying_what_it_counts(story):
+    report = the_return()
+    assert [section.key for section in report.overall.sections] == list(SECTION_NOTES)
+    assert {section.key for section in report.organisations[0].sections} == set(SECTION_NOTES) - {
+        "spend_by_organisation"}
 
 
 def test_the_return_runs_a_fixed_number_of_statements_however_much_data(story, build):

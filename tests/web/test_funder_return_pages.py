@@ -61,7 +61,8 @@ def test_the_page_shows_the_last_complete_quarter_by_default_with_a_picker(clien
     assert "Q2 2026-27 (July to September 2026)" in page
     assert '<option value="2026Q2" selected>' in page and '<option value="2026Q3"' in page
     assert '<label for="quarter">Quarter</label>' in page and '<label for="year">Financial year</label>' in page
-    assert "<caption>Survivors supported — All organisations</caption>" in page
+    assert "<caption>Survivors supported — All organisations<br><span class=\"hint\">Cases with at least" in page
+    assert "<caption>Survivors supported — Lead Provider</caption>" in page
     assert '<th scope="row">Survivors supported (cases with an item issued)</th>' in page
     assert 'media="print"' in page and "css/print.css" in page
     assert "fewer than 5" in page  # two survivors
