@@ -129,6 +129,10 @@ class BaseConfig:
     # Budget forecast: from this many days before the contract's end, finance and coordinators
     # are warned when, at the last 90 days' rate, the money available would not be spent by then.
     UNDERSPEND_WARNING_DAYS = 120
+    # Reports: a count of people or things below this (1 to 4 by default) is shown as "fewer
+    # than 5", and figures that would reveal it are withheld, so no survivor can be singled out
+    # (docs/domain.md, "The funder's return"). At least 1; 1 shows every count.
+    REPORT_SUPPRESSION_THRESHOLD = 5
 
     # The address people open SafeHold at (e.g. "https://safehold.example.org"), for links in
     # emails; unset, an email names the notifications page without a link.

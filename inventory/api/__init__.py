@@ -32,6 +32,8 @@ class Operation:
     public: bool = False
     tag: str = "general"
     media_type: str = "application/json"  # of the success response (an image, for a QR)
+    # Other media types the success response may come in (a ?format=csv), with their schemas.
+    other_media_types: dict = field(default_factory=dict)
 
 
 OPERATIONS: dict[str, Operation] = {}  # by endpoint name
@@ -77,12 +79,14 @@ def _openapi_path(rule: str) -> tuple[str, list[dict]]:
 def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | None = None, status: int = 200,
               request_body: dict | None = None, query: list[dict] | None = None, public: bool = False,
               tag: str = "general", request_content_type: str = "application/json",
-              media_type: str = "application/json", idempotent: bool = False):
+              media_type: str = "application/json", idempotent: bool = False,
+              other_media_types: dict[str, dict] | None = None):
     """Register an API view and its OpenAPI description together.
 
     A request body is JSON unless `request_content_type` says otherwise (e.g.
     multipart/form-data for uploads); a response is JSON unless `media_type` says otherwise
-    (e.g. image/svg+xml). `idempotent=True` honours the Idempotency-Key header; such a view
+    (e.g. image/svg+xml), or one of `other_media_types` where the view offers a choice (e.g.
+    `?format=csv`). `idempotent=True` honours the Idempotency-Key header; such a view
     must not commit (inventory.api.idempotency commits it together with the stored answer).
     """
 
@@ -106,6 +110,7 @@ def api_route(rule: str, method: str = "GET", *, summary: str, response: dict | 
             path=path, method=method.lower(), endpoint=f"api.{endpoint}", summary=summary, response=response,
             status=status, request_body=request_body, request_content_type=request_content_type,
             parameters=path_params + query_params, public=public, tag=tag, media_type=media_type,
+            other_media_types=dict(other_media_types or {}),
         )
         return view
 
@@ -155,3 +160,4 @@ def register_api_modules() -> None:
     from inventory.cases import api as _cases  # noqa: F401
     from inventory.requests import api as _requests  # noqa: F401
     from inventory.jobs import api as _jobs  # noqa: F401
+    from inventory.reports import api as _reports  # noqa: F401

@@ -36,7 +36,8 @@ def build_document() -> dict:
         responses = {
             str(operation.status): {
                 "description": "Success",
-                "content": {operation.media_type: {"schema": operation.response or {"type": "object"}}},
+                "content": {operation.media_type: {"schema": operation.response or {"type": "object"}},
+                            **{media: {"schema": schema_} for media, schema_ in operation.other_media_types.items()}},
             }
         }
         for status, description in ERROR_RESPONSES.items():

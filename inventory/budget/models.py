@@ -164,6 +164,7 @@ class LedgerEntry(db.Model):
         Index("ix_ledger_entries_period_kind", "period_id", "kind"),
         Index("ix_ledger_entries_period_date", "period_id", "entry_date"),
         Index("ix_ledger_entries_source", "source_type", "source_id"),
+        Index("ix_ledger_entries_date_kind", "entry_date", "kind"),  # spend in a period (the funder's return)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

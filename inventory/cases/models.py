@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
@@ -95,6 +95,7 @@ class Case(db.Model):
                         name="referral_source_known"),
         # Which agency is named only for a referral from another agency.
         CheckConstraint("referral_agency IS NULL OR referral_source = 'agency'", name="referral_agency_only_for_agency"),
+        Index("ix_cases_created_at", "created_at"),  # referrals in a period (the funder's return)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

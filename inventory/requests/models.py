@@ -62,6 +62,7 @@ class EquipmentRequest(db.Model):
                         name="declined_as_only_when_rejected"),
         # The queue reads this backwards: ORDER BY priority_key DESC, id DESC.
         Index("ix_requests_queue", "state", "priority_key", "id"),
+        Index("ix_requests_decided_at", "decided_at"),  # decisions in a period (the funder's return)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -177,6 +177,14 @@ class ItemEvent(db.Model):
         CheckConstraint(f"from_state IS NULL OR {one_of('from_state', ItemState)}", name="from_state_known"),
         CheckConstraint(one_of("to_state", ItemState), name="to_state_known"),
         Index("ix_item_events_item_time", "item_id", "occurred_at"),
+        # Handovers, for the funder's return: those in a period (covering what it reads), an
+        # item's earlier ones (re-use) and a request's first one (installed when).
+        Index("ix_item_events_issued", "occurred_at", "item_id", "case_id", "request_id",
+              sqlite_where=text("kind = 'issued'"), postgresql_where=text("kind = 'issued'")),
+        Index("ix_item_events_issued_item", "item_id", "occurred_at",
+              sqlite_where=text("kind = 'issued'"), postgresql_where=text("kind = 'issued'")),
+        Index("ix_item_events_issued_request", "request_id", "occurred_at",
+              sqlite_where=text("kind = 'issued'"), postgresql_where=text("kind = 'issued'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
