@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from inventory.budget import ledger, queries
-from inventory.budget.models import BudgetPeriod, EntryKind, LedgerEntry
+from inventory.budget.models import SPEND_KINDS, BudgetPeriod, LedgerEntry
 from inventory.extensions import db
 from inventory.money import format_pence
 from inventory.notices import JobOutcome, Notice
@@ -73,7 +73,7 @@ def spent_between(period: BudgetPeriod, since: date, until: date) -> int:
         select(func.coalesce(func.sum(LedgerEntry.amount_pence), 0))
         .outerjoin(original, LedgerEntry.reverses_id == original.id)
         .where(LedgerEntry.period_id == period.id, LedgerEntry.entry_date.between(since, until),
-               func.coalesce(original.kind, LedgerEntry.kind).in_([EntryKind.ACTUAL, EntryKind.CREDIT])))
+               func.coalesce(original.kind, LedgerEntry.kind).in_(SPEND_KINDS)))
     return -int(moved)  # spending takes from available: its amounts are negative
 
 

@@ -59,6 +59,9 @@ BUCKETS: dict[EntryKind, Bucket] = {
     EntryKind.ADJUSTMENT: Bucket("adjustments_pence", 1),
 }
 
+# What every report calls spend: actuals less credits, each reversal counted with the entry it
+# reverses. Adjustments (finance journals) and commitments are not spend.
+SPEND_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT)
 POSITIVE_KINDS = (EntryKind.ALLOCATION, EntryKind.RELEASE, EntryKind.CREDIT)
 NEGATIVE_KINDS = (EntryKind.COMMITMENT, EntryKind.ACTUAL)
 VAT_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT)

@@ -6,7 +6,8 @@ from sqlalchemy import Select, and_, case, func, literal_column, select
 from sqlalchemy.orm import aliased, selectinload
 
 from inventory import clock
-from inventory.budget.models import BUCKETS, BudgetCategory, BudgetPeriod, EntryKind, LedgerEntry, MonthClose, OverspendAlert
+from inventory.budget.models import (BUCKETS, SPEND_KINDS, BudgetCategory, BudgetPeriod, EntryKind, LedgerEntry, MonthClose,
+                                      OverspendAlert)
 from inventory.extensions import db
 from inventory.parsing import Fields
 
@@ -85,7 +86,7 @@ def spend_by_month(period: BudgetPeriod, until: date) -> list[MonthSpend]:
         .outerjoin(original, LedgerEntry.reverses_id == original.id)
         .outerjoin(BudgetCategory, BudgetCategory.id == LedgerEntry.category_id)
         .where(LedgerEntry.period_id == period.id, LedgerEntry.entry_date <= until,
-               func.coalesce(original.kind, LedgerEntry.kind).in_([EntryKind.ACTUAL, EntryKind.CREDIT]))
+               func.coalesce(original.kind, LedgerEntry.kind).in_(SPEND_KINDS))
         .group_by(month, category).order_by(month, category)).all()
     return [MonthSpend(date.fromisoformat(f"{key}-01"), name or "Uncategorised", int(pence))
             for key, name, pence in rows]

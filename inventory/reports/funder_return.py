@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from inventory.accounts.models import Organisation, OrganisationKind
-from inventory.budget.models import BudgetCategory, EntryKind, LedgerEntry
+from inventory.budget.models import SPEND_KINDS, BudgetCategory, EntryKind, LedgerEntry
 from inventory.cases.models import FEELS_SAFER_SCALE, Case, CaseReview, ReferralSource, RiskLevel, SupportEnded
 from inventory.catalogue.models import ItemType
 from inventory.csv_files import Column, write_csv
@@ -44,10 +44,6 @@ from inventory.stock.models import Item, ItemEvent, ItemEventKind
 COUNT, PENCE, DAYS, PERCENT = "count", "pence", "days", "percent"
 ALL = "all"  # the scope of the whole service, beside each organisation's id
 WITHHELD = "withheld"  # shown for a figure hidden to protect a small one (secondary suppression)
-# The ledger's spend (budget.models.BUCKETS): actuals, less credits, less adjustments, each
-# reversal counted with the entry it reverses. All three take `amount_pence` with the sign
-# of their effect on available, so spend is minus their sum.
-SPEND_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT, EntryKind.ADJUSTMENT)
 NOT_RECORDED = "not_recorded"
 
 
@@ -523,7 +519,7 @@ SECTION_NOTES = {
     "items_issued": "Items handed over in the period, by type.",
     "recovery": "Items recorded back from a case in the period (not those lost), and items handed over in the "
                 "period that had been out with a case before.",
-    "spend_by_category": "Ledger spend dated in the period: actuals, less credits and adjustments, reversals "
+    "spend_by_category": "Ledger spend dated in the period: actuals less credits, reversals "
                          "counted with what they reverse.",
     "spend_by_month": "The same spend, by the month it is dated in.",
     "spend_by_organisation": "Spend by the organisation of the case its ledger entry names; entries for no case "

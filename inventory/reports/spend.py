@@ -12,7 +12,7 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from inventory.accounts.models import Organisation, OrganisationKind
-from inventory.budget.models import EntryKind, LedgerEntry
+from inventory.budget.models import SPEND_KINDS, LedgerEntry
 from inventory.cases.models import Case
 from inventory.csv_files import Column
 from inventory.extensions import db
@@ -67,7 +67,7 @@ def spend_by_organisation(year: ReportPeriod) -> SpendTable:
                .outerjoin(original, LedgerEntry.reverses_id == original.id)
                .outerjoin(Case, Case.reference == LedgerEntry.case_reference)
                .where(LedgerEntry.entry_date.between(year.starts_on, year.ends_on),
-                      func.coalesce(original.kind, LedgerEntry.kind).in_([EntryKind.ACTUAL, EntryKind.CREDIT]))
+                      func.coalesce(original.kind, LedgerEntry.kind).in_(SPEND_KINDS))
                .subquery())
     sums = db.session.execute(select(entries.c.attribution, entries.c.quarter, func.sum(entries.c.amount_pence))
                               .group_by(entries.c.attribution, entries.c.quarter)).all()
