@@ -24,11 +24,11 @@ from inventory.csv_files import Column
 from inventory.enums import LabelledEnum
 from inventory.errors import InvalidInput
 from inventory.extensions import db
-from inventory.jobs.models import Job, JobKind, JobStatus
 from inventory.parsing import MAX_ID, Fields
 from inventory.procurement.models import order_reference
 from inventory.reports.periods import parse_quarter
 from inventory.requests.models import EquipmentRequest, RequestLine
+from inventory.requests.performance import first_installs
 from inventory.stock.models import Item
 
 BATCH_ROWS = 1000  # rows fetched from the database at a time
@@ -170,11 +170,9 @@ REQUEST_COLUMNS = (
 
 def requests_query(choice: ExportChoice) -> Select:
     """One row per request line, for requests submitted in the period. Installed is the day
-    the first install visit for the request was completed; estimated cost is at each type's
-    standard cost, as the queue shows it."""
-    installed = (select(Job.request_id, func.min(Job.completed_at).label("installed_at"))
-                 .where(Job.kind == JobKind.INSTALL, Job.status == JobStatus.COMPLETED)
-                 .group_by(Job.request_id).subquery())
+    its first item was handed over; estimated cost is at each type's standard cost, as the
+    queue shows it."""
+    installed = first_installs()
     line_cost = RequestLine.quantity * ItemType.standard_cost_pence
     query = (select(EquipmentRequest.id, Case.reference, Organisation.name, EquipmentRequest.state, Case.risk_level,
                     EquipmentRequest.submitted_on, EquipmentRequest.decided_at, installed.c.installed_at,

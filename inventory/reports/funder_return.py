@@ -39,6 +39,7 @@ from inventory.jobs.models import ItemReturn, ReturnCondition
 from inventory.money import format_pence
 from inventory.reports.periods import ReportPeriod, last_complete_quarter, parse_quarter, parse_year
 from inventory.requests.models import DeclinedAs, EquipmentRequest, RequestState
+from inventory.requests.performance import first_installs
 from inventory.stock.models import Item, ItemEvent, ItemEventKind
 
 COUNT, PENCE, DAYS, PERCENT = "count", "pence", "days", "percent"
@@ -424,13 +425,7 @@ def _decision_times(window: _Window, raw: _Raw) -> None:
 def _install_times(window: _Window, raw: _Raw) -> None:
     """Requests installed in the window (their first item handed over falls in it): days from
     the request to that handover, and whether by its `install_by`."""
-    event, before = ItemEvent, aliased(ItemEvent)
-    first = (select(event.request_id.label("request_id"), func.min(event.occurred_at).label("installed_at"))
-             .where(event.kind == ItemEventKind.ISSUED, event.request_id.is_not(None),
-                    window.holds(event.occurred_at),
-                    ~exists().where(before.request_id == event.request_id, before.kind == ItemEventKind.ISSUED,
-                                    before.occurred_at < window.start_at))
-             .group_by(event.request_id).subquery())
+    first = first_installs(window.start_at, window.end_at)
     request = EquipmentRequest
     installed_on = _utc_day(first.c.installed_at)
     facts = (select(Case.organisation_id.label("organisation_id"), Case.risk_level.label("risk"),

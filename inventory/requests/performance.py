@@ -7,9 +7,9 @@
   its install past its install target. A request sent back for information waits on its
   caseworker, so it is open but not counted overdue.
 - **Days to install** run from the day the request was first submitted (`submitted_on`, the
-  referral to this service) to the day of its first install visit: the first time a job
-  fulfilled it, wholly or in part (a request's history records it). Days are calendar days,
-  dated in UTC as `clock.today()` is. The risk level is the case's.
+  referral to this service) to the day its first item was handed over (`first_installs`, the
+  one definition of "installed" every report uses). Days are calendar days, dated in UTC as
+  `clock.today()` is. The risk level is the case's.
 - The **median** and **90th percentile** are interpolated between neighbours as PostgreSQL's
   `percentile_cont` does: with days 1, 2, 4 and 10 the median is 3 and the 90th percentile
   8.2. On SQLite, which has no percentile function, the same figure comes from a window query.
@@ -18,18 +18,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import Date, Integer, case, cast, func, or_, select
+from sqlalchemy import Date, Integer, case, cast, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from inventory.cases.models import Case, RiskLevel
 from inventory.extensions import db
-from inventory.requests.models import EquipmentRequest, RequestEvent, RequestState
-from inventory.requests.transitions import Action
+from inventory.requests.models import EquipmentRequest, RequestState
+from inventory.stock.models import ItemEvent, ItemEventKind
 
 S = RequestState
 AWAITING_DECISION = (S.SUBMITTED, S.INFO_REQUESTED)
 AWAITING_INSTALL = (S.APPROVED, S.PARTLY_APPROVED, S.SCHEDULED, S.PARTLY_FULFILLED)
 OPEN_STATES = AWAITING_DECISION + AWAITING_INSTALL
-INSTALL_ACTIONS = (Action.FULFIL, Action.FULFIL_PART)
 WINDOW_DAYS = 365  # "the last 12 months": installs in the 365 days up to today, today included
 PERCENTILES = {"median": (1, 2), "p90": (9, 10)}  # as fractions: 1/2, 9/10
 LEVELS = tuple(reversed(RiskLevel))  # high first
@@ -73,6 +73,21 @@ class InstallTimes:
         return self.within_target / self.installed if self.installed else None
 
 
+def first_installs(starts_at: datetime | None = None, ends_at: datetime | None = None):
+    """When each request was installed: the moment its first item was handed over. With a
+    window [`starts_at`, `ends_at`), only the requests whose first handover falls inside it
+    (found from the handovers in the window, so the whole history is not grouped).
+    A subquery of (request_id, installed_at)."""
+    handover, earlier = ItemEvent, aliased(ItemEvent)
+    query = (select(handover.request_id.label("request_id"), func.min(handover.occurred_at).label("installed_at"))
+             .where(handover.kind == ItemEventKind.ISSUED, handover.request_id.is_not(None)))
+    if starts_at is not None:
+        query = query.where(handover.occurred_at >= starts_at, handover.occurred_at < ends_at,
+                            ~exists().where(earlier.request_id == handover.request_id,
+                                            earlier.kind == ItemEventKind.ISSUED, earlier.occurred_at < starts_at))
+    return query.group_by(handover.request_id).subquery()
+
+
 def window(today: date) -> tuple[date, date]:
     """The days whose installs count: the last 12 months, today included."""
     return today - timedelta(days=WINDOW_DAYS - 1), today
@@ -83,9 +98,7 @@ def install_times(since: date, until: date) -> list[InstallTimes]:
     `until` (inclusive), per risk level, high first, every level listed (None where none was
     installed): the count, median, 90th percentile and how many within the target. One query."""
     targets = {str(level): current_app.config["REQUEST_TARGETS"][str(level)]["install_within"] for level in LEVELS}
-    first = (select(RequestEvent.request_id, func.min(RequestEvent.occurred_at).label("installed_at"))
-             .where(RequestEvent.action.in_([str(action) for action in INSTALL_ACTIONS]))
-             .group_by(RequestEvent.request_id).subquery())
+    first = first_installs(datetime.combine(since, time(), UTC), datetime.combine(until + timedelta(days=1), time(), UTC))
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if postgres:
         days = cast(func.timezone("UTC", first.c.installed_at), Date) - EquipmentRequest.submitted_on
@@ -96,8 +109,6 @@ def install_times(since: date, until: date) -> list[InstallTimes]:
         select(Case.risk_level.label("risk_level"), days.label("days"))
         .select_from(EquipmentRequest).join(EquipmentRequest.case)
         .join(first, first.c.request_id == EquipmentRequest.id)
-        .where(first.c.installed_at >= datetime.combine(since, time(), UTC),
-               first.c.installed_at < datetime.combine(until + timedelta(days=1), time(), UTC))
         .subquery())
     rows = db.session.execute(_percentiles_postgres(installed, targets) if postgres
                               else _percentiles_sqlite(installed, targets)).all()
