@@ -22,10 +22,12 @@ from inventory.accounts.queries import (
 )
 from inventory.audit.models import AuditEventKind
 from inventory.budget import ledger
+from inventory.budget.charts import burn_down
 from inventory.budget.forecast import Forecast, forecast
 from inventory.budget.ledger import BudgetSummary
 from inventory.budget.models import BudgetPeriod
-from inventory.budget.queries import AlertTotals, closed_months, months_of, open_alert_totals, today_within
+from inventory.budget.queries import (AlertTotals, available_by_day, closed_months, months_of, open_alert_totals,
+                                      today_within)
 from inventory.enums import LabelledEnum
 from inventory.errors import InvalidInput
 from inventory.jobs.queries import (
@@ -46,6 +48,7 @@ from inventory.permissions import Role, declared_access
 from inventory.reconciliation.exports import unexported_counts
 from inventory.reconciliation.models import ExportFormat
 from inventory.reconciliation.queries import LineCounts, unreconciled_line_counts
+from inventory.reports.performance import install_times
 from inventory.requests.models import RequestState
 from inventory.requests.queries import (
     Standing,
@@ -109,7 +112,7 @@ class CoordinatorPanel:
     unread: int
     notifications: list[Notification]
     today: date
-    chart: object | None = None  # a small chart may be drawn here later (see main/_chart.html)
+    chart: object | None = None  # days from referral to install against target (main/_chart.html)
 
     @property
     def waiting(self) -> int:
@@ -128,7 +131,7 @@ def coordinator_panel(user, now: datetime) -> CoordinatorPanel:
         awaiting_stock=awaiting_stock(limit=TOP), budget=budget_position(today, alerts=True),
         visit_counts=open_visit_counts(user, today),
         visits=open_visits(user, since=today, until=today + timedelta(days=1), limit=TOP),
-        unread=unread, notifications=notifications, today=today)
+        unread=unread, notifications=notifications, today=today, chart=install_times(today))
 
 
 # Fitter ------------------------------------------------------------------------------------
@@ -249,7 +252,7 @@ class FinancePanel:
     lines: LineCounts
     exception_days: int
     unexported: dict[ExportFormat, int]
-    chart: object | None = None  # a small chart may be drawn here later (see main/_chart.html)
+    chart: object | None = None  # the period's burn-down with its forecast (main/_chart.html)
 
     @property
     def closed_count(self) -> int:
@@ -271,7 +274,18 @@ def finance_panel(user, now: datetime) -> FinancePanel:
     exception_days = current_app.config["RECONCILIATION_EXCEPTION_DAYS"]
     return FinancePanel(budget=position, months=months,
                         lines=unreconciled_line_counts(today - timedelta(days=exception_days)),
-                        exception_days=exception_days, unexported=unexported_counts(up_to=today))
+                        exception_days=exception_days, unexported=unexported_counts(up_to=today),
+                        chart=_burn_down(position, today))
+
+
+def _burn_down(position: BudgetPosition | None, today: date):
+    """The finance home's burn-down, as the budget page draws it (one grouped query)."""
+    if position is None:
+        return None
+    period, outlook = position.period, position.outlook
+    return burn_down(available_by_day(period, today_within(period)), starts_on=period.starts_on,
+                     ends_on=period.ends_on, spend_by=outlook.spend_by,
+                     allocated_pence=position.totals.allocated_pence, outlook=outlook)
 
 
 def _month_end(first: date) -> date:

@@ -395,21 +395,18 @@ def test_the_dashboards_stylesheet_keeps_every_tap_target_44_pixels_and_figures_
     assert "nowrap" not in section and not re.search(r"\bwidth:\s*\d{3,}px", section)
 
 
-def test_the_coordinator_and_finance_panels_draw_a_chart_where_one_is_given(client, login, build, monkeypatch):
-    from dataclasses import replace
-
-    from markupsafe import Markup
-
-    from inventory.main import dashboards
-
-    chart = Markup('<svg role="img" aria-label="A small chart"></svg>')
-    for name in ("coordinator_panel", "finance_panel"):
-        original = getattr(dashboards, name)
-        monkeypatch.setattr(dashboards, name, lambda user, now, original=original: replace(original(user, now),
-                                                                                              chart=chart))
-    login(build.user(roles=["coordinator", "finance"]))
+@pytest.mark.parametrize("roles, charts", [
+    (["coordinator"], ["No requests installed in the last 12 months"]),  # nothing installed yet: it says so
+    (["finance"], ["Burn-down: money available"]),
+    (["coordinator", "finance"], ["No requests installed in the last 12 months", "Burn-down: money available"]),
+    (["fitter"], []),
+    (["caseworker"], []),
+])
+def test_the_coordinator_sees_days_to_install_against_target_and_finance_the_burn_down(client, login, build, roles,
+                                                                                        charts):
+    if ledger.current_period() is None:
+        build.budget_period(allocated_pence=100_000)
+    login(build.user(roles=roles))
     page = client.get("/").get_data(as_text=True)
-    assert page.count('<figure class="dash-chart"><svg role="img" aria-label="A small chart"></svg></figure>') == 2
-    login(build.user(roles=["coordinator"]))
-    monkeypatch.undo()
-    assert 'class="dash-chart"' not in client.get("/").get_data(as_text=True)
+    assert page.count('class="dash-chart"') == len(charts)
+    assert all(chart in page for chart in charts)
