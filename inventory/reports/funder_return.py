@@ -10,22 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import (
-    Date,
-    Integer,
-    String,
-    and_,
-    case,
-    cast,
-    exists,
-    func,
-    literal_column,
-    null,
-    or_,
-    select,
-    text,
-    union_all,
-)
+from sqlalchemy import Integer, String, and_, case, cast, exists, func, null, or_, select, text, union_all
 from sqlalchemy.orm import aliased
 
 from inventory.accounts.models import Organisation, OrganisationKind
@@ -40,6 +25,7 @@ from inventory.money import format_pence
 from inventory.reports.periods import ReportPeriod, last_complete_quarter, parse_quarter, parse_year
 from inventory.requests.models import DeclinedAs, EquipmentRequest, RequestState
 from inventory.requests.performance import first_installs
+from inventory.sql import days_between, first_of_month, nearest_rank, on_postgres, utc_day
 from inventory.stock.models import Item, ItemEvent, ItemEventKind
 
 COUNT, PENCE, DAYS, PERCENT = "count", "pence", "days", "percent"
@@ -253,31 +239,6 @@ class _Window:
         return months
 
 
-def _postgres() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-def _utc_day(moment):
-    """The UTC day of a timestamp, in SQL."""
-    if _postgres():
-        return cast(func.timezone("UTC", moment), Date)
-    return func.date(moment, type_=Date)
-
-
-def _days_from(day, since):
-    """Whole days from `since` to `day` (two dates), in SQL."""
-    if _postgres():
-        return day - since
-    return cast(func.julianday(day) - func.julianday(since), Integer)
-
-
-def _month_of(day):
-    """The first day of `day`'s month, in SQL (a literal unit, so GROUP BY matches it)."""
-    if _postgres():
-        return cast(func.date_trunc(literal_column("'month'"), day), Date)
-    return func.date(day, literal_column("'start of month'"), type_=Date)
-
-
 RISK_LEVELS = (RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.STANDARD)
 
 
@@ -359,7 +320,7 @@ def _sum_spend(window: _Window, raw: _Raw) -> None:
     spend = or_(LedgerEntry.kind.in_(SPEND_KINDS),
                 and_(LedgerEntry.kind == EntryKind.REVERSAL,
                      exists().where(original.id == LedgerEntry.reverses_id, original.kind.in_(SPEND_KINDS))))
-    month = _month_of(LedgerEntry.entry_date)
+    month = first_of_month(LedgerEntry.entry_date)
     rows = db.session.execute(
         select(Case.organisation_id, LedgerEntry.category_id, BudgetCategory.name, month,
                -func.sum(LedgerEntry.amount_pence))
@@ -389,8 +350,8 @@ def _timeliness(section: str, facts, raw: _Raw) -> None:
         func.count().over(partition_by=facts.c.risk).label("in_all"),
     ).cte()
 
-    def percentile_90(rank, size):  # the value at rank ceil(0.9 n), in integer arithmetic
-        return func.max(case((rank == (9 * size + 9) // 10, ranked.c.days)))
+    def percentile_90(rank, size):
+        return nearest_rank(ranked.c.days, rank, size, 9, 10)
 
     by_organisation = (select(ranked.c.organisation_id, ranked.c.risk, func.count(), func.sum(ranked.c.days),
                               func.sum(ranked.c.within),
@@ -413,9 +374,9 @@ def _decision_times(window: _Window, raw: _Raw) -> None:
     """Requests decided in the window: days from the request (its first submission) to the
     decision, and whether by its `decide_by`."""
     request = EquipmentRequest
-    decided_on = _utc_day(request.decided_at)
+    decided_on = utc_day(request.decided_at)
     facts = (select(Case.organisation_id.label("organisation_id"), Case.risk_level.label("risk"),
-                    _days_from(decided_on, request.submitted_on).label("days"),
+                    days_between(request.submitted_on, decided_on).label("days"),
                     case((decided_on <= request.decide_by, 1), else_=0).label("within"))
              .select_from(request).join(Case, Case.id == request.case_id)
              .where(request.decided_at.is_not(None), window.holds(request.decided_at)).subquery())
@@ -427,9 +388,9 @@ def _install_times(window: _Window, raw: _Raw) -> None:
     the request to that handover, and whether by its `install_by`."""
     first = first_installs(window.start_at, window.end_at)
     request = EquipmentRequest
-    installed_on = _utc_day(first.c.installed_at)
+    installed_on = utc_day(first.c.installed_at)
     facts = (select(Case.organisation_id.label("organisation_id"), Case.risk_level.label("risk"),
-                    _days_from(installed_on, request.submitted_on).label("days"),
+                    days_between(request.submitted_on, installed_on).label("days"),
                     case((installed_on <= request.install_by, 1), else_=0).label("within"))
              .select_from(first).join(request, request.id == first.c.request_id)
              .join(Case, Case.id == request.case_id).subquery())
@@ -665,7 +626,7 @@ def funder_return(starts_on: date, ends_on: date, *, threshold: int) -> FunderRe
         raise ValueError("the suppression threshold is at least 1")
     window = _Window(starts_on, ends_on)
     raw = _Raw()
-    if _postgres():
+    if on_postgres():
         # Each statement runs in well under a second; compiling it first (PostgreSQL's JIT,
         # triggered by the planner's cost estimates) took longer than running it.
         db.session.execute(text("SET LOCAL jit = off"))

@@ -10,20 +10,22 @@
   referral to this service) to the day its first item was handed over (`first_installs`, the
   one definition of "installed" every report uses). Days are calendar days, dated in UTC as
   `clock.today()` is. The risk level is the case's.
-- The **median** and **90th percentile** are interpolated between neighbours as PostgreSQL's
-  `percentile_cont` does: with days 1, 2, 4 and 10 the median is 3 and the 90th percentile
-  8.2. On SQLite, which has no percentile function, the same figure comes from a window query.
+- The **median** and **90th percentile** follow the nearest-rank rule, as the funder's return
+  does (`inventory.sql.nearest_rank`): the smallest number of days that at least half, or nine
+  in ten, of the requests took. With days 1, 2, 4 and 10 the median is 2 and the 90th
+  percentile 10.
 """
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import Date, Integer, case, cast, exists, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from inventory.cases.models import Case, RiskLevel
 from inventory.extensions import db
 from inventory.requests.models import EquipmentRequest, RequestState
+from inventory.sql import days_between, nearest_rank, utc_day
 from inventory.stock.models import ItemEvent, ItemEventKind
 
 S = RequestState
@@ -99,19 +101,13 @@ def install_times(since: date, until: date) -> list[InstallTimes]:
     installed): the count, median, 90th percentile and how many within the target. One query."""
     targets = {str(level): current_app.config["REQUEST_TARGETS"][str(level)]["install_within"] for level in LEVELS}
     first = first_installs(datetime.combine(since, time(), UTC), datetime.combine(until + timedelta(days=1), time(), UTC))
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        days = cast(func.timezone("UTC", first.c.installed_at), Date) - EquipmentRequest.submitted_on
-    else:
-        days = cast(func.julianday(func.date(first.c.installed_at)) - func.julianday(EquipmentRequest.submitted_on),
-                    Integer)
+    days = days_between(EquipmentRequest.submitted_on, utc_day(first.c.installed_at))
     installed = (
         select(Case.risk_level.label("risk_level"), days.label("days"))
         .select_from(EquipmentRequest).join(EquipmentRequest.case)
         .join(first, first.c.request_id == EquipmentRequest.id)
         .subquery())
-    rows = db.session.execute(_percentiles_postgres(installed, targets) if postgres
-                              else _percentiles_sqlite(installed, targets)).all()
+    rows = db.session.execute(_percentiles(installed, targets)).all()
     found = {level: row for level, *row in rows}
     result = []
     for level in LEVELS:
@@ -125,30 +121,15 @@ def _within(rows, targets):
     return func.coalesce(func.sum(case((rows.c.days <= target, 1), else_=0)), 0)
 
 
-def _percentiles_postgres(rows, targets):
-    return (select(rows.c.risk_level, func.count(),
-                   *(func.percentile_cont(numerator / denominator).within_group(rows.c.days)
-                     for numerator, denominator in PERCENTILES.values()),
-                   _within(rows, targets))
-            .group_by(rows.c.risk_level))
-
-
-def _percentiles_sqlite(rows, targets):
-    """Each level's days numbered in order (0-based) beside their count n; percentile p = a/b
-    lies at position (n-1)·a/b, between the days numbered floor and ceiling of it, weighted
-    by its fraction. All in integer arithmetic until the last step."""
+def _percentiles(rows, targets):
+    """Each level's count, median and 90th percentile (nearest rank) and how many within target."""
     ranked = select(
         rows.c.risk_level, rows.c.days,
-        (func.row_number().over(partition_by=rows.c.risk_level, order_by=rows.c.days) - 1).label("rank"),
+        func.row_number().over(partition_by=rows.c.risk_level, order_by=rows.c.days).label("rank"),
         func.count().over(partition_by=rows.c.risk_level).label("n")).subquery()
-
-    def percentile(numerator: int, denominator: int):
-        position = (ranked.c.n - 1) * numerator
-        below = func.max(case((ranked.c.rank == position // denominator, ranked.c.days)))
-        above = func.max(case((ranked.c.rank == (position + denominator - 1) // denominator, ranked.c.days)))
-        return below + (above - below) * (position % denominator) / float(denominator)
-
-    return (select(ranked.c.risk_level, ranked.c.n, *(percentile(*fraction) for fraction in PERCENTILES.values()),
+    return (select(ranked.c.risk_level, ranked.c.n,
+                   *(nearest_rank(ranked.c.days, ranked.c.rank, ranked.c.n, *fraction)
+                     for fraction in PERCENTILES.values()),
                    _within(ranked, targets))
             .group_by(ranked.c.risk_level, ranked.c.n))
 

@@ -172,11 +172,11 @@ def test_days_to_install_have_the_median_and_90th_percentile_worked_out_by_hand(
 
     since, until = window(TODAY)
     assert install_times(since, until) == [
-        # Positions (n-1)·p: high 1.5 -> between 2 and 4; 2.7 -> 4 + 0.7 × (10 - 4).
-        InstallTimes(RiskLevel.HIGH, 3, installed=4, median_days=3.0, p90_days=8.2, within_target=2),
+        # Nearest rank ⌈n·p⌉ of 1, 2, 4, 10: the median is the 2nd (2 days), the 90th percentile the 4th.
+        InstallTimes(RiskLevel.HIGH, 3, installed=4, median_days=2.0, p90_days=10.0, within_target=2),
         InstallTimes(RiskLevel.MEDIUM, 7, installed=1, median_days=5.0, p90_days=5.0, within_target=1),
-        # Standard 0, 20, 30: median 20; 1.8 -> 20 + 0.8 × (30 - 20).
-        InstallTimes(RiskLevel.STANDARD, 14, installed=3, median_days=20.0, p90_days=28.0, within_target=1),
+        # Standard 0, 20, 30: the median is the 2nd (20), the 90th percentile the 3rd (30).
+        InstallTimes(RiskLevel.STANDARD, 14, installed=3, median_days=20.0, p90_days=30.0, within_target=1),
     ]
 
 

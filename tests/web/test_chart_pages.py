@@ -127,12 +127,12 @@ def test_the_performance_report_draws_open_requests_and_days_to_install_without_
     drawn = charts(page)
     assert list(drawn) == ["Open requests by risk level", "Days from referral to install"]
     assert drawn["Open requests by risk level"].startswith("1 open request, 1 of them overdue")
-    assert "High risk: median 3 days, 90th percentile 4.6 days, target 3 days; 1 of 2 within it." \
+    assert "High risk: median 1 day, 90th percentile 5 days, target 3 days; 1 of 2 within it." \
         in drawn["Days from referral to install"]
     open_numbers, install_numbers = numbers_tables(page)
     assert '<th scope="row">Medium risk</th><td class="num">1</td><td class="num">0</td>' in open_numbers
     assert '<th scope="col" class="num">Within target</th>' in install_numbers
-    assert '<th scope="row">High risk</th><td class="num">3 days</td>' in install_numbers
+    assert '<th scope="row">High risk</th><td class="num">1 day</td><td class="num">5 days</td>' in install_numbers
     for case in [*cases, waiting.case]:
         assert case.reference not in page
     assert "Secretname" not in page
