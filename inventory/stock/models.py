@@ -177,6 +177,7 @@ class ItemEvent(db.Model):
         CheckConstraint(f"from_state IS NULL OR {one_of('from_state', ItemState)}", name="from_state_known"),
         CheckConstraint(one_of("to_state", ItemState), name="to_state_known"),
         Index("ix_item_events_item_time", "item_id", "occurred_at"),
+        Index("ix_item_events_case_kind", "case_id", "kind"),  # a case's first handover (its reviews)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
