@@ -48,7 +48,7 @@ CASES = [
      (None, None, None, (True, True)), None, None),
     ("NS-2025-0307", "partner", "Tam Unreal", "self", None, 130, ["Window alarm"],
      (1, True, 4, (False, False)), None, None),
-    ("NS-2025-0308", "lead", "Uma Notaperson", "other", None, 110, ["Door/window lock kit"],
+    ("NS-2025-0308", "lead", "Uma Notaperson", "other", None, 95, ["Door/window lock kit"],  # reviewed today
      (5, True, 0, (True, True)), None, None),
 ]
 
@@ -119,9 +119,9 @@ def seed_outcomes_demo(*, caseworker_emails: dict[str, str], coordinator_email: 
         for kind, after, answers in ((ReviewKind.THREE_MONTHS, 93 + n % 5, first),
                                      (ReviewKind.SIX_MONTHS, 184 + n % 4, second)):
             held = handed_over + timedelta(days=after)
-            if answers is None or held >= today or (closing and after >= closing[1]):
+            if answers is None or held > today or (closing and after >= closing[1]):
                 continue
-            with clock.frozen_at(_at(held, 15)):
+            with clock.frozen_at(_at(held, 15) if held < today else clock.now()):
                 record_review(case, NewReview(kind, held, _answers(case, answers)), actor=caseworkers[org])
         if closing is not None and handed_over + timedelta(days=closing[1]) < today:
             with clock.frozen_at(_at(handed_over + timedelta(days=closing[1]), 16)):
