@@ -102,8 +102,8 @@ def review_problems(review: NewReview, *, today: date, first_issued_on: date | N
         problems["support_ended"] = "Only the closing review says why support ended."
     answers = review.answers
     if answers.feels_safer is not None and answers.feels_safer not in FEELS_SAFER_SCALE:
-        problems["feels_safer"] = f"On the scale from 1 ({FEELS_SAFER_SCALE[1].lower()}) to 5 " \
-                                  f"({FEELS_SAFER_SCALE[5].lower()}), or not answered."
+        problems["feels_safer"] = (f"On the scale from 1 ({FEELS_SAFER_SCALE[1].lower()}) to 5 "
+                                   f"({FEELS_SAFER_SCALE[5].lower()}), or not answered.")
     if answers.incidents_since_fitting is not None and answers.incidents_since_fitting < 0:
         problems["incidents_since_fitting"] = "Cannot be negative."
     seen: set[int] = set()

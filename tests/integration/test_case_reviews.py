@@ -228,3 +228,22 @@ def test_the_other_moves_do_not_take_a_rejection(build):
     with pytest.raises(ValueError):
         requests.take_action(build.equipment_request().id, Action.REJECT, note="No", actor=build.user(
             roles=["coordinator"]))
+
+
+@pytest.mark.postgres_only
+def test_two_people_recording_the_same_review_at_once_one_is_told_it_is_already_recorded(app, fitted, build):
+    from inventory.accounts.models import User
+    from tests.concurrency import run_at_once
+
+    case, _ = fitted
+    recorders = [case.created_by_id, build.user(roles=["coordinator"]).id]
+
+    def attempt(user_id):
+        return lambda: record_review(db.session.get(Case, case.id),
+                                     NewReview(ReviewKind.THREE_MONTHS, date(2026, 6, 2)),
+                                     actor=db.session.get(User, user_id))
+
+    with on(date(2026, 6, 3)):
+        outcomes = run_at_once(app, [attempt(user_id) for user_id in recorders])
+    assert sorted(outcomes) == ["already_recorded", "ok"]
+    assert review_count() == 1
