@@ -123,7 +123,7 @@ class BaseConfig:
     # (and the scheduled reminder tells caseworkers and coordinators about the same loans).
     LOANS_DUE_WITHIN_DAYS = 14
     # Review reminders: a case's caseworker is told of a 3- or 6-month review this many days
-    # before it is due, and after its date for this many days (reviews are not recorded yet).
+    # before it is due, and after its date for this many days while it is not recorded.
     REVIEWS_DUE_WITHIN_DAYS = 7
     REVIEWS_OVERDUE_FOR_DAYS = 28
     # Budget forecast: from this many days before the contract's end, finance and coordinators

@@ -76,7 +76,9 @@ def _connect_hooks(app: Flask) -> None:
     from inventory.scheduling.jobs import deliver_notices
     from inventory.scheduling.runner import job_finished
     from inventory.catalogue.operations import refuse_to_retire_budget_category_in_use
+    from inventory.jobs.queries import review_dates_for_case
     from inventory.cases.operations import need_changed
+    from inventory.cases.reviews import review_dates
     from inventory.cases.views import page_sections
     from inventory.procurement.invoices import react_to_reversal
     from inventory.procurement.orders import (
@@ -121,6 +123,8 @@ def _connect_hooks(app: Flask) -> None:
     need_changed.connect(app, rescore_open_requests_for_case)
     # The case page lists the case's requests, which the requests feature finds and shows.
     page_sections.connect(app, case_requests_section)
+    # The case page and API list the 3- and 6-month reviews due, from the handovers' review dates.
+    review_dates.connect(app, review_dates_for_case)
     # What a scheduled job found reaches people as notifications (and closes once it is gone).
     job_finished.connect(app, deliver_notices)
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from inventory.accounts import operations
 from inventory.accounts.models import OrganisationKind, User
 from inventory.budget.demo import seed_budget_demo
+from inventory.cases.demo import seed_outcomes_demo
 from inventory.extensions import db
 from inventory.jobs.demo import seed_jobs_demo
 from inventory.permissions import Role
@@ -62,6 +63,9 @@ def seed_demo() -> bool:
                     coordinator_email="coordinator@demo.example")
     seed_jobs_demo(fitter_email="fitter@demo.example", coordinator_email="coordinator@demo.example",
                    caseworker_email="caseworker@demo.example")
+    seed_outcomes_demo(caseworker_emails={"lead": "caseworker@demo.example",
+                                          "partner": "caseworker@partner.demo.example"},
+                       coordinator_email="coordinator@demo.example", fitter_email="fitter@demo.example")
     db.session.commit()
     # After the ledger's demo (its direct purchases are what the statement pays).
     seed_reconciliation_demo(finance=users["finance@demo.example"])

@@ -15,6 +15,8 @@ The hooks in use:
 - `case_need_changed` (cases): a case's risk or flags changed; its open requests rescore.
 - `case_page_sections` (cases): the case page shows sections other features render (the
   case's requests).
+- `case_review_dates` (cases): when a case's 3- and 6-month reviews fall; jobs answer from
+  the handovers' review dates.
 - `ledger_entry_reversing` (budget): an entry is about to be reversed; reconciliation may
   refuse it (an entry matched to a statement line cannot be reversed).
 - `budget_category_deactivating` (budget): the catalogue refuses while an active item type

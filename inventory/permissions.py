@@ -56,6 +56,7 @@ class Permission(StrEnum):
     MANAGE_CASES = "manage_cases"
     RAISE_REQUESTS = "raise_requests"
     DECIDE_REQUESTS = "decide_requests"
+    RECORD_REVIEWS = "record_reviews"  # outcomes at 3 and 6 months (which cases: can_record_review)
     SCHEDULE_JOBS = "schedule_jobs"
     # Jobs and scanning
     SCAN_ITEMS = "scan_items"
@@ -86,6 +87,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.CONFIRM_WIPE,
         Permission.VIEW_CASES,
         Permission.DECIDE_REQUESTS,
+        Permission.RECORD_REVIEWS,
         Permission.SCHEDULE_JOBS,
         Permission.SCAN_ITEMS,
         Permission.VIEW_AGGREGATE_REPORTS,  # the service's manager answers to the commissioner
@@ -94,6 +96,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.VIEW_CASES,
         Permission.MANAGE_CASES,
         Permission.RAISE_REQUESTS,
+        Permission.RECORD_REVIEWS,
     }),
     Role.FITTER: frozenset({
         Permission.SCAN_ITEMS,
@@ -208,6 +211,12 @@ def can_manage_case(user, case) -> bool:
     every case but manage none; a coordinator who is also a caseworker manages only their
     own organisation's.)"""
     return has_permission(user, Permission.MANAGE_CASES) and user.organisation_id == case.organisation_id
+
+
+def can_record_review(user, case) -> bool:
+    """Record a case's 3-month, 6-month or closing review: whoever holds RECORD_REVIEWS and sees
+    the case's details (a caseworker of its organisation, a coordinator)."""
+    return has_permission(user, Permission.RECORD_REVIEWS) and can_see_personal_details(user, case)
 
 
 def can_raise_request_for(user, case_organisation_id: int) -> bool:

@@ -197,7 +197,8 @@ class Builders:
             "phone": "01632 960000", "safe_contact_notes": "Text first.", "police_reference": None,
             "consent_given": True, "consent_on": week_ago, "tenure": "private_tenant",
             "landlord_consent": "given", "risk_tool": "dash", "risk_level": "standard",
-            "risk_assessed_on": week_ago, "marac": False, "flags": [], **overrides,
+            "risk_assessed_on": week_ago, "marac": False, "flags": [], "referral_source": "police",
+            "referral_agency": None, **overrides,
         }
 
     def caseworker(self, organisation=None):
@@ -205,13 +206,15 @@ class Builders:
 
     def case(self, *, organisation=None, caseworker=None, closed=False, **details):
         from inventory.cases.details import read_new_case
+        from inventory.cases.models import SupportEnded
         from inventory.cases.operations import close_case, create_case
+        from inventory.cases.reviews import Closing
         from inventory.parsing import Fields
 
         caseworker = caseworker or self.caseworker(organisation)
         case = create_case(read_new_case(Fields(self.case_details(**details))), actor=caseworker)
         if closed:
-            close_case(case, actor=caseworker)
+            close_case(case, Closing(SupportEnded.NO_LONGER_NEEDED), actor=caseworker)
         db.session.commit()
         return case
 

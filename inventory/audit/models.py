@@ -34,6 +34,7 @@ class AuditEventKind(StrEnum):
     BUDGET_CATEGORY_RENAMED = "budget_category_renamed"
     BUDGET_CATEGORY_DEACTIVATED = "budget_category_deactivated"
     BUDGET_CATEGORY_REACTIVATED = "budget_category_reactivated"
+    CASE_REVIEW_RECORDED = "case_review_recorded"  # which case and review, never what was said
 
 
 class AuditEvent(db.Model):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from inventory import clock
-from inventory.cases.models import NEED_FLAG_KEYS, LandlordConsent, RiskLevel, RiskTool, Tenure
+from inventory.cases.models import NEED_FLAG_KEYS, LandlordConsent, ReferralSource, RiskLevel, RiskTool, Tenure
 from inventory.parsing import Fields
 
 REFERENCE_PATTERN = re.compile(r"^[A-Z]{2,4}-\d{4}-\d{4,6}$")
@@ -15,6 +15,7 @@ TEXT_LIMITS = {"name": 120, "address": 500, "phone": 24, "safe_contact_notes": 2
 REQUIRED_TEXT = ("name", "address", "phone")
 CHOICES = {"tenure": Tenure, "landlord_consent": LandlordConsent, "risk_tool": RiskTool, "risk_level": RiskLevel}
 DATES = ("consent_on", "risk_assessed_on")
+AGENCY_LIMIT = 120
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class CaseDetails:
     police_reference: str | None = None
     marac: bool = False
     flags: frozenset[str] = frozenset()
+    # Where the referral came from; None only on cases from before it was recorded, or from
+    # an API client that does not send it.
+    referral_source: ReferralSource | None = None
+    referral_agency: str | None = None  # the referring agency's name, for an agency's referral only
 
     def columns(self) -> dict:
         """The values as the case's columns (a flag is a column of its own)."""
@@ -51,24 +56,34 @@ def normalise_reference(reference: str) -> str:
     return reference.strip().upper()
 
 
-def read_case_details(fields: Fields) -> CaseDetails:
-    """The details in `fields` (a form's data or a JSON body), or InvalidInput naming each bad one."""
-    values = _read_details(fields)
+def read_case_details(fields: Fields, *, source_required: bool = False) -> CaseDetails:
+    """The details in `fields` (a form's data or a JSON body), or InvalidInput naming each bad
+    one. `source_required`: the referral source must be given (the web form's rule)."""
+    values = _read_details(fields, source_required=source_required)
     fields.check()
     return CaseDetails(**values)
 
 
-def read_new_case(fields: Fields) -> NewCase:
+def read_new_case(fields: Fields, *, source_required: bool = False) -> NewCase:
     """A reference and details, every problem with either named at once."""
     reference = fields.text("reference")
     if reference is not None and not REFERENCE_PATTERN.match(normalise_reference(reference)):
         fields.errors["reference"] = "Use the form NS-2026-0142."
-    values = _read_details(fields)
+    values = _read_details(fields, source_required=source_required)
     fields.check()
     return NewCase(reference=normalise_reference(reference), details=CaseDetails(**values))
 
 
-def _read_details(fields: Fields) -> dict:
+def referral_problems(source: ReferralSource | None, agency: str | None) -> dict[str, str]:
+    """The agency is named exactly when another agency referred (its name, not a person's)."""
+    if source is ReferralSource.AGENCY and agency is None:
+        return {"referral_agency": "Name the agency that made the referral (the organisation, not a person)."}
+    if source is not ReferralSource.AGENCY and agency is not None:
+        return {"referral_agency": "Only for a referral from another agency: leave it empty."}
+    return {}
+
+
+def _read_details(fields: Fields, *, source_required: bool) -> dict:
     values: dict = {name: fields.text(name, required=name in REQUIRED_TEXT, max_length=limit)
                     for name, limit in TEXT_LIMITS.items()}
     if values["phone"] is not None and not PHONE_PATTERN.match(values["phone"]):
@@ -82,6 +97,13 @@ def _read_details(fields: Fields) -> dict:
         fields.errors.setdefault("consent_given", "A case needs the survivor's consent to the referral.")
     values["marac"] = bool(fields.boolean("marac", required=False))
     values["flags"] = _read_flags(fields)
+    source = fields.choice("referral_source", ReferralSource, required=False)
+    if source is None and source_required:
+        fields.errors.setdefault("referral_source", "Say where the referral came from.")
+    agency = fields.text("referral_agency", required=False, max_length=AGENCY_LIMIT)
+    if "referral_source" not in fields.errors and "referral_agency" not in fields.errors:
+        fields.errors.update(referral_problems(source, agency))
+    values["referral_source"], values["referral_agency"] = source, agency
     return values
 
 

@@ -224,6 +224,22 @@ class CaseReview(db.Model):
     items: Mapped[list["ReviewedItem"]] = relationship(
         back_populates="review", cascade="all, delete-orphan", order_by="ReviewedItem.item_id")
 
+    @property
+    def kind_label(self) -> str:
+        return ReviewKind(self.kind).label
+
+    @property
+    def feels_safer_label(self) -> str:
+        return FEELS_SAFER_SCALE[self.feels_safer] if self.feels_safer is not None else "Did not say"
+
+    @property
+    def still_at_address_label(self) -> str:
+        return {True: "Yes", False: "No", None: "Did not say"}[self.still_at_address]
+
+    @property
+    def support_ended_label(self) -> str | None:
+        return SupportEnded(self.support_ended).label if self.support_ended else None
+
 
 class ReviewedItem(db.Model):
     """Whether one item issued to the case is still in use, and working, at a review."""
@@ -236,3 +252,7 @@ class ReviewedItem(db.Model):
     working: Mapped[bool] = mapped_column()
 
     review: Mapped[CaseReview] = relationship(back_populates="items")
+
+    @property
+    def label(self) -> str:
+        return ("In use" if self.in_use else "Not in use") + (", working" if self.working else ", not working")

@@ -1,4 +1,5 @@
-"""Use cases for cases: create, update, close, find, and reveal personal details (logged).
+"""Use cases for cases: create, update, close (with its closing review), find, and reveal
+personal details (logged).
 
 Functions flush but never commit. Personal fields never reach a log or an error message.
 """
@@ -7,7 +8,8 @@ from sqlalchemy import Select, select
 from inventory import clock
 from inventory.audit.operations import record_access
 from inventory.cases.details import CaseDetails, NewCase, normalise_reference
-from inventory.cases.models import Case, CaseStatus
+from inventory.cases.models import Case, CaseReview, CaseStatus
+from inventory.cases.reviews import Closing, record_closing_review
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
 from inventory.hooks import Hook
@@ -48,12 +50,15 @@ def update_case(case: Case, details: CaseDetails, *, actor) -> Case:
     return case
 
 
-def close_case(case: Case, *, actor) -> None:
+def close_case(case: Case, closing: Closing, *, actor) -> CaseReview:
+    """A caseworker of the case's organisation closes it, recording its closing review (why
+    support ended, and what the survivor said) in the same transaction."""
     _require_manage(case, actor)
     if not case.is_open:
         raise Conflict("This case is already closed.", code="case_closed")
     case.status, case.closed_on = CaseStatus.CLOSED, clock.today()
     db.session.flush()
+    return record_closing_review(case, closing, actor=actor)
 
 
 def _require_manage(case: Case, actor) -> None:

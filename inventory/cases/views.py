@@ -1,4 +1,5 @@
-"""Case pages: list and search by reference, open, view, reveal personal details, edit, close.
+"""Case pages: list and search by reference, open, view, reveal personal details, edit,
+record a review, close (with the closing review).
 
 Showing personal details is a POST (it writes the access log) that redirects back to the
 case page, which then shows them to that user for REVEAL_SECONDS. The session keeps only
@@ -10,12 +11,13 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.orm import selectinload
 
-from inventory import reveals
-from inventory.cases import operations
+from inventory import clock, reveals
+from inventory.cases import operations, reviews
 from inventory.cases.details import read_case_details, read_new_case
-from inventory.cases.forms import CaseForm, NewCaseForm, RevealForm
-from inventory.cases.models import Case
-from inventory.errors import NotAllowed
+from inventory.cases.forms import CaseForm, NewCaseForm, RevealForm, close_form, review_form
+from inventory.cases.models import Case, ReviewKind
+from inventory.errors import Conflict, NotAllowed
+from inventory.extensions import db
 from inventory.forms import form_page
 from inventory.hooks import Hook
 from inventory.pagination import page_args, paginate
@@ -24,6 +26,7 @@ from inventory.permissions import (
     Permission,
     can_manage_case,
     can_raise_request_for,
+    can_record_review,
     can_see_personal_details,
     permission_required,
 )
@@ -47,7 +50,8 @@ def index():
 @permission_required(Permission.MANAGE_CASES)
 def new():
     form = NewCaseForm()
-    return form_page(form, lambda: operations.create_case(read_new_case(Fields(form.data)), actor=current_user),
+    return form_page(form, lambda: operations.create_case(read_new_case(Fields(form.data), source_required=True),
+                                                          actor=current_user),
                      done=lambda case: f"Case {case.reference} opened.",
                      next_url=lambda case: url_for("cases.show", case_id=case.id), template="cases/form.html", case=None)
 
@@ -57,11 +61,14 @@ def new():
 def show(case_id: int):
     case = operations.get_case(current_user, case_id)
     sections = [Markup(html) for html in page_sections.fire(current_user, case) if html is not None]
+    personal = can_see_personal_details(current_user, case)
+    recorded = db.session.scalars(reviews.reviews_query(case)).all() if personal else []
     return render_template(
-        "cases/show.html", case=case, personal=can_see_personal_details(current_user, case),
-        revealed=_revealed(case), sections=sections,
+        "cases/show.html", case=case, personal=personal, revealed=_revealed(case), sections=sections,
         may_manage=can_manage_case(current_user, case),
         may_raise=can_raise_request_for(current_user, case.organisation_id),
+        reviews=recorded, due=reviews.reviews_due(case, {ReviewKind(r.kind) for r in recorded}) if personal else [],
+        may_review=can_record_review(current_user, case), today=clock.today(),
     )
 
 
@@ -91,19 +98,52 @@ def edit(case_id: int):
               "info")
         return redirect(url_for("cases.show", case_id=case.id))
     form = CaseForm(obj=case, data={"flags": case.flags, "consent_given": True} if request.method == "GET" else None)
-    return form_page(form, lambda: operations.update_case(case, read_case_details(Fields(form.data)),
-                                                          actor=current_user),
+
+    def save():
+        # A source once recorded stays; a case from before sources were recorded may stay without one.
+        details = read_case_details(Fields(form.data), source_required=case.referral_source is not None)
+        return operations.update_case(case, details, actor=current_user)
+
+    return form_page(form, save,
                      done="Case saved.", next_url=url_for("cases.show", case_id=case.id), template="cases/form.html",
                      case=case)
 
 
-@bp.post("/<int:case_id>/close")
+@bp.route("/<int:case_id>/close", methods=["GET", "POST"])
 @permission_required(Permission.MANAGE_CASES)
 def close(case_id: int):
+    """Close the case: the form asks why support ended and the closing review's questions."""
     case = operations.get_case(current_user, case_id)
-    operations.close_case(case, actor=current_user)
-    flash(f"Case {case.reference} closed.", "success")
-    return redirect(url_for("cases.show", case_id=case.id))
+    if not can_manage_case(current_user, case):
+        raise NotAllowed("Only a caseworker of the case's organisation can change it.")
+    if not case.is_open:
+        raise Conflict("This case is already closed.", code="case_closed")
+    form = close_form(reviews.issued_items(case))
+    return form_page(form, lambda: operations.close_case(case, form.closing(), actor=current_user),
+                     done=f"Case {case.reference} closed; its closing review is recorded.",
+                     next_url=url_for("cases.show", case_id=case.id), template="cases/close.html", case=case)
+
+
+@bp.route("/<int:case_id>/reviews/new", methods=["GET", "POST"])
+@permission_required(Permission.RECORD_REVIEWS)
+def record_review(case_id: int):
+    """Record a 3- or 6-month review (or the closing review of a case closed without one)."""
+    case = operations.get_case(current_user, case_id)
+    if not can_record_review(current_user, case):
+        raise NotAllowed("Only a caseworker of the case's organisation or a coordinator records its reviews.")
+    recorded = reviews.recorded_kinds(case)
+    kinds = [kind for kind in ReviewKind if kind not in recorded
+             and (kind is not ReviewKind.CLOSING or not case.is_open)]
+    if not kinds:
+        flash("Every review of this case is recorded.", "info")
+        return redirect(url_for("cases.show", case_id=case.id))
+    wanted = request.args.get("kind", "")
+    form = review_form(reviews.issued_items(case), kinds, data={
+        "kind": wanted if wanted in kinds else None, "reviewed_on": clock.today()} if request.method == "GET" else None)
+    return form_page(form, lambda: reviews.record_review(case, form.review(), actor=current_user),
+                     done=lambda review: f"The {review.kind_label.lower()} of case {case.reference} is recorded.",
+                     next_url=url_for("cases.show", case_id=case.id, _anchor="reviews"),
+                     template="cases/review.html", case=case)
 
 
 def _revealed(case: Case) -> bool:

@@ -36,7 +36,7 @@ def seed_jobs_demo(*, fitter_email: str, coordinator_email: str, caseworker_emai
         "phone": "07700 900213", "safe_contact_notes": "Call from a withheld number; she answers after 3 rings.",
         "consent_given": True, "consent_on": week_ago, "tenure": "social_tenant", "landlord_consent": "given",
         "risk_tool": "dash", "risk_level": "high", "risk_assessed_on": week_ago, "marac": True,
-        "flags": ["address_known", "lives_alone"],
+        "flags": ["address_known", "lives_alone"], "referral_source": "police",
     })), actor=caseworker)
     request = raise_request(case.id, RequestDetails(
         reason="Perpetrator has been seen at the door at night.",
@@ -59,7 +59,8 @@ def _seed_collection(*, fitter: User, coordinator: User, caseworker: User) -> No
             "phone": "07700 900187", "safe_contact_notes": "Text first; calls only after 6 pm.",
             "consent_given": True, "consent_on": day, "tenure": "private_tenant", "landlord_consent": "not_needed",
             "risk_tool": "sash", "risk_level": "medium", "risk_assessed_on": day, "marac": False,
-            "flags": ["repeat_victimisation"],
+            "flags": ["repeat_victimisation"], "referral_source": "agency",
+            "referral_agency": "Housing options team",
         })), actor=caseworker)
         request = raise_request(case.id, RequestDetails(
             reason="Followed home from work; wants an alarm to carry.",

@@ -1,6 +1,6 @@
 """Reading jobs: one job as its user may see it, what it expects and has done, the lists
 (my jobs, every job, loans due back) and the choices for booking a visit; loans and reviews
-due, per case, for the reminders and the home pages; open visits at a glance.
+due, per case, for the reminders, the case page and the home pages; open visits at a glance.
 
 Nothing here writes. Lists cost the same number of queries however long they are.
 """
@@ -13,7 +13,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from inventory import clock
 from inventory.accounts.models import User, UserRole
-from inventory.cases.models import Case, CaseStatus
+from inventory.cases.models import Case, CaseReview, CaseStatus, ReviewKind
 from inventory.errors import NotFound
 from inventory.extensions import db
 from inventory.jobs.models import CollectionItem, Job, JobItem, JobKind, JobStatus, Outcome
@@ -229,21 +229,38 @@ class CaseReviewDue:
     review_on: date
 
 
+# Each review date of a handover, and the review that, once recorded for the case, answers it.
+REVIEW_COLUMNS = ((JobItem.first_review_on, ReviewKind.THREE_MONTHS), (JobItem.second_review_on, ReviewKind.SIX_MONTHS))
+
+
 def reviews_due_by_case(*, since: date, until: date, months: tuple[int, int]) -> list[CaseReviewDue]:
     """Each open case's earliest review (first or second, of any handover) dated from
-    `since` to `until` (one query per review), earliest first."""
+    `since` to `until` and not yet recorded for the case (one query per review), earliest first."""
     earliest: dict[int, CaseReviewDue] = {}
-    for after, column in zip(months, (JobItem.first_review_on, JobItem.second_review_on)):
+    for after, (column, kind) in zip(months, REVIEW_COLUMNS):
+        recorded = exists().where(CaseReview.case_id == Case.id, CaseReview.kind == kind)
         rows = db.session.execute(
             select(Case.id, Case.reference, Case.created_by_id, Case.organisation_id, func.min(column))
             .select_from(JobItem).join(Job, Job.id == JobItem.job_id).join(Case, Case.id == Job.case_id)
-            .where(JobItem.outcome == Outcome.ISSUED, Case.status == CaseStatus.OPEN, column.between(since, until))
+            .where(JobItem.outcome == Outcome.ISSUED, Case.status == CaseStatus.OPEN, column.between(since, until),
+                   ~recorded)
             .group_by(Case.id, Case.reference, Case.created_by_id, Case.organisation_id)).all()
         for case_id, reference, caseworker_id, organisation_id, review_on in rows:
             if case_id not in earliest or review_on < earliest[case_id].review_on:
                 earliest[case_id] = CaseReviewDue(case_id, reference, caseworker_id, organisation_id, after,
                                                   review_on)
     return sorted(earliest.values(), key=lambda row: (row.review_on, row.case_id))
+
+
+def review_dates_for_case(case: Case) -> dict[ReviewKind, date]:
+    """When the case's 3- and 6-month reviews fall: its earliest handover's review dates (one
+    query; connected to `cases.reviews.review_dates` at app start)."""
+    first, second = db.session.execute(
+        select(func.min(JobItem.first_review_on), func.min(JobItem.second_review_on))
+        .select_from(JobItem).join(Job, Job.id == JobItem.job_id)
+        .where(Job.case_id == case.id, JobItem.outcome == Outcome.ISSUED)).one()
+    return {kind: day for kind, day in ((ReviewKind.THREE_MONTHS, first), (ReviewKind.SIX_MONTHS, second))
+            if day is not None}
 
 
 # Lists -----------------------------------------------------------------------------------

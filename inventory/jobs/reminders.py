@@ -60,10 +60,10 @@ def _items(count: int) -> str:
 
 
 def remind_reviews_due(now: datetime) -> JobOutcome:
-    """The 3- and 6-month reviews (`REVIEW_AFTER_MONTHS`) of open cases: due within
-    `REVIEWS_DUE_WITHIN_DAYS`, or overdue by at most `REVIEWS_OVERDUE_FOR_DAYS` (reviews are
-    not recorded in SafeHold yet, so an overdue one is only flagged that long). The case's
-    caseworker is told, once per case, of its earliest such review; a closed case has none."""
+    """The 3- and 6-month reviews (`REVIEW_AFTER_MONTHS`) of open cases not yet recorded: due
+    within `REVIEWS_DUE_WITHIN_DAYS`, or overdue by at most `REVIEWS_OVERDUE_FOR_DAYS`. A
+    recorded 3-month review answers the case's first review dates, a 6-month its second; a
+    closed case has none. The case's caseworker is told, once per case, of its earliest such review."""
     today, config = now.date(), current_app.config
     cases = reviews_due_by_case(since=today - timedelta(days=config["REVIEWS_OVERDUE_FOR_DAYS"]),
                                 until=today + timedelta(days=config["REVIEWS_DUE_WITHIN_DAYS"]),

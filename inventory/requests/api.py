@@ -12,7 +12,7 @@ from inventory.cases.models import RiskLevel
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 from inventory.requests import operations
-from inventory.requests.models import MAX_TEXT, EquipmentRequest, RequestState
+from inventory.requests.models import MAX_TEXT, DeclinedAs, EquipmentRequest, RequestState
 from inventory.requests.operations import ApprovedLine, RequestDetails, WantedLine
 from inventory.requests.queue import QueueFilters, queue_query, queue_rows
 from inventory.requests.transitions import Action
@@ -31,7 +31,7 @@ class Decision(StrEnum):
 REQUEST = schema("Request", {
     "type": "object",
     "required": ["id", "case_id", "case_reference", "state", "reason", "needed_by", "lines", "submitted_at",
-                 "decided_at", "decision_reason"],
+                 "decided_at", "decision_reason", "declined_as"],
     "properties": {
         "id": {"type": "integer"},
         "case_id": {"type": "integer"},
@@ -42,6 +42,9 @@ REQUEST = schema("Request", {
         "submitted_at": {"type": "string", "format": "date-time"},
         "decided_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
         "decision_reason": {"type": ["string", "null"]},
+        "declined_as": {"anyOf": [{"type": "string", "enum": [str(d) for d in DeclinedAs]}, {"type": "null"}],
+                        "description": "A rejected request: declined as unsuitable, ineligible or for another "
+                                       "reason (null on rejections from before it was recorded)."},
         "lines": {"type": "array", "items": {
             "type": "object",
             "required": ["id", "item_type_id", "item_type", "quantity", "approved_quantity", "urgent"],
@@ -101,6 +104,9 @@ DECISION = schema("Decision", {
                                            "quantity": {"type": "integer", "minimum": 0}}}},
         "reason": {"type": "string", "description": "Shown to the caseworker; required to reject, ask for "
                                                     "information or approve part."},
+        "declined_as": {"type": "string", "enum": [str(d) for d in DeclinedAs], "default": "other",
+                        "description": "reject only: declined as unsuitable, ineligible or for another reason "
+                                       "(shown to the caseworker); other when left out."},
     },
 })
 
@@ -111,6 +117,7 @@ def serialise_request(r: EquipmentRequest) -> dict:
         "reason": r.reason, "needed_by": r.needed_by.isoformat() if r.needed_by else None,
         "submitted_at": r.submitted_at.isoformat(),
         "decided_at": r.decided_at.isoformat() if r.decided_at else None, "decision_reason": r.decision_reason,
+        "declined_as": r.declined_as,
         "lines": [{"id": line.id, "item_type_id": line.item_type_id, "item_type": line.item_type.name,
                    "quantity": line.quantity, "approved_quantity": line.approved_quantity, "urgent": line.urgent}
                   for line in r.lines],
@@ -173,9 +180,15 @@ def decide(request_id: int):
     lines = [ApprovedLine(line.record_id("line_id"), line.whole_number("quantity", minimum=None))
              for line in body.objects("lines")] if body.present("lines") else None
     reason = body.text("reason", required=False, max_length=MAX_TEXT)
+    # Older clients send no ground: their rejections count as "another reason".
+    declined_as = body.choice("declined_as", DeclinedAs, required=False) or DeclinedAs.OTHER
+    if body.present("declined_as") and decision not in (None, Decision.REJECT):
+        body.errors.setdefault("declined_as", "Only a rejection is declined as something.")
     body.check()
     if decision is Decision.APPROVE:
         operations.approve_request(request_id, lines=lines, note=reason, actor=current_user)
+    elif decision is Decision.REJECT:
+        operations.reject_request(request_id, declined_as, note=reason, actor=current_user)
     else:
         operations.take_action(request_id, Action(decision), note=reason, actor=current_user)
     return jsonify(serialise_request(operations.get_request(current_user, request_id)))

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from inventory import clock
 from inventory.accounts.models import User
 from inventory.cases.details import read_new_case
+from inventory.cases.models import SupportEnded
 from inventory.cases.operations import close_case, create_case
+from inventory.cases.reviews import Closing
 from inventory.catalogue.models import ItemType
 from inventory.extensions import db
 from inventory.parsing import Fields
@@ -21,8 +23,10 @@ from inventory.requests.operations import (
     adjust_priority,
     approve_request,
     raise_request,
+    reject_request,
     take_action,
 )
+from inventory.requests.models import DeclinedAs
 from inventory.requests.transitions import Action
 
 # reference, organisation ("lead"/"partner"), name, risk, tool, flags, MARAC, days ago raised,
@@ -53,6 +57,12 @@ CASES = [
     ("NS-2026-0112", "lead", "Lux Fakename", "standard", "sash", [], False,
      7, [("Window alarm", 2)], "Lives in a shared house with a ground-floor room."),
 ]
+# Where each demo referral came from, in turn: the police, survivors themselves, other agencies.
+REFERRALS = [{"referral_source": "police"}, {"referral_source": "self"},
+             {"referral_source": "agency", "referral_agency": "Housing options team"},
+             {"referral_source": "police"}, {"referral_source": "agency", "referral_agency": "GP practice"},
+             {"referral_source": "self"}, {"referral_source": "agency", "referral_agency": "Victim Support"},
+             {"referral_source": "other"}]
 STREETS = ["Example Street", "Sample Road", "Placeholder Lane", "Fiction Close", "Nowhere Avenue", "Demo Terrace"]
 
 
@@ -81,6 +91,7 @@ def seed_cases_demo(*, lead_caseworker_email: str, partner_caseworker_email: str
                                                                     "owner_occupier"][n % 3],
                 "landlord_consent": "given" if n % 3 != 2 else "not_needed", "risk_tool": tool,
                 "risk_level": risk, "risk_assessed_on": day, "marac": marac, "flags": flags,
+                **REFERRALS[n % len(REFERRALS)],
             })), actor=caseworker)
             raised[reference] = raise_request(case.id, RequestDetails(
                 lines=tuple(WantedLine(_item_type(prefix).id, q) for prefix, q in lines), reason=reason),
@@ -88,7 +99,7 @@ def seed_cases_demo(*, lead_caseworker_email: str, partner_caseworker_email: str
     # A few further along, so each caseworker's list shows decisions and questions.
     take_action(raised["NS-2026-0107"].id, Action.REQUEST_INFO, actor=coordinator,
                 note="Is the flat rented? Camera fitting may need the landlord's agreement.")
-    take_action(raised["NS-2026-0112"].id, Action.REJECT, actor=coordinator,
+    reject_request(raised["NS-2026-0112"].id, DeclinedAs.OTHER, actor=coordinator,
                 note="Window alarms were fitted by the council last month; call me if they fail.")
     # Covered by stock in the office, so it commits no money.
     approve_request(raised["NS-2026-0102"].id, actor=coordinator, note="Both cylinders reserved from the office store.")
@@ -101,6 +112,7 @@ def seed_cases_demo(*, lead_caseworker_email: str, partner_caseworker_email: str
         "phone": "01632 960123", "consent_given": True, "consent_on": today - timedelta(days=30),
         "tenure": "owner_occupier", "landlord_consent": "not_needed", "risk_tool": "dash",
         "risk_level": "standard", "risk_assessed_on": today - timedelta(days=30), "flags": [],
+        "referral_source": "self",
     })), actor=caseworkers["lead"])
-    close_case(withdrawn, actor=caseworkers["lead"])
+    close_case(withdrawn, Closing(SupportEnded.DECLINED), actor=caseworkers["lead"])
     db.session.flush()

@@ -1,11 +1,12 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, TextAreaField
-from wtforms.validators import NumberRange, Optional
+from wtforms import BooleanField, DateField, IntegerField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from inventory.parsing import Fields
-from inventory.requests.models import MAX_LINE_QUANTITY, MAX_TEXT
+from inventory.requests.models import MAX_LINE_QUANTITY, MAX_TEXT, DeclinedAs
 from inventory.requests.operations import MAX_ADJUSTMENT, ApprovedLine, RequestDetails, WantedLine
 
 LINE_ERROR = re.compile(r"lines\[(\d+)\]\.\w+")
@@ -72,6 +73,15 @@ def request_form(item_types, **kwargs) -> RequestForm:
 
 class NoteForm(FlaskForm):
     reason = TextAreaField("Reason")
+
+
+class RejectForm(FlaskForm):
+    """Rejecting: declined as what, and why (the caseworker sees both)."""
+
+    declined_as = RadioField("Declined as", choices=[SelectChoice(str(v), v.label) for v in DeclinedAs],
+                             validators=[InputRequired("Say whether it is declined as unsuitable, ineligible or "
+                                                       "for another reason.")])
+    reason = TextAreaField("Reason (the caseworker sees this)")
 
 
 class CommentForm(FlaskForm):

@@ -97,6 +97,10 @@ class EquipmentRequest(db.Model):
         back_populates="request", order_by="PriorityAdjustment.id", viewonly=True)
 
     @property
+    def declined_as_label(self) -> str | None:
+        return DeclinedAs(self.declined_as).label if self.declined_as else None
+
+    @property
     def state_enum(self) -> RequestState:
         return RequestState(self.state)
 

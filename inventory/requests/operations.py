@@ -1,5 +1,6 @@
 """Use cases for requests: raise, edit, comment, move in the queue, and the moves of the
-state machine (withdraw, request information, resubmit, reject, approve).
+state machine (withdraw, request information, resubmit, reject with what it is declined as,
+approve).
 
 Services take typed values (`RequestDetails`, `ApprovedLine`); forms and the API parse
 what people send. Each use case checks what it was given first, then moves the request
@@ -24,6 +25,7 @@ from inventory.permissions import Permission, can_raise_request_for, can_see_per
 from inventory.requests.holdings import commit_shortfall, release_holdings, reserve_units
 from inventory.requests.models import (
     MAX_LINE_QUANTITY,
+    DeclinedAs,
     EquipmentRequest,
     PriorityAdjustment,
     RequestComment,
@@ -176,6 +178,8 @@ def take_action(request_id: int, action: Action, *, note: str | None, actor) -> 
         raise ValueError("approvals carry quantities: use approve_request")
     if action in JOB_ACTIONS:
         raise ValueError("jobs move their requests: use advance_by_job")
+    if action is Action.REJECT:
+        raise ValueError("a rejection says what it is declined as: use reject_request")
     request = _locked_for(action, request_id, actor)
     _check_note(action, note)
     held = request.is_decided  # an approved request holds units and money until it ends
@@ -184,6 +188,17 @@ def take_action(request_id: int, action: Action, *, note: str | None, actor) -> 
         release_holdings(request, actor=actor, why="request withdrawn")
     if action is Action.RESUBMIT:
         rescore(request)
+    db.session.flush()
+    return request
+
+
+def reject_request(request_id: int, declined_as: DeclinedAs, *, note: str | None, actor) -> EquipmentRequest:
+    """A coordinator declines a waiting request as unsuitable, ineligible or for another
+    reason, and says why; the caseworker sees both, and the commissioner counts declines by ground."""
+    request = _locked_for(Action.REJECT, request_id, actor)
+    _check_note(Action.REJECT, note)
+    REQUEST_MACHINE.apply(request, Action.REJECT, actor=actor, note=note)
+    request.declined_as = str(declined_as)
     db.session.flush()
     return request
 

@@ -26,8 +26,16 @@ from inventory.permissions import (
 from inventory.procurement.forms import DraftForRequestForm
 from inventory.requests.holdings import HOLDING_STATES
 from inventory.requests import operations, ordering
-from inventory.requests.forms import CommentForm, NoteForm, PriorityForm, approval_form, request_form, written
-from inventory.requests.models import EquipmentRequest, RequestEvent, RequestLine, RequestState
+from inventory.requests.forms import (
+    CommentForm,
+    NoteForm,
+    PriorityForm,
+    RejectForm,
+    approval_form,
+    request_form,
+    written,
+)
+from inventory.requests.models import DeclinedAs, EquipmentRequest, RequestEvent, RequestLine, RequestState
 from inventory.requests.queue import QueueFilters, queue_query, queue_rows
 from inventory.requests.transitions import APPROVALS, NEEDS_NOTE, NOT_BUTTONS, Action, available_actions
 from inventory.unit_of_work import undo
@@ -82,7 +90,7 @@ def _draft_form(form=None) -> DraftForRequestForm:
 
 
 def _render_request(request_id: int, *, approval=None, refusal: Conflict | None = None, status: int = 200,
-                    draft=None):
+                    draft=None, reject=None):
     equipment_request = operations.get_request(current_user, request_id)
     awaiting = equipment_request.state_enum in HOLDING_STATES
     may_order = awaiting and has_permission(current_user, Permission.MANAGE_PURCHASE_ORDERS)
@@ -97,6 +105,7 @@ def _render_request(request_id: int, *, approval=None, refusal: Conflict | None 
         approval_form=(approval or approval_form(equipment_request.lines, formdata=None)) if may_approve else None,
         refusal=refusal, approved_lines=[line for line in equipment_request.lines if line.approved_quantity is not None],
         note_form=NoteForm(formdata=None), comment_form=CommentForm(formdata=None),
+        reject_form=(reject or RejectForm(formdata=None)) if Action.REJECT in actions else None,
         priority_form=PriorityForm(formdata=None), today=clock.today(),
         to_order=ordering.still_to_order(equipment_request) if awaiting else [],
         draft_form=_draft_form(draft) if may_order else None,
@@ -183,6 +192,8 @@ def edit(request_id: int):
 def act(request_id: int, action: str):
     if action not in {str(a) for a in Action if a not in APPROVALS | NOT_BUTTONS}:
         abort(404)
+    if action == Action.REJECT:
+        return _reject(request_id)
     form = NoteForm()
     try:
         changed = operations.take_action(request_id, Action(action), note=written(form, "reason"), actor=current_user)
@@ -192,6 +203,22 @@ def act(request_id: int, action: str):
         return redirect(url_for("requests.show", request_id=request_id))
     flash(f"Request {changed.id} is now {changed.state_enum.label.lower()}.", "success")
     return redirect(url_for("requests.show", request_id=request_id))
+
+
+def _reject(request_id: int):
+    """Reject with the reason and what it is declined as; a missing answer shows at the form."""
+    form = RejectForm()
+    if form.validate():
+        try:
+            operations.reject_request(request_id, DeclinedAs(form.declined_as.data), note=written(form, "reason"),
+                                      actor=current_user)
+        except InvalidInput as error:
+            undo()
+            show_error(form, error)
+        else:
+            flash(f"Request {request_id} is now rejected.", "success")
+            return redirect(url_for("requests.show", request_id=request_id))
+    return _render_request(request_id, reject=form, status=422)
 
 
 @bp.post("/requests/<int:request_id>/comments")

@@ -185,6 +185,7 @@ class ItemEvent(db.Model):
               sqlite_where=text("kind = 'issued'"), postgresql_where=text("kind = 'issued'")),
         Index("ix_item_events_issued_request", "request_id", "occurred_at",
               sqlite_where=text("kind = 'issued'"), postgresql_where=text("kind = 'issued'")),
+        Index("ix_item_events_case_kind", "case_id", "kind"),  # a case's first handover (its reviews)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 earlier handovers, decisions and referrals in a period, spend in a period
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-01 04:10:00
 
 A year's return over a national ledger (1,000,000 entries, 100,000 cases) reads each
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """The scheduled reminders about what went out to cases, driven at simulated dates: loans
 due back (each case's caseworker, and one summary for coordinators) and the 3- and 6-month
-reviews (the caseworker, never for a closed case)."""
+reviews (the caseworker, never for a closed case, nor for a review already recorded)."""
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from inventory import clock
 from inventory.accounts.models import User
+from inventory.cases.models import ReviewKind, SupportEnded
 from inventory.cases.operations import close_case
+from inventory.cases.reviews import Closing, NewReview, record_review
 from inventory.extensions import db
 from inventory.jobs.reminders import remind_loans_due, remind_reviews_due
 from inventory.notices import Notice
@@ -113,7 +115,7 @@ def reviews(app, build):
     first, _ = handed_over_on(build, date(2026, 1, 5))
     second, _ = handed_over_on(build, date(2026, 1, 20))
     closed, _ = handed_over_on(build, date(2026, 1, 5))
-    close_case(closed, actor=closed.created_by)
+    close_case(closed, Closing(SupportEnded.NO_LONGER_NEEDED), actor=closed.created_by)
     db.session.commit()
     return first, second, closed
 
@@ -145,3 +147,29 @@ def test_reviews_due_soon_or_lately_overdue_tell_the_caseworker_and_never_for_a_
                                for which, message in expected]
     assert outcome.counts == counts
     assert_no_personal_data(outcome, first, second, closed)
+
+
+def record(case, kind, day):
+    with clock.frozen_at(datetime.combine(day, time(15), tzinfo=UTC)):
+        record_review(case, NewReview(kind, day), actor=case.created_by)
+    db.session.commit()
+
+
+def test_a_recorded_3_month_review_silences_the_first_review_dates_and_a_6_month_one_the_second(reviews):
+    first, second, _ = reviews
+    record(first, ReviewKind.THREE_MONTHS, date(2026, 4, 6))
+    outcome = remind_reviews_due(at(2026, 4, 25))
+    assert outcome.notices == [review(second, f"The 3-month review of case {second.reference} is overdue: it was "
+                                              "due on 20 Apr.")]
+    # The 3-month review answers the first dates only: the 6-month one is still told.
+    assert remind_reviews_due(at(2026, 7, 1)).notices == [
+        review(first, f"The 6-month review of case {first.reference} is due on 5 Jul.")]
+    record(first, ReviewKind.SIX_MONTHS, date(2026, 7, 2))
+    assert [notice.subject for notice in remind_reviews_due(at(2026, 7, 14)).notices] == [f"case:{second.id}"]
+
+
+def test_a_6_month_review_recorded_first_leaves_the_3_month_one_due(reviews):
+    first, _, _ = reviews
+    record(first, ReviewKind.SIX_MONTHS, date(2026, 3, 30))
+    assert remind_reviews_due(at(2026, 4, 5)).notices == [
+        review(first, f"The 3-month review of case {first.reference} is due today.")]

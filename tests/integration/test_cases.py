@@ -9,7 +9,8 @@ from inventory.cases import operations
 from inventory.cases.details import read_case_details, read_new_case
 from inventory.cases.cli import rotate_data_key
 from inventory.cases.encryption import keyring
-from inventory.cases.models import Case
+from inventory.cases.models import Case, SupportEnded
+from inventory.cases.reviews import Closing
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
 from inventory.parsing import Fields
@@ -24,6 +25,8 @@ from inventory.permissions import (
     personal_cases_clause,
     visible_cases_clause,
 )
+
+CLOSING = Closing(SupportEnded.NO_LONGER_NEEDED)
 
 
 def raw_row(case_id):
@@ -121,7 +124,7 @@ def test_each_view_of_personal_details_is_logged_and_finance_gets_none(build):
 def test_only_a_caseworker_of_the_organisation_changes_or_closes_a_case(build):
     case = build.case(organisation=build.organisation())
     with pytest.raises(NotAllowed):
-        operations.close_case(case, actor=build.caseworker())
+        operations.close_case(case, CLOSING, actor=build.caseworker())
     with pytest.raises(NotAllowed):
         operations.create_case(read_new_case(Fields(build.case_details())), actor=build.user(roles=["coordinator"]))
 
@@ -136,8 +139,8 @@ def test_a_coordinator_who_is_also_a_caseworker_manages_only_their_own_organisat
     with pytest.raises(NotAllowed):
         operations.update_case(theirs, read_case_details(Fields(build.case_details())), actor=both)
     with pytest.raises(NotAllowed):
-        operations.close_case(theirs, actor=both)
-    operations.close_case(ours, actor=both)
+        operations.close_case(theirs, CLOSING, actor=both)
+    operations.close_case(ours, CLOSING, actor=both)
     assert not ours.is_open
 
 
@@ -161,10 +164,10 @@ def test_the_case_filters_select_exactly_the_cases_the_predicates_allow(build):
 def test_closing_a_case_records_the_date_and_twice_is_a_conflict(build):
     caseworker = build.caseworker()
     case = build.case(caseworker=caseworker)
-    operations.close_case(case, actor=caseworker)
+    operations.close_case(case, CLOSING, actor=caseworker)
     assert case.status == "closed" and case.closed_on is not None
     with pytest.raises(Conflict):
-        operations.close_case(case, actor=caseworker)
+        operations.close_case(case, CLOSING, actor=caseworker)
 
 
 def test_personal_data_never_reaches_the_log(build, caplog):

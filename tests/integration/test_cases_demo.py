@@ -27,3 +27,24 @@ def test_demo_people_are_obviously_fictional(app):
     for case in db.session.scalars(select(Case)):
         assert "Demotown" in case.address
         assert case.phone.startswith(("07700 900", "01632 960"))
+
+
+def test_the_demo_records_outcomes_in_this_quarter_and_the_last(app):
+    from inventory.cases.models import CaseReview
+    from inventory.reports.periods import last_complete_quarter, quarter_containing
+
+    assert seed_demo()
+    today = clock.today()
+    reviewed = set(db.session.scalars(select(CaseReview.reviewed_on)))
+    for quarter in (quarter_containing(today), last_complete_quarter(today)):
+        assert any(quarter.starts_on <= day <= quarter.ends_on for day in reviewed), quarter.key
+    kinds = set(db.session.scalars(select(CaseReview.kind)))
+    assert kinds == {"three_months", "six_months", "closing"}
+    answers = set(db.session.scalars(select(CaseReview.feels_safer)))
+    assert None in answers and len(answers - {None}) >= 4
+    sources = set(db.session.scalars(select(Case.referral_source)))
+    assert {"police", "self", "agency", "other"} <= sources
+    agencies = set(db.session.scalars(select(Case.referral_agency).where(Case.referral_agency.is_not(None))))
+    assert {"Housing options team", "GP practice"} <= agencies
+    declined = set(db.session.scalars(select(EquipmentRequest.declined_as).where(EquipmentRequest.state == "rejected")))
+    assert {"unsuitable", "ineligible"} <= declined

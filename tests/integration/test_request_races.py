@@ -3,7 +3,7 @@ import pytest
 from inventory.accounts.models import User
 from inventory.extensions import db
 from inventory.requests import operations
-from inventory.requests.models import EquipmentRequest, RequestEvent
+from inventory.requests.models import DeclinedAs, EquipmentRequest, RequestEvent
 from inventory.requests.transitions import Action
 from tests.concurrency import run_at_once
 
@@ -23,8 +23,11 @@ def test_two_coordinators_deciding_the_same_request_one_wins_the_other_is_told_a
     request_id = raised.id
 
     def decide(action, user_id):
-        return lambda: operations.take_action(request_id, action, note=f"{action} by {user_id}",
-                                              actor=db.session.get(User, user_id))
+        note = f"{action} by {user_id}"
+        if action is Action.REJECT:
+            return lambda: operations.reject_request(request_id, DeclinedAs.UNSUITABLE, note=note,
+                                                     actor=db.session.get(User, user_id))
+        return lambda: operations.take_action(request_id, action, note=note, actor=db.session.get(User, user_id))
 
     outcomes = run_at_once(app, [decide(a, u) for a, u in zip(actions, coordinator_ids, strict=True)])
     assert sorted(outcomes) == ["already_decided", "ok"]

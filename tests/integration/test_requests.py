@@ -10,7 +10,7 @@ from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
 from inventory.parsing import Fields
 from inventory.requests import operations
-from inventory.requests.models import EquipmentRequest, RequestEvent
+from inventory.requests.models import DeclinedAs, EquipmentRequest, RequestEvent
 from inventory.requests.operations import RequestDetails, WantedLine
 from inventory.requests.transitions import Action, available_actions
 
@@ -125,10 +125,10 @@ def test_a_rejection_needs_a_reason_and_is_kept_with_who_and_when(build):
     raised = build.equipment_request()
     coordinator = build.user(roles=["coordinator"])
     with pytest.raises(InvalidInput) as error:
-        operations.take_action(raised.id, Action.REJECT, note="  ", actor=coordinator)
+        operations.reject_request(raised.id, DeclinedAs.OTHER, note="  ", actor=coordinator)
     assert error.value.fields == {"reason": "Required."}
     with clock.frozen_at(THURSDAY):
-        operations.take_action(raised.id, Action.REJECT, note="Already fitted last month.", actor=coordinator)
+        operations.reject_request(raised.id, DeclinedAs.OTHER, note="Already fitted last month.", actor=coordinator)
     assert (raised.state, raised.decided_by_id, raised.decided_at, raised.decision_reason) == (
         "rejected", coordinator.id, THURSDAY, "Already fitted last month.")
 
@@ -136,11 +136,13 @@ def test_a_rejection_needs_a_reason_and_is_kept_with_who_and_when(build):
 def test_deciding_a_decided_request_is_already_decided(build):
     raised = build.equipment_request()
     coordinator = build.user(roles=["coordinator"])
-    operations.take_action(raised.id, Action.REJECT, note="No", actor=coordinator)
-    for action in (Action.REJECT, Action.REQUEST_INFO):
-        with pytest.raises(Conflict) as error:
-            operations.take_action(raised.id, action, note="again", actor=coordinator)
-        assert error.value.code == "already_decided"
+    operations.reject_request(raised.id, DeclinedAs.OTHER, note="No", actor=coordinator)
+    with pytest.raises(Conflict) as error:
+        operations.reject_request(raised.id, DeclinedAs.INELIGIBLE, note="again", actor=coordinator)
+    assert error.value.code == "already_decided"
+    with pytest.raises(Conflict) as error:
+        operations.take_action(raised.id, Action.REQUEST_INFO, note="again", actor=coordinator)
+    assert error.value.code == "already_decided"
     with pytest.raises(Conflict) as error:
         operations.take_action(raised.id, Action.WITHDRAW, note=None, actor=raised.raised_by)
     assert error.value.code == "already_decided"
@@ -156,7 +158,7 @@ def test_a_caseworker_withdraws_but_a_coordinator_cannot(build):
 
 def test_editing_a_decided_request_is_refused(build):
     raised = build.equipment_request()
-    operations.take_action(raised.id, Action.REJECT, note="No", actor=build.user(roles=["coordinator"]))
+    operations.reject_request(raised.id, DeclinedAs.OTHER, note="No", actor=build.user(roles=["coordinator"]))
     with pytest.raises(Conflict) as error:
         operations.edit_request(raised.id, wanted(raised.lines[0].item_type, 3), actor=raised.raised_by)
     assert error.value.code == "already_decided"

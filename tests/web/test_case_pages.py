@@ -173,7 +173,8 @@ def test_a_caseworker_edits_a_case_and_closes_it(client, build, login):
     details = build.case_details(risk_level="medium", name="New Name")
     response = client.post(f"/cases/{case.id}/edit", data=form_for(details))
     assert response.status_code == 302, response.get_data(as_text=True)
-    assert client.post(f"/cases/{case.id}/close").status_code == 302
+    closing = {"support_ended": "no_longer_needed", "feels_safer": "4", "still_at_address": "yes"}
+    assert client.post(f"/cases/{case.id}/close", data=closing).status_code == 302
     db.session.expire_all()
     case = db.session.get(Case, case.id)
     assert (case.risk_level, case.name, case.status) == ("medium", "New Name", "closed")

@@ -73,17 +73,20 @@ def test_a_caseworker_answers_and_resubmits_then_sees_the_rejection_on_their_lis
     assert client.post(f"/requests/{raised.id}/actions/resubmit", data={"reason": "Given."}).status_code == 302
     client.post("/logout")
     login(coordinator)
-    client.post(f"/requests/{raised.id}/actions/reject", data={"reason": "Fitted by the council last week."})
+    client.post(f"/requests/{raised.id}/actions/reject",
+                data={"declined_as": "unsuitable", "reason": "Fitted by the council last week."})
     client.post("/logout")
     login(caseworker)
     listing = client.get("/requests").get_data(as_text=True)
     assert "Rejected" in listing and "Fitted by the council last week." in listing
+    assert "declined as unsuitable" in listing
 
 
 def test_a_reject_without_a_reason_changes_nothing(client, build, login):
     raised = build.equipment_request()
     login(build.user(roles=["coordinator"]))
-    response = client.post(f"/requests/{raised.id}/actions/reject", data={"reason": "  "}, follow_redirects=True)
+    response = client.post(f"/requests/{raised.id}/actions/reject", data={"declined_as": "other", "reason": "  "})
+    assert response.status_code == 422
     assert "Required." in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(EquipmentRequest, raised.id).state == "submitted"
@@ -104,7 +107,7 @@ def test_editing_a_decided_request_is_refused_on_the_page(client, build, login):
     caseworker = build.caseworker()
     raised = build.equipment_request(caseworker=caseworker, case=build.case(caseworker=caseworker))
     login(build.user(roles=["coordinator"]))
-    client.post(f"/requests/{raised.id}/actions/reject", data={"reason": "No."})
+    client.post(f"/requests/{raised.id}/actions/reject", data={"declined_as": "ineligible", "reason": "No."})
     client.post("/logout")
     login(caseworker)
     response = client.post(f"/requests/{raised.id}/edit",
