@@ -12,8 +12,8 @@ from inventory.budget.models import OverspendAlert
 from inventory.extensions import db
 from inventory.procurement import invoices
 from inventory.procurement.invoices import InvoiceLine
-from inventory.requests.operations import ApprovedLine, adjust_priority, approve_request, take_action
-from inventory.requests.transitions import Action
+from inventory.requests.models import DeclinedAs
+from inventory.requests.operations import ApprovedLine, adjust_priority, approve_request, reject_request
 from inventory.stock import operations as stock
 
 TODAY = datetime(2026, 6, 15, 10, 0, tzinfo=UTC)
@@ -90,9 +90,7 @@ def every_kind_of_decision(build) -> Decisions:
                         note="One alarm is enough for now", actor=coordinator)
         db.session.commit()
     with clock.frozen_at(at(4)):
-        rejected = take_action(doorbell_request.id, Action.REJECT, note="Landlord refused consent",
-                               actor=coordinator)
-        rejected.declined_as = "ineligible"
+        reject_request(doorbell_request.id, DeclinedAs.INELIGIBLE, note="Landlord refused consent", actor=coordinator)
         db.session.commit()
     with clock.frozen_at(at(5, 8)):
         order = build.purchase_order(supplier=build.supplier(name="Alarm Co"), lines=[(alarm, 2, 1000, 200)],

@@ -21,7 +21,7 @@ from inventory.accounts.models import Organisation, User, UserRole
 from inventory.budget.models import LedgerEntry, MonthClose, OverspendAlert
 from inventory.cases.models import Case
 from inventory.catalogue.models import ItemType, Supplier
-from inventory.csv_files import Column, write_csv
+from inventory.csv_files import Column
 from inventory.database import UTCDateTime
 from inventory.enums import LabelledEnum
 from inventory.errors import InvalidInput
@@ -288,13 +288,12 @@ def _pounds(pence: int | None) -> Decimal | None:
     return None if pence is None else Decimal(pence).scaleb(-2)
 
 
-def trail_csv(filters: TrailFilters) -> str:
-    """The whole trail the filters select, as a CSV through the safe writer (one statement)."""
-    rows: Iterator[TrailRow] = (trail_row(row) for row in db.session.execute(trail_query(filters)))
-    return write_csv(CSV_COLUMNS, ([row.at.isoformat(timespec="seconds"), row.decision.label, row.who,
-                                    row.case_reference, row.organisation, row.document, row.what, row.reason,
-                                    _pounds(row.amount_pence)] for row in rows))
-
+def csv_rows(session, filters: TrailFilters) -> Iterator[list]:
+    """The whole trail the filters select, a CSV row at a time (one streamed statement)."""
+    for found in session.execute(trail_query(filters).execution_options(yield_per=1000)):
+        row = trail_row(found)
+        yield [row.at.isoformat(timespec="seconds"), row.decision.label, row.who, row.case_reference,
+               row.organisation, row.document, row.what, row.reason, _pounds(row.amount_pence)]
 
 
 # Who can appear in the trail: those whose roles make these decisions (a fitter writes off a

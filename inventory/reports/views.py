@@ -56,8 +56,8 @@ def approval_trail_csv():
     filters, problems = _trail_filters()
     if problems:  # the page, with each bad filter explained, rather than a file of something else
         return _trail_page(filters, problems)
-    return Response(approvals.trail_csv(filters), mimetype="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="approval-trail.csv"'})
+    return csv_download("approval-trail.csv", approvals.CSV_COLUMNS,
+                        lambda session: approvals.csv_rows(session, filters))
 
 
 # Commitments ageing, spend per organisation, CSV exports (issue 13) ------------------------

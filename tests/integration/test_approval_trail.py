@@ -7,10 +7,11 @@ from datetime import date
 import pytest
 
 from inventory import clock
+from inventory.csv_files import write_csv
 from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.pagination import paginate
-from inventory.reports.approvals import Decision, TrailFilters, trail_csv, trail_query, trail_row
+from inventory.reports.approvals import CSV_COLUMNS, Decision, TrailFilters, csv_rows, trail_query, trail_row
 from tests.decisions import TODAY, every_kind_of_decision, personal_strings
 
 
@@ -131,3 +132,8 @@ def test_the_csv_takes_the_filters(world):
 def test_no_survivors_name_address_phone_or_notes_reaches_the_trail(world):
     text = trail_csv(TrailFilters()) + repr(trail())
     assert [value for value in personal_strings() if value in text] == []
+
+
+def trail_csv(filters: TrailFilters) -> str:
+    """The trail's CSV as the download writes it."""
+    return write_csv(CSV_COLUMNS, csv_rows(db.session, filters))

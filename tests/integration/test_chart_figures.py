@@ -16,7 +16,8 @@ from inventory.jobs.completion import Completion, NotDone, complete_job
 from inventory.jobs.models import NotIssuedReason
 from inventory.jobs.scanning import ScanAction, ScanInput, scan
 from inventory.reports import performance as report
-from inventory.requests.operations import take_action
+from inventory.requests.models import DeclinedAs
+from inventory.requests.operations import reject_request, take_action
 from inventory.requests.performance import (
     InstallTimes,
     OpenRequests,
@@ -116,7 +117,7 @@ def test_open_requests_are_counted_per_risk_level_with_those_past_their_target(b
     take_action(asked.id, Action.REQUEST_INFO, note="Which door?", actor=coordinator)  # with the caseworker
     raised(build, "high", TODAY - timedelta(days=10), approved=True)  # install by day 3: overdue
     refused = raised(build, "high", TODAY - timedelta(days=10))
-    take_action(refused.id, Action.REJECT, note="Not eligible", actor=coordinator)  # finished
+    reject_request(refused.id, DeclinedAs.INELIGIBLE, note="Not eligible", actor=coordinator)  # finished
     with clock.frozen_at(at(TODAY - timedelta(days=20))):
         build.handed_over(case=build.case(risk_level="high"))  # installed: finished
     raised(build, "medium", TODAY - timedelta(days=2), approved=True)  # install within 7 days: on time

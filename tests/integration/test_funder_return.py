@@ -18,8 +18,8 @@ from inventory.jobs.models import ReturnCondition
 from inventory.jobs.returns import take_back
 from inventory.jobs.scanning import ScanAction, ScanInput, scan
 from inventory.reports.funder_return import SECTION_NOTES, WITHHELD, funder_return
-from inventory.requests.operations import approve_request, take_action
-from inventory.requests.transitions import Action
+from inventory.requests.models import DeclinedAs
+from inventory.requests.operations import approve_request, reject_request
 from inventory.stock.models import Item
 from tests.support import recorded_selects
 
@@ -91,8 +91,10 @@ class Story:
 
     def reject(self, request, day, declined_as=None):
         with at(day, 11):
-            take_action(request.id, Action.REJECT, note="Not what is needed here.", actor=self.coordinator)
-            request.declined_as = declined_as
+            reject_request(request.id, DeclinedAs(declined_as or "other"), note="Not what is needed here.",
+                           actor=self.coordinator)
+            if declined_as is None:  # a rejection from before grounds were recorded
+                request.declined_as = None
             db.session.commit()
 
     def install(self, request, day, units=None):

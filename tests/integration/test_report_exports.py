@@ -16,8 +16,8 @@ from inventory.csv_files import csv_chunks
 from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.reports import exports
-from inventory.requests.operations import take_action
-from inventory.requests.transitions import Action
+from inventory.requests.models import DeclinedAs
+from inventory.requests.operations import reject_request
 from inventory.stock.models import Item
 from tests.conftest import ENGINE
 from tests.support import recorded_selects
@@ -75,8 +75,7 @@ def world(build):
     with clock.frozen_at(AUGUST):
         partner_case = build.case(organisation=partner, risk_level="high", **PERSONAL["partner"])
         declined = build.equipment_request(case=partner_case, lines=[(alarm, 2), (lock, 1)])
-        take_action(declined.id, Action.REJECT, note="Fitted by the council last month.", actor=coordinator)
-        declined.declined_as = "unsuitable"
+        reject_request(declined.id, DeclinedAs.UNSUITABLE, note="Fitted by the council last month.", actor=coordinator)
         build.items(3, item_type=lock, purchase_cost_pence=3900, serial_numbers=("L-1", "L-2", "L-3"))
         bought(1200, finance, case_reference=partner_case.reference)
         db.session.commit()
