@@ -8,7 +8,7 @@ from inventory.permissions import Role
 
 register_api_modules()  # the routes, hence OPERATIONS, exist once the feature modules are imported
 RECORD_FIRST = {"receive_goods", "approve_invoice", "cancel_purchase_order", "refund_direct_purchase", "reopen_month",
-                "resolve_alert"}  # find their record (or 404) before reading the body
+                "resolve_alert", "close_case", "record_review"}  # find their record (or 404) before reading the body
 JSON_WRITES = sorted(name for name, op in OPERATIONS.items()
                      if op.request_body is not None and op.request_content_type == "application/json"
                      and name not in RECORD_FIRST)
