@@ -54,7 +54,8 @@ run: seed
 layers: install-test
 	$(BIN)/lint-imports --no-cache --no-logo
 
-## The whole suite on SQLite, then on PostgreSQL where one is reachable
+## The whole suite on SQLite, then on PostgreSQL where one is reachable (all but tests/unit,
+## which never touch a database)
 test: test-sqlite test-postgres
 
 test-sqlite: install-test
@@ -64,7 +65,7 @@ test-postgres: install-test
 	@$(BIN)/python -m tests.postgres_available "$(PG_TEST_URL)"; status=$$?; \
 	  if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  echo "PostgreSQL pass ($(PG_TEST_URL))"; \
-	  SAFEHOLD_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q
+	  SAFEHOLD_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q --ignore=tests/unit
 
 ## The benchmark (never part of `make test` or CI): builds, or reuses, the 1% and 100% datasets
 ## and times each measurement on both side by side (docs/benchmarks.md). On PostgreSQL:

@@ -83,10 +83,18 @@ def migrated_database(tmp_path_factory):
     return template
 
 
-def _truncate_postgres() -> None:
-    tables = [t.name for t in db.metadata.sorted_tables]
+def _empty_postgres() -> None:
+    """Every table emptied and every id sequence back to 1, as a fresh migration leaves them.
+    DELETE, not TRUNCATE: truncating 57 tables makes new files for each and its indexes (a
+    third of a second per test), while deleting the few rows a test wrote is instant. The
+    replica role skips the append-only triggers and foreign-key checks for this transaction
+    only, so every row can go in any order."""
     with db.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+        connection.execute(text("SELECT setval(oid, 1, false) FROM pg_class "
+                                "WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace"))
         for table in db.metadata.sorted_tables:
             if table.name in SEEDED_ROWS:
                 connection.execute(table.insert(), SEEDED_ROWS[table.name])
@@ -147,7 +155,7 @@ def app(database_url, app_overrides, tmp_path):
         yield app
         db.session.remove()
         if ENGINE == "postgresql":
-            _truncate_postgres()
+            _empty_postgres()
         db.engine.dispose()
 
 

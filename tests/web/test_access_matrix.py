@@ -39,7 +39,7 @@ from inventory.stock.models import Item
 from inventory.stock.stocktakes import start_stocktake
 from inventory.unit_of_work import WRITE_METHODS
 from tests.conftest import (
-    ENGINE, POSTGRES_URL, IsolatedClient, _truncate_postgres, make_app, today_from_the_environment,
+    ENGINE, POSTGRES_URL, IsolatedClient, _empty_postgres, make_app, today_from_the_environment,
 )
 from tests.support import Builders
 
@@ -247,7 +247,7 @@ def world(migrated_database, tmp_path_factory):
         yield _build_world(app)
         db.session.remove()
         if ENGINE == "postgresql":
-            _truncate_postgres()
+            _empty_postgres()
         db.engine.dispose()
 
 
