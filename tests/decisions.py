@@ -4,6 +4,7 @@ can assert that none of them reaches a report)."""
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from inventory import clock
@@ -128,3 +129,15 @@ def every_kind_of_decision(build) -> Decisions:
         stock.write_off(unit, "faulty", coordinator, note="Siren failed on test")
         db.session.commit()
     return Decisions(lead_case, partner_case, partner, coordinator, finance, admin, alert.over_by_pence)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today():
+    """Imported by a test module, every test in it runs on TODAY."""
+    with clock.frozen_at(TODAY):
+        yield
+
+
+@pytest.fixture
+def world(build):
+    return every_kind_of_decision(build)

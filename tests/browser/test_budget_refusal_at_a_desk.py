@@ -1,31 +1,7 @@
 """At a desk: a caseworker marks the most urgent items on a request; the coordinator's
 approval over budget is refused with one pair of figures and the part that fits filled in.
 Screenshots of both pages go to test-artifacts/."""
-from pathlib import Path
-
-import pytest
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-@pytest.fixture
-def desk(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/")
-
-
-def fits_the_width(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+from tests.browser.pages import ARTIFACTS, fits_the_width, sign_in
 
 
 def test_urgent_items_are_marked_and_an_over_budget_approval_offers_the_part_that_fits(live_server, desk, build):

@@ -2,36 +2,13 @@
 every tap target at least 44 x 44 CSS pixels and nothing wider than the screen; a
 coordinator's at a desk and on a phone. Screenshots go to test-artifacts/."""
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from inventory import clock
+from tests.browser.pages import ARTIFACTS, fits_the_width, sign_in
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TAP_TARGETS = "() => [...document.querySelectorAll('.dash a, .dash button')].filter(e => e.offsetParent)" \
               ".map(e => { const r = e.getBoundingClientRect();" \
               " return {text: e.textContent.trim().slice(0, 40), width: r.width, height: r.height}; })"
-
-
-@pytest.fixture
-def desk(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def sign_in(page, live_server, user):
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill("correct horse battery")
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server}/")
-
-
-def fits_the_width(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
 
 
 def watch_for_errors(page) -> list[str]:

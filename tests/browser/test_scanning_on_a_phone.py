@@ -7,15 +7,7 @@ from playwright.sync_api import expect
 from inventory.extensions import db
 from inventory.jobs.models import JobItem
 from inventory.stock.models import Item, ItemState
-from tests.browser.test_sign_in_on_a_phone import ARTIFACTS
-
-
-def sign_in(phone, live_server, user):
-    phone.goto(f"{live_server}/login")
-    phone.get_by_label("Email").fill(user.email)
-    phone.get_by_label("Password").fill("correct horse battery")
-    phone.keyboard.press("Enter")
-    phone.wait_for_url(f"{live_server}/")
+from tests.browser.pages import ARTIFACTS, sign_in
 
 
 def issued_rows():
@@ -32,7 +24,7 @@ def test_a_fitter_types_codes_sees_each_confirmation_and_offline_scans_are_sent_
     stray = build.item(item_type=build.item_type(name="Window alarm"))
     errors = []
     phone.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(phone, live_server, fitter)
+    sign_in(phone, live_server, fitter, with_the_keyboard=True)
     phone.goto(f"{live_server}/jobs/{job.id}/scan")
 
     code_box = phone.get_by_label("Or type the code on the label")
@@ -114,7 +106,7 @@ def test_a_fitter_on_a_collection_scans_a_loan_back_and_closes_with_a_reason_for
     job = build.collection(case=case, items=[back, kept], fitter=fitter)
     errors = []
     phone.on("pageerror", lambda error: errors.append(str(error)))
-    sign_in(phone, live_server, fitter)
+    sign_in(phone, live_server, fitter, with_the_keyboard=True)
     phone.goto(f"{live_server}/jobs/mine")
     phone.get_by_text(f"Job {job.id}").click()
     expect(phone.get_by_role("heading", name=f"Job {job.id}: collection")).to_be_visible()
@@ -146,7 +138,7 @@ def test_on_a_shared_phone_one_fitters_unsent_scans_wait_for_them_not_the_next_p
     first, second = build.user(roles=["fitter"]), build.user(roles=["fitter"])
     job = build.job(fitter=first)
     [unit] = db.session.scalars(select(Item).where(Item.reserved_for_request_id == job.request_id)).all()
-    sign_in(phone, live_server, first)
+    sign_in(phone, live_server, first, with_the_keyboard=True)
     phone.goto(f"{live_server}/jobs/{job.id}/scan")
     phone.route("**/api/v1/scans", lambda route: route.abort())  # no signal
     code_box = phone.get_by_label("Or type the code on the label")
@@ -159,7 +151,7 @@ def test_on_a_shared_phone_one_fitters_unsent_scans_wait_for_them_not_the_next_p
 
     sent = []
     phone.on("request", lambda request: sent.append(request.url) if "/api/v1/scans" in request.url else None)
-    sign_in(phone, live_server, second)
+    sign_in(phone, live_server, second, with_the_keyboard=True)
     phone.goto(f"{live_server}/jobs/scan")
     expect(phone.locator("#scan-pending")).to_be_hidden()
     phone.wait_for_timeout(300)
@@ -167,7 +159,7 @@ def test_on_a_shared_phone_one_fitters_unsent_scans_wait_for_them_not_the_next_p
     phone.get_by_role("button", name="Menu").click()
     phone.get_by_role("button", name="Sign out").click()
 
-    sign_in(phone, live_server, first)
+    sign_in(phone, live_server, first, with_the_keyboard=True)
     with phone.expect_response("**/api/v1/scans") as answer:
         phone.goto(f"{live_server}/jobs/{job.id}/scan")
     assert answer.value.status == 200

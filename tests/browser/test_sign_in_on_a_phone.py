@@ -1,8 +1,6 @@
-from pathlib import Path
-
 from playwright.sync_api import expect
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+from tests.browser.pages import ARTIFACTS
 
 
 def test_a_fitter_signs_in_on_a_phone_with_the_keyboard_and_opens_the_menu(live_server, phone, build):

@@ -6,24 +6,14 @@ from datetime import date
 
 import pytest
 
-from inventory import clock
 from inventory.csv_files import write_csv
 from inventory.errors import InvalidInput
 from inventory.extensions import db
 from inventory.pagination import paginate
 from inventory.reports.approvals import CSV_COLUMNS, Decision, TrailFilters, csv_rows, trail_query, trail_row
-from tests.decisions import TODAY, every_kind_of_decision, personal_strings
+from tests.decisions import frozen_today, personal_strings, world  # noqa: F401 (fixtures)
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with clock.frozen_at(TODAY):
-        yield
-
-
-@pytest.fixture
-def world(build):
-    return every_kind_of_decision(build)
 
 
 def trail(**filters) -> list:

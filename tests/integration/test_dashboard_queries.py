@@ -2,7 +2,7 @@
 by risk level, what approved requests await, where a caseworker's requests stand, open
 visits, the budget's alerts and closed months, reconciliation and exports left to do,
 unread notifications, failed runs, users and security events."""
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -40,19 +40,10 @@ from inventory.requests.queue import counts_by_risk
 from inventory.requests.transitions import Action
 from inventory.scheduling.history import failed_runs
 from inventory.scheduling.models import JobRun
-
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
-TODAY = NOW.date()
+from tests.dashboard_days import NOW, TODAY, on, wednesday  # noqa: F401 (wednesday: an autouse fixture)
 
 
-@pytest.fixture(autouse=True)
-def wednesday(app):
-    with clock.frozen_at(NOW):
-        yield
 
-
-def on(day: date):
-    return clock.frozen_at(datetime.combine(day, time(10), tzinfo=UTC))
 
 
 def raised(build, *, risk="standard", caseworker=None, day=TODAY):

@@ -6,19 +6,10 @@ from inventory import clock
 from inventory.extensions import db
 from inventory.requests.operations import adjust_priority
 from inventory.stock import operations as stock
-from tests.decisions import TODAY, at, every_kind_of_decision, personal_strings
+from tests.decisions import at, frozen_today, personal_strings, world  # noqa: F401 (fixtures)
 from tests.support import recorded_statements
 
 
-@pytest.fixture(autouse=True)
-def frozen_today():
-    with clock.frozen_at(TODAY):
-        yield
-
-
-@pytest.fixture
-def world(build):
-    return every_kind_of_decision(build)
 
 
 @pytest.mark.parametrize("role, status", [

@@ -4,13 +4,12 @@ statements however much data there is, and no survivor's personal data is on it.
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from inventory import clock
 from inventory.accounts import operations as accounts
 from inventory.budget import ledger, operations as budget
 from inventory.cases.models import Case
@@ -21,22 +20,13 @@ from inventory.permissions import declared_access
 from inventory.requests.operations import take_action
 from inventory.requests.transitions import Action
 from inventory.scheduling.models import JobRun
+from tests.dashboard_days import NOW, TODAY, on, wednesday  # noqa: F401 (wednesday: an autouse fixture)
 from tests.support import recorded_statements
 
-NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
-TODAY = NOW.date()
 ROLES = ("coordinator", "fitter", "caseworker", "finance", "admin", "auditor")
 STYLESHEET = Path(__file__).resolve().parents[2] / "inventory" / "static" / "css" / "app.css"
 
 
-@pytest.fixture(autouse=True)
-def wednesday(app):
-    with clock.frozen_at(NOW):
-        yield
-
-
-def on(day: date):
-    return clock.frozen_at(datetime.combine(day, time(10), tzinfo=UTC))
 
 
 # Reading the page ---------------------------------------------------------------------------
