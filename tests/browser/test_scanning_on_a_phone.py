@@ -27,6 +27,7 @@ def test_a_fitter_types_codes_sees_each_confirmation_and_offline_scans_are_sent_
     sign_in(phone, live_server, fitter, with_the_keyboard=True)
     phone.goto(f"{live_server}/jobs/{job.id}/scan")
 
+    phone.wait_for_load_state()  # the scanner's script has run: Enter sends the code, not the form
     code_box = phone.get_by_label("Or type the code on the label")
     code_box.fill(first.lower())
     code_box.press("Enter")
@@ -113,6 +114,7 @@ def test_a_fitter_on_a_collection_scans_a_loan_back_and_closes_with_a_reason_for
     phone.get_by_role("link", name="Scan items back in").click()
     expect(phone.get_by_role("heading", level=1)).to_contain_text("Scan items back in")
     phone.get_by_label("Condition it came back in").select_option("good")
+    phone.wait_for_load_state()  # the scanner's script has run: Enter sends the code, not the form
     code_box = phone.get_by_label("Or type the code on the label")
     code_box.fill(back.code)
     code_box.press("Enter")
@@ -141,6 +143,7 @@ def test_on_a_shared_phone_one_fitters_unsent_scans_wait_for_them_not_the_next_p
     sign_in(phone, live_server, first, with_the_keyboard=True)
     phone.goto(f"{live_server}/jobs/{job.id}/scan")
     phone.route("**/api/v1/scans", lambda route: route.abort())  # no signal
+    phone.wait_for_load_state()  # the scanner's script has run: Enter sends the code, not the form
     code_box = phone.get_by_label("Or type the code on the label")
     code_box.fill(unit.code)
     code_box.press("Enter")
