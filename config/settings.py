@@ -28,6 +28,9 @@ class BaseConfig:
     # user on that case's or job's page this many seconds, so a reload or the Back button shows
     # them again without logging again; after that, showing them again is logged again.
     REVEAL_SECONDS = 300
+    # Sensitive actions (exports with personal data, role changes, month close, anonymise now)
+    # need the password typed within this many seconds; older, it is asked for again.
+    REAUTH_SECONDS = 5 * 60
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
     # Reconciliation: one statement file at most this big; proposals look this many days

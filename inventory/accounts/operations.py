@@ -190,6 +190,13 @@ def change_own_password(user: User, *, current_password: str, new_password: str)
     return start_login_session(user)
 
 
+def confirm_password(user: User, password: str) -> None:
+    """The signed-in user proves again that they know their password (before a sensitive action)."""
+    if not verify_password(user.password_hash, password):
+        message = "That is not your password."
+        raise InvalidInput(message, fields={"password": message})
+
+
 # Signing in --------------------------------------------------------------------------
 
 def _recent_failures(subject_key: str) -> int:

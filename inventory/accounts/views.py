@@ -6,7 +6,8 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from inventory.accounts import operations
-from inventory.accounts.forms import ApiTokenForm, ChangePasswordForm, LoginForm
+from inventory.accounts.forms import ApiTokenForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm
+from inventory.accounts.reauth import mark_authenticated
 from inventory.accounts.models import ApiToken
 from inventory.accounts.operations import SESSION_TOKEN_KEY
 from inventory.extensions import db
@@ -45,6 +46,7 @@ def login():
             session.clear()  # a fresh session on every sign-in (no fixation)
             session[SESSION_TOKEN_KEY] = operations.start_login_session(user)
             login_user(user)
+            mark_authenticated()
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
     elif request.method == "POST":
         status = 422
@@ -72,6 +74,17 @@ def change_password():
         flash("Password changed. You were signed out everywhere else.", "success")
         return redirect(url_for("main.home"))
     return render_template("accounts/change_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_password():
+    """Type the password again before a sensitive action; then back to where it was asked."""
+    form = ConfirmPasswordForm()
+    if submitted(form, lambda: operations.confirm_password(current_user, form.password.data)):
+        mark_authenticated()
+        return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
+    return render_template("accounts/confirm_password.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])

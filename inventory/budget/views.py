@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from inventory import clock
+from inventory.accounts.reauth import reauthentication_required
 from inventory.budget import categories, charts as budget_charts, ledger, operations as budget, queries, year_end
 from inventory.budget.forecast import RATE_DAYS, forecast
 from inventory.budget.forms import (
@@ -231,6 +232,7 @@ def months():
 
 @bp.post("/months/<month>/close")
 @permission_required(Permission.MANAGE_LEDGER)
+@reauthentication_required
 def close_month(month: str):
     day = _month_or_404(month)
     try:
