@@ -31,6 +31,10 @@ class BaseConfig:
     # Sensitive actions (exports with personal data, role changes, month close, anonymise now)
     # need the password typed within this many seconds; older, it is asked for again.
     REAUTH_SECONDS = 5 * 60
+    # Two-factor sign-in (an authenticator app's six-digit codes): people holding any of these
+    # roles must use it, and are taken to set it up at their next sign-in; anyone else may
+    # turn it on from their account page. Production: admin, coordinator and finance.
+    TWO_FACTOR_REQUIRED_ROLES: list[str] = ["admin", "coordinator", "finance"]
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
     # Reconciliation: one statement file at most this big; proposals look this many days
@@ -197,6 +201,9 @@ def _load_or_create_local_secrets(instance_path: str) -> dict:
 
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
+    # The demo's users sign in with their password alone, so a newcomer can click around;
+    # each can still set up two-factor from their account page.
+    TWO_FACTOR_REQUIRED_ROLES: list[str] = []
 
     @classmethod
     def prepare(cls, app_config: dict, instance_path: str) -> None:
@@ -220,6 +227,8 @@ class TestConfig(BaseConfig):
     DATA_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"t" * 32).decode()
     # Cheap hashes keep the suite fast; a test checks the real settings meet OWASP's minimum.
     PASSWORD_HASH = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+    # Tests sign in with the password alone; the two-factor tests require it themselves.
+    TWO_FACTOR_REQUIRED_ROLES: list[str] = []
 
 
 class ProductionConfig(BaseConfig):

@@ -143,6 +143,7 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = RecordIdConverter
     from inventory.accounts.admin_views import bp as admin_bp
     from inventory.accounts.audit_views import bp as audit_bp
+    from inventory.accounts.two_factor_views import bp as two_factor_bp
     from inventory.accounts.views import bp as accounts_bp
     from inventory.api import bp as api_bp, register_api_modules
     from inventory.budget.views import bp as budget_bp
@@ -159,7 +160,7 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.stock.views import bp as stock_bp
 
     register_api_modules()
-    for blueprint in (main_bp, accounts_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
+    for blueprint in (main_bp, accounts_bp, two_factor_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
                       procurement_bp, cases_bp, requests_bp, jobs_bp, notifications_bp, scheduling_bp, reports_bp,
                       api_bp):
         app.register_blueprint(blueprint)

@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
-from inventory.accounts import operations
+from inventory.accounts import operations, two_factor
 from inventory.accounts.forms import (
     NewUserForm,
     OrganisationForm,
@@ -12,6 +12,7 @@ from inventory.accounts.forms import (
     UserForm,
 )
 from inventory.accounts.models import Organisation, User
+from inventory.accounts.reauth import reauthentication_required
 from inventory.extensions import db
 from inventory.forms import form_page, submitted
 from inventory.pagination import page_args, paginate
@@ -80,6 +81,15 @@ def deactivate_user(user_id: int):
 @permission_required(Permission.MANAGE_USERS)
 def reactivate_user(user_id: int):
     return _change_user(user_id, operations.reactivate_user, "{email} is active again.")
+
+
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@permission_required(Permission.MANAGE_USERS)
+@reauthentication_required
+def reset_second_factor(user_id: int):
+    return _change_user(user_id, two_factor.reset_second_factor,
+                        "Two-factor sign-in reset for {email}; they are signed out everywhere and set it up again "
+                        "if their role requires it.")
 
 
 def _change_user(user_id: int, change, done: str):

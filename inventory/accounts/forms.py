@@ -71,3 +71,20 @@ class OrganisationForm(FlaskForm):
                                        SelectChoice(OrganisationKind.PARTNER.value, "Partner agency")],
                       default=OrganisationKind.PARTNER.value, validators=[DataRequired()])
     active = BooleanField("Active", default=True)
+
+
+class SignInCodeForm(FlaskForm):
+    code = StringField("Code from your authenticator app", validators=[DataRequired(), Length(max=20)],
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off",
+                                  "spellcheck": "false", "autofocus": True})
+
+
+class RecoveryCodeForm(FlaskForm):
+    recovery_code = StringField("Recovery code", validators=[DataRequired(), Length(max=40)],
+                                render_kw={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false",
+                                           "autofocus": True})
+
+
+class TurnOffTwoFactorForm(FlaskForm):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=MAX_LENGTH)],
+                             render_kw={"autocomplete": "current-password"})

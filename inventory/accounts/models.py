@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
+from inventory.cases.encryption import EncryptedText
 from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
 from inventory.permissions import Role
@@ -40,6 +41,9 @@ class Organisation(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("two_factor_enabled_at IS NULL OR totp_secret IS NOT NULL", name="two_factor_has_secret"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -50,6 +54,12 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Two-factor sign-in (accounts/two_factor.py). The TOTP secret, sealed, is set when
+    # enrolment starts and in use once enabled; a code is accepted only for a time step
+    # after the last one accepted, so a code seen over someone's shoulder cannot be replayed.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     role_rows: Mapped[list["UserRole"]] = relationship(
@@ -67,6 +77,10 @@ class User(UserMixin, db.Model):
     @property
     def roles(self) -> list[str]:
         return sorted(str(r) for r in self.role_set)
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.two_factor_enabled_at is not None
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.role_set & set(roles))
@@ -89,6 +103,20 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(20))
 
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app (lost or broken phone).
+    Only its SHA-256 is stored (the codes are random); once used, it is spent."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginSession(db.Model):

@@ -1,14 +1,15 @@
-"""Signing in and out, and a user's own account: password and API tokens."""
+"""Signing in and out, and a user's own account: password, two-factor and API tokens."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import select
 
-from inventory.accounts import operations
+from inventory.accounts import operations, two_factor
 from inventory.accounts.forms import ApiTokenForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm
 from inventory.accounts.reauth import mark_authenticated
 from inventory.accounts.models import ApiToken
+from inventory.accounts.signing_in import after_password
 from inventory.accounts.operations import SESSION_TOKEN_KEY
 from inventory.extensions import db
 from inventory.forms import show_error, submitted
@@ -43,11 +44,8 @@ def login():
             show_error(form, error)
             status = error.status
         else:
-            session.clear()  # a fresh session on every sign-in (no fixation)
-            session[SESSION_TOKEN_KEY] = operations.start_login_session(user)
-            login_user(user)
-            mark_authenticated()
-            return redirect(safe_next_url(request.args.get("next")) or url_for("main.home"))
+            # Signed in now, or on to the second factor (signing_in.py).
+            return after_password(user, safe_next_url(request.args.get("next")))
     elif request.method == "POST":
         status = 422
     return render_template("accounts/login.html", form=form), status
@@ -61,6 +59,14 @@ def logout():
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """A person's own account: links to their password, two-factor sign-in and API tokens."""
+    return render_template("accounts/account.html", two_factor_required=two_factor.is_required_for(current_user),
+                           recovery_codes_left=two_factor.recovery_codes_left(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -27,6 +27,12 @@ class AuditEventKind(StrEnum):
     ORGANISATION_UPDATED = "organisation_updated"
     API_TOKEN_CREATED = "api_token_created"
     API_TOKEN_REVOKED = "api_token_revoked"
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled"
+    SECOND_FACTOR_DISABLED = "second_factor_disabled"  # by the user themselves
+    SECOND_FACTOR_RESET = "second_factor_reset"  # by an admin, for someone else
+    SECOND_FACTOR_FAILED = "second_factor_failed"  # a wrong code at sign-in
+    RECOVERY_CODE_USED = "recovery_code_used"
+    RECOVERY_CODES_REGENERATED = "recovery_codes_regenerated"
     MONTH_CLOSED = "month_closed"
     MONTH_REOPENED = "month_reopened"
     OVERSPEND_RESOLVED = "overspend_resolved"

@@ -5,15 +5,12 @@ about a case, because the label may sit in a survivor's home where the person st
 them can scan it. An installation may set LABEL_QR_URL_BASE so that labels of stock kept
 in an office store encode a URL instead (handy for phones without the app).
 """
-import qrcode
 from flask import current_app
-from qrcode.constants import ERROR_CORRECT_M
 from sqlalchemy import select
 
 from inventory.extensions import db
+from inventory.qr_svg import render_svg
 from inventory.stock.models import Item, LocationKind, QrImage
-
-QUIET_ZONE = 4  # modules of white border the QR standard asks for
 
 
 def label_payload(item: Item) -> str:
@@ -22,29 +19,6 @@ def label_payload(item: Item) -> str:
     if base and item.location is not None and item.location.kind == LocationKind.STORE:
         return base.rstrip("/") + "/" + item.code
     return item.code
-
-
-def render_svg(payload: str) -> str:
-    """A compact SVG: one path of dark runs on a white square, crisp at any size."""
-    symbol = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=QUIET_ZONE)
-    symbol.add_data(payload)
-    symbol.make(fit=True)
-    matrix = symbol.get_matrix()
-    size = len(matrix)
-    runs = []
-    for y, row in enumerate(matrix):
-        x = 0
-        while x < size:
-            if row[x]:
-                start = x
-                while x < size and row[x]:
-                    x += 1
-                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
-            else:
-                x += 1
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {size}" class="qr" role="img" '
-            f'aria-label="QR code" shape-rendering="crispEdges">'
-            f'<rect width="{size}" height="{size}" fill="#fff"/><path d="{"".join(runs)}" fill="#000"/></svg>')
 
 
 def cache_qr_images(payloads) -> None:
