@@ -32,7 +32,7 @@ def upgrade():
     else:
         op.add_column('users', sa.Column('two_factor_enabled_at', inventory.database.UTCDateTime(timezone=True),
                                          nullable=True))
-        op.create_check_constraint(name, 'users', check)
+        op.create_check_constraint(op.f(name), 'users', check)
 
     op.create_table('recovery_codes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -54,6 +54,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_recovery_codes_user_id'))
     op.drop_table('recovery_codes')
     if op.get_bind().dialect.name != 'sqlite':
-        op.drop_constraint(HAS_SECRET[0], 'users', type_='check')
+        op.drop_constraint(op.f(HAS_SECRET[0]), 'users', type_='check')
     for column in ('two_factor_enabled_at', 'totp_last_step', 'totp_secret'):
         op.execute(f'ALTER TABLE users DROP COLUMN {column}')  # on SQLite, the CHECK goes with its column
