@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, InputRequired
 
 from inventory.cases.models import MANUAL_ANONYMISATION_REASONS, AnonymisationReason
@@ -9,8 +10,8 @@ class AnonymiseForm(FlaskForm):
     """"Anonymise now": why (a reason from the list, so no personal data is written down) and
     a tick that the person understands it cannot be undone."""
 
-    reason = SelectField("Why now", choices=[("", "Choose a reason")] + [
-        (str(reason), reason.label) for reason in MANUAL_ANONYMISATION_REASONS],
+    reason = SelectField("Why now", choices=[SelectChoice("", "Choose a reason")] + [
+        SelectChoice(str(reason), reason.label) for reason in MANUAL_ANONYMISATION_REASONS],
         validators=[InputRequired("Choose why the case is anonymised now."),
                     AnyOf([str(r) for r in MANUAL_ANONYMISATION_REASONS], message="Choose a reason from the list.")])
     understood = BooleanField("I understand that the name, address, phone, notes and every comment about this "
