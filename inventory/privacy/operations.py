@@ -39,8 +39,8 @@ def anonymise_case(case: Case, *, reason: AnonymisationReason, actor=None) -> Ca
     if actor is not None and not can_anonymise_case(actor, case):
         raise NotAllowed("Only a coordinator can anonymise a case.")
     # One anonymisation at a time: the retention job and a coordinator may meet here.
-    db.session.execute(select(Case).where(Case.id == case.id).with_for_update()
-                       .execution_options(populate_existing=True))
+    case = db.session.scalars(select(Case).where(Case.id == case.id).with_for_update()
+                              .execution_options(populate_existing=True)).one()
     if case.is_anonymised:
         raise Conflict("This case is already anonymised.", code="case_anonymised")
     if db.session.scalar(select(open_work_clause(case.id))):

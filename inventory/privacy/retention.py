@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import Select, exists, select
 
 from inventory.cases.models import AnonymisationReason, Case, CaseReview, CaseStatus
+from inventory.errors import Conflict
 from inventory.extensions import db
 from inventory.jobs.models import Job
 from inventory.notices import JobOutcome
@@ -35,12 +36,16 @@ def retention_job(now: datetime) -> JobOutcome:
     config = current_app.config
     referrals = referrals_never_taken_up(now - timedelta(days=config["RETENTION_REFERRAL_DAYS"]))
     closed = closed_cases_without_contact_since(years_before(now.date(), config["RETENTION_CLOSED_YEARS"]))
-    counts = {"referrals_anonymised": 0, "closed_cases_anonymised": 0}
+    counts = {"referrals_anonymised": 0, "closed_cases_anonymised": 0, "skipped": 0}
     for query, reason, counted in ((referrals, AnonymisationReason.REFERRAL_NOT_TAKEN_UP, "referrals_anonymised"),
                                    (closed, AnonymisationReason.RETENTION_ENDED, "closed_cases_anonymised")):
         for case in db.session.scalars(query).all():
-            anonymise_case(case, reason=reason)
-            counts[counted] += 1
+            try:
+                anonymise_case(case, reason=reason)
+            except Conflict:  # anonymised, or work opened on it, since the query: refused before any change
+                counts["skipped"] += 1
+            else:
+                counts[counted] += 1
     return JobOutcome(counts=counts)
 
 
