@@ -152,6 +152,8 @@ def test_anonymising_erases_the_personal_data_and_every_note_and_keeps_the_rest(
     db.session.commit()
     figures_before = funder_return(clock.today() - timedelta(days=90), clock.today(), threshold=1)
     entries_before = db.session.scalars(select(LedgerEntry.case_reference).order_by(LedgerEntry.id)).all()
+    assert db.session.scalars(select(ItemEvent.note).where(ItemEvent.case_id == case.id,
+                                                           ItemEvent.note.is_not(None))).all()  # notes to erase
 
     anonymise_case(case, reason=AnonymisationReason.SURVIVOR_ASKED, actor=coordinator)
     db.session.commit()
