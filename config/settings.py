@@ -166,6 +166,11 @@ class BaseConfig:
     JOB_LEASE_SECONDS = 60 * 60
     SCHEDULER_HEARTBEAT_MAX_MINUTES = 5
     JOB_RUN_RETENTION_DAYS = 90
+    # Retention of survivors' personal data (the `retention` job, daily): a referral never
+    # taken up is anonymised this many days after its case was opened; a closed case this
+    # many years after its last contact (closing, visit, review or item event).
+    RETENTION_REFERRAL_DAYS = 42
+    RETENTION_CLOSED_YEARS = 6
     # The development server runs the scheduler inside itself (`make run` sets
     # SAFEHOLD_SCHEDULER_IN_PROCESS=true). Never in production: run `flask scheduler` there.
     SCHEDULER_IN_PROCESS = False

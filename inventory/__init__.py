@@ -80,6 +80,7 @@ def _connect_hooks(app: Flask) -> None:
     from inventory.cases.operations import need_changed
     from inventory.cases.reviews import review_dates
     from inventory.cases.views import page_sections
+    from inventory.privacy.views import case_privacy_section
     from inventory.procurement.invoices import react_to_reversal
     from inventory.procurement.orders import (
         lines_ordered_for,
@@ -123,6 +124,8 @@ def _connect_hooks(app: Flask) -> None:
     need_changed.connect(app, rescore_open_requests_for_case)
     # The case page lists the case's requests, which the requests feature finds and shows.
     page_sections.connect(app, case_requests_section)
+    # ... and its privacy part: anonymised when and why, or the export and "anonymise now".
+    page_sections.connect(app, case_privacy_section)
     # The case page and API list the 3- and 6-month reviews due, from the handovers' review dates.
     review_dates.connect(app, review_dates_for_case)
     # What a scheduled job found reaches people as notifications (and closes once it is gone).
@@ -152,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.jobs.views import bp as jobs_bp
     from inventory.main.views import bp as main_bp
     from inventory.notifications.views import bp as notifications_bp
+    from inventory.privacy.views import bp as privacy_bp
     from inventory.procurement.views import bp as procurement_bp
     from inventory.reconciliation.views import bp as reconciliation_bp
     from inventory.reports.views import bp as reports_bp
@@ -160,8 +164,9 @@ def _register_blueprints(app: Flask) -> None:
     from inventory.stock.views import bp as stock_bp
 
     register_api_modules()
-    for blueprint in (main_bp, accounts_bp, two_factor_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp, catalogue_bp, stock_bp,
-                      procurement_bp, cases_bp, requests_bp, jobs_bp, notifications_bp, scheduling_bp, reports_bp,
+    for blueprint in (main_bp, accounts_bp, two_factor_bp, admin_bp, audit_bp, budget_bp, reconciliation_bp,
+                      catalogue_bp, stock_bp, procurement_bp, cases_bp, privacy_bp, requests_bp, jobs_bp,
+                      notifications_bp, scheduling_bp, reports_bp,
                       api_bp):
         app.register_blueprint(blueprint)
 

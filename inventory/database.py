@@ -100,9 +100,44 @@ def create_append_only_guard(op, table: str) -> None:
             )
 
 
+def create_redactable_guard(op, table: str, column: str, anonymised_case: str) -> None:
+    """The append-only guard of a case's history (request events, priority adjustments, item
+    events) with one exception, for anonymisation: the free text in `column` may be
+    overwritten, every other column unchanged, on a row whose case is anonymised
+    (`anonymised_case`: SQL, true of the row OLD when its case is). Dropped by
+    `drop_append_only_guard`; a rebuild of the table (SQLite batch) must create it again."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"CREATE OR REPLACE FUNCTION {table}_redact_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN "
+            "IF TG_OP = 'UPDATE' THEN "
+            f"IF (to_jsonb(NEW) - '{column}') = (to_jsonb(OLD) - '{column}') AND {anonymised_case} THEN "
+            "RETURN NEW; END IF; END IF; "
+            "RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME; END $$"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_redact_only()"
+        )
+        return
+    from sqlalchemy import inspect
+
+    others = [c["name"] for c in inspect(op.get_bind()).get_columns(table) if c["name"] != column]
+    unchanged = " AND ".join(f"NEW.{name} IS OLD.{name}" for name in others)
+    op.execute(
+        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN NOT ({unchanged} AND {anonymised_case}) "
+        f"BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
+    )
+    op.execute(
+        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
+    )
+
+
 def drop_append_only_guard(op, table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        op.execute(f"DROP FUNCTION IF EXISTS {table}_redact_only()")
     else:
         for action in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")

@@ -14,7 +14,7 @@ The hooks in use:
   case reference each line is for; requests answer in one query.
 - `case_need_changed` (cases): a case's risk or flags changed; its open requests rescore.
 - `case_page_sections` (cases): the case page shows sections other features render (the
-  case's requests).
+  case's requests; its privacy part: anonymised when and why, export, anonymise now).
 - `case_review_dates` (cases): when a case's 3- and 6-month reviews fall; jobs answer from
   the handovers' review dates.
 - `ledger_entry_reversing` (budget): an entry is about to be reversed; reconciliation may

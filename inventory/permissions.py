@@ -57,6 +57,7 @@ class Permission(StrEnum):
     RAISE_REQUESTS = "raise_requests"
     DECIDE_REQUESTS = "decide_requests"
     RECORD_REVIEWS = "record_reviews"  # outcomes at 3 and 6 months (which cases: can_record_review)
+    ANONYMISE_CASES = "anonymise_cases"  # erase a case's personal data now, with a reason
     SCHEDULE_JOBS = "schedule_jobs"
     # Jobs and scanning
     SCAN_ITEMS = "scan_items"
@@ -88,6 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.VIEW_CASES,
         Permission.DECIDE_REQUESTS,
         Permission.RECORD_REVIEWS,
+        Permission.ANONYMISE_CASES,
         Permission.SCHEDULE_JOBS,
         Permission.SCAN_ITEMS,
         Permission.VIEW_AGGREGATE_REPORTS,  # the service's manager answers to the commissioner
@@ -217,6 +219,18 @@ def can_record_review(user, case) -> bool:
     """Record a case's 3-month, 6-month or closing review: whoever holds RECORD_REVIEWS and sees
     the case's details (a caseworker of its organisation, a coordinator)."""
     return has_permission(user, Permission.RECORD_REVIEWS) and can_see_personal_details(user, case)
+
+
+def can_anonymise_case(user, case) -> bool:
+    """Erase a case's personal data before its retention period ends: a coordinator (who sees
+    every case). Not its caseworker alone, nor an admin: it cannot be undone."""
+    return has_permission(user, Permission.ANONYMISE_CASES) and can_see_personal_details(user, case)
+
+
+def can_export_subject_access(user, case) -> bool:
+    """Produce everything held about the case's survivor (a subject-access request): whoever
+    sees its personal details, a coordinator or a caseworker of its organisation."""
+    return can_see_personal_details(user, case) and not case.is_anonymised
 
 
 def can_raise_request_for(user, case_organisation_id: int) -> bool:

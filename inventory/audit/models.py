@@ -41,6 +41,7 @@ class AuditEventKind(StrEnum):
     BUDGET_CATEGORY_DEACTIVATED = "budget_category_deactivated"
     BUDGET_CATEGORY_REACTIVATED = "budget_category_reactivated"
     CASE_REVIEW_RECORDED = "case_review_recorded"  # which case and review, never what was said
+    CASE_ANONYMISED = "case_anonymised"  # which case (id, reference) and the reason's kind, never the data
 
 
 class AuditEvent(db.Model):

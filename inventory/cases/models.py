@@ -55,6 +55,22 @@ class ReferralSource(LabelledEnum):
     OTHER = "other"
 
 
+class AnonymisationReason(LabelledEnum):
+    """Why a case's personal data was erased: the two retention rules, or a person's decision."""
+
+    REFERRAL_NOT_TAKEN_UP = "referral_not_taken_up", "Referral never taken up (retention period ended)"
+    RETENTION_ENDED = "retention_ended", "Closed case, retention period after last contact ended"
+    SURVIVOR_ASKED = "survivor_asked", "The survivor asked for their data to be erased"
+    SAFETY = "safety", "Keeping the data puts the survivor at risk"
+    RECORDED_IN_ERROR = "recorded_in_error", "Recorded in error (wrong person or a duplicate)"
+
+
+# The reasons a coordinator may give for "anonymise now" (the others are the retention job's).
+MANUAL_ANONYMISATION_REASONS = (AnonymisationReason.SURVIVOR_ASKED, AnonymisationReason.SAFETY,
+                                AnonymisationReason.RECORDED_IN_ERROR)
+ANONYMISED = "[anonymised]"  # what replaces erased text where a value is required
+
+
 class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
@@ -96,6 +112,10 @@ class Case(db.Model):
         # Which agency is named only for a referral from another agency.
         CheckConstraint("referral_agency IS NULL OR referral_source = 'agency'", name="referral_agency_only_for_agency"),
         Index("ix_cases_created_at", "created_at"),  # referrals in a period (the funder's return)
+        # Anonymised exactly when a reason is recorded, and only for a known reason.
+        CheckConstraint("(anonymised_reason IS NULL AND anonymised_at IS NULL) OR "
+                        f"({one_of('anonymised_reason', AnonymisationReason)} AND anonymised_at IS NOT NULL)",
+                        name="anonymised_reason_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,6 +152,9 @@ class Case(db.Model):
 
     status: Mapped[str] = mapped_column(String(10), default=CaseStatus.OPEN)
     closed_on: Mapped[date | None] = mapped_column()
+    # Set once, when the personal data is erased (by the retention job or "anonymise now").
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    anonymised_reason: Mapped[str | None] = mapped_column(String(24))
 
     organisation: Mapped[Organisation] = relationship()
     created_by: Mapped[User] = relationship()
@@ -163,6 +186,14 @@ class Case(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status == CaseStatus.OPEN
+
+    @property
+    def is_anonymised(self) -> bool:
+        return self.anonymised_at is not None
+
+    @property
+    def anonymised_reason_label(self) -> str | None:
+        return AnonymisationReason(self.anonymised_reason).label if self.anonymised_reason else None
 
     @property
     def referral_source_label(self) -> str:

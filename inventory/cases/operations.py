@@ -43,6 +43,7 @@ def create_case(new: NewCase, *, actor) -> Case:
 def update_case(case: Case, details: CaseDetails, *, actor) -> Case:
     """Change a case's details; open requests are re-scored if risk or flags changed."""
     _require_manage(case, actor)
+    _refuse_if_anonymised(case)
     for key, value in details.columns().items():
         setattr(case, key, value)
     db.session.flush()
@@ -64,6 +65,11 @@ def close_case(case: Case, closing: Closing, *, actor) -> CaseReview:
 def _require_manage(case: Case, actor) -> None:
     if not can_manage_case(actor, case):
         raise NotAllowed("Only a caseworker of the case's organisation can change it.")
+
+
+def _refuse_if_anonymised(case: Case) -> None:
+    if case.is_anonymised:
+        raise Conflict("This case is anonymised: its details can no longer be changed.", code="case_anonymised")
 
 
 def visible_cases(user, *, reference: str = "") -> Select:
@@ -88,8 +94,9 @@ def get_case(user, case_id: int) -> Case:
 
 
 def reveal_personal_details(user, case: Case, *, reason: str) -> bool:
-    """True if `user` may see the case's personal details, having logged this view."""
-    if not can_see_personal_details(user, case):
+    """True if `user` may see the case's personal details, having logged this view. An
+    anonymised case has none left to show."""
+    if case.is_anonymised or not can_see_personal_details(user, case):
         return False
     record_access(user, case_id=case.id, what="name, address, phone, safe contact notes", reason=reason)
     return True

@@ -13,6 +13,7 @@ from inventory.jobs.reminders import remind_loans_due, remind_reviews_due
 from inventory.jobs.stale_reservations import stale_reservations
 from inventory.notices import JobOutcome
 from inventory.notifications.delivery import deliver
+from inventory.privacy.retention import retention_job
 from inventory.procurement.reorder import low_stock
 from inventory.requests.overdue import requests_overdue
 from inventory.scheduling.history import prune_job_runs
@@ -30,6 +31,9 @@ JOBS: list[ScheduledJob] = [
                  "of a failure.", kinds=("ledger_verification_failed",)),
     ScheduledJob("housekeeping", housekeeping_job, daily(3, 15),
                  "Deletes Idempotency-Key records past their window, ended sessions and long-revoked tokens."),
+    ScheduledJob("retention", retention_job, daily(3, 25),
+                 "Anonymises referrals never taken up and closed cases past their retention period (money and "
+                 "item history stay under the case reference)."),
     ScheduledJob("prune_job_runs", prune_job_runs, daily(3, 40), "Deletes run history older than the retention setting."),
     ScheduledJob("budget_forecast", check_budget_forecast, daily(6, 30),
                  "Projects the last 90 days' spending to the period end: warns of running out, or of money left "

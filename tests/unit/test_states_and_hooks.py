@@ -88,7 +88,7 @@ def test_the_app_connects_each_cross_feature_reaction(app):
     from inventory.stock.receiving import units_received
 
     receivers = {entry_reversing: 2, entry_reversed: 1, open_commitment_owners: 2, category_deactivating: 1,
-                 need_changed: 1, page_sections: 1, order_raising: 1, order_cancelling: 1, lines_ordered_for: 1,
+                 need_changed: 1, page_sections: 2, order_raising: 1, order_cancelling: 1, lines_ordered_for: 1,
                  units_on_order: 1, units_received: 1, job_finished: 1}
     for hook, count in receivers.items():
         assert len(hook.receivers()) == count, hook
