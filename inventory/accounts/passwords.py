@@ -72,8 +72,7 @@ def password_problem(password: str, email: str = "", name: str = "") -> str | No
         return "This password is too common: attackers try it first."
     if re.fullmatch(r"(.+?)\1+", password.lower(), flags=re.DOTALL):
         return "This password repeats one short part: attackers try those early. Use a few unrelated words."
-    local, _, domain = email.partition("@")
-    if _built_from(password, _words(current_app.config["SERVICE_NAME"], name, local, domain.split(".")[0])):
+    if _built_from(password, _words(current_app.config["SERVICE_NAME"], name, email)):
         return ("This password is made from your name, your email or the service's name: attackers try "
                 "those first. Add words of your own.")
     return None
