@@ -1,4 +1,4 @@
-"""Signing in and out, and a user's own account: password and API tokens."""
+"""Signing in and out, and a user's own account: password, devices and API tokens."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for

@@ -29,7 +29,8 @@ JOBS: list[ScheduledJob] = [
                  "Verifies the ledger (and its signed checkpoints, where a folder is set); tells finance and admins "
                  "of a failure.", kinds=("ledger_verification_failed",)),
     ScheduledJob("housekeeping", housekeeping_job, daily(3, 15),
-                 "Deletes Idempotency-Key records past their window, ended sessions and long-revoked tokens."),
+                 "Deletes Idempotency-Key records past their window, ended sessions, long-revoked tokens, "
+                 "forgotten sign-in throttle counters and long-unused devices."),
     ScheduledJob("prune_job_runs", prune_job_runs, daily(3, 40), "Deletes run history older than the retention setting."),
     ScheduledJob("budget_forecast", check_budget_forecast, daily(6, 30),
                  "Projects the last 90 days' spending to the period end: warns of running out, or of money left "

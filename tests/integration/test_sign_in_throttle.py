@@ -199,7 +199,8 @@ def test_signing_in_to_ones_own_account_does_not_clear_the_addresss_count(build)
 
 def test_two_app_instances_on_the_same_database_share_the_counters(app, database_url, build):
     user = build.user()
-    other_worker = make_app(database_url, **{k: app.config[k] for k in ("THROTTLE_REDIS_URL", "THROTTLE_REDIS_PREFIX")})
+    same_store = {name: app.config[name] for name in ("THROTTLE_REDIS_URL", "THROTTLE_REDIS_PREFIX")}
+    other_worker = make_app(database_url, **same_store)
     with clock.frozen_at(clock.now()):
         for _ in range(4):
             fail(user.email)
