@@ -35,6 +35,24 @@ class BaseConfig:
     # roles must use it, and are taken to set it up at their next sign-in; anyone else may
     # turn it on from their account page. Production: admin, coordinator and finance.
     TWO_FACTOR_REQUIRED_ROLES: list[str] = ["admin", "coordinator", "finance"]
+    # Sign-in throttling, instead of locking accounts: after `free` failed password checks,
+    # each further one doubles the wait before the next attempt is considered (1 s, 2 s,
+    # 4 s ...) up to `max_seconds`. Counted per sign-in name (from devices not known for it),
+    # per client address (across every name tried from it) and per known device. A counter
+    # starts again after THROTTLE_FORGET_SECONDS without a failure.
+    THROTTLE_LIMITS = {
+        "account": {"free": 3, "max_seconds": 60},
+        "address": {"free": 5, "max_seconds": 5 * 60},
+        "device": {"free": 3, "max_seconds": 60},
+    }
+    THROTTLE_FORGET_SECONDS = 60 * 60
+    # Keep the throttle's counters in Redis (e.g. "redis://127.0.0.1:6379/0") rather than in
+    # the database, under keys starting with the prefix. Unset: the database.
+    THROTTLE_REDIS_URL: str | None = None
+    THROTTLE_REDIS_PREFIX = "safehold:throttle:"
+    # A browser that has signed in keeps its device cookie this many days; a known device not
+    # seen for as long is forgotten by housekeeping.
+    DEVICE_COOKIE_DAYS = 365
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
     # Reconciliation: one statement file at most this big; proposals look this many days

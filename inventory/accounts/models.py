@@ -151,3 +151,39 @@ class ApiToken(db.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ThrottleScope(StrEnum):
+    ACCOUNT = "account"  # one sign-in name (the email typed), from unknown devices
+    ADDRESS = "address"  # one client address, across every name tried from it
+    DEVICE = "device"  # one known device of one user
+
+
+class SignInCounter(db.Model):
+    """Recent failed sign-ins of one scope and key (an HMAC of the email or address, or a
+    known device's id): one row, updated by a single upsert so concurrent failures all count."""
+
+    __tablename__ = "sign_in_counters"
+    __table_args__ = (
+        CheckConstraint(one_of("scope", ThrottleScope), name="scope_known"),
+        CheckConstraint("failures > 0", name="failures_positive"),
+    )
+
+    scope: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column()
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class KnownDevice(db.Model):
+    """A browser that has signed in as this user: its device cookie's token, as a SHA-256."""
+
+    __tablename__ = "known_devices"
+    __table_args__ = (UniqueConstraint("user_id", "token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(40))  # "Firefox on Windows": coarse, never the raw user agent
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

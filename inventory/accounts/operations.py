@@ -10,18 +10,22 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from inventory import clock
+from inventory.accounts import throttle
 from inventory.accounts.models import ApiToken, LoginSession, Organisation, OrganisationKind, User, UserRole
 from inventory.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
-from inventory.audit.models import AuditEvent, AuditEventKind
+from inventory.accounts.throttle import Attempt, LoginThrottled  # noqa: F401  (authenticate raises it)
+from inventory.audit.models import AuditEventKind
 from inventory.audit.operations import record_event
 from inventory.errors import Conflict, DomainError, InvalidInput, NotFound
 from inventory.extensions import db
 from inventory.permissions import LEAD_ONLY_ROLES, Role
 
-LOGIN_FAILURE_LIMIT = 5
-LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 API_TOKEN_PREFIX = "sh_"
 SESSION_TOKEN_KEY = "sid"  # where the signed session cookie keeps the login session's token
+
+
+class WrongPassword(InvalidInput):
+    """A signed-in user's password check failed: counted by the throttle, so kept."""
 
 
 class InvalidCredentials(DomainError):
@@ -30,14 +34,6 @@ class InvalidCredentials(DomainError):
 
     def __init__(self):
         super().__init__("Email or password is not right.")
-
-
-class LoginThrottled(DomainError):
-    code = "throttled"
-    status = 429
-
-    def __init__(self):
-        super().__init__("Too many failed sign-ins for this account. Wait 15 minutes and try again.")
 
 
 def _sha256(value: str) -> str:
@@ -110,7 +106,7 @@ def create_user(*, email: str, name: str, organisation: Organisation, roles, pas
     if not organisation.active:
         raise InvalidInput("That organisation is deactivated.", fields={"organisation_id": "Deactivated."})
     chosen = _check_roles(roles, organisation)
-    if problem := password_problem(password, email):
+    if problem := password_problem(password, email, name):
         raise InvalidInput(problem, fields={"password": problem})
     user = User(email=email, name=name.strip(), organisation=organisation, password_hash=hash_password(password))
     user.role_rows = [UserRole(role=str(r)) for r in sorted(chosen)]
@@ -171,7 +167,7 @@ def reactivate_user(user: User, *, actor: User) -> None:
 
 def set_password(user: User, new_password: str, *, actor: User) -> None:
     """An admin's reset, or the user's own change; either way every session ends."""
-    if problem := password_problem(new_password, user.email):
+    if problem := password_problem(new_password, user.email, user.name):
         raise InvalidInput(problem, fields={"password": problem})
     user.password_hash = hash_password(new_password)
     user.password_changed_at = clock.now()
@@ -180,47 +176,45 @@ def set_password(user: User, new_password: str, *, actor: User) -> None:
     record_event(kind, actor=actor, subject_user=user)
 
 
-def change_own_password(user: User, *, current_password: str, new_password: str) -> str:
+def change_own_password(user: User, *, current_password: str, new_password: str, address: str | None = None,
+                        device_token: str | None = None) -> str:
     """A user changes their own password, proving they know the current one. Every session
     ends; returns the token of a new one for the browser that made the change."""
-    if not verify_password(user.password_hash, current_password):
-        message = "That is not your current password."
-        raise InvalidInput(message, fields={"current_password": message})
+    _check_own_password(user, current_password, Attempt(user.email, address, device_token),
+                        field="current_password", message="That is not your current password.")
     set_password(user, new_password, actor=user)
     return start_login_session(user)
 
 
-def confirm_password(user: User, password: str) -> None:
+def confirm_password(user: User, password: str, *, address: str | None = None,
+                     device_token: str | None = None) -> None:
     """The signed-in user proves again that they know their password (before a sensitive action)."""
+    _check_own_password(user, password, Attempt(user.email, address, device_token),
+                        field="password", message="That is not your password.")
+
+
+def _check_own_password(user: User, password: str, attempt: Attempt, *, field: str, message: str) -> None:
+    """Failures are throttled like sign-ins: the caller keeps a WrongPassword or
+    LoginThrottled refusal, so that it counts."""
+    throttle.check(attempt)
     if not verify_password(user.password_hash, password):
-        message = "That is not your password."
-        raise InvalidInput(message, fields={"password": message})
+        throttle.failed(attempt)
+        raise WrongPassword(message, fields={field: message})
+    throttle.succeeded(attempt)
 
 
 # Signing in --------------------------------------------------------------------------
 
-def _recent_failures(subject_key: str) -> int:
-    since = clock.now() - LOGIN_FAILURE_WINDOW
-    return db.session.scalar(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.kind == AuditEventKind.LOGIN_FAILED,
-            AuditEvent.subject_key == subject_key,
-            AuditEvent.occurred_at >= since,
-        )
-    )
-
-
-def authenticate(email: str, password: str) -> User:
+def authenticate(email: str, password: str, *, address: str | None = None, device_token: str | None = None) -> User:
     """The user for these credentials. Unknown email and wrong password fail alike.
 
-    The failure is recorded before the error is raised; the caller keeps it despite the
-    refusal (it counts towards the lockout).
+    An attempt while its name, address or device must wait is refused (LoginThrottled)
+    without checking the password. A failure is recorded and counted (see `throttle`) before
+    the error is raised; the caller keeps it despite the refusal.
     """
     email = normalise_email(email)
-    subject_key = _sha256(email)
-    if _recent_failures(subject_key) >= LOGIN_FAILURE_LIMIT:
-        record_event(AuditEventKind.LOGIN_THROTTLED, subject_key=subject_key)
-        raise LoginThrottled()
+    attempt = Attempt(email, address, device_token)
+    throttle.check(attempt)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
         burn_verification_time(password)
@@ -228,8 +222,10 @@ def authenticate(email: str, password: str) -> User:
     else:
         ok = verify_password(user.password_hash, password) and user.active and user.organisation.active
     if not ok:
-        record_event(AuditEventKind.LOGIN_FAILED, subject_user=user, subject_key=subject_key)
+        throttle.failed(attempt)
+        record_event(AuditEventKind.LOGIN_FAILED, subject_user=user, subject_key=throttle.keyed_hash(email))
         raise InvalidCredentials()
+    throttle.succeeded(attempt)
     user.last_login_at = clock.now()
     record_event(AuditEventKind.LOGIN_SUCCEEDED, actor=user, subject_user=user)
     return user

@@ -1,18 +1,18 @@
 """Read-side questions about people and their security events, for admins: how many users
-(by role, not yet signed in), how many sign-ins are locked out now, the recent security
+(by role, not yet signed in), how many sign-in names are being slowed, the recent security
 events. Each is one statement, counted in SQL.
 
 The audit log's queries that name users live here, not in `inventory.audit`: the audit log
 sits below accounts (accounts writes to it), as the audit pages do.
 """
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from inventory.accounts.models import User, UserRole
-from inventory.accounts.operations import LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW
 from inventory.audit.models import AuditEvent, AuditEventKind
 from inventory.extensions import db
 from inventory.permissions import Role
@@ -46,14 +46,18 @@ def user_counts() -> UserCounts:
     return UserCounts(active, inactive, never, {role: held.get(str(role), 0) for role in Role})
 
 
-def locked_out_count(now: datetime) -> int:
-    """Sign-in names locked out at `now`: those with `LOGIN_FAILURE_LIMIT` failures within
-    `LOGIN_FAILURE_WINDOW`, the rule `authenticate` refuses by (one statement)."""
-    locked = (select(AuditEvent.subject_key)
+def slowed_sign_in_count(now: datetime) -> int:
+    """Sign-in names being slowed down at `now`: those with more failed sign-ins than the
+    throttle lets through freely, within the time it remembers them (one statement, over the
+    audit log, wherever the throttle keeps its counters)."""
+    config = current_app.config
+    since = now - timedelta(seconds=config["THROTTLE_FORGET_SECONDS"])
+    slowed = (select(AuditEvent.subject_key)
               .where(AuditEvent.kind == K.LOGIN_FAILED, AuditEvent.subject_key.is_not(None),
-                     AuditEvent.occurred_at >= now - LOGIN_FAILURE_WINDOW)
-              .group_by(AuditEvent.subject_key).having(func.count() >= LOGIN_FAILURE_LIMIT).subquery())
-    return db.session.scalar(select(func.count()).select_from(locked))
+                     AuditEvent.occurred_at >= since, AuditEvent.occurred_at <= now)
+              .group_by(AuditEvent.subject_key).having(func.count() > config["THROTTLE_LIMITS"]["account"]["free"])
+              .subquery())
+    return db.session.scalar(select(func.count()).select_from(slowed))
 
 
 def security_event_counts(since: datetime) -> dict[AuditEventKind, int]:

@@ -10,11 +10,11 @@ replaying an older cookie does not earn more guesses.
 """
 from datetime import UTC, datetime, timedelta
 
-from flask import redirect, session, url_for
+from flask import after_this_request, redirect, request, session, url_for
 from flask_login import login_user
 
 from inventory import clock
-from inventory.accounts import operations, two_factor
+from inventory.accounts import devices, operations, two_factor
 from inventory.accounts.models import User
 from inventory.accounts.reauth import mark_authenticated
 from inventory.extensions import db
@@ -38,11 +38,19 @@ def after_password(user: User, next_url: str | None):
 
 
 def complete_sign_in(user: User, next_url: str | None) -> str:
-    """Sign `user` in, in a fresh session (no fixation); returns where to go next."""
+    """Sign `user` in, in a fresh session (no fixation); the browser becomes (or stays) a
+    known device of theirs. Returns where to go next."""
     session.clear()
     session[operations.SESSION_TOKEN_KEY] = operations.start_login_session(user)
     login_user(user)
     mark_authenticated()
+    device = devices.remember_device(user, devices.token_from_cookie(), user_agent=request.user_agent.string)
+
+    @after_this_request
+    def keep_device_cookie(response):
+        devices.set_cookie(response, device)
+        return response
+
     return next_url or url_for("main.home")
 
 

@@ -3,7 +3,7 @@ up when a role requires it, and a person's own two-factor settings."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from inventory.accounts import signing_in, two_factor
+from inventory.accounts import devices, signing_in, throttle, two_factor
 from inventory.accounts.forms import RecoveryCodeForm, SignInCodeForm, TurnOffTwoFactorForm
 from inventory.accounts.reauth import reauthentication_required
 from inventory.errors import InvalidInput
@@ -32,10 +32,17 @@ def _second_step(form, field: str, check, template: str):
         return _start_again()
     status = 200
     if form.validate_on_submit():
+        attempt = throttle.Attempt(user.email, request.remote_addr, devices.token_from_cookie())
         try:
+            throttle.check(attempt)
             left = check(user, form[field].data)
+        except throttle.LoginThrottled as error:
+            keep()
+            show_error(form, error)
+            return render_template(template, form=form), error.status, {"Retry-After": str(error.retry_after)}
         except InvalidInput as error:
-            keep()  # the wrong code counts
+            keep()  # the wrong code counts, here and in the sign-in throttle
+            throttle.failed(attempt)
             if signing_in.code_guesses_left(user) <= 0:
                 signing_in.end_pending()
                 flash("Too many wrong codes. Sign in again from the start.", "error")

@@ -15,6 +15,7 @@ class AuditEventKind(StrEnum):
     LOGIN_SUCCEEDED = "login_succeeded"
     LOGIN_FAILED = "login_failed"
     LOGIN_THROTTLED = "login_throttled"
+    NEW_DEVICE_SIGN_IN = "new_device_sign_in"  # which device row, never the browser's own words
     LOGOUT = "logout"
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"

@@ -15,9 +15,9 @@ from flask import current_app, url_for
 from inventory.accounts.queries import (
     SecurityEvent,
     UserCounts,
-    locked_out_count,
     recent_security_events,
     security_event_counts,
+    slowed_sign_in_count,
     user_counts,
 )
 from inventory.audit.models import AuditEventKind
@@ -297,7 +297,7 @@ def _month_end(first: date) -> date:
 @dataclass(frozen=True)
 class AdminPanel:
     users: UserCounts
-    locked_out: int
+    slowed_sign_ins: int
     scheduler: SchedulerHealth
     jobs_failing: list[str]  # jobs whose latest run failed
     failures_recently: int
@@ -309,7 +309,7 @@ class AdminPanel:
 def admin_panel(user, now: datetime) -> AdminPanel:
     failures_recently, failures = failed_runs(now - RECENT, limit=TOP)
     return AdminPanel(
-        users=user_counts(), locked_out=locked_out_count(now), scheduler=scheduler_health(now),
+        users=user_counts(), slowed_sign_ins=slowed_sign_in_count(now), scheduler=scheduler_health(now),
         jobs_failing=sorted(name for name, run in last_runs().items() if run.outcome == RunOutcome.FAILED),
         failures_recently=failures_recently, failures=failures,
         security_counts=security_event_counts(now - RECENT),

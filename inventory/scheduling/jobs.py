@@ -30,7 +30,8 @@ JOBS: list[ScheduledJob] = [
                  "Verifies the ledger (and its signed checkpoints, where a folder is set); tells finance and admins "
                  "of a failure.", kinds=("ledger_verification_failed",)),
     ScheduledJob("housekeeping", housekeeping_job, daily(3, 15),
-                 "Deletes Idempotency-Key records past their window, ended sessions and long-revoked tokens."),
+                 "Deletes Idempotency-Key records past their window, ended sessions, long-revoked tokens, "
+                 "forgotten sign-in throttle counters and long-unused devices."),
     ScheduledJob("retention", retention_job, daily(3, 25),
                  "Anonymises referrals never taken up and closed cases past their retention period (money and "
                  "item history stay under the case reference)."),

@@ -9,9 +9,9 @@ import pytest
 from inventory import clock
 from inventory.accounts import operations as accounts
 from inventory.accounts.queries import (
-    locked_out_count,
     recent_security_events,
     security_event_counts,
+    slowed_sign_in_count,
     user_counts,
 )
 from inventory.audit.models import AuditEventKind
@@ -263,21 +263,24 @@ def test_users_are_counted_active_by_role_and_not_yet_signed_in(build):
     assert counts.by_role[Role.FITTER] == 2 and counts.by_role[Role.ADMIN] == 1 and counts.by_role[Role.AUDITOR] == 0
 
 
-def fail_to_sign_in(email: str, times: int):
-    for _ in range(times):
-        with pytest.raises(accounts.InvalidCredentials):
-            accounts.authenticate(email, "not the password")
+def fail_to_sign_in(email: str, times: int, *, ending_at=NOW):
+    """`times` failed sign-ins a minute apart (each after the throttle's wait), the last at `ending_at`."""
+    for n in reversed(range(times)):
+        with clock.frozen_at(ending_at - timedelta(minutes=n)):
+            with pytest.raises(accounts.InvalidCredentials):
+                accounts.authenticate(email, "not the password")
         db.session.commit()
 
 
-def test_a_sign_in_name_is_locked_out_after_five_failures_within_fifteen_minutes(build):
+def test_a_sign_in_name_is_slowed_after_more_failures_than_the_free_ones_within_an_hour(app, build):
+    free = app.config["THROTTLE_LIMITS"]["account"]["free"]
     user = build.user()
-    fail_to_sign_in(user.email, 4)
-    fail_to_sign_in("nobody@example.test", 5)
-    assert locked_out_count(clock.now()) == 1
+    fail_to_sign_in(user.email, free, ending_at=NOW - timedelta(minutes=2))
+    fail_to_sign_in("nobody@example.test", free + 1, ending_at=NOW - timedelta(minutes=2))
+    assert slowed_sign_in_count(NOW) == 1
     fail_to_sign_in(user.email, 1)
-    assert locked_out_count(clock.now()) == 2
-    assert locked_out_count(clock.now() + timedelta(minutes=16)) == 0
+    assert slowed_sign_in_count(NOW) == 2
+    assert slowed_sign_in_count(NOW + timedelta(minutes=61)) == 0
 
 
 def test_security_events_are_counted_by_kind_and_the_latest_listed_with_who_and_whom(build):

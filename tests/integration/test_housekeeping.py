@@ -8,12 +8,13 @@ from sqlalchemy import select
 from inventory import clock
 from inventory.accounts import operations
 from inventory.accounts.housekeeping import housekeeping_job
-from inventory.accounts.models import ApiToken, LoginSession
+from inventory.accounts.models import ApiToken, KnownDevice, LoginSession, SignInCounter
 from inventory.api.idempotency import IdempotencyRecord
 from inventory.extensions import db
 from inventory.notices import JobOutcome
 
 NOW = datetime(2026, 6, 1, 3, 0, tzinfo=UTC)
+NO_THROTTLE_RECORDS = {"sign_in_counters": 0, "known_devices": 0}  # deleted by the tests that make them
 
 
 @pytest.fixture
@@ -62,10 +63,29 @@ def test_housekeeping_deletes_only_what_is_past_its_time_and_counts_each_kind(ap
     outcome = housekeeping_job(NOW)
     db.session.commit()
 
-    assert outcome == JobOutcome(counts={"idempotency_records": 1, "login_sessions": 2, "api_tokens": 1})
+    assert outcome == JobOutcome(counts={"idempotency_records": 1, "login_sessions": 2, "api_tokens": 1,
+                                         **NO_THROTTLE_RECORDS})
     assert names(IdempotencyRecord, IdempotencyRecord.key) == ["a-day-ago-to-the-minute", "this-morning"]
     assert db.session.scalars(select(LoginSession.ended_at)).all() == [None]
     assert names(ApiToken, ApiToken.name) == ["old but in use", "revoked lately"]
+
+
+def test_stale_sign_in_counters_and_long_unused_devices_are_deleted(app, user):
+    forget, keep_days = app.config["THROTTLE_FORGET_SECONDS"], app.config["DEVICE_COOKIE_DAYS"]
+    for key, seconds_ago in (("stale", forget + 1), ("recent", forget - 60)):
+        db.session.add(SignInCounter(scope="address", key=key, failures=4,
+                                     last_failed_at=NOW - timedelta(seconds=seconds_ago)))
+    for token, days_ago in (("unused", keep_days + 1), ("in use", keep_days - 1)):
+        db.session.add(KnownDevice(user_id=user.id, token_hash=token, label="Firefox on Linux",
+                                   first_seen_at=NOW - timedelta(days=400), last_seen_at=NOW - timedelta(days=days_ago)))
+    db.session.commit()
+
+    counts = housekeeping_job(NOW).counts
+    db.session.commit()
+
+    assert (counts["sign_in_counters"], counts["known_devices"]) == (1, 1)
+    assert db.session.scalars(select(SignInCounter.key)).all() == ["recent"]
+    assert names(KnownDevice, KnownDevice.token_hash) == ["in use"]
 
 
 def test_a_second_run_deletes_nothing(app, user):
@@ -78,8 +98,9 @@ def test_a_second_run_deletes_nothing(app, user):
     second = housekeeping_job(NOW)
     db.session.commit()
 
-    assert first.counts == {"idempotency_records": 1, "login_sessions": 1, "api_tokens": 1}
-    assert second == JobOutcome(counts={"idempotency_records": 0, "login_sessions": 0, "api_tokens": 0})
+    assert first.counts == {"idempotency_records": 1, "login_sessions": 1, "api_tokens": 1, **NO_THROTTLE_RECORDS}
+    assert second == JobOutcome(counts={"idempotency_records": 0, "login_sessions": 0, "api_tokens": 0,
+                                        **NO_THROTTLE_RECORDS})
 
 
 def test_an_open_session_still_signs_in_after_housekeeping(app, user):
@@ -98,4 +119,5 @@ def test_the_windows_are_settings(app, user):
     api_token(user, "revoked last fortnight", revoked_at=NOW - timedelta(days=14))
     db.session.commit()
 
-    assert housekeeping_job(NOW).counts == {"idempotency_records": 0, "login_sessions": 0, "api_tokens": 1}
+    assert housekeeping_job(NOW).counts == {"idempotency_records": 0, "login_sessions": 0, "api_tokens": 1,
+                                            **NO_THROTTLE_RECORDS}

@@ -3,7 +3,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from inventory.accounts import operations
+from inventory import clock
 from inventory.accounts.models import LoginSession
 from inventory.accounts.operations import SESSION_TOKEN_KEY
 from inventory.audit.models import AuditEvent
@@ -30,16 +30,17 @@ def test_unknown_email_and_wrong_password_read_the_same(client, build, email, pa
     assert "Email or password is not right." in response.get_data(as_text=True)
 
 
-def test_failed_sign_ins_are_kept_though_refused_and_lock_the_account(client, build):
+def test_failed_sign_ins_are_kept_though_refused_and_slow_the_account(app, client, build):
     user = build.user()
-    for _ in range(operations.LOGIN_FAILURE_LIMIT):
-        assert client.post("/login", data={"email": user.email, "password": "the wrong password"}).status_code == 401
-    response = client.post("/login", data={"email": user.email, "password": build.PASSWORD})
-    assert response.status_code == 429
-    assert "Too many failed sign-ins" in response.get_data(as_text=True)
+    free = app.config["THROTTLE_LIMITS"]["account"]["free"]
+    with clock.frozen_at(clock.now()):
+        for _ in range(free + 1):
+            assert client.post("/login", data={"email": user.email, "password": "the wrong password"}).status_code == 401
+        response = client.post("/login", data={"email": user.email, "password": build.PASSWORD})
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    assert "Too many failed attempts. Wait 1 second and try again." in response.get_data(as_text=True)
     kinds = db.session.scalars(select(AuditEvent.kind).order_by(AuditEvent.id)).all()
-    assert kinds[-operations.LOGIN_FAILURE_LIMIT - 1:] == ["login_failed"] * operations.LOGIN_FAILURE_LIMIT + [
-        "login_throttled"]
+    assert kinds[-free - 2:] == ["login_failed"] * (free + 1) + ["login_throttled"]
     assert db.session.scalar(select(func.count()).select_from(LoginSession)) == 0
 
 
