@@ -181,9 +181,11 @@ def test_five_wrong_codes_send_the_person_back_to_the_password_and_an_older_cook
     password_step(client, user)
     pending_cookie = client.get_cookie(SESSION_COOKIE).value
     wrong = f"{(int(code(secret)) + 1) % 1_000_000:06d}"
-    for _ in range(two_factor.CODE_FAILURE_LIMIT - 1):
-        assert client.post("/login/code", data={"code": wrong}).status_code == 422
-    last = client.post("/login/code", data={"code": wrong})
+    for attempt in range(two_factor.CODE_FAILURE_LIMIT - 1):
+        with at(attempt * 10):  # slower than the sign-in throttle's growing wait
+            assert client.post("/login/code", data={"code": wrong}).status_code == 422
+    with at(40):
+        last = client.post("/login/code", data={"code": wrong})
     assert last.status_code == 302 and last.location == "/login"
     assert "Too many wrong codes" in page_of(client.get("/login"))
     assert client.get("/login/code").location == "/login"
@@ -196,7 +198,7 @@ def test_five_wrong_codes_send_the_person_back_to_the_password_and_an_older_cook
     assert replayed.post("/login/code", data={"code": code(secret)}).location == "/login"
     assert not signed_in(replayed)
 
-    with at(30):  # starting again from the password gives five new tries
+    with at(120):  # starting again from the password gives five new tries
         sign_in_with_code(client, user, secret)
 
 
@@ -336,3 +338,14 @@ def test_only_admins_may_reset_a_second_factor(client, login, build):
     login(roles=["caseworker"])
     assert client.post(f"/admin/users/{target.id}/two-factor/reset").status_code == 403
     assert db.session.get(User, target.id).two_factor_enabled
+
+
+def test_quick_wrong_codes_meet_the_sign_in_throttle(client, build):
+    """Wrong codes count like wrong passwords: typed fast, they are slowed, not just limited per sign-in."""
+    user = build.user(roles=["caseworker"])
+    secret = enrolled(user)
+    password_step(client, user)
+    wrong = f"{(int(code(secret)) + 1) % 1_000_000:06d}"
+    answers = [client.post("/login/code", data={"code": wrong}) for _ in range(5)]
+    assert [a.status_code for a in answers[:4]] == [422, 422, 422, 422]
+    assert answers[4].status_code == 429 and answers[4].headers["Retry-After"] == "1"
