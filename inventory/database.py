@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -77,35 +77,52 @@ class UTCDateTime(TypeDecorator):
 
 
 
-def create_append_only_guard(op, table: str) -> None:
+def create_append_only_guard(op, table: str, *, resealable: tuple[str, ...] = ()) -> None:
     """Database triggers that refuse UPDATE and DELETE on `table` (used by migrations).
 
     The app already refuses such flushes; this stops anything else that talks to the
     database through the app's account from quietly rewriting history.
+
+    `resealable`: sealed columns that `rotate-data-key` may rewrite under a new key (nothing
+    else may change, and a value may not appear or vanish). That is safe because each value
+    is bound to its row (inventory.sealing): one from anywhere else does not open. The
+    update trigger names the table's other columns as they are now, so a migration that
+    adds a column to such a table makes the guard again.
     """
+    refused = "UPDATE"
+    if resealable:
+        others = [column["name"] for column in inspect(op.get_bind()).get_columns(table)
+                  if column["name"] not in resealable]
+        refused = f"UPDATE OF {', '.join(others)}"
+    value_appears_or_vanishes = " OR ".join(f"((OLD.{c} IS NULL) <> (NEW.{c} IS NULL))" for c in resealable)
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE OR REPLACE FUNCTION safehold_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
             "BEGIN RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME; END $$"
         )
         op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"CREATE TRIGGER {table}_append_only BEFORE {refused} OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION safehold_refuse_change()"
         )
+        if resealable:
+            op.execute(f"CREATE TRIGGER {table}_reseal_only BEFORE UPDATE OF {', '.join(resealable)} ON {table} "
+                       f"FOR EACH ROW WHEN ({value_appears_or_vanishes}) EXECUTE FUNCTION safehold_refuse_change()")
     else:
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
-            )
+        refuse = f"BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
+        op.execute(f"CREATE TRIGGER {table}_no_update BEFORE {refused} ON {table} {refuse}")
+        op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} {refuse}")
+        if resealable:
+            op.execute(f"CREATE TRIGGER {table}_reseal_only BEFORE UPDATE OF {', '.join(resealable)} ON {table} "
+                       f"WHEN {value_appears_or_vanishes} {refuse}")
 
 
 def drop_append_only_guard(op, table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        op.execute(f"DROP TRIGGER IF EXISTS {table}_reseal_only ON {table}")
     else:
-        for action in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+        for trigger in ("no_update", "no_delete", "reseal_only"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_{trigger}")
 
 
 def one_of(column: str, values) -> str:

@@ -3,7 +3,8 @@ import base64
 import pytest
 from flask import Flask
 
-from inventory.cases.encryption import DataKeyError, EncryptedText, keyring, old_keys_setting
+from inventory.sealing.columns import EncryptedText
+from inventory.sealing.keys import DataKeyError, keyring, old_keys_setting
 
 KEY_A = base64.urlsafe_b64encode(b"a" * 32).decode()
 KEY_B = base64.urlsafe_b64encode(b"b" * 32).decode()
