@@ -14,8 +14,8 @@ request, goods received, invoices posted, visits completed, loans returned, revi
 cases closed — and is then written with bulk inserts (COPY on PostgreSQL). It keeps every
 rule the schema and the app rely on: the ledger's hash chain and balance rows as
 `inventory.budget.ledger` writes them (so `flask verify-ledger` passes), the item, request
-and order state machines' tables, item codes with their check symbol, personal fields
-sealed with the app's data key. It is deterministic: the same seed and scale give the same
+and order state machines' tables, item codes with their check symbol, personal fields and
+free text sealed with the app's data key, each bound to its row. It is deterministic: the same seed and scale give the same
 data (the sealed fields aside, whose nonces are random).
 """
 import argparse
@@ -41,6 +41,7 @@ from inventory.extensions import db
 from inventory.jobs.issuing import add_months
 from inventory.requests.priority import need_points, priority_key, targets_for
 from inventory.requests.transitions import REQUEST_MACHINE
+from inventory.sealing.columns import seal_row, sealed_tables
 from inventory.stock.codes import ALPHABET, check_symbol
 from inventory.stock.operations import ITEM_MACHINE
 
@@ -906,14 +907,18 @@ def generate(plan: Plan, *, echo=print) -> Report:
     report = Report()
     with db.engine.connect() as connection, _bulk_transaction(connection):
         loader = BulkLoader(connection)
+        row_bound = {sealed.table.name: sealed for sealed in sealed_tables() if sealed.row_bound}
         for table in metadata.sorted_tables:
             rows = world.rows.get(table.name)
             if table.name not in GENERATED_TABLES or not rows:
                 continue
+            sealed = row_bound.get(table.name)
             columns = [c.name for c in table.columns]
-            missing = [c for c in columns if c not in rows[0]]
+            missing = [c for c in columns if c not in rows[0] and not (sealed and c == "seal_key")]
             if missing:
                 raise DatasetError(f"{table.name}: no value for {', '.join(missing)}")
+            if sealed:  # personal fields and free text, sealed to their rows as the app seals them
+                rows = (seal_row(sealed, row) for row in rows)
             written = loader.write(table, columns, ([row[c] for c in columns] for row in rows))
             report.counts[table.name] = written
             echo(f"  {table.name}: {written:,} rows ({timer.perf_counter() - started:.0f} s)")

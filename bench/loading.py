@@ -1,7 +1,7 @@
 """Bulk loading of generated rows: COPY on PostgreSQL, executemany of batches on SQLite.
 
 Every value goes through its column type's own bind processor first (the app's
-`UTCDateTime`, `EncryptedText`, JSON, booleans), so what lands in the database is exactly
+`UTCDateTime`, JSON, booleans; row-bound sealed fields come sealed already), so what lands in the database is exactly
 what the app itself would have written, at a fraction of the ORM's cost per row.
 """
 from collections.abc import Iterable, Sequence

@@ -181,7 +181,7 @@ def _register_commands(app: Flask) -> None:
     from inventory.accounts.cli import create_admin_command, create_token_command
     from inventory.backups.cli import backup_command, restore_command
     from inventory.budget.cli import ledger_checkpoint_command, verify_ledger_command
-    from inventory.cases.cli import rotate_data_key_command
+    from inventory.sealing.cli import rotate_data_key_command
     from inventory.demo import seed_demo_command
     from inventory.requests.cli import recompute_priorities_command
     from inventory.scheduling.cli import run_job_command, scheduler_command

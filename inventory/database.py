@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -77,12 +77,55 @@ class UTCDateTime(TypeDecorator):
 
 
 
-def create_append_only_guard(op, table: str) -> None:
+def create_append_only_guard(op, table: str, *, resealable: tuple[str, ...] = (),
+                             redactable: tuple[str, str] | None = None) -> None:
     """Database triggers that refuse UPDATE and DELETE on `table` (used by migrations).
 
     The app already refuses such flushes; this stops anything else that talks to the
-    database through the app's account from quietly rewriting history.
+    database through the app's account from quietly rewriting history. Two exceptions, each
+    to named columns only, every other column unchanged:
+
+    - `resealable`: sealed columns that `rotate-data-key` may rewrite under a new key, as long
+      as no value appears or vanishes. That is safe because each value is bound to its row
+      (inventory.sealing): one from anywhere else does not open.
+    - `redactable`: (column, SQL true of the row OLD when its case is anonymised): the free
+      text in that column may be overwritten or emptied once its case is anonymised.
+
+    On SQLite the update trigger names the table's other columns as they are now, so a
+    migration that adds a column to such a table (or rebuilds it) makes the guard again.
     """
+    redact_column, anonymised_case = redactable or (None, None)
+    free = [*resealable, *([redact_column] if redact_column and redact_column not in resealable else [])]
+    if not free:
+        _create_plain_guard(op, table)
+        return
+    allowed = " OR ".join(
+        ([" AND ".join(f"((OLD.{c} IS NULL) = (NEW.{c} IS NULL))" for c in resealable)] if resealable else [])
+        + ([anonymised_case] if anonymised_case else []))
+    if op.get_bind().dialect.name == "postgresql":
+        free_columns = ", ".join(f"'{c}'" for c in free)
+        op.execute(
+            f"CREATE OR REPLACE FUNCTION {table}_guard() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN "
+            "IF TG_OP = 'UPDATE' THEN "
+            f"IF (to_jsonb(NEW) - ARRAY[{free_columns}]) = (to_jsonb(OLD) - ARRAY[{free_columns}]) "
+            f"AND ({allowed}) THEN RETURN NEW; END IF; END IF; "
+            "RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME; END $$"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_guard()"
+        )
+        return
+    others = [c["name"] for c in inspect(op.get_bind()).get_columns(table) if c["name"] not in free]
+    unchanged = " AND ".join(f"NEW.{name} IS OLD.{name}" for name in others)
+    refuse = f"BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
+    op.execute(f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN NOT ({unchanged} AND ({allowed})) "
+               f"{refuse}")
+    op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} {refuse}")
+
+
+def _create_plain_guard(op, table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE OR REPLACE FUNCTION safehold_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -93,54 +136,18 @@ def create_append_only_guard(op, table: str) -> None:
             "FOR EACH ROW EXECUTE FUNCTION safehold_refuse_change()"
         )
     else:
-        for action in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
-            )
-
-
-def create_redactable_guard(op, table: str, column: str, anonymised_case: str) -> None:
-    """The append-only guard of a case's history (request events, priority adjustments, item
-    events) with one exception, for anonymisation: the free text in `column` may be
-    overwritten, every other column unchanged, on a row whose case is anonymised
-    (`anonymised_case`: SQL, true of the row OLD when its case is). Dropped by
-    `drop_append_only_guard`; a rebuild of the table (SQLite batch) must create it again."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            f"CREATE OR REPLACE FUNCTION {table}_redact_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "BEGIN "
-            "IF TG_OP = 'UPDATE' THEN "
-            f"IF (to_jsonb(NEW) - '{column}') = (to_jsonb(OLD) - '{column}') AND {anonymised_case} THEN "
-            "RETURN NEW; END IF; END IF; "
-            "RAISE EXCEPTION 'table % is append-only', TG_TABLE_NAME; END $$"
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_redact_only()"
-        )
-        return
-    from sqlalchemy import inspect
-
-    others = [c["name"] for c in inspect(op.get_bind()).get_columns(table) if c["name"] != column]
-    unchanged = " AND ".join(f"NEW.{name} IS OLD.{name}" for name in others)
-    op.execute(
-        f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} WHEN NOT ({unchanged} AND {anonymised_case}) "
-        f"BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
-    )
-    op.execute(
-        f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-        f"BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
-    )
+        refuse = f"BEGIN SELECT RAISE(ABORT, 'table {table} is append-only'); END"
+        op.execute(f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} {refuse}")
+        op.execute(f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} {refuse}")
 
 
 def drop_append_only_guard(op, table: str) -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-        op.execute(f"DROP FUNCTION IF EXISTS {table}_redact_only()")
+        op.execute(f"DROP FUNCTION IF EXISTS {table}_guard()")
     else:
-        for action in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{action}")
+        for trigger in ("no_update", "no_delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_{trigger}")
 
 
 def one_of(column: str, values) -> str:

@@ -2,11 +2,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, select, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
-from inventory.cases.encryption import EncryptedText
+from inventory.sealing.columns import SealedText, seal_key_column
 from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
 from inventory.permissions import Role
@@ -57,7 +57,10 @@ class User(UserMixin, db.Model):
     # Two-factor sign-in (accounts/two_factor.py). The TOTP secret, sealed, is set when
     # enrolment starts and in use once enabled; a code is accepted only for a time step
     # after the last one accepted, so a code seen over someone's shoulder cannot be replayed.
-    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
+    # Sealed to this user's row: a secret copied from another row does not open here.
+    seal_key: Mapped[str | None] = seal_key_column()
+    sealed_totp_secret: Mapped[str | None] = mapped_column("totp_secret", Text)
+    totp_secret = SealedText("sealed_totp_secret")
     two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_last_step: Mapped[int | None] = mapped_column()
 

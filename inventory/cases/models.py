@@ -1,21 +1,22 @@
 """A case: one survivor referred to the service, holding the minimum personal data.
 
-Name, address, phone and safe-contact notes are sealed at rest (EncryptedText); they are
+Name, address, phone, safe-contact notes, the police crime reference and the referring
+agency are sealed at rest, each bound to its case (inventory.sealing: SealedText); they are
 never searched, sorted or logged. The reference is the case's non-identifying handle.
 """
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
 from inventory.accounts.models import Organisation, User
-from inventory.cases.encryption import EncryptedText
 from inventory.database import UTCDateTime, one_of
 from inventory.enums import LabelledEnum
 from inventory.extensions import db
+from inventory.sealing.columns import SealedText, seal_key_column
 
 
 class RiskLevel(LabelledEnum):
@@ -124,13 +125,24 @@ class Case(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
-    # Personal data, sealed at rest.
-    name: Mapped[str] = mapped_column(EncryptedText("cases.name"))
-    address: Mapped[str] = mapped_column(EncryptedText("cases.address"))
-    phone: Mapped[str] = mapped_column(EncryptedText("cases.phone"))
-    safe_contact_notes: Mapped[str | None] = mapped_column(EncryptedText("cases.safe_contact_notes"))
+    # Personal data, sealed at rest and bound to this case: `case.name` is the plaintext,
+    # `sealed_name` what the database holds (in the column `name`).
+    seal_key: Mapped[str] = seal_key_column()
+    sealed_name: Mapped[str] = mapped_column("name", Text)
+    sealed_address: Mapped[str] = mapped_column("address", Text)
+    sealed_phone: Mapped[str] = mapped_column("phone", Text)
+    sealed_safe_contact_notes: Mapped[str | None] = mapped_column("safe_contact_notes", Text)
+    sealed_police_reference: Mapped[str | None] = mapped_column("police_reference", Text)
+    # An agency's name, not a person's; sealed all the same, as free text typed by people and
+    # shown only with the personal details.
+    sealed_referral_agency: Mapped[str | None] = mapped_column("referral_agency", Text)
+    name = SealedText("sealed_name")
+    address = SealedText("sealed_address")
+    phone = SealedText("sealed_phone")
+    safe_contact_notes = SealedText("sealed_safe_contact_notes")
+    police_reference = SealedText("sealed_police_reference")
+    referral_agency = SealedText("sealed_referral_agency")
 
-    police_reference: Mapped[str | None] = mapped_column(String(40))
     consent_on: Mapped[date] = mapped_column()  # the survivor consented to the referral that day
     tenure: Mapped[str] = mapped_column(String(24))
     landlord_consent: Mapped[str] = mapped_column(String(16))
@@ -148,7 +160,6 @@ class Case(db.Model):
     police_request: Mapped[bool] = mapped_column(default=False)
 
     referral_source: Mapped[str | None] = mapped_column(String(10))
-    referral_agency: Mapped[str | None] = mapped_column(String(120))  # an agency's name, not a person's
 
     status: Mapped[str] = mapped_column(String(10), default=CaseStatus.OPEN)
     closed_on: Mapped[date | None] = mapped_column()

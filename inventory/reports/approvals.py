@@ -5,7 +5,8 @@ already recorded where it happens; the trail reads them all in one SQL UNION ALL
 first, so a page costs the same two statements (a count and a page) however long the
 history. Each row names a case by its reference at most, never a name, an address or a
 phone number. The written reasons are shown as staff wrote them: they are the point of an
-approval trail (docs/domain.md says why that is acceptable).
+approval trail (docs/domain.md says why that is acceptable). A request's are sealed at rest,
+so the union carries each one's row seal key and they are opened as rows are read.
 """
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from inventory.permissions import Role
 from inventory.procurement.models import InvoiceKind, SupplierInvoice
 from inventory.requests.models import DeclinedAs, EquipmentRequest, PriorityAdjustment, RequestEvent, RequestLine
 from inventory.requests.transitions import Action
+from inventory.sealing.keys import Keyring
 from inventory.stock.models import Item, ItemEvent, ItemEventKind
 
 # Days in the filters are days as the pages show times (web.LOCAL_TIME).
@@ -86,7 +88,7 @@ COLUMNS = {
     "kind": String(), "at": UTCDateTime(), "actor_id": Integer(), "case_reference": String(),
     "organisation_id": Integer(), "number": Integer(), "order_id": Integer(), "document": String(),
     "label": String(), "points": Integer(), "month": Date(), "reason": Text(), "amount_pence": Integer(),
-    "record_id": Integer(),
+    "record_id": Integer(), "seal_key": String(),  # the seal key of a sealed reason's row (None: not sealed)
 }
 
 
@@ -117,7 +119,7 @@ def _request_decisions(wanted: set[Decision]) -> Select | None:
                  at=RequestEvent.occurred_at, actor_id=RequestEvent.actor_id, case_reference=Case.reference,
                  organisation_id=Case.organisation_id, number=EquipmentRequest.id,
                  label=case((RequestEvent.action == str(Action.REJECT), EquipmentRequest.declined_as)),
-                 reason=RequestEvent.note,
+                 reason=RequestEvent.sealed_note, seal_key=RequestEvent.seal_key,
                  amount_pence=case((RequestEvent.action == str(Action.REJECT), asked), else_=approved),
                  record_id=RequestEvent.id)
             .select_from(RequestEvent).join(EquipmentRequest, EquipmentRequest.id == RequestEvent.request_id)
@@ -128,7 +130,8 @@ def _priority_overrides() -> Select:
     return (_row(kind=str(Decision.PRIORITY_OVERRIDE), at=PriorityAdjustment.occurred_at,
                  actor_id=PriorityAdjustment.actor_id, case_reference=Case.reference,
                  organisation_id=Case.organisation_id, number=EquipmentRequest.id, points=PriorityAdjustment.points,
-                 reason=PriorityAdjustment.reason, record_id=PriorityAdjustment.id)
+                 reason=PriorityAdjustment.sealed_reason, seal_key=PriorityAdjustment.seal_key,
+                 record_id=PriorityAdjustment.id)
             .select_from(PriorityAdjustment)
             .join(EquipmentRequest, EquipmentRequest.id == PriorityAdjustment.request_id)
             .join(Case, Case.id == EquipmentRequest.case_id))
@@ -272,11 +275,18 @@ def _what(decision: Decision, row) -> str:
     raise ValueError(decision)
 
 
-def trail_row(row) -> TrailRow:
+# Decisions whose reason is sealed: decision -> its field.
+SEALED_REASONS = {**{decision: RequestEvent.note for decision in REQUEST_DECISIONS.values()},
+                  Decision.PRIORITY_OVERRIDE: PriorityAdjustment.reason}
+
+
+def trail_row(row, keys: Keyring | None = None) -> TrailRow:
+    """`keys`: the app's data keys, when no app context is current (a streamed file)."""
     decision = Decision(row.kind)
+    reason = SEALED_REASONS[decision].open(row.reason, row.seal_key, keys) if decision in SEALED_REASONS else row.reason
     return TrailRow(decision=decision, at=row.at, who=row.who or "SafeHold (no person)",
                     case_reference=row.case_reference, organisation=row.organisation, document=row.document,
-                    what=_what(decision, row), reason=row.reason, amount_pence=row.amount_pence)
+                    what=_what(decision, row), reason=reason, amount_pence=row.amount_pence)
 
 
 CSV_COLUMNS = (Column("When (UTC)"), Column("Decision"), Column("Who"), Column("Case reference"),
@@ -288,10 +298,11 @@ def _pounds(pence: int | None) -> Decimal | None:
     return None if pence is None else Decimal(pence).scaleb(-2)
 
 
-def csv_rows(session, filters: TrailFilters) -> Iterator[list]:
-    """The whole trail the filters select, a CSV row at a time (one streamed statement)."""
+def csv_rows(session, filters: TrailFilters, keys: Keyring | None = None) -> Iterator[list]:
+    """The whole trail the filters select, a CSV row at a time (one streamed statement);
+    `keys` opens the sealed reasons where no app context is current."""
     for found in session.execute(trail_query(filters).execution_options(yield_per=1000)):
-        row = trail_row(found)
+        row = trail_row(found, keys)
         yield [row.at.isoformat(timespec="seconds"), row.decision.label, row.who, row.case_reference,
                row.organisation, row.document, row.what, row.reason, _pounds(row.amount_pence)]
 

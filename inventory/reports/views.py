@@ -15,6 +15,7 @@ from inventory.reports.downloads import csv_download
 from inventory.reports.funder_return import SECTION_NOTES, as_csv, csv_filename, funder_return, return_asked
 from inventory.reports.performance import performance as performance_charts
 from inventory.reports.periods import ReportPeriod, parse_year, year_containing
+from inventory.sealing.keys import keyring
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -56,8 +57,9 @@ def approval_trail_csv():
     filters, problems = _trail_filters()
     if problems:  # the page, with each bad filter explained, rather than a file of something else
         return _trail_page(filters, problems)
+    keys = keyring()  # the file is written after the request's app context has gone
     return csv_download("approval-trail.csv", approvals.CSV_COLUMNS,
-                        lambda session: approvals.csv_rows(session, filters))
+                        lambda session: approvals.csv_rows(session, filters, keys))
 
 
 # Commitments ageing, spend per organisation, CSV exports (issue 13) ------------------------

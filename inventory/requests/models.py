@@ -1,4 +1,9 @@
-"""Requests for equipment, their lines, their history, comments and priority moves."""
+"""Requests for equipment, their lines, their history, comments and priority moves.
+
+What people write here (why a request is needed, a decision's reason, notes on its history,
+comments, why its priority moved) can say things about the survivor ("the perpetrator has a
+key"), so it is sealed at rest like a case's personal data, each value bound to its row
+(inventory.sealing: SealedText). None of it is searched or sorted in SQL."""
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, false
@@ -11,6 +16,7 @@ from inventory.catalogue.models import ItemType
 from inventory.database import UTCDateTime, one_of
 from inventory.enums import LabelledEnum
 from inventory.extensions import db
+from inventory.sealing.columns import SealedText, seal_key_column
 
 
 class RequestState(LabelledEnum):
@@ -68,7 +74,9 @@ class EquipmentRequest(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     raised_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    reason: Mapped[str] = mapped_column(Text)
+    seal_key: Mapped[str] = seal_key_column()
+    sealed_reason: Mapped[str] = mapped_column("reason", Text)
+    reason = SealedText("sealed_reason")
     needed_by: Mapped[date | None] = mapped_column()
     state: Mapped[str] = mapped_column(String(20), default=RequestState.SUBMITTED)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -81,7 +89,8 @@ class EquipmentRequest(db.Model):
     install_by: Mapped[date] = mapped_column()
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    decision_reason: Mapped[str | None] = mapped_column(Text)
+    sealed_decision_reason: Mapped[str | None] = mapped_column("decision_reason", Text)
+    decision_reason = SealedText("sealed_decision_reason")
     declined_as: Mapped[str | None] = mapped_column(String(12))
 
     case: Mapped[Case] = relationship()
@@ -156,7 +165,9 @@ class RequestEvent(db.Model):
     action: Mapped[str] = mapped_column(String(20))
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
-    note: Mapped[str | None] = mapped_column(Text)
+    seal_key: Mapped[str] = seal_key_column()
+    sealed_note: Mapped[str | None] = mapped_column("note", Text)
+    note = SealedText("sealed_note")
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="events")
     actor: Mapped[User] = relationship(lazy="joined")
@@ -169,7 +180,9 @@ class RequestComment(db.Model):
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    body: Mapped[str] = mapped_column(Text)
+    seal_key: Mapped[str] = seal_key_column()
+    sealed_body: Mapped[str] = mapped_column("body", Text)
+    body = SealedText("sealed_body")
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="comments")
     author: Mapped[User] = relationship(lazy="joined")
@@ -186,7 +199,9 @@ class PriorityAdjustment(db.Model):
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     points: Mapped[int] = mapped_column()
-    reason: Mapped[str] = mapped_column(Text)
+    seal_key: Mapped[str] = seal_key_column()
+    sealed_reason: Mapped[str] = mapped_column("reason", Text)
+    reason = SealedText("sealed_reason")
 
     request: Mapped[EquipmentRequest] = relationship(back_populates="adjustments")
     actor: Mapped[User] = relationship(lazy="joined")

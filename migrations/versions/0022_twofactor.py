@@ -24,6 +24,10 @@ HAS_SECRET = ('ck_users_two_factor_has_secret', 'two_factor_enabled_at IS NULL O
 
 
 def upgrade():
+    # The TOTP secret is sealed to its row (inventory.sealing): users get a seal_key when they
+    # are created, or when a secret is first sealed for them.
+    op.add_column('users', sa.Column('seal_key', sa.String(length=22), nullable=True))
+    op.create_index(op.f('ix_users_seal_key'), 'users', ['seal_key'], unique=True)
     op.add_column('users', sa.Column('totp_secret', sa.Text(), nullable=True))
     op.add_column('users', sa.Column('totp_last_step', sa.Integer(), nullable=True))
     name, check = HAS_SECRET
@@ -57,3 +61,5 @@ def downgrade():
         op.drop_constraint(op.f(HAS_SECRET[0]), 'users', type_='check')
     for column in ('two_factor_enabled_at', 'totp_last_step', 'totp_secret'):
         op.execute(f'ALTER TABLE users DROP COLUMN {column}')  # on SQLite, the CHECK goes with its column
+    op.drop_index(op.f('ix_users_seal_key'), table_name='users')
+    op.execute('ALTER TABLE users DROP COLUMN seal_key')

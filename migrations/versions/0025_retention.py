@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import inventory.database
-from inventory.database import create_append_only_guard, create_redactable_guard, drop_append_only_guard
+from inventory.database import create_append_only_guard, drop_append_only_guard
 
 # revision identifiers, used by Alembic.
 revision = '0025'
@@ -50,7 +50,7 @@ def upgrade():
         op.execute(f'ALTER TABLE cases ADD CONSTRAINT {name} CHECK ({REASON_CHECK})')
     for table, column, anonymised_case in REDACTABLE:
         drop_append_only_guard(op, table)
-        create_redactable_guard(op, table, column, anonymised_case)
+        create_append_only_guard(op, table, redactable=(column, anonymised_case))
 
 
 def downgrade():

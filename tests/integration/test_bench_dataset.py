@@ -78,7 +78,7 @@ def test_reserved_and_issued_items_match_requests_and_visits(generated):
 
 def test_decided_requests_and_reviews_carry_what_reports_count(generated):
     assert count(EquipmentRequest, EquipmentRequest.declined_as.is_not(None)) > 0
-    assert count(Case, Case.referral_source == "agency", Case.referral_agency.is_(None)) == 0
+    assert count(Case, Case.referral_source == "agency", Case.sealed_referral_agency.is_(None)) == 0
     closed = count(Case, Case.status == "closed")
     assert closed > 0
     assert count(CaseReview, CaseReview.kind == "closing") == closed
@@ -87,7 +87,7 @@ def test_decided_requests_and_reviews_carry_what_reports_count(generated):
 def test_personal_fields_are_sealed_with_the_apps_key(generated):
     case = db.session.scalar(select(Case).order_by(Case.id).limit(1))
     stored = db.session.execute(text("SELECT name FROM cases WHERE id = :id"), {"id": case.id}).scalar_one()
-    assert case.name and case.name not in stored  # read back through EncryptedText, never stored as typed
+    assert case.name and case.name not in stored  # opened through its SealedText, never stored as typed
     assert case.phone.startswith("07700 900")
 
 

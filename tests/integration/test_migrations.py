@@ -146,3 +146,51 @@ def test_0009_keeps_items_issued_to_a_case_going_down_and_up_and_refuses_referen
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
         db.engine.dispose()
+
+
+def _revision_before(revision: str) -> str:
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()) \
+        .get_revision(revision).down_revision
+
+
+def test_0026_binds_sealed_case_fields_to_their_rows_and_seals_free_text_written_before_it(empty_database_url):
+    """Before 0026 a case's name was sealed to its column only and a request's reason and the
+    police reference were plain text; 0026 seals them all to their rows, and going back down
+    restores exactly that."""
+    from inventory.cases.models import Case
+    from inventory.requests.models import EquipmentRequest
+    from inventory.sealing.keys import keyring
+    from tests.support import Builders
+
+    app = make_app(empty_database_url)
+    with app.app_context():
+        upgrade()
+        build = Builders()
+        case = build.case(name="Mo Presealing", police_reference="NP/2025/000111")
+        raised = build.equipment_request(case=case, reason="Perpetrator has a key")
+        case_id, request_id = case.id, raised.id
+        db.session.remove()
+
+        def stored():
+            with db.engine.connect() as connection:
+                return (*connection.execute(text("SELECT name, police_reference FROM cases WHERE id = :id"),
+                                            {"id": case_id}).one(),
+                        connection.execute(text("SELECT reason FROM requests WHERE id = :id"),
+                                           {"id": request_id}).scalar_one())
+
+        downgrade(revision=_revision_before("0026"))
+        name, police_reference, reason = stored()
+        assert keyring().open(name, "cases.name") == "Mo Presealing"
+        assert (police_reference, reason) == ("NP/2025/000111", "Perpetrator has a key")
+
+        upgrade()
+        name, police_reference, reason = stored()
+        assert "Presealing" not in name and "000111" not in police_reference and "Perpetrator" not in reason
+        case = db.session.get(Case, case_id)
+        assert (case.name, case.police_reference) == ("Mo Presealing", "NP/2025/000111")
+        assert db.session.get(EquipmentRequest, request_id).reason == "Perpetrator has a key"
+        db.session.remove()
+        db.engine.dispose()

@@ -3,7 +3,7 @@ import base64
 import pytest
 from flask import Flask
 
-from inventory.cases.encryption import DataKeyError, EncryptedText, keyring, old_keys_setting
+from inventory.sealing.keys import DataKeyError, keyring, old_keys_setting
 
 KEY_A = base64.urlsafe_b64encode(b"a" * 32).decode()
 KEY_B = base64.urlsafe_b64encode(b"b" * 32).decode()
@@ -58,15 +58,6 @@ def test_after_rotation_old_values_open_with_the_old_key_listed():
 def test_a_key_of_the_wrong_length_is_refused():
     with app_with(base64.urlsafe_b64encode(b"short").decode()).app_context(), pytest.raises(DataKeyError):
         keyring()
-
-
-def test_the_column_type_seals_on_the_way_in_and_opens_on_the_way_out():
-    column = EncryptedText("cases.notes")
-    with app_with(KEY_A).app_context():
-        stored = column.process_bind_param("ring after 6pm", None)
-        assert "ring" not in stored
-        assert column.process_result_value(stored, None) == "ring after 6pm"
-        assert column.process_bind_param(None, None) is None
 
 
 @pytest.mark.parametrize("setting, expected", [

@@ -1,11 +1,12 @@
-"""Personal data encrypted at rest: AES-256-GCM (authenticated) in a column type.
+"""The data keys and the sealing itself: AES-256-GCM (authenticated encryption).
 
 A stored value is `<key id>:<urlsafe base64 of nonce + ciphertext + tag>`. The key id is
 derived from the key itself, so a value names the key that sealed it and old values stay
 readable while `rotate-data-key` moves them to the current key
 (DATA_ENCRYPTION_KEY seals; DATA_ENCRYPTION_OLD_KEYS can still open).
-Each column passes its own `purpose` as associated data, so a ciphertext copied from one
-column (or table) into another fails to open rather than showing the wrong field.
+Every value is sealed with associated data saying where it belongs (`inventory.sealing.columns`:
+its column, and for row-bound fields its row too), so a ciphertext moved anywhere else fails
+its integrity check rather than showing there.
 """
 import base64
 import binascii
@@ -17,8 +18,6 @@ from functools import lru_cache
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
-from sqlalchemy import Text
-from sqlalchemy.types import TypeDecorator
 
 NONCE_BYTES = 12
 
@@ -46,19 +45,20 @@ class Keyring:
     current_id: str
     keys: dict  # key id -> AESGCM
 
-    def seal(self, plaintext: str, purpose: str) -> str:
+    # `context` is the associated data: where the value belongs (see inventory.sealing.columns).
+    def seal(self, plaintext: str, context: str) -> str:
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self.keys[self.current_id].encrypt(nonce, plaintext.encode(), purpose.encode())
+        sealed = self.keys[self.current_id].encrypt(nonce, plaintext.encode(), context.encode())
         return f"{self.current_id}:{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
-    def open(self, stored: str, purpose: str) -> str:
+    def open(self, stored: str, context: str) -> str:
         kid, _, body = stored.partition(":")
         cipher = self.keys.get(kid)
         if cipher is None:
             raise DataKeyError(f"No configured data key has id {kid!r}; add it to DATA_ENCRYPTION_OLD_KEYS.")
         try:
             blob = base64.urlsafe_b64decode(body.encode())
-            return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], purpose.encode()).decode()
+            return cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context.encode()).decode()
         except (binascii.Error, ValueError, InvalidTag):
             raise DataKeyError(f"A value sealed with key {kid!r} failed its integrity check.") from None
 
@@ -84,24 +84,3 @@ def old_keys_setting(value) -> tuple[str, ...]:
 def keyring() -> Keyring:
     config = current_app.config
     return _keyring_for(config["DATA_ENCRYPTION_KEY"], old_keys_setting(config.get("DATA_ENCRYPTION_OLD_KEYS")))
-
-
-class EncryptedText(TypeDecorator):
-    """Text sealed with the app's data key; `purpose` (e.g. "cases.name") binds it to its column."""
-
-    impl = Text
-    cache_ok = True
-
-    def __init__(self, purpose: str):
-        super().__init__()
-        self.purpose = purpose
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        return keyring().seal(value, self.purpose)
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return keyring().open(value, self.purpose)
