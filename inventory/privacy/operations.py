@@ -71,7 +71,7 @@ def _erase_free_text(case: Case) -> None:
             select(PriorityAdjustment).where(PriorityAdjustment.request_id.in_(request_ids))):
         adjustment.reason = ANONYMISED
     for event in db.session.scalars(select(RequestEvent).where(RequestEvent.request_id.in_(request_ids),
-                                                               RequestEvent.note.is_not(None))):
+                                                               RequestEvent.sealed_note.is_not(None))):
         event.note = None
     for event in db.session.scalars(select(ItemEvent).where(
             or_(ItemEvent.case_id == case.id, ItemEvent.request_id.in_(request_ids)), ItemEvent.note.is_not(None))):

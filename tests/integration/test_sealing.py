@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from inventory.accounts.models import User
 from inventory.cases.models import Case
 from inventory.extensions import db
 from inventory.reports import approvals
@@ -30,6 +31,7 @@ TYPED = {
     ("request_events", "note"): "Approved: lock change urgent, perpetrator nearby",
     ("request_comments", "body"): "Survivor moving to her sister in Eastwick",
     ("priority_adjustments", "reason"): "Perpetrator released from custody on Friday",
+    ("users", "totp_secret"): "JBSWY3DPEHPK3PXPQUOKKABY7777ZELD",
 }
 
 
@@ -42,11 +44,12 @@ def everything_sealed(build):
                       referral_agency=TYPED["cases", "referral_agency"])
     raised = build.equipment_request(case=case, reason=TYPED["requests", "reason"])
     coordinator = build.user(roles=["coordinator"])
+    coordinator.totp_secret = TYPED["users", "totp_secret"]
     requests.add_comment(raised.id, TYPED["request_comments", "body"], actor=coordinator)
     requests.adjust_priority(raised.id, 50, TYPED["priority_adjustments", "reason"], actor=coordinator)
     requests.reject_request(raised.id, DeclinedAs.OTHER, note=TYPED["requests", "decision_reason"], actor=coordinator)
     db.session.commit()
-    return case, raised
+    return case, raised, coordinator
 
 
 def raw(table: str, column: str, row_id: int):
@@ -77,11 +80,12 @@ def test_the_database_holds_none_of_what_was_typed(everything_sealed):
 
 
 def test_every_field_reads_back_as_typed(everything_sealed):
-    case, raised = everything_sealed
+    case, raised, coordinator = everything_sealed
     db.session.expire_all()
     case, raised = db.session.get(Case, case.id), db.session.get(EquipmentRequest, raised.id)
     rows = {"cases": case, "requests": raised, "request_events": raised.events[-1],
-            "request_comments": raised.comments[0], "priority_adjustments": raised.adjustments[0]}
+            "request_comments": raised.comments[0], "priority_adjustments": raised.adjustments[0],
+            "users": db.session.get(User, coordinator.id)}
     for (table, column), typed in TYPED.items():
         assert getattr(rows[table], column) == typed, (table, column)
 
@@ -129,7 +133,7 @@ def test_a_whole_seal_copied_with_its_key_cannot_take_another_rows_place(build):
 
 
 def test_every_sealed_value_of_every_table_survives_a_key_rotation(app, everything_sealed):
-    case, raised = everything_sealed
+    case, raised, _ = everything_sealed
     old_key = app.config["DATA_ENCRYPTION_KEY"]
     app.config.update(DATA_ENCRYPTION_KEY=base64.urlsafe_b64encode(b"r" * 32).decode(),
                       DATA_ENCRYPTION_OLD_KEYS=[old_key])
@@ -150,7 +154,7 @@ def test_every_sealed_value_of_every_table_survives_a_key_rotation(app, everythi
 
 
 def test_request_history_may_be_resealed_but_never_rewritten_or_erased(everything_sealed):
-    _, raised = everything_sealed
+    _, raised, _ = everything_sealed
     event = db.session.get(RequestEvent, raised.events[-1].id)
     resealed = keyring().seal(event.note, f"request_events.note/{event.seal_key}")
     db.session.execute(text("UPDATE request_events SET note = :note WHERE id = :id"), {"note": resealed, "id": event.id})
