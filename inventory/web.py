@@ -185,11 +185,14 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_request
     def write_after_the_request(_exc):
-        # On connections of their own, after the answer is made: a busy database may make
+        # On a connection of their own, after the answer is made: a busy database may make
         # these wait a moment or be skipped, but never fails or holds up the request.
-        if used := g.pop("api_token_used", None):
+        used, timed_out = g.pop("api_token_used", None), g.pop("timed_out_session", None)
+        if used or timed_out:
+            db.session.remove()  # the request is answered: hand back its connection first
+        if used:
             record_token_use(db.engine, *used)
-        if timed_out := g.pop("timed_out_session", None):
+        if timed_out:
             end_login_session_quietly(db.engine, *timed_out)
 
     @app.after_request
