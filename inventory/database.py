@@ -59,8 +59,9 @@ def _set_busy_timeout(connection, milliseconds: int) -> None:
 @contextmanager
 def brief_write(engine: Engine):
     """A transaction on a connection of its own for a small write that may be skipped (when a
-    token was last used): it waits at most BRIEF_WAIT_MS for a lock, then fails with an
-    OperationalError for the caller to ignore, rather than hold up the request around it."""
+    token was last used, the end of a timed-out session): it waits at most BRIEF_WAIT_MS for
+    a lock, then fails with an OperationalError for the caller to ignore, rather than hold up
+    the request around it."""
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
