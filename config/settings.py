@@ -16,7 +16,13 @@ class BaseConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_NAME = "safehold_session"
-    PERMANENT_SESSION_LIFETIME = 12 * 60 * 60  # one working day, in seconds
+    # A signed-in browser is signed out after this many minutes without a request, and this
+    # many hours after signing in whatever it does (a working day).
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    # Only a backstop: the session cookie's signature expires this many seconds after it last
+    # changed (the timeouts above end a session well before).
+    PERMANENT_SESSION_LIFETIME = 12 * 60 * 60
     REMEMBER_COOKIE_DURATION = 0
     WTF_CSRF_TIME_LIMIT = None  # tied to the session instead, which ends on logout
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
@@ -131,10 +137,17 @@ class BaseConfig:
     # on. Best on storage the database's owners cannot change. Unset: no checkpoints.
     LEDGER_CHECKPOINT_DIR: str | None = None
     # Housekeeping: an Idempotency-Key is remembered at least this many hours (then its
-    # record is deleted and the key means nothing); a revoked API token stays listed on its
-    # owner's tokens page this many days before it is deleted. Ended sign-in sessions go at once.
+    # record is deleted and the key means nothing); a revoked or expired API token stays listed
+    # on its owner's tokens page this many days before it is deleted. Ended sign-in sessions
+    # go at once.
     IDEMPOTENCY_KEY_HOURS = 24
     REVOKED_TOKEN_KEEP_DAYS = 90
+    # A new API token works this many days; whoever makes it may choose fewer, never more.
+    API_TOKEN_DAYS = 90
+    # How many reverse proxies (nginx, a load balancer) stand in front of SafeHold and set
+    # X-Forwarded-For, -Proto and -Host. 0: none, and those headers are ignored (anyone can send
+    # them); with the right number, logged addresses are the client's rather than the proxy's.
+    TRUSTED_PROXIES = 0
     # Backups (`flask backup`, the nightly job): the folder (default: backups/ in the instance
     # folder) and how many of the newest to keep. They hold personal data (still encrypted).
     BACKUP_DIR: str | None = None
@@ -257,6 +270,11 @@ class TestConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
+    # The __Host- prefix makes browsers keep the cookie only if it is Secure, for the whole
+    # site (Path=/) and for this host alone (no Domain), so no sibling subdomain can set it.
+    SESSION_COOKIE_NAME = "__Host-safehold_session"
+    SESSION_COOKIE_PATH = "/"
+    SESSION_COOKIE_DOMAIN = None
     ALLOW_DEMO_DATA = False
     REQUIRED = {
         "DATABASE_URL": "the database, e.g. postgresql://safehold@db/safehold",
@@ -287,6 +305,66 @@ class ProductionConfig(BaseConfig):
                 "SAFEHOLD_DATA_KEY must be 32 random bytes in url-safe base64 "
                 "(python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())')"
             ) from None
+        refuse_weak_secrets(app_config)
+
+
+# Secrets are refused in production when shorter than this, when made of fewer different
+# characters (bytes, for the data key) than this, or when they appear in the project's files
+# (the test configuration's keys, examples in the documentation): none of these is secret.
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_VARIETY = 16
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SCANNED_SUFFIXES = {".py", ".md", ".txt", ".toml", ".cfg", ".ini", ".yml", ".yaml", ".json", ".html", ".sh",
+                    ".example", ""}
+SKIPPED_FOLDERS = {"instance", "node_modules", "__pycache__", "venv", "backups"}
+
+
+def refuse_weak_secrets(app_config: dict, root: Path = PROJECT_ROOT) -> None:
+    """Raise a ConfigurationError naming each secret that is too short, too uniform or
+    written somewhere in the project's files."""
+    secrets_set = {
+        "SECRET_KEY": app_config.get("SECRET_KEY"),
+        "SAFEHOLD_DATA_KEY": app_config.get("DATA_ENCRYPTION_KEY"),
+        "SAFEHOLD_LEDGER_CHECKPOINT_KEY": app_config.get("LEDGER_CHECKPOINT_KEY"),
+    }
+    secrets_set = {name: str(value) for name, value in secrets_set.items() if value}
+    problems = []
+    for name, value in secrets_set.items():
+        material = base64.urlsafe_b64decode(value) if name == "SAFEHOLD_DATA_KEY" else value
+        if len(value) < MIN_SECRET_LENGTH:
+            problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+        elif len(set(material)) < MIN_SECRET_VARIETY:
+            problems.append(f"{name} is not random enough (too few different characters)")
+    found = _found_in_project(
+        {name: value for name, value in secrets_set.items() if len(value) >= MIN_SECRET_LENGTH}, root)
+    problems += [f"{name} is written in the project's file {path} (an example or test key)"
+                 for name, path in found.items()]
+    if problems:
+        raise ConfigurationError(
+            "SafeHold will not start in production with weak secrets: " + "; ".join(problems)
+            + ". Make new ones, e.g. python -c 'import secrets;print(secrets.token_urlsafe(48))' (for the data key: "
+            "python -c 'import base64,os;print(base64.urlsafe_b64encode(os.urandom(32)).decode())')")
+
+
+def _found_in_project(values: dict[str, str], root: Path) -> dict[str, str]:
+    """{name: the first project file (relative path) whose text contains that value}. Hidden
+    files and folders (.git, .env) and the instance folder, where real secrets may live, are
+    not read."""
+    found: dict[str, str] = {}
+    for folder, folders, files in os.walk(root):
+        folders[:] = sorted(f for f in folders if not f.startswith(".") and f not in SKIPPED_FOLDERS)
+        for file_name in sorted(files):
+            path = Path(folder) / file_name
+            if file_name.startswith(".") or path.suffix not in SCANNED_SUFFIXES:
+                continue
+            try:
+                text = path.read_text(errors="ignore")
+            except OSError:
+                continue
+            for name, value in values.items():
+                if name not in found and value in text:
+                    found[name] = str(path.relative_to(root))
+    return found
 
 
 config_by_name = {

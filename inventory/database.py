@@ -14,6 +14,9 @@ from sqlalchemy.types import TypeDecorator
 
 _write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
 
+BUSY_TIMEOUT_MS = 10_000  # how long a SQLite write waits for the write lock
+BRIEF_WAIT_MS = 20  # how long a write that may be skipped waits for it (`brief_write`)
+
 
 def install_engine_hooks(engine: Engine) -> None:
     if engine.dialect.name != "sqlite":
@@ -26,7 +29,7 @@ def install_engine_hooks(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -45,6 +48,32 @@ def intent_to_write():
         yield
     finally:
         _write_intent.reset(token)
+
+
+def _set_busy_timeout(connection, milliseconds: int) -> None:
+    cursor = connection.connection.cursor()  # the driver's own: no transaction begins
+    cursor.execute(f"PRAGMA busy_timeout={milliseconds}")
+    cursor.close()
+
+
+@contextmanager
+def brief_write(engine: Engine):
+    """A transaction on a connection of its own for a small write that may be skipped (when a
+    token was last used, the end of a timed-out session): it waits at most BRIEF_WAIT_MS for
+    a lock, then fails with an OperationalError for the caller to ignore, rather than hold up
+    the request around it."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _set_busy_timeout(connection, BRIEF_WAIT_MS)
+        try:
+            with intent_to_write(), connection.begin():
+                if not sqlite:
+                    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{BRIEF_WAIT_MS}ms'")
+                yield connection
+        finally:
+            if sqlite:
+                _set_busy_timeout(connection, BUSY_TIMEOUT_MS)
 
 
 def set_write_intent(value: bool):

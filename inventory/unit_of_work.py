@@ -13,7 +13,9 @@ together with the use case, and so commits itself.
 Reads (GET, HEAD) do not commit, and leave the session as they found it: a page that must
 record something (a reveal of personal details) is a POST. The one read that records is the
 API's `GET /api/v1/cases/{id}`, whose personal fields the fixed API contract returns on a
-GET; it logs the view and calls `keep()`.
+GET; it is marked `records_the_read` (so, like a write, it takes the write lock before it
+reads anything and waits for it), logs the view and calls `keep()`. When an API token was
+last used is recorded apart, after the request (inventory.accounts.token_use).
 """
 from flask import Flask, Response, g, request
 
@@ -34,6 +36,15 @@ def keep() -> None:
     that must be recorded (the API's GET of a case with its personal details, which the
     contract makes a GET, writes the access log)."""
     g.unit_of_work_keep = True
+
+
+def records_the_read(view):
+    """Mark a read view whose answer must be recorded before it is given (personal data
+    shown on a GET must not be shown unlogged): its request takes the database's write lock
+    up front and waits for it as a write does, rather than read first and then fail to
+    write on a busy database. The view calls `keep()` once it has recorded something."""
+    view.records_the_read = True
+    return view
 
 
 def finish(response: Response) -> Response:

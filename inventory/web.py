@@ -2,14 +2,19 @@
 security headers, navigation, and how errors become responses."""
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from inventory.accounts.operations import SESSION_TOKEN_KEY, user_for_api_token, user_for_login_session
+from config.settings import ConfigurationError
+from inventory import clock
+from inventory.accounts.operations import SESSION_TOKEN_KEY, SessionTimedOut, api_token_for, user_for_login_session
+from inventory.accounts.quiet_writes import end_login_session_quietly, record_token_use, worth_recording
 from inventory.database import reset_write_intent, set_write_intent
 from inventory.errors import DomainError
 from inventory.extensions import db, login_manager
@@ -105,27 +110,71 @@ HTTP_ERROR_MESSAGES = {
 }
 
 
+SEEN_KEY = "seen_at"  # when this browser last made a request (a timestamp), for the idle timeout
+SEEN_RESOLUTION = timedelta(minutes=1)  # refreshed at most this often, so the cookie rarely changes
+
+
+def _last_seen() -> datetime | None:
+    seen = session.get(SEEN_KEY)
+    return datetime.fromtimestamp(seen, UTC) if isinstance(seen, int | float) else None
+
+
+def _note_seen(now: datetime) -> None:
+    seen = _last_seen()
+    if seen is None or now - seen >= SEEN_RESOLUTION:
+        session[SEEN_KEY] = now.timestamp()
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address, scheme and host from
+    their X-Forwarded-* headers (so the audit and access logs record the client); with none,
+    ignore those headers, which anyone could send."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if isinstance(proxies, bool) or not isinstance(proxies, int) or proxies < 0:
+        raise ConfigurationError("TRUSTED_PROXIES must be a whole number of reverse proxies (0 for none).")
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"
+    _trust_proxies(app)
 
     @login_manager.user_loader
     def load_user(user_id):
         if request.headers.get("Authorization"):
             return None  # an API token, when sent, decides who is calling
-        return user_for_login_session(user_id, session.get(SESSION_TOKEN_KEY))
+        now = clock.now()
+        try:
+            user = user_for_login_session(user_id, session.get(SESSION_TOKEN_KEY), last_seen=_last_seen())
+        except SessionTimedOut as timed_out:
+            g.timed_out_session = (timed_out.login_session_id, now)
+            session.clear()
+            flash(timed_out.message, "info")
+            return None
+        if user is not None:
+            _note_seen(now)
+        return user
 
     @login_manager.request_loader
     def load_user_from_token(req):
         header = req.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return user_for_api_token(token.strip())
-        return None
+        scheme, _, plain = header.partition(" ")
+        if scheme.lower() != "bearer" or not plain.strip():
+            return None
+        token = api_token_for(plain.strip())
+        if token is None:
+            return None
+        now = clock.now()
+        if worth_recording(token, now):
+            g.api_token_used = (token.id, now)
+        return token.user
 
     @app.before_request
     def take_write_lock_for_writes():
-        if request.method in WRITE_METHODS:
+        view = app.view_functions.get(request.endpoint)
+        if request.method in WRITE_METHODS or getattr(view, "records_the_read", False):
             g.write_intent_token = set_write_intent(True)
 
     @app.teardown_request
@@ -133,6 +182,18 @@ def init_app(app: Flask) -> None:
         token = g.pop("write_intent_token", None)
         if token is not None:
             reset_write_intent(token)
+
+    @app.teardown_request
+    def write_after_the_request(_exc):
+        # On a connection of their own, after the answer is made: a busy database may make
+        # these wait a moment or be skipped, but never fails or holds up the request.
+        used, timed_out = g.pop("api_token_used", None), g.pop("timed_out_session", None)
+        if used or timed_out:
+            db.session.remove()  # the request is answered: hand back its connection first
+        if used:
+            record_token_use(db.engine, *used)
+        if timed_out:
+            end_login_session_quietly(db.engine, *timed_out)
 
     @app.after_request
     def security_headers(response):

@@ -13,6 +13,7 @@ from inventory.accounts.forms import (
 )
 from inventory.accounts.models import Organisation, User
 from inventory.accounts.reauth import reauthentication_required
+from inventory.accounts.queries import tokens_of
 from inventory.extensions import db
 from inventory.forms import form_page, submitted
 from inventory.pagination import page_args, paginate
@@ -68,7 +69,8 @@ def edit_user(user_id: int):
         organisation=db.session.get(Organisation, form.organisation_id.data), roles=form.roles.data,
         actor=current_user),
         done="Saved.", next_url=url_for("admin.users"),
-        template="admin/user_form.html", user=user, reset_form=ResetPasswordForm(formdata=None))
+        template="admin/user_form.html", user=user, reset_form=ResetPasswordForm(formdata=None),
+        tokens=tokens_of(user))
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -110,7 +112,18 @@ def reset_password(user_id: int):
         return redirect(url_for("admin.edit_user", user_id=user.id))
     form = UserForm(obj=user, data={"roles": user.roles})
     form.organisation_id.choices = _organisation_choices()
-    return render_template("admin/user_form.html", form=form, user=user, reset_form=reset_form), 422
+    return render_template("admin/user_form.html", form=form, user=user, reset_form=reset_form,
+                           tokens=tokens_of(user)), 422
+
+
+@bp.post("/users/<int:user_id>/tokens/<int:token_id>/revoke")
+@permission_required(Permission.MANAGE_USERS)
+def revoke_token(user_id: int, token_id: int):
+    """An admin revokes one of any user's API tokens (audited, with the admin as actor)."""
+    user = db.get_or_404(User, user_id)
+    operations.revoke_api_token(user, token_id, actor=current_user)
+    flash(f"Token revoked for {user.email}.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.get("/organisations")

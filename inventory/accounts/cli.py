@@ -35,12 +35,18 @@ def create_admin_command(email, name, organisation_name, password):
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="command line", show_default=True, help="What the token is for.")
+@click.option("--days", type=int, default=None,
+              help="How many days it works (default and most: the API_TOKEN_DAYS setting, 90).")
 @with_appcontext
-def create_token_command(email, name):
+def create_token_command(email, name, days):
     """Create a personal API token for EMAIL and print it once."""
     user = db.session.scalar(select(User).where(User.email == operations.normalise_email(email)))
     if user is None or not user.active:
         raise click.ClickException(f"No active user with email {email}.")
-    _, plain = operations.create_api_token(user, name=name)
+    try:
+        _, plain = operations.create_api_token(user, name=name, days=days)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(plain)

@@ -1,7 +1,7 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from inventory.accounts.models import OrganisationKind
 from inventory.accounts.passwords import MAX_LENGTH, MIN_LENGTH
@@ -49,6 +49,8 @@ class ResetPasswordForm(FlaskForm):
 
 class ApiTokenForm(FlaskForm):
     name = StringField("What is this token for?", validators=[DataRequired(), Length(max=80)])
+    # The longest allowed (API_TOKEN_DAYS) when left empty; the use case checks the range.
+    days = IntegerField("Days it works", validators=[Optional()], render_kw={"inputmode": "numeric", "min": 1})
 
 
 class UserForm(FlaskForm):

@@ -2,13 +2,13 @@
 
 - Idempotency records older than IDEMPOTENCY_KEY_HOURS: past its window a key is no
   longer remembered (a retry comes within minutes, not days).
-- Ended sign-in sessions (signed out, password changed, user deactivated): a session is
-  only ever ended, never restarted, so its row is dead at once. Open sessions stay: the
-  server does not record when one was last used, so it cannot tell an abandoned one
-  from one in use (the cookie's signature expires PERMANENT_SESSION_LIFETIME after its
-  last change, which the server does not see).
-- API tokens revoked more than REVOKED_TOKEN_KEEP_DAYS ago. Tokens have no expiry, so an
-  unrevoked token is never deleted, however old.
+- Ended sign-in sessions (signed out, password changed, user deactivated, timed out): a
+  session is only ever ended, never restarted, so its row is dead at once; and sessions
+  begun SESSION_ABSOLUTE_HOURS ago or more, which no browser can use any longer (the idle
+  timeout lives in the browser's cookie, which the server does not see, so a session
+  merely idle stays until then).
+- API tokens revoked, or expired, more than REVOKED_TOKEN_KEEP_DAYS ago (until then their
+  owner still sees them listed, greyed).
 - Sign-in throttle counters with no failure for THROTTLE_FORGET_SECONDS (they count from
   zero again anyway), and known devices not seen for DEVICE_COOKIE_DAYS (their cookie has
   expired).
@@ -31,16 +31,19 @@ from inventory.notices import JobOutcome
 
 
 def housekeeping_job(now: datetime) -> JobOutcome:
-    """Delete expired idempotency records, ended sessions, long-revoked tokens, stale throttle
-    counters and long-unused devices; counts how many of each."""
+    """Delete expired idempotency records, ended or timed-out sessions, tokens long revoked
+    or expired, stale throttle counters and long-unused devices; counts how many of each."""
     config = current_app.config
     key_window = timedelta(hours=config["IDEMPOTENCY_KEY_HOURS"])
     token_grace = timedelta(days=config["REVOKED_TOKEN_KEEP_DAYS"])
+    session_limit = timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])
     counts = {
         "idempotency_records": _delete(
             delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - key_window)),
-        "login_sessions": _delete(delete(LoginSession).where(LoginSession.ended_at.is_not(None))),
-        "api_tokens": _delete(delete(ApiToken).where(ApiToken.revoked_at < now - token_grace)),
+        "login_sessions": _delete(delete(LoginSession).where(
+            LoginSession.ended_at.is_not(None) | (LoginSession.created_at <= now - session_limit))),
+        "api_tokens": _delete(delete(ApiToken).where(
+            (ApiToken.revoked_at < now - token_grace) | (ApiToken.expires_at < now - token_grace))),
         "sign_in_counters": forget_stale_counters(now),
         "known_devices": forget_unused_devices(now),
     }

@@ -1,8 +1,8 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, select, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, and_, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
@@ -10,6 +10,8 @@ from inventory.sealing.columns import SealedText, seal_key_column
 from inventory.database import UTCDateTime, one_of
 from inventory.extensions import db
 from inventory.permissions import Role
+
+EXPIRY_WARNING = timedelta(days=7)  # a token this close to its expiry is marked on the tokens page
 
 
 class OrganisationKind(StrEnum):
@@ -135,10 +137,36 @@ class LoginSession(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class TokenRevocation(StrEnum):
+    """Why a token stopped working before its expiry."""
+
+    OWNER = "owner"  # its owner revoked it
+    ADMIN = "admin"  # an admin revoked it
+    PASSWORD_RESET = "password_reset"
+    PASSWORD_CHANGED = "password_changed"
+    DEACTIVATED = "deactivated"
+    ROLES_CHANGED = "roles_changed"
+
+    @property
+    def label(self) -> str:
+        return {
+            "owner": "by its owner", "admin": "by an admin", "password_reset": "password reset by an admin",
+            "password_changed": "password changed", "deactivated": "user deactivated",
+            "roles_changed": "roles changed",
+        }[self.value]
+
+
 class ApiToken(db.Model):
-    """A personal API token; only its SHA-256 is stored, the token is shown once."""
+    """A personal API token; only its SHA-256 is stored, the token is shown once. It works
+    until it expires or is revoked, whichever comes first."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint(f"revoked_reason IS NULL OR {one_of('revoked_reason', TokenRevocation)}",
+                        name="revoked_reason_known"),
+        CheckConstraint("(revoked_at IS NULL) = (revoked_reason IS NULL)", name="revoked_with_reason"),
+        CheckConstraint("expires_at > created_at", name="expires_after_creation"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -147,13 +175,34 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(20))
 
     user: Mapped[User] = relationship()
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= clock.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def revocation(self) -> TokenRevocation | None:
+        return TokenRevocation(self.revoked_reason) if self.revoked_reason else None
+
+    @property
+    def expires_soon(self) -> bool:
+        """Still working but expiring within EXPIRY_WARNING (the tokens page marks it)."""
+        return self.is_active and self.expires_at - clock.now() <= EXPIRY_WARNING
+
+    @classmethod
+    def working(cls, now: datetime):
+        """SQL condition: neither revoked nor expired at `now`."""
+        return and_(cls.revoked_at.is_(None), cls.expires_at > now)
+
 
 
 class ThrottleScope(StrEnum):

@@ -5,13 +5,22 @@ commits: the request's unit of work (or a CLI command) commits once or rolls bac
 """
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from inventory import clock
 from inventory.accounts import throttle
-from inventory.accounts.models import ApiToken, LoginSession, Organisation, OrganisationKind, User, UserRole
+from inventory.accounts.models import (
+    ApiToken,
+    LoginSession,
+    Organisation,
+    OrganisationKind,
+    TokenRevocation,
+    User,
+    UserRole,
+)
 from inventory.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
 from inventory.accounts.throttle import Attempt, LoginThrottled  # noqa: F401  (authenticate raises it)
 from inventory.audit.models import AuditEventKind
@@ -34,6 +43,14 @@ class InvalidCredentials(DomainError):
 
     def __init__(self):
         super().__init__("Email or password is not right.")
+
+
+class SessionTimedOut(Exception):
+    """A browser's session is over: idle too long, or too long since signing in."""
+
+    def __init__(self, login_session_id: int, message: str):
+        super().__init__(message)
+        self.login_session_id, self.message = login_session_id, message
 
 
 def _sha256(value: str) -> str:
@@ -137,6 +154,7 @@ def update_user(user: User, *, email: str, name: str, organisation: Organisation
             AuditEventKind.ROLES_CHANGED, actor=actor, subject_user=user,
             added=sorted(map(str, chosen - before)), removed=sorted(map(str, before - chosen)),
         )
+        _revoke_all_tokens(user, TokenRevocation.ROLES_CHANGED, actor)
 
 
 def _end_all_sessions(user: User) -> None:
@@ -148,13 +166,15 @@ def _end_all_sessions(user: User) -> None:
 
 
 def deactivate_user(user: User, *, actor: User) -> None:
-    """A deactivated user is signed out everywhere and their API tokens stop working."""
+    """A deactivated user is signed out everywhere and their API tokens are revoked (so
+    reactivating them does not bring the tokens back)."""
     if user.id == actor.id:
         raise Conflict("You cannot deactivate yourself.", code="cannot_deactivate_self")
     if not user.active:
         return
     user.active = False
     _end_all_sessions(user)
+    _revoke_all_tokens(user, TokenRevocation.DEACTIVATED, actor)
     record_event(AuditEventKind.USER_DEACTIVATED, actor=actor, subject_user=user)
 
 
@@ -166,14 +186,17 @@ def reactivate_user(user: User, *, actor: User) -> None:
 
 
 def set_password(user: User, new_password: str, *, actor: User) -> None:
-    """An admin's reset, or the user's own change; either way every session ends."""
+    """An admin's reset, or the user's own change; either way every session ends and every
+    API token is revoked."""
     if problem := password_problem(new_password, user.email, user.name):
         raise InvalidInput(problem, fields={"password": problem})
     user.password_hash = hash_password(new_password)
     user.password_changed_at = clock.now()
     _end_all_sessions(user)
-    kind = AuditEventKind.PASSWORD_CHANGED if actor.id == user.id else AuditEventKind.PASSWORD_RESET
-    record_event(kind, actor=actor, subject_user=user)
+    own = actor.id == user.id
+    record_event(AuditEventKind.PASSWORD_CHANGED if own else AuditEventKind.PASSWORD_RESET,
+                 actor=actor, subject_user=user)
+    _revoke_all_tokens(user, TokenRevocation.PASSWORD_CHANGED if own else TokenRevocation.PASSWORD_RESET, actor)
 
 
 def change_own_password(user: User, *, current_password: str, new_password: str, address: str | None = None,
@@ -238,11 +261,14 @@ def start_login_session(user: User) -> str:
     return token
 
 
-def user_for_login_session(user_id: str, token: str | None) -> User | None:
+def user_for_login_session(user_id: str, token: str | None, *, last_seen: datetime | None = None) -> User | None:
+    """The user a browser's session signs in, or None. Raises SessionTimedOut when the session
+    began SESSION_ABSOLUTE_HOURS ago or more, or when the browser was last seen (`last_seen`,
+    kept in its cookie) SESSION_IDLE_MINUTES ago or more."""
     if not token or not str(user_id).isdigit():
         return None
-    return db.session.scalar(
-        select(User)
+    row = db.session.execute(
+        select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
         .join(Organisation, Organisation.id == User.organisation_id)
         .where(
@@ -252,7 +278,18 @@ def user_for_login_session(user_id: str, token: str | None) -> User | None:
             LoginSession.token_hash == _sha256(token),
             LoginSession.ended_at.is_(None),
         )
-    )
+    ).first()
+    if row is None:
+        return None
+    user, login_session = row
+    now, config = clock.now(), current_app.config
+    hours, minutes = config["SESSION_ABSOLUTE_HOURS"], config["SESSION_IDLE_MINUTES"]
+    if now - login_session.created_at >= timedelta(hours=hours):
+        raise SessionTimedOut(login_session.id,
+                              f"You were signed out {hours} hours after signing in. Sign in again to carry on.")
+    if last_seen is not None and now - last_seen >= timedelta(minutes=minutes):
+        raise SessionTimedOut(login_session.id, f"You were signed out after {minutes} minutes without activity.")
+    return user
 
 
 def end_login_session(user: User, token: str | None) -> None:
@@ -265,35 +302,62 @@ def end_login_session(user: User, token: str | None) -> None:
 
 # API tokens --------------------------------------------------------------------------
 
-def create_api_token(user: User, *, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
-    """A new personal token; the plain token is returned once and never stored."""
+def create_api_token(user: User, *, name: str, days: int | None = None,
+                     actor: User | None = None) -> tuple[ApiToken, str]:
+    """A new personal token lasting `days` (at most, and by default, API_TOKEN_DAYS); the
+    plain token is returned once and never stored."""
     name = name.strip()
     if not name:
         raise InvalidInput("Name the token so you can recognise it later.", fields={"name": "Required."})
+    longest = current_app.config["API_TOKEN_DAYS"]
+    days = longest if days is None else days
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= longest:
+        message = f"A token lasts from 1 to {longest} days."
+        raise InvalidInput(message, fields={"days": message})
     plain = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name[:80], prefix=plain[:10], token_hash=_sha256(plain))
+    now = clock.now()
+    token = ApiToken(user=user, name=name[:80], prefix=plain[:10], token_hash=_sha256(plain), created_at=now,
+                     expires_at=now + timedelta(days=days))
     db.session.add(token)
     db.session.flush()
-    record_event(AuditEventKind.API_TOKEN_CREATED, actor=actor or user, subject_user=user, token_id=token.id)
+    record_event(AuditEventKind.API_TOKEN_CREATED, actor=actor or user, subject_user=user, token_id=token.id,
+                 days=days)
     return token, plain
 
 
 def revoke_api_token(user: User, token_id: int, *, actor: User) -> None:
+    """The owner, or an admin, revokes one of `user`'s tokens."""
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
         raise NotFound("No such token.")
     if token.revoked_at is None:
-        token.revoked_at = clock.now()
-        record_event(AuditEventKind.API_TOKEN_REVOKED, actor=actor, subject_user=user, token_id=token.id)
+        reason = TokenRevocation.OWNER if actor.id == user.id else TokenRevocation.ADMIN
+        token.revoked_at, token.revoked_reason = clock.now(), reason
+        record_event(AuditEventKind.API_TOKEN_REVOKED, actor=actor, subject_user=user, token_id=token.id,
+                     reason=reason, count=1)
 
 
-def user_for_api_token(plain: str) -> User | None:
+def _revoke_all_tokens(user: User, reason: TokenRevocation, actor: User) -> None:
+    """Revoke every working token of `user`: what they were given to do no longer holds."""
+    now = clock.now()
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.working(now))).all()
+    for token in tokens:
+        token.revoked_at, token.revoked_reason = now, reason
+    if tokens:
+        record_event(AuditEventKind.API_TOKEN_REVOKED, actor=actor, subject_user=user, reason=reason,
+                     count=len(tokens))
+
+
+def api_token_for(plain: str) -> ApiToken | None:
+    """The working token with this value, of an active user in an active organisation."""
     token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _sha256(plain), ApiToken.revoked_at.is_(None))
+        select(ApiToken).where(ApiToken.token_hash == _sha256(plain), ApiToken.working(clock.now()))
     )
     if token is None or not token.user.active or not token.user.organisation.active:
         return None
-    now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
-        token.last_used_at = now  # coarse, so reads do not all become writes
-    return token.user
+    return token
+
+
+def user_for_api_token(plain: str) -> User | None:
+    token = api_token_for(plain)
+    return token.user if token else None

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from inventory.accounts.models import User, UserRole
+from inventory.accounts.models import ApiToken, User, UserRole
 from inventory.audit.models import AuditEvent, AuditEventKind
 from inventory.extensions import db
 from inventory.permissions import Role
@@ -92,3 +92,11 @@ def recent_security_events(*, limit: int = 10) -> list[SecurityEvent]:
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit))
     return [SecurityEvent(event_id, occurred_at, AuditEventKind(kind), actor_email, subject_email)
             for event_id, occurred_at, kind, actor_email, subject_email in rows]
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    """A user's API tokens, newest first: working, revoked and expired alike (housekeeping
+    deletes the dead ones after REVOKED_TOKEN_KEEP_DAYS)."""
+    return db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ).all()

@@ -1,19 +1,17 @@
 """Signing in and out, and a user's own account: password, two-factor, devices and API tokens."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
-from sqlalchemy import select
 
 from inventory.accounts import devices, operations, two_factor
 from inventory.accounts.forms import ApiTokenForm, ChangePasswordForm, ConfirmPasswordForm, LoginForm
 from inventory.accounts.reauth import mark_authenticated
-from inventory.accounts.models import ApiToken
 from inventory.accounts.signing_in import after_password
 from inventory.accounts.operations import SESSION_TOKEN_KEY
+from inventory.accounts.queries import tokens_of
 from inventory.accounts.throttle import device_token_hash
 from inventory.errors import DomainError, InvalidInput
-from inventory.extensions import db
 from inventory.forms import show_error, submitted
 from inventory.permissions import login_required, public
 from inventory.unit_of_work import keep, undo
@@ -144,15 +142,14 @@ def known_devices():
 @login_required
 def tokens():
     form = ApiTokenForm()
-    created = submitted(form, lambda: operations.create_api_token(current_user, name=form.name.data))
+    created = submitted(form, lambda: operations.create_api_token(current_user, name=form.name.data,
+                                                                  days=form.days.data))
     new_token = None
     if created:
         _, new_token = created
         form = ApiTokenForm(formdata=None)
-    existing = db.session.scalars(
-        select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
-    ).all()
-    return render_template("accounts/tokens.html", form=form, tokens=existing, new_token=new_token)
+    return render_template("accounts/tokens.html", form=form, tokens=tokens_of(current_user), new_token=new_token,
+                           longest_days=current_app.config["API_TOKEN_DAYS"]), 422 if form.errors else 200
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

@@ -34,7 +34,7 @@ from inventory.errors import NotFound
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
 from inventory.permissions import Permission, can_see_personal_details, permission_required
-from inventory.unit_of_work import keep
+from inventory.unit_of_work import keep, records_the_read
 
 
 def _nullable(definition: dict) -> dict:
@@ -206,6 +206,7 @@ def create_case():
 @api_route("/cases/<int:case_id>", response=CASE, tag="cases",
            summary="One case, with its personal fields where you may see them (each such read is logged).")
 @permission_required(Permission.VIEW_CASES)
+@records_the_read
 def get_case(case_id: int):
     case = operations.get_case(current_user, case_id)
     personal = (request.headers.get("Sec-Fetch-Site") != "cross-site"

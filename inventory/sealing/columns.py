@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlalchemy import Column, String, Table, Text
+from sqlalchemy import Column, String, Table
 from sqlalchemy.orm import mapped_column
 
 from inventory.extensions import db

@@ -1,5 +1,6 @@
 """Housekeeping deletes what can no longer do anything: idempotency records past their
-window, ended sign-in sessions, tokens revoked long ago; and nothing else, twice over."""
+window, ended or timed-out sign-in sessions, tokens revoked or expired long ago; and nothing
+else, twice over."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -38,9 +39,11 @@ def session_started(user, *, at, ended_at=None):
     return token
 
 
-def api_token(user, name, *, revoked_at=None):
-    token, _ = operations.create_api_token(user, name=name)
-    token.revoked_at = revoked_at
+def api_token(user, name, *, created_at=NOW - timedelta(days=1), revoked_at=None):
+    with clock.frozen_at(revoked_at - timedelta(days=1) if revoked_at else created_at):
+        token, _ = operations.create_api_token(user, name=name)
+    if revoked_at:
+        token.revoked_at, token.revoked_reason = revoked_at, "owner"
     return token
 
 
@@ -54,20 +57,24 @@ def test_housekeeping_deletes_only_what_is_past_its_time_and_counts_each_kind(ap
     idempotency_record(user, "this-morning", at=NOW - timedelta(hours=2))
     session_started(user, at=NOW - timedelta(days=3), ended_at=NOW - timedelta(days=3))  # signed out
     session_started(user, at=NOW - timedelta(minutes=5), ended_at=NOW - timedelta(minutes=1))  # signed out just now
-    session_started(user, at=NOW - timedelta(days=40))  # never signed out: it may still be in use
+    session_started(user, at=NOW - timedelta(days=40))  # never signed out, but past the 12 hours
+    session_started(user, at=NOW - timedelta(hours=12))  # just past them
+    session_started(user, at=NOW - timedelta(hours=11, minutes=59))  # may still be in use
     api_token(user, "revoked long ago", revoked_at=NOW - timedelta(days=91))
     api_token(user, "revoked lately", revoked_at=NOW - timedelta(days=89))
-    api_token(user, "old but in use")
+    api_token(user, "expired long ago", created_at=NOW - timedelta(days=181))
+    api_token(user, "expired lately", created_at=NOW - timedelta(days=179))
+    api_token(user, "in use")
     db.session.commit()
 
     outcome = housekeeping_job(NOW)
     db.session.commit()
 
-    assert outcome == JobOutcome(counts={"idempotency_records": 1, "login_sessions": 2, "api_tokens": 1,
+    assert outcome == JobOutcome(counts={"idempotency_records": 1, "login_sessions": 4, "api_tokens": 2,
                                          **NO_THROTTLE_RECORDS})
     assert names(IdempotencyRecord, IdempotencyRecord.key) == ["a-day-ago-to-the-minute", "this-morning"]
-    assert db.session.scalars(select(LoginSession.ended_at)).all() == [None]
-    assert names(ApiToken, ApiToken.name) == ["old but in use", "revoked lately"]
+    assert db.session.scalars(select(LoginSession.created_at)).all() == [NOW - timedelta(hours=11, minutes=59)]
+    assert names(ApiToken, ApiToken.name) == ["expired lately", "in use", "revoked lately"]
 
 
 def test_stale_sign_in_counters_and_long_unused_devices_are_deleted(app, user):
@@ -104,18 +111,21 @@ def test_a_second_run_deletes_nothing(app, user):
 
 
 def test_an_open_session_still_signs_in_after_housekeeping(app, user):
-    token = session_started(user, at=NOW - timedelta(days=40))
+    token = session_started(user, at=NOW - timedelta(hours=11))
     db.session.commit()
 
     housekeeping_job(NOW)
     db.session.commit()
 
-    assert operations.user_for_login_session(str(user.id), token) == user
+    with clock.frozen_at(NOW):
+        assert operations.user_for_login_session(str(user.id), token) == user
 
 
-@pytest.mark.parametrize("app_overrides", [{"IDEMPOTENCY_KEY_HOURS": 48, "REVOKED_TOKEN_KEEP_DAYS": 7}])
+@pytest.mark.parametrize("app_overrides", [{"IDEMPOTENCY_KEY_HOURS": 48, "REVOKED_TOKEN_KEEP_DAYS": 7,
+                                            "SESSION_ABSOLUTE_HOURS": 24}])
 def test_the_windows_are_settings(app, user):
     idempotency_record(user, "thirty-hours-ago", at=NOW - timedelta(hours=30))
+    session_started(user, at=NOW - timedelta(hours=23))
     api_token(user, "revoked last fortnight", revoked_at=NOW - timedelta(days=14))
     db.session.commit()
 

@@ -1,9 +1,11 @@
 import base64
+import secrets
 
 import pytest
 from argon2 import PasswordHasher, Type
 
-from config import BaseConfig, ConfigurationError, ProductionConfig
+from config import BaseConfig, ConfigurationError, ProductionConfig, TestConfig
+from config.settings import refuse_weak_secrets
 from inventory.accounts.passwords import password_problem
 
 
@@ -55,10 +57,14 @@ def test_production_web_workers_never_run_the_scheduler_inside_themselves(monkey
         ProductionConfig.prepare({"SCHEDULER_IN_PROCESS": True}, "/nonexistent")
 
 
+def random_data_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
 def test_production_takes_everything_from_the_environment(monkeypatch):
-    key = base64.urlsafe_b64encode(b"k" * 32).decode()
+    key = random_data_key()
     monkeypatch.setenv("DATABASE_URL", "postgres://safehold@db/safehold")
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("SECRET_KEY", secrets.token_urlsafe(48))
     monkeypatch.setenv("SAFEHOLD_DATA_KEY", key)
     settings = {}
     ProductionConfig.prepare(settings, "/nonexistent")
@@ -104,3 +110,66 @@ def test_any_setting_can_be_overridden_from_the_environment(tmp_path, monkeypatc
     assert app.config["VAT_RECLAIMED"] is True
     assert app.config["MATCH_DATE_WINDOW_DAYS"] == 7
     assert str(app.config["XERO_EXPENSE_ACCOUNT"]) == "4290"
+
+
+# Weak secrets in production ---------------------------------------------------------------
+
+def strong() -> dict:
+    """Secrets made now, as an operator would (so written nowhere)."""
+    return {"SECRET_KEY": secrets.token_urlsafe(48), "DATA_ENCRYPTION_KEY": random_data_key(),
+            "LEDGER_CHECKPOINT_KEY": secrets.token_urlsafe(40)}
+
+
+def test_fresh_random_secrets_are_accepted():
+    refuse_weak_secrets(strong())
+
+
+@pytest.mark.parametrize("name, setting, value, problem", [
+    ("SECRET_KEY", "SECRET_KEY", "x", "shorter than 32 characters"),
+    ("SECRET_KEY", "SECRET_KEY", "s" * 40, "not random enough"),
+    ("SECRET_KEY", "SECRET_KEY", TestConfig.SECRET_KEY, "shorter than 32 characters"),
+    ("SAFEHOLD_DATA_KEY", "DATA_ENCRYPTION_KEY", TestConfig.DATA_ENCRYPTION_KEY, "not random enough"),
+    ("SAFEHOLD_DATA_KEY", "DATA_ENCRYPTION_KEY", base64.urlsafe_b64encode(b"k" * 32).decode(), "not random enough"),
+    ("SAFEHOLD_LEDGER_CHECKPOINT_KEY", "LEDGER_CHECKPOINT_KEY", "short-key", "shorter than 32 characters"),
+    # the checkpoint key the ledger's tests use, written in tests/integration/test_ledger_checkpoint.py
+    ("SAFEHOLD_LEDGER_CHECKPOINT_KEY", "LEDGER_CHECKPOINT_KEY", "a-test-checkpoint-key-of-enough-length-0123456789",
+     "written in the project's file tests/"),
+])
+def test_weak_or_known_secrets_are_refused_naming_the_variable(name, setting, value, problem):
+    with pytest.raises(ConfigurationError) as refused:
+        refuse_weak_secrets({**strong(), setting: value})
+    message = str(refused.value)
+    assert f"{name} " in message and problem in message and "will not start in production" in message
+    assert value not in message  # a secret is never repeated in the error (or the log it lands in)
+
+
+def test_a_secret_written_in_the_documentation_is_refused(tmp_path):
+    example = strong()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "deployment.md").write_text(f"SECRET_KEY={example['SECRET_KEY']}\n")
+    with pytest.raises(ConfigurationError, match=r"SECRET_KEY is written in the project's file docs/deployment.md"):
+        refuse_weak_secrets(example, root=tmp_path)
+
+
+def test_secrets_kept_in_the_instance_folder_or_a_hidden_file_are_not_refused(tmp_path):
+    """Where real secrets may live in a deployment: they are not examples."""
+    values = strong()
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "secrets.json").write_text(str(values))
+    (tmp_path / ".env").write_text(str(values))
+    refuse_weak_secrets(values, root=tmp_path)
+
+
+def test_production_start_refuses_a_weak_secret_key(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://safehold@db/safehold")
+    monkeypatch.setenv("SECRET_KEY", "x")
+    monkeypatch.setenv("SAFEHOLD_DATA_KEY", random_data_key())
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is shorter than 32 characters"):
+        ProductionConfig.prepare({}, "/nonexistent")
+
+
+def test_the_production_cookie_has_the_host_prefix_and_its_conditions():
+    assert ProductionConfig.SESSION_COOKIE_NAME == "__Host-safehold_session"
+    assert ProductionConfig.SESSION_COOKIE_SECURE is True
+    assert ProductionConfig.SESSION_COOKIE_PATH == "/" and ProductionConfig.SESSION_COOKIE_DOMAIN is None
+    assert BaseConfig.SESSION_COOKIE_NAME == "safehold_session"  # plain http://localhost in development
