@@ -16,7 +16,7 @@ import inventory.database
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0025'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 

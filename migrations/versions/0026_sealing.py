@@ -36,7 +36,7 @@ from inventory.sealing.keys import keyring
 
 # revision identifiers, used by Alembic.
 revision = '0026'
-down_revision = '0023'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

@@ -24,11 +24,11 @@ def test_production_password_hashing_meets_owasp_minimum_for_argon2id():
     ("x" * 257, "at most 256"),
     ("someone@example.test", "email"),
 ])
-def test_weak_passwords_are_refused(password, problem):
+def test_weak_passwords_are_refused(app, password, problem):  # the app: its service name is a weak word
     assert problem in password_problem(password, email="someone@example.test")
 
 
-def test_a_long_passphrase_is_fine():
+def test_a_long_passphrase_is_fine(app):
     assert password_problem("correct horse battery staple", email="a@b.test") is None
 
 
