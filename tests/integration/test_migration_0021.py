@@ -9,7 +9,6 @@ from inventory.accounts.models import ApiToken
 from inventory.extensions import db
 from tests.conftest import make_app
 from tests.integration.test_migrations import empty_database_url  # noqa: F401 (a fixture)
-from tests.support import Builders
 
 MADE = datetime(2026, 1, 10, 8, 30, 15, 123456, tzinfo=UTC)
 
@@ -19,12 +18,19 @@ def test_existing_tokens_expire_90_days_after_they_were_made_and_revoked_ones_sa
     app = make_app(empty_database_url)
     with app.app_context():
         upgrade(revision="0020")
-        user = Builders().user(roles=["finance"])
-        tokens = sa.Table("api_tokens", sa.MetaData(), autoload_with=db.engine)
+        # Rows written as the schema stood at 0020 (the models are of the head).
+        schema = sa.MetaData()
+        organisations, users, tokens = (sa.Table(name, schema, autoload_with=db.engine)
+                                        for name in ("organisations", "users", "api_tokens"))
+        organisation_id = db.session.execute(organisations.insert().values(
+            name="Lead", kind="lead", active=True, created_at=MADE)).inserted_primary_key[0]
+        user_id = db.session.execute(users.insert().values(
+            email="finance@example.test", name="F", organisation_id=organisation_id, password_hash="x",
+            active=True, created_at=MADE, password_changed_at=MADE)).inserted_primary_key[0]
         db.session.execute(tokens.insert(), [
-            {"user_id": user.id, "name": "in use", "prefix": "sh_aaaaaaa", "token_hash": "a" * 64,
+            {"user_id": user_id, "name": "in use", "prefix": "sh_aaaaaaa", "token_hash": "a" * 64,
              "created_at": MADE, "revoked_at": None},
-            {"user_id": user.id, "name": "revoked", "prefix": "sh_bbbbbbb", "token_hash": "b" * 64,
+            {"user_id": user_id, "name": "revoked", "prefix": "sh_bbbbbbb", "token_hash": "b" * 64,
              "created_at": MADE, "revoked_at": MADE + timedelta(days=2)},
         ])
         db.session.commit()
