@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app inventory
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run install install-test browser pg-client migrate seed layers test test-sqlite test-postgres bench clean
+.PHONY: run install install-test browser pg-client migrate seed layers test test-sqlite test-postgres api-fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,12 @@ test-postgres: install-test
 	  if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  echo "PostgreSQL pass ($(PG_TEST_URL))"; \
 	  SAFEHOLD_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q --ignore=tests/unit
+
+## Schemathesis against the API's own OpenAPI document, as the demo coordinator and the demo
+## fitter, on a throwaway SQLite database (tests/fuzz/api_fuzz.py): no 5xx, no answer outside
+## the document, nothing accepted that the document forbids. Fixed seed; FUZZ_ARGS="--examples 50".
+api-fuzz: install-test
+	$(BIN)/python -m tests.fuzz.api_fuzz $(FUZZ_ARGS)
 
 ## The benchmark (never part of `make test` or CI): builds, or reuses, the 1% and 100% datasets
 ## and times each measurement on both side by side (docs/benchmarks.md). On PostgreSQL:

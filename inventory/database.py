@@ -4,6 +4,7 @@ SQLite: foreign keys on, WAL, a busy timeout, and transactions that will write t
 write lock up front (BEGIN IMMEDIATE) so that a read-then-write cannot be overtaken.
 PostgreSQL: read-then-write paths lock rows with SELECT ... FOR UPDATE (`for_update`).
 """
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC
@@ -18,7 +19,19 @@ BUSY_TIMEOUT_MS = 10_000  # how long a SQLite write waits for the write lock
 BRIEF_WAIT_MS = 20  # how long a write that may be skipped waits for it (`brief_write`)
 
 
+class _NoResultRows(logging.Filter):
+    """SQLAlchemy's DEBUG log writes every result row as the app reads it, decrypted: a
+    survivor's name and address in the server log. Statements and their (sealed) parameters
+    still log; the rows never do."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
 def install_engine_hooks(engine: Engine) -> None:
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(existing, _NoResultRows) for existing in engine_log.filters):
+        engine_log.addFilter(_NoResultRows())
     if engine.dialect.name != "sqlite":
         return
 

@@ -101,8 +101,14 @@ def year_month(value) -> date:
     return _iso(date, f"{value.strip()}-01", "A month like 2026-05: its number from 01 to 12.")
 
 
+_TIME_OF_DAY = re.compile(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
+
+
 def iso_time(value) -> time:
-    """A time of day like 09:30."""
+    """A time of day like 09:30 (or 09:30:00), local: never one with a time zone, which
+    could not be compared with the service's own times."""
+    if isinstance(value, str) and not _TIME_OF_DAY.fullmatch(value.strip()):
+        raise ParseError("A time like 09:30.")
     return _iso(time, value, "A time like 09:30.")
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import ConfigurationError
@@ -134,6 +134,20 @@ def _trust_proxies(app: Flask) -> None:
         raise ConfigurationError("TRUSTED_PROXIES must be a whole number of reverse proxies (0 for none).")
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+def _path_exists(app: Flask, error: MethodNotAllowed) -> bool:
+    """Whether the path of a 405 names something with one of the methods it allows. Werkzeug
+    answers 405 before checking the path's ids, so POST /cases/0/reviews (GET being another
+    rule) would say "wrong method" where there is nothing at all: that is a 404."""
+    methods = [method for method in error.valid_methods or () if method not in ("HEAD", "OPTIONS")]
+    if not methods:
+        return True
+    try:
+        app.url_map.bind_to_environ(request.environ).match(method=methods[0])
+    except NotFound:
+        return False
+    except HTTPException:
+        return True
+    return True
 
 
 def init_app(app: Flask) -> None:
@@ -237,18 +251,26 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         db.session.rollback()
+        if isinstance(error, MethodNotAllowed) and not _path_exists(app, error):
+            error = NotFound()
         status = error.code or 500
         if status < 400:  # routing redirects
             return error
+        if status == 401 and not wants_json():
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         if wants_json():
             message = HTTP_ERROR_MESSAGES.get(status) or error.description
-            return json_error(status, HTTP_ERROR_CODES.get(status, "http_error"), message)
-        if status == 401:
-            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
-        template = {403: "errors/403.html", 404: "errors/404.html", 413: "errors/413.html"}.get(status)
-        if template:
-            return render_template(template), status
-        return render_template("errors/problem.html", message=error.description, status=status), status
+            response = json_error(status, HTTP_ERROR_CODES.get(status, "http_error"), message)
+        else:
+            template = {403: "errors/403.html", 404: "errors/404.html", 413: "errors/413.html"}.get(status)
+            page = (render_template(template) if template
+                    else render_template("errors/problem.html", message=error.description, status=status))
+            response = app.make_response((page, status))
+        # Headers the error carries for the client (a 405's Allow, a 429's Retry-After).
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

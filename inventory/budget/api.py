@@ -3,7 +3,7 @@ from flask import jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.api import PAGE_PARAMS, api_route, found, page_of, query_param, schema
+from inventory.api import PAGE_PARAMS, RECORD_ID, api_route, found, page_of, pence, query_param, schema, text
 from inventory.api.body import Body
 from inventory.budget import categories, ledger, operations as budget, year_end
 from inventory.budget.models import (
@@ -33,7 +33,7 @@ PAYMENT_METHOD = {"type": "string", "enum": [str(m) for m in PaymentMethod],
                   "description": "bank (the default) or card: the accounts post it to that account."}
 DATE_TIME = {"type": "string", "format": "date-time"}
 NULLABLE_DATE_TIME = {"type": ["string", "null"], "format": "date-time"}
-REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string", "maxLength": 500}}}
+REASON = {"type": "object", "required": ["reason"], "properties": {"reason": text(500, required=True)}}
 REASON_MAX = 500
 
 PERIOD = schema("BudgetPeriod", {
@@ -129,8 +129,9 @@ BUDGET_CATEGORY = schema("BudgetCategory", {
 })
 
 CATEGORY_CHOICE = {
-    "category_id": {"type": "integer", "description": "An active budget category, by id ..."},
-    "category": {"type": "string", "description": "... or by name (case, spaces and a plural s do not matter)."},
+    "category_id": {**RECORD_ID, "description": "An active budget category, by id ..."},
+    "category": text(categories.NAME_MAX,
+                     description="... or by name (case, spaces and a plural s do not matter)."),
 }
 
 
@@ -290,8 +291,8 @@ def ledger_entries():
 @api_route("/ledger/allocations", "POST", summary="Fund a budget period.", response=ENTRY, status=201,
            tag="budget", request_body={
                "type": "object", "required": ["amount_pence"],
-               "properties": {"amount_pence": PENCE, "period_id": {"type": "integer"}, "date": DATE,
-                              "memo": {"type": "string"}}})
+               "properties": {"amount_pence": pence(), "period_id": RECORD_ID, "date": DATE,
+                              "memo": text(ledger.MEMO_MAX)}})
 @permission_required(Permission.MANAGE_LEDGER)
 def create_allocation():
     body = Body()
@@ -311,9 +312,11 @@ def create_allocation():
                "type": "object",
                "required": ["supplier_name", "purchased_on", "net_pence", "vat_pence", "gross_pence",
                             "receipt_reference"],
-               "properties": {"supplier_name": {"type": "string"}, "purchased_on": DATE, "net_pence": PENCE,
-                              "vat_pence": PENCE, "gross_pence": PENCE, "receipt_reference": {"type": "string"},
-                              **CATEGORY_CHOICE, "case_reference": {"type": "string"},
+               "properties": {"supplier_name": text(budget.SUPPLIER_NAME_MAX, required=True), "purchased_on": DATE,
+                              "net_pence": pence(allow_zero=True), "vat_pence": pence(allow_zero=True),
+                              "gross_pence": pence(),
+                              "receipt_reference": text(budget.RECEIPT_REFERENCE_MAX, required=True),
+                              **CATEGORY_CHOICE, "case_reference": text(ledger.CASE_REFERENCE_MAX),
                               "payment_method": PAYMENT_METHOD}})
 @permission_required(Permission.MANAGE_LEDGER)
 def create_direct_purchase():
@@ -348,8 +351,9 @@ def create_direct_purchase():
                    "standing, net and VAT each: beyond that a 409 refund_exceeds_purchase with the figures in "
                    "details.",
            request_body={"type": "object", "required": ["date", "net_pence", "vat_pence", "reason"],
-                         "properties": {"date": DATE, "net_pence": PENCE, "vat_pence": PENCE,
-                                        "reason": {"type": "string"}}})
+                         "properties": {"date": DATE, "net_pence": pence(allow_zero=True),
+                                        "vat_pence": pence(allow_zero=True),
+                                        "reason": text(ledger.MEMO_MAX, required=True)}})
 @permission_required(Permission.MANAGE_LEDGER)
 def refund_direct_purchase(purchase_id: int):
     purchase = found(DirectPurchase, purchase_id, "direct purchase")
@@ -366,8 +370,8 @@ def refund_direct_purchase(purchase_id: int):
 @api_route("/ledger/adjustments", "POST", summary="A finance journal with a written reason.", response=ENTRY,
            status=201, tag="budget", request_body={
                "type": "object", "required": ["amount_pence", "date", "reason"],
-               "properties": {"amount_pence": {**PENCE, "description": "Positive adds to available."},
-                              "date": DATE, "reason": {"type": "string"}, **CATEGORY_CHOICE}})
+               "properties": {"amount_pence": pence(allow_negative=True, description="Positive adds to available."),
+                              "date": DATE, "reason": text(ledger.MEMO_MAX, required=True), **CATEGORY_CHOICE}})
 @permission_required(Permission.MANAGE_LEDGER)
 def create_adjustment():
     body = Body()
@@ -384,7 +388,7 @@ def create_adjustment():
 @api_route("/ledger/entries/<int:entry_id>/reversal", "POST", summary="Reverse an entry (once), with a reason.",
            response=ENTRY, status=201, tag="budget", request_body={
                "type": "object", "required": ["reason"],
-               "properties": {"reason": {"type": "string"}, "date": DATE}})
+               "properties": {"reason": text(ledger.MEMO_MAX, required=True), "date": DATE}})
 @permission_required(Permission.MANAGE_LEDGER)
 def reverse_entry(entry_id: int):
     body = Body()

@@ -12,7 +12,7 @@ requests are), and recorded by a caseworker of its organisation or a coordinator
 from flask import jsonify, request
 from flask_login import current_user
 
-from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.api import PAGE_PARAMS, RECORD_ID, api_route, page_of, query_param, schema, text
 from inventory.api.body import Body
 from inventory.cases import operations, reviews
 from inventory.cases.details import AGENCY_LIMIT, read_new_case
@@ -29,10 +29,10 @@ from inventory.cases.models import (
     SupportEnded,
     Tenure,
 )
-from inventory.cases.reviews import Closing, ItemAnswer, NewReview, ReviewAnswers
+from inventory.cases.reviews import MAX_INCIDENTS, Closing, ItemAnswer, NewReview, ReviewAnswers
 from inventory.errors import NotFound
 from inventory.pagination import page_args, paginate
-from inventory.parsing import Fields
+from inventory.parsing import DEFAULT_TEXT_LIMIT, Fields
 from inventory.permissions import Permission, can_see_personal_details, permission_required
 from inventory.unit_of_work import keep, records_the_read
 
@@ -46,6 +46,7 @@ def _enum(enum) -> dict:
 
 
 DATE = {"type": "string", "format": "date"}
+REFERENCE_SEARCH_LIMIT = 40  # longer than any reference
 PERSONAL_FIELDS = ("name", "address", "phone", "safe_contact_notes")
 DETAIL_FIELDS = ("risk_level", "risk_tool", "risk_assessed_on", "flags", "marac", "consent_on", "tenure",
                  "landlord_consent", "police_reference", "referral_source", "referral_agency")
@@ -79,7 +80,7 @@ NEW_CASE = schema("NewCase", {
     "required": ["reference", "name", "address", "phone", "consent_given", "consent_on", "tenure",
                  "landlord_consent", "risk_tool", "risk_level", "risk_assessed_on"],
     "properties": {
-        "reference": {"type": "string", "examples": ["NS-2026-0142"]},
+        "reference": {"type": "string", "maxLength": DEFAULT_TEXT_LIMIT, "examples": ["NS-2026-0142"]},
         "name": {"type": "string", "maxLength": 120},
         "address": {"type": "string", "maxLength": 500},
         "phone": {"type": "string", "maxLength": 24},
@@ -109,12 +110,12 @@ ANSWER_PROPERTIES = {
                         f"{n} {label.lower()}" for n, label in FEELS_SAFER_SCALE.items())
                     + "; null or absent: did not say."},
     "still_at_address": {**_nullable({"type": "boolean"}), "description": "Null or absent: did not say."},
-    "incidents_since_fitting": {**_nullable({"type": "integer", "minimum": 0}),
+    "incidents_since_fitting": {**_nullable({"type": "integer", "minimum": 0, "maximum": MAX_INCIDENTS}),
                                 "description": "Incidents reported since the fitting; null or absent: did not say."},
     "items": {"type": "array", "description": "Items issued to the case now: whether each is in use and "
                                               "working. An item left out: the survivor did not say.",
               "items": {"type": "object", "required": ["item_id", "in_use", "working"],
-                        "properties": {"item_id": {"type": "integer"}, "in_use": {"type": "boolean"},
+                        "properties": {"item_id": RECORD_ID, "in_use": {"type": "boolean"},
                                        "working": {"type": "boolean"}}}},
 }
 
@@ -187,11 +188,14 @@ def serialise_case(case: Case, *, personal: bool) -> dict:
 
 @api_route("/cases", summary="The cases you may see, newest first (no personal fields; search by reference).",
            response=page_of(CASE), tag="cases",
-           query=[query_param("reference", {"type": "string"}, "Reference starts with this."), *PAGE_PARAMS])
+           query=[query_param("reference", text(REFERENCE_SEARCH_LIMIT), "Reference starts with this."), *PAGE_PARAMS])
 @permission_required(Permission.VIEW_CASES)
 def list_cases():
     page, per_page = page_args()
-    query = operations.visible_cases(current_user, reference=request.args.get("reference", ""))
+    args = Fields(request.args, text=True)
+    reference = args.text("reference", required=False, max_length=REFERENCE_SEARCH_LIMIT)
+    args.check()
+    query = operations.visible_cases(current_user, reference=reference or "")
     return jsonify(paginate(query, page, per_page).as_json(lambda case: serialise_case(case, personal=False)))
 
 

@@ -28,6 +28,8 @@ review_dates = Hook("case_review_dates",
 
 # The reviews that follow the fitting, and so cannot be dated before it.
 AFTER_FITTING = frozenset({ReviewKind.THREE_MONTHS, ReviewKind.SIX_MONTHS})
+# More incidents than this is a typo (and would not fit the column's 32 bits on PostgreSQL).
+MAX_INCIDENTS = 10_000
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ def review_problems(review: NewReview, *, today: date, first_issued_on: date | N
                                    f"({FEELS_SAFER_SCALE[5].lower()}), or not answered.")
     if answers.incidents_since_fitting is not None and answers.incidents_since_fitting < 0:
         problems["incidents_since_fitting"] = "Cannot be negative."
+    elif answers.incidents_since_fitting is not None and answers.incidents_since_fitting > MAX_INCIDENTS:
+        problems["incidents_since_fitting"] = f"At most {MAX_INCIDENTS:,}."
     seen: set[int] = set()
     for n, item in enumerate(answers.items):
         if item.item_id in seen:

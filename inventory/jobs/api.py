@@ -3,7 +3,7 @@ POST /api/v1/jobs/{id}/complete, POST /api/v1/scans (docs/api.md)."""
 from flask import jsonify, request, url_for
 from flask_login import current_user
 
-from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.api import FLAG, PAGE_PARAMS, RECORD_ID, api_route, page_of, query_param, schema, text
 from inventory.api.body import Body
 from inventory.jobs import completion, queries
 from inventory.jobs.booking import book_visit
@@ -17,6 +17,7 @@ from inventory.jobs.models import (
 )
 from inventory.jobs.scanning import scan
 from inventory.pagination import page_args, paginate
+from inventory.parsing import Fields
 from inventory.permissions import Permission, has_permission, permission_required
 from inventory.stock.api import ITEM, serialise_item
 from inventory.stock.models import Item, ItemState
@@ -46,6 +47,8 @@ JOB = schema("Job", {
     },
 })
 
+TIME_OF_DAY = {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}(:[0-9]{2})?$"}
+
 NEW_JOB = schema("NewJob", {
     "type": "object",
     "required": ["fitter_id", "scheduled_for"],
@@ -53,13 +56,13 @@ NEW_JOB = schema("NewJob", {
                    "`item_ids` (units out with that case).",
     "properties": {
         "kind": {"type": "string", "enum": [str(k) for k in JobKind], "default": "install"},
-        "request_id": {"type": "integer", "description": "for an install"},
-        "case_id": {"type": "integer", "description": "for a collection"},
-        "item_ids": {"type": "array", "items": {"type": "integer"}, "description": "for a collection"},
-        "fitter_id": {"type": "integer"},
+        "request_id": {**RECORD_ID, "description": "for an install"},
+        "case_id": {**RECORD_ID, "description": "for a collection"},
+        "item_ids": {"type": "array", "minItems": 1, "items": RECORD_ID, "description": "for a collection"},
+        "fitter_id": RECORD_ID,
         "scheduled_for": {"type": "string", "format": "date"},
-        "window_starts": {"type": "string", "description": "HH:MM (default from settings)"},
-        "window_ends": {"type": "string", "description": "HH:MM"},
+        "window_starts": {**TIME_OF_DAY, "description": "HH:MM (default from settings)"},
+        "window_ends": {**TIME_OF_DAY, "description": "HH:MM"},
     },
 })
 
@@ -68,11 +71,11 @@ COMPLETION = schema("JobCompletion", {
     "properties": {
         "not_issued": {"type": "array", "description": "an install: each expected unit not handed over", "items": {
             "type": "object", "required": ["item_id", "reason"],
-            "properties": {"item_id": {"type": "integer"},
+            "properties": {"item_id": RECORD_ID,
                            "reason": {"type": "string", "enum": [str(r) for r in NotIssuedReason]}}}},
         "not_collected": {"type": "array", "description": "a collection: each listed unit not taken back", "items": {
             "type": "object", "required": ["item_id", "reason"],
-            "properties": {"item_id": {"type": "integer"},
+            "properties": {"item_id": RECORD_ID,
                            "reason": {"type": "string", "enum": [str(r) for r in NotCollectedReason]}}}},
     },
 })
@@ -81,12 +84,12 @@ SCAN = schema("Scan", {
     "type": "object",
     "required": ["code", "action"],
     "properties": {
-        "code": {"type": "string"},
+        "code": text(),
         "action": {"type": "string", "enum": ["issue", "return", "lookup", "stocktake"]},
-        "job_id": {"type": "integer", "description": "required to issue; a fitter's collection visit"},
+        "job_id": {**RECORD_ID, "description": "required to issue; a fitter's collection visit"},
         "condition": {"type": "string", "enum": ["good", "needs_wipe", "faulty", "damaged", "lost"],
                       "description": "for a return"},
-        "stocktake_id": {"type": "integer", "description": "for a stocktake count"},
+        "stocktake_id": {**RECORD_ID, "description": "for a stocktake count"},
     },
 })
 
@@ -127,11 +130,14 @@ def create_job():
 
 
 @api_route("/jobs", summary="The jobs you may see; ?mine=1 for your own.", response=page_of(JOB), tag="jobs",
-           query=[query_param("mine", {"type": "string", "enum": ["0", "1"]}), *PAGE_PARAMS])
+           query=[query_param("mine", FLAG), *PAGE_PARAMS])
 @permission_required(Permission.SCAN_ITEMS)
 def list_jobs():
     page, per_page = page_args()
-    result = paginate(queries.jobs_query(current_user, mine=request.args.get("mine") == "1"), page, per_page)
+    args = Fields(request.args, text=True)
+    mine = bool(args.boolean("mine", required=False))
+    args.check()
+    result = paginate(queries.jobs_query(current_user, mine=mine), page, per_page)
     items = queries.items_by_job(result.items)
     return jsonify(result.as_json(lambda job: serialise_job(job, items[job.id])))
 

@@ -2,7 +2,7 @@
 from flask import jsonify
 from flask_login import current_user
 
-from inventory.api import api_route, found, schema
+from inventory.api import RECORD_ID, api_route, found, pence, schema, text, whole_number
 from inventory.api.body import Body
 from inventory.catalogue.models import Supplier
 from inventory.errors import InvalidInput
@@ -83,13 +83,20 @@ INVOICE = schema("SupplierInvoice", {
     },
 })
 
+# What a request sends: the bounds the readers below enforce.
+QUANTITY = whole_number(1, MAX_LINE_QUANTITY)
+UNIT_PENCE = pence(allow_zero=True)
+REASON = {"type": "object", "required": ["reason"], "properties": {"reason": text(required=True)}}
+
 ORDER_INVOICE_LINES = {"type": "array", "items": {
     "type": "object", "required": ["line_id", "quantity", "unit_net_pence"],
-    "properties": {"line_id": INT, "quantity": INT, "unit_net_pence": PENCE, "unit_vat_pence": PENCE}}}
+    "properties": {"line_id": RECORD_ID, "quantity": QUANTITY, "unit_net_pence": UNIT_PENCE,
+                   "unit_vat_pence": UNIT_PENCE}}}
 
 ORDER_LINES = {"type": "array", "minItems": 1, "items": {
     "type": "object", "required": ["item_type_id", "quantity", "unit_net_pence"],
-    "properties": {"item_type_id": INT, "quantity": INT, "unit_net_pence": PENCE, "unit_vat_pence": PENCE}}}
+    "properties": {"item_type_id": RECORD_ID, "quantity": QUANTITY, "unit_net_pence": UNIT_PENCE,
+                   "unit_vat_pence": UNIT_PENCE}}}
 
 
 def serialise_order(order: PurchaseOrder) -> dict:
@@ -151,7 +158,7 @@ def _order(order_id: int) -> PurchaseOrder:
 @api_route("/purchase-orders", "POST", summary="Create a draft purchase order (nothing is committed yet).",
            response=PURCHASE_ORDER, status=201, tag="procurement", request_body={
                "type": "object", "required": ["supplier_id", "lines"],
-               "properties": {"supplier_id": INT, "lines": ORDER_LINES, "notes": {"type": "string"}}})
+               "properties": {"supplier_id": RECORD_ID, "lines": ORDER_LINES, "notes": text()}})
 @permission_required(Permission.MANAGE_PURCHASE_ORDERS)
 def create_purchase_order():
     body = Body()
@@ -177,7 +184,7 @@ def raise_purchase_order(order_id: int):
 @api_route("/purchase-orders/<int:order_id>/cancel", "POST", response=PURCHASE_ORDER, tag="procurement",
            summary="Cancel what has not arrived, with a reason: the money still committed for it is released. "
                    "409 purchase_order_state if the order cannot be cancelled in its state.",
-           request_body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+           request_body=REASON)
 @permission_required(Permission.MANAGE_PURCHASE_ORDERS)
 def cancel_purchase_order(order_id: int):
     order = _order(order_id)
@@ -199,11 +206,11 @@ def close_purchase_order(order_id: int):
            summary="Receive goods: some lines with quantities and serial numbers, or everything outstanding "
                    "(omit lines). Each unit becomes an in-stock item with a new code.",
            request_body={"type": "object", "required": ["location_id"], "properties": {
-               "location_id": INT, "note": {"type": "string"},
+               "location_id": RECORD_ID, "note": text(),
                "lines": {"type": "array", "items": {"type": "object", "required": ["line_id", "quantity"],
-                                                    "properties": {"line_id": INT, "quantity": INT,
+                                                    "properties": {"line_id": RECORD_ID, "quantity": QUANTITY,
                                                                    "serial_numbers": {"type": "array",
-                                                                                      "items": {"type": "string"}}}}}}})
+                                                                                      "items": text(80)}}}}}})
 @permission_required(Permission.RECEIVE_GOODS)
 def receive_goods(order_id: int):
     order = _order(order_id)
@@ -230,7 +237,8 @@ def serialise_receipt(receipt: GoodsReceipt) -> dict:
 
 CREDIT_LINES = {"type": "array", "items": {
     "type": "object", "required": ["invoice_line_id", "quantity", "unit_net_pence"],
-    "properties": {"invoice_line_id": INT, "quantity": INT, "unit_net_pence": PENCE, "unit_vat_pence": PENCE}}}
+    "properties": {"invoice_line_id": RECORD_ID, "quantity": QUANTITY, "unit_net_pence": UNIT_PENCE,
+                   "unit_vat_pence": UNIT_PENCE}}}
 
 
 @api_route("/invoices", "POST", response=INVOICE, status=201, tag="procurement",
@@ -241,12 +249,12 @@ CREDIT_LINES = {"type": "array", "items": {
                    "notes credited is a 409 credit_exceeds_invoiced, with the figures in details.",
            request_body={"type": "object", "required": ["number", "invoice_date"],
                          "properties": {
-                             "purchase_order_id": INT, "number": {"type": "string"},
+                             "purchase_order_id": RECORD_ID, "number": text(60, required=True),
                              "invoice_date": {"type": "string", "format": "date"},
                              "kind": {"type": "string", "enum": [str(k) for k in InvoiceKind]},
-                             "invoice_id": {**INT, "description": "A credit note: the invoice it credits."},
+                             "invoice_id": {**RECORD_ID, "description": "A credit note: the invoice it credits."},
                              "lines": {"anyOf": [ORDER_INVOICE_LINES, CREDIT_LINES]},
-                             "net_pence": PENCE, "vat_pence": PENCE, "reason": {"type": "string"}}})
+                             "net_pence": UNIT_PENCE, "vat_pence": UNIT_PENCE, "reason": text()}})
 @permission_required(Permission.POST_INVOICES)
 def record_invoice():
     body = Body()
@@ -283,7 +291,7 @@ def _record_credit_note(body: Body, number, invoice_date):
 
 @api_route("/invoices/<int:invoice_id>/approval", "POST", response=INVOICE, tag="procurement",
            summary="Finance approves an invoice outside tolerance, with a written reason; it then posts.",
-           request_body={"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}})
+           request_body=REASON)
 @permission_required(Permission.POST_INVOICES)
 def approve_invoice(invoice_id: int):
     invoice = found(SupplierInvoice, invoice_id, "invoice")

@@ -2,7 +2,7 @@
 from flask import current_app, jsonify, request, url_for
 from flask_login import current_user
 
-from inventory.api import PAGE_PARAMS, api_route, found, page_of, query_param, schema
+from inventory.api import PAGE_PARAMS, RECORD_ID, api_route, found, page_of, pence, query_param, schema, text
 from inventory.api.body import Body
 from inventory.errors import InvalidInput
 from inventory.extensions import db
@@ -96,13 +96,12 @@ MATCH_REQUEST = {
             "type": "object",
             "required": ["statement_line_id", "ledger_entry_id"],
             "properties": {
-                "statement_line_id": {"type": "integer"},
-                "ledger_entry_id": {"type": "integer"},
-                "amount_pence": {"type": "integer", "minimum": 1,
-                                 "description": "Omit to pair as much as the line and the entry both have left."},
+                "statement_line_id": RECORD_ID,
+                "ledger_entry_id": RECORD_ID,
+                "amount_pence": pence(description="Omit to pair as much as the line and the entry both have left."),
             },
         }},
-        "note": {"type": "string", "maxLength": 200},
+        "note": text(operations.MAX_NOTE),
     },
 }
 

@@ -6,14 +6,14 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from inventory import clock
-from inventory.api import PAGE_PARAMS, api_route, page_of, query_param, schema
+from inventory.api import FLAG, PAGE_PARAMS, RECORD_ID, api_route, page_of, query_param, schema, text, whole_number
 from inventory.api.body import Body
 from inventory.cases.models import RiskLevel
 from inventory.pagination import page_args, paginate
 from inventory.permissions import Permission, permission_required
 from inventory.requests import operations
-from inventory.requests.models import MAX_TEXT, DeclinedAs, EquipmentRequest, RequestState
-from inventory.requests.operations import ApprovedLine, RequestDetails, WantedLine
+from inventory.requests.models import MAX_LINE_QUANTITY, MAX_TEXT, DeclinedAs, EquipmentRequest, RequestState
+from inventory.requests.operations import MAX_LINES, ApprovedLine, RequestDetails, WantedLine
 from inventory.requests.queue import QueueFilters, queue_query, queue_rows
 from inventory.requests.transitions import Action
 
@@ -59,14 +59,14 @@ NEW_REQUEST = schema("NewRequest", {
     "type": "object",
     "required": ["case_id", "lines", "reason"],
     "properties": {
-        "case_id": {"type": "integer"},
-        "lines": {"type": "array", "minItems": 1, "items": {
+        "case_id": RECORD_ID,
+        "lines": {"type": "array", "minItems": 1, "maxItems": MAX_LINES, "items": {
             "type": "object", "required": ["item_type_id", "quantity"],
-            "properties": {"item_type_id": {"type": "integer"}, "quantity": {"type": "integer", "minimum": 1},
+            "properties": {"item_type_id": RECORD_ID, "quantity": whole_number(1, MAX_LINE_QUANTITY),
                            "urgent": {"type": "boolean", "default": False,
                                       "description": "Among the most urgent: if the budget cannot cover the "
                                                      "whole request, the part offered funds these first."}}}},
-        "reason": {"type": "string"},
+        "reason": text(MAX_TEXT),
         "needed_by": DATE,
     },
 })
@@ -100,9 +100,9 @@ DECISION = schema("Decision", {
         "lines": {"type": "array", "description": "approve only: the quantity to approve per line (0 for none); "
                                                   "omit to approve everything asked for.",
                   "items": {"type": "object", "required": ["line_id", "quantity"],
-                            "properties": {"line_id": {"type": "integer"},
-                                           "quantity": {"type": "integer", "minimum": 0}}}},
-        "reason": {"type": "string", "description": "Shown to the caseworker; required to reject, ask for "
+                            "properties": {"line_id": RECORD_ID,
+                                           "quantity": whole_number(0, MAX_LINE_QUANTITY)}}},
+        "reason": {**text(MAX_TEXT), "description": "Shown to the caseworker; required to reject, ask for "
                                                     "information or approve part."},
         "declined_as": {"type": "string", "enum": [str(d) for d in DeclinedAs], "default": "other",
                         "description": "reject only: declined as unsuitable, ineligible or for another reason "
@@ -149,10 +149,10 @@ def get_request(request_id: int):
 
 @api_route("/queue", summary="Requests awaiting a decision, in priority order, each score with its parts.",
            response=page_of(QUEUE_ENTRY), tag="requests", query=[
-               query_param("organisation_id", {"type": "integer"}),
+               query_param("organisation_id", RECORD_ID),
                query_param("risk_level", {"type": "string", "enum": [str(r) for r in RiskLevel]}),
-               query_param("overdue", {"type": "string", "enum": ["1", "true"]}),
-               query_param("item_type_id", {"type": "integer"}), *PAGE_PARAMS])
+               query_param("overdue", FLAG),
+               query_param("item_type_id", RECORD_ID), *PAGE_PARAMS])
 @permission_required(Permission.DECIDE_REQUESTS)
 def queue():
     page, per_page = page_args()

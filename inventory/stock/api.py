@@ -3,7 +3,7 @@ from flask import Response, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from inventory.api import PAGE_PARAMS, api_route, found, page_of, query_param, schema
+from inventory.api import PAGE_PARAMS, RECORD_ID, api_route, found, page_of, query_param, schema
 from inventory.catalogue.models import ItemType
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
@@ -130,8 +130,8 @@ def item_by_code(code: str):
 
 @api_route("/items", summary="Items, filtered by state and item type.", response=page_of(ITEM), tag="stock",
            query=[query_param("state", {"type": "string", "enum": STATES}),
-                  query_param("item_type_id", {"type": "integer"}),
-                  query_param("location_id", {"type": "integer"}), *PAGE_PARAMS])
+                  query_param("item_type_id", RECORD_ID),
+                  query_param("location_id", RECORD_ID), *PAGE_PARAMS])
 @permission_required(Permission.VIEW_STOCK)
 def items():
     page, per_page = page_args()
