@@ -134,6 +134,8 @@ def _trust_proxies(app: Flask) -> None:
         raise ConfigurationError("TRUSTED_PROXIES must be a whole number of reverse proxies (0 for none).")
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
 def _path_exists(app: Flask, error: MethodNotAllowed) -> bool:
     """Whether the path of a 405 names something with one of the methods it allows. Werkzeug
     answers 405 before checking the path's ids, so POST /cases/0/reviews (GET being another
