@@ -12,6 +12,8 @@ The hooks in use:
   is for hand over their commitment to it, or take it back.
 - `purchase_order_lines_ordered_for` (procurement): the order page asks which request and
   case reference each line is for; requests answer in one query.
+- `item_on_jobs_of` (stock): may this fitter resolve this item's code? jobs answers whether
+  the item is on one of their open jobs.
 - `case_need_changed` (cases): a case's risk or flags changed; its open requests rescore.
 - `case_page_sections` (cases): the case page shows sections other features render (the
   case's requests).
