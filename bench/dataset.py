@@ -27,6 +27,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from string import ascii_uppercase
 from types import SimpleNamespace
 
 from flask import current_app
@@ -153,9 +154,13 @@ class World:
         first_day = self.plan.starts_on
         founded = datetime.combine(first_day - timedelta(days=30), time(9), tzinfo=UTC)
         password_hash = hash_password(BENCH_PASSWORD)
-        self.lead = self.add("organisations", name=fiction.LEAD, kind="lead", active=True, created_at=founded)
-        partners = [self.add("organisations", name=name, kind="partner", active=True, created_at=founded)
-                    for name in fiction.PARTNERS]
+        self.lead = self.add("organisations", name=fiction.LEAD, kind="lead", active=True, created_at=founded,
+                             case_reference_prefix=None)
+        # Partners' prefixes of their own; the cases keep one numbering in the lead's NS format,
+        # as an installation from before prefixes would.
+        partners = [self.add("organisations", name=name, kind="partner", active=True, created_at=founded,
+                             case_reference_prefix=f"P{ascii_uppercase[n]}")
+                    for n, name in enumerate(fiction.PARTNERS)]
         self.organisations = [self.lead, *partners]
         self.org_weights = [30] + [70 / len(partners)] * len(partners)
 

@@ -120,6 +120,7 @@ class BaseConfig:
     RESERVATION_STALE_DAYS = 14
     # Labels encode only the item's code. Set a base URL (e.g. "https://safehold.example.org/s/")
     # to make labels of office-store stock encode base + code instead; van and issued stock never do.
+    # A scanned web address is read as a code only under this base (None: no address ever is).
     LABEL_QR_URL_BASE: str | None = None
     # Three-way invoice check: a unit price may differ from the order by this much (basis
     # points, 200 = 2%) before finance must approve the invoice with a reason.

@@ -76,8 +76,10 @@ def _connect_hooks(app: Flask) -> None:
     from inventory.scheduling.jobs import deliver_notices
     from inventory.scheduling.runner import job_finished
     from inventory.catalogue.operations import refuse_to_retire_budget_category_in_use
-    from inventory.jobs.queries import review_dates_for_case
+    from inventory.jobs.queries import item_on_open_job_of, review_dates_for_case
+    from inventory.accounts.operations import reference_prefix_claiming
     from inventory.cases.operations import need_changed
+    from inventory.cases.references import refuse_prefix_used_elsewhere
     from inventory.cases.reviews import review_dates
     from inventory.cases.views import page_sections
     from inventory.privacy.views import case_privacy_section
@@ -94,6 +96,7 @@ def _connect_hooks(app: Flask) -> None:
     from inventory.requests.ordering import convert_when_raised, ordered_for_labels, recommit_when_cancelled
     from inventory.requests.priority import rescore_open_requests_for_case
     from inventory.requests.views import case_requests_section
+    from inventory.stock.operations import item_on_jobs_of
     from inventory.stock.queries import units_on_order
     from inventory.stock.receiving import units_received
 
@@ -128,6 +131,10 @@ def _connect_hooks(app: Flask) -> None:
     page_sections.connect(app, case_privacy_section)
     # The case page and API list the 3- and 6-month reviews due, from the handovers' review dates.
     review_dates.connect(app, review_dates_for_case)
+    # An organisation may not take a case reference prefix that another's cases start with.
+    reference_prefix_claiming.connect(app, refuse_prefix_used_elsewhere)
+    # A fitter resolves the codes of items on their own open jobs, and no others.
+    item_on_jobs_of.connect(app, item_on_open_job_of)
     # What a scheduled job found reaches people as notifications (and closes once it is gone).
     job_finished.connect(app, deliver_notices)
 

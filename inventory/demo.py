@@ -47,9 +47,9 @@ def seed_demo() -> bool:
         "lead": operations.create_organisation(name="Northshire Women's Aid (demo)", kind=OrganisationKind.LEAD,
                                                actor=None),
         "partner": operations.create_organisation(name="Riverside Advocacy (demo)", kind=OrganisationKind.PARTNER,
-                                                  actor=None),
+                                                  case_reference_prefix="RA", actor=None),
         "second_partner": operations.create_organisation(name="Equal Voices (demo)", kind=OrganisationKind.PARTNER,
-                                                         actor=None),
+                                                         case_reference_prefix="EV", actor=None),
     }
     users = {}
     for email, name, role, organisation in DEMO_USERS:

@@ -12,6 +12,10 @@ The hooks in use:
   is for hand over their commitment to it, or take it back.
 - `purchase_order_lines_ordered_for` (procurement): the order page asks which request and
   case reference each line is for; requests answer in one query.
+- `item_on_jobs_of` (stock): may this fitter resolve this item's code? jobs answers whether
+  the item is on one of their open jobs.
+- `reference_prefix_claiming` (accounts): an organisation takes a case reference prefix;
+  cases refuses one that another organisation's cases start with.
 - `case_need_changed` (cases): a case's risk or flags changed; its open requests rescore.
 - `case_page_sections` (cases): the case page shows sections other features render (the
   case's requests; its privacy part: anonymised when and why, export, anonymise now).

@@ -244,6 +244,12 @@ def can_see_item_case(user) -> bool:
     return has_permission(user, Permission.DECIDE_REQUESTS)
 
 
+def can_resolve_any_code(user) -> bool:
+    """Stock staff (whoever may view stock) resolve any item's code. A fitter resolves only
+    the codes of items on their own open jobs (stock.operations.resolve_code asks the jobs)."""
+    return has_permission(user, Permission.VIEW_STOCK)
+
+
 # Record-level rules for jobs ----------------------------------------------------------
 #
 # Coordinators see every job; a fitter sees only the jobs assigned to them (another

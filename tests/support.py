@@ -3,6 +3,7 @@ OpenAPI document."""
 import itertools
 from contextlib import contextmanager
 from datetime import time, timedelta
+from string import ascii_uppercase
 
 from flask import current_app
 from jsonschema import Draft202012Validator
@@ -29,11 +30,14 @@ class Builders:
             db.session.commit()
         return lead
 
-    def organisation(self, *, kind="partner", name=None):
+    def organisation(self, *, kind="partner", name=None, case_reference_prefix=None):
+        """A partner agency, with a case reference prefix of its own (P and two letters unless given)."""
         if kind == "lead":
             return self.lead()
-        organisation = operations.create_organisation(name=name or f"Partner {next(_counter)}", kind=kind,
-                                                      actor=None)
+        n = next(_counter)
+        prefix = case_reference_prefix or "P" + ascii_uppercase[n // 26 % 26] + ascii_uppercase[n % 26]
+        organisation = operations.create_organisation(name=name or f"Partner {n}", kind=kind,
+                                                      case_reference_prefix=prefix, actor=None)
         db.session.commit()
         return organisation
 
@@ -212,6 +216,8 @@ class Builders:
         from inventory.parsing import Fields
 
         caseworker = caseworker or self.caseworker(organisation)
+        prefix = caseworker.organisation.case_reference_prefix or "NS"
+        details.setdefault("reference", f"{prefix}-2026-{next(_counter):04d}")
         case = create_case(read_new_case(Fields(self.case_details(**details))), actor=caseworker)
         if closed:
             close_case(case, Closing(SupportEnded.NO_LONGER_NEEDED), actor=caseworker)

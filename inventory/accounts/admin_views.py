@@ -137,8 +137,9 @@ def organisations():
 @permission_required(Permission.MANAGE_ORGANISATIONS)
 def new_organisation():
     form = OrganisationForm()
-    return form_page(form, lambda: operations.create_organisation(name=form.name.data, kind=form.kind.data,
-                                                                  actor=current_user),
+    return form_page(form, lambda: operations.create_organisation(
+        name=form.name.data, kind=form.kind.data, case_reference_prefix=form.case_reference_prefix.data,
+        actor=current_user),
                      done="Organisation created.", next_url=url_for("admin.organisations"),
                      template="admin/organisation_form.html", organisation=None)
 
@@ -149,7 +150,8 @@ def edit_organisation(organisation_id: int):
     organisation = db.get_or_404(Organisation, organisation_id)
     form = OrganisationForm(obj=organisation)
     del form.kind  # an organisation's kind is fixed once created
-    return form_page(form, lambda: operations.update_organisation(organisation, name=form.name.data,
-                                                                  active=form.active.data, actor=current_user),
+    return form_page(form, lambda: operations.update_organisation(
+        organisation, name=form.name.data, active=form.active.data,
+        case_reference_prefix=form.case_reference_prefix.data, actor=current_user),
                      done="Saved.", next_url=url_for("admin.organisations"),
                      template="admin/organisation_form.html", organisation=organisation)

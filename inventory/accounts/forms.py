@@ -72,6 +72,7 @@ class OrganisationForm(FlaskForm):
     kind = RadioField("Kind", choices=[SelectChoice(OrganisationKind.LEAD.value, "Lead provider"),
                                        SelectChoice(OrganisationKind.PARTNER.value, "Partner agency")],
                       default=OrganisationKind.PARTNER.value, validators=[DataRequired()])
+    case_reference_prefix = StringField("Case reference prefix", render_kw={"autocapitalize": "characters"})
     active = BooleanField("Active", default=True)
 
 

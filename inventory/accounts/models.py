@@ -28,6 +28,11 @@ class Organisation(db.Model):
             "uq_organisations_one_lead", "kind", unique=True,
             sqlite_where=text("kind = 'lead'"), postgresql_where=text("kind = 'lead'"),
         ),
+        # Each organisation's case references start with its own prefix, so no two
+        # organisations' references can meet. Only the lead may go without one (its references
+        # then take any letters no partner holds: the format from before prefixes).
+        CheckConstraint("case_reference_prefix IS NOT NULL OR kind = 'lead'", name="partner_has_reference_prefix"),
+        Index("uq_organisations_case_reference_prefix", "case_reference_prefix", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +40,7 @@ class Organisation(db.Model):
     kind: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    case_reference_prefix: Mapped[str | None] = mapped_column(String(6))
 
     @property
     def is_lead(self) -> bool:

@@ -4,6 +4,7 @@ Each function changes the session and raises a DomainError on a broken rule; it 
 commits: the request's unit of work (or a CLI command) commits once or rolls back.
 """
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ from inventory.audit.models import AuditEventKind
 from inventory.audit.operations import record_event
 from inventory.errors import Conflict, DomainError, InvalidInput, NotFound
 from inventory.extensions import db
+from inventory.hooks import Hook
 from inventory.permissions import LEAD_ONLY_ROLES, Role
 
 API_TOKEN_PREFIX = "sh_"
@@ -63,7 +65,38 @@ def normalise_email(email: str) -> str:
 
 # Organisations -----------------------------------------------------------------------
 
-def create_organisation(*, name: str, kind: str, actor: User | None) -> Organisation:
+REFERENCE_PREFIX = re.compile(r"^[A-Z]{2,6}$")
+
+reference_prefix_claiming = Hook(
+    "reference_prefix_claiming",
+    "An organisation is taking a case reference prefix: receivers `(organisation_id, prefix)` refuse "
+    "(InvalidInput) when another organisation's cases already start with it (cases).")
+
+
+def _reference_prefix(prefix: str | None, *, kind: OrganisationKind, organisation_id: int | None) -> str | None:
+    """The organisation's case reference prefix, checked: a partner must have one (2 to 6
+    letters), held by no other organisation nor starting another organisation's cases, so
+    that no organisation's new reference can meet another's."""
+    prefix = (prefix or "").strip().upper() or None
+    if prefix is None:
+        if kind == OrganisationKind.LEAD:
+            return None
+        raise InvalidInput("A partner agency needs its own case reference prefix.",
+                           fields={"case_reference_prefix": "Give 2 to 6 letters, e.g. RA for RA-2026-0142."})
+    if not REFERENCE_PREFIX.match(prefix):
+        raise InvalidInput("A case reference prefix is 2 to 6 letters.",
+                           fields={"case_reference_prefix": "Use 2 to 6 letters, A to Z."})
+    held = db.session.scalar(select(Organisation.id).where(Organisation.case_reference_prefix == prefix,
+                                                           Organisation.id != organisation_id))
+    if held is not None:
+        raise InvalidInput("Another organisation has that prefix.",
+                           fields={"case_reference_prefix": "Another organisation has that prefix."})
+    reference_prefix_claiming.fire(organisation_id, prefix)
+    return prefix
+
+
+def create_organisation(*, name: str, kind: str, actor: User | None,
+                        case_reference_prefix: str | None = None) -> Organisation:
     name = name.strip()
     kind = OrganisationKind(kind)
     if db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
@@ -72,14 +105,18 @@ def create_organisation(*, name: str, kind: str, actor: User | None) -> Organisa
         select(Organisation.id).where(Organisation.kind == OrganisationKind.LEAD)
     ):
         raise InvalidInput("There is already a lead provider.", fields={"kind": "Only one lead provider."})
-    organisation = Organisation(name=name, kind=kind, active=True)
+    prefix = _reference_prefix(case_reference_prefix, kind=kind, organisation_id=None)
+    organisation = Organisation(name=name, kind=kind, active=True, case_reference_prefix=prefix)
     db.session.add(organisation)
     db.session.flush()
     record_event(AuditEventKind.ORGANISATION_CREATED, actor=actor, organisation_id=organisation.id, kind=kind)
     return organisation
 
 
-def update_organisation(organisation: Organisation, *, name: str, active: bool, actor: User) -> None:
+def update_organisation(organisation: Organisation, *, name: str, active: bool, case_reference_prefix: str | None,
+                        actor: User) -> None:
+    """Rename, (de)activate, or change the prefix of the organisation's new case references
+    (existing references stay as they are)."""
     name = name.strip()
     clash = db.session.scalar(
         select(Organisation.id).where(func.lower(Organisation.name) == name.lower(), Organisation.id != organisation.id)
@@ -88,8 +125,11 @@ def update_organisation(organisation: Organisation, *, name: str, active: bool, 
         raise InvalidInput("An organisation with that name already exists.", fields={"name": "Already in use."})
     if organisation.is_lead and not active:
         raise InvalidInput("The lead provider cannot be deactivated.", fields={"active": "The lead stays active."})
-    changed = sorted(k for k, v in {"name": name, "active": active}.items() if getattr(organisation, k) != v)
-    organisation.name, organisation.active = name, active
+    prefix = _reference_prefix(case_reference_prefix, kind=OrganisationKind(organisation.kind),
+                               organisation_id=organisation.id)
+    wanted = {"name": name, "active": active, "case_reference_prefix": prefix}
+    changed = sorted(k for k, v in wanted.items() if getattr(organisation, k) != v)
+    organisation.name, organisation.active, organisation.case_reference_prefix = name, active, prefix
     record_event(AuditEventKind.ORGANISATION_UPDATED, actor=actor, organisation_id=organisation.id, changed=changed)
 
 

@@ -36,17 +36,17 @@ Answers = tuple[int | None, bool | None, int | None, tuple[bool, bool]]
 CASES = [
     ("NS-2025-0301", "lead", "Nell Invented", "police", None, 300, ["Personal safety alarm"],
      (4, True, 0, (True, True)), (5, True, 0, (True, True)), ("no_longer_needed", 200, (5, True, 0))),
-    ("NS-2025-0302", "partner", "Oli Fabricated", "agency", "Housing options team", 270, ["Door/window lock kit"],
+    ("RA-2025-0302", "partner", "Oli Fabricated", "agency", "Housing options team", 270, ["Door/window lock kit"],
      (3, True, 2, (True, True)), (4, True, 1, (True, True)), None),
     ("NS-2025-0303", "lead", "Pip Nonesuch", "self", None, 240, ["Solar PIR security light"],
      (5, True, 0, (True, True)), (None, True, None, (True, False)), None),
     ("NS-2025-0304", "lead", "Quin Madeup", "agency", "GP practice", 215, ["Personal safety alarm", "Window alarm"],
      (2, False, 3, (False, True)), None, ("moved", 120, (None, False, None))),
-    ("NS-2025-0305", "partner", "Remy Pretend", "police", None, 190, ["Anti-snap euro cylinder"],
+    ("RA-2025-0305", "partner", "Remy Pretend", "police", None, 190, ["Anti-snap euro cylinder"],
      (4, True, 1, (True, True)), (4, True, 0, (True, True)), None),
     ("NS-2025-0306", "lead", "Sol Imagined", "agency", "Children's social care", 160, ["Personal safety alarm"],
      (None, None, None, (True, True)), None, None),
-    ("NS-2025-0307", "partner", "Tam Unreal", "self", None, 130, ["Window alarm"],
+    ("RA-2025-0307", "partner", "Tam Unreal", "self", None, 130, ["Window alarm"],
      (1, True, 4, (False, False)), None, None),
     ("NS-2025-0308", "lead", "Uma Notaperson", "other", None, 95, ["Door/window lock kit"],  # reviewed today
      (5, True, 0, (True, True)), None, None),
@@ -58,7 +58,7 @@ DECLINED = [
      "Doorbell camera for the front door.", DeclinedAs.UNSUITABLE,
      "The front door is shared with three other flats; a camera there would film neighbours. "
      "A personal alarm is offered instead."),
-    ("NS-2025-0312", "partner", "Wren Makebelieve", "self", None, 120, "Solar PIR security light",
+    ("RA-2025-0312", "partner", "Wren Makebelieve", "self", None, 120, "Solar PIR security light",
      "Light for the back garden.", DeclinedAs.INELIGIBLE,
      "The address is outside the area the service covers; referred on to the neighbouring service."),
 ]

@@ -9,7 +9,9 @@ from inventory import clock
 from inventory.cases.models import NEED_FLAG_KEYS, LandlordConsent, ReferralSource, RiskLevel, RiskTool, Tenure
 from inventory.parsing import Fields
 
-REFERENCE_PATTERN = re.compile(r"^[A-Z]{2,4}-\d{4}-\d{4,6}$")
+# The general shape; each organisation's own format is checked when the case is opened
+# (cases.references).
+REFERENCE_PATTERN = re.compile(r"^[A-Z]{2,6}-\d{4}-\d{4,6}$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,24}$")
 TEXT_LIMITS = {"name": 120, "address": 500, "phone": 24, "safe_contact_notes": 2000, "police_reference": 40}
 REQUIRED_TEXT = ("name", "address", "phone")
@@ -68,7 +70,7 @@ def read_new_case(fields: Fields, *, source_required: bool = False) -> NewCase:
     """A reference and details, every problem with either named at once."""
     reference = fields.text("reference")
     if reference is not None and not REFERENCE_PATTERN.match(normalise_reference(reference)):
-        fields.errors["reference"] = "Use the form NS-2026-0142."
+        fields.errors["reference"] = "Use letters, the year and a number, e.g. NS-2026-0142."
     values = _read_details(fields, source_required=source_required)
     fields.check()
     return NewCase(reference=normalise_reference(reference), details=CaseDetails(**values))

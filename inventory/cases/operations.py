@@ -4,11 +4,13 @@ personal details (logged).
 Functions flush but never commit. Personal fields never reach a log or an error message.
 """
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 
 from inventory import clock
 from inventory.audit.operations import record_access
 from inventory.cases.details import CaseDetails, NewCase, normalise_reference
 from inventory.cases.models import Case, CaseReview, CaseStatus
+from inventory.cases.references import reference_problem
 from inventory.cases.reviews import Closing, record_closing_review
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
@@ -30,13 +32,27 @@ def create_case(new: NewCase, *, actor) -> Case:
     """A caseworker opens a case for their own organisation, with the survivor's consent."""
     if not has_permission(actor, Permission.MANAGE_CASES):
         raise NotAllowed("Only caseworkers open cases.")
-    if db.session.scalar(select(Case.id).where(Case.reference == new.reference)) is not None:
+    problem = reference_problem(new.reference, actor.organisation)
+    if problem is not None:
+        raise InvalidInput("Some case details need correcting.", fields={"reference": problem})
+    holder = db.session.scalar(select(Case.organisation_id).where(Case.reference == new.reference))
+    if holder == actor.organisation_id:
         raise InvalidInput("Some case details need correcting.",
                            fields={"reference": "A case with this reference already exists."})
+    if holder is not None:
+        # Only a reference from before prefixes, left in the lead's free format: refused
+        # without saying whose it is.
+        raise InvalidInput("Some case details need correcting.",
+                           fields={"reference": "This reference cannot be used: choose another number."})
     case = Case(reference=new.reference, organisation_id=actor.organisation_id, created_by_id=actor.id,
                 status=CaseStatus.OPEN, **new.details.columns())
     db.session.add(case)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same reference was taken by a colleague a moment ago (in this organisation's format).
+        raise Conflict("A case with this reference was opened a moment ago. Check the case list.",
+                       code="reference_taken") from None
     return case
 
 

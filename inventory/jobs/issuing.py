@@ -57,7 +57,8 @@ def issuable_on(item: Item, job: Job) -> None:
                               f"This {name} is set aside for another survivor. Put it back and take another.", item)
         return
     if item.item_type_id not in {line.item_type_id for line in job.request.lines}:
-        raise CannotIssue("wrong_item_type", f"This is a {name}, which this job does not need.", item)
+        needed = ", ".join(sorted(line.item_type.name for line in job.request.lines))
+        raise CannotIssue("wrong_item_type", f"This is a {name}, which this job does not need. It needs: {needed}.", item)
 
 
 def issue_on_job(item: Item, job: Job, *, actor) -> tuple[JobItem, Item | None]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, case as sql_case, exists, func, select
+from sqlalchemy import and_, case as sql_case, exists, false, func, select
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from inventory import clock
@@ -33,6 +33,17 @@ def get_job(user, job_id: int, *, for_update: bool = False) -> Job:
     if job is None or not can_see_job(user, job):
         raise NotFound("No such job.")
     return job
+
+
+def item_on_open_job_of(user, item: Item) -> bool:
+    """Is `item` on one of `user`'s own open jobs: reserved for its request, handed over on
+    it, or listed to be collected on it? (One query; connected to stock's `item_on_jobs_of`
+    at app start, so a fitter resolves these codes and no others.)"""
+    handled_on_job = (exists().where(JobItem.job_id == Job.id, JobItem.item_id == item.id)
+                      | exists().where(CollectionItem.job_id == Job.id, CollectionItem.item_id == item.id))
+    reserved_for_job = Job.request_id == item.reserved_for_request_id if item.reserved_for_request_id else false()
+    return db.session.scalar(select(exists().where(
+        Job.fitter_id == user.id, Job.status == JobStatus.SCHEDULED, reserved_for_job | handled_on_job)))
 
 
 def expected_items(job: Job) -> list[Item]:

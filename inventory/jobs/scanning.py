@@ -77,9 +77,7 @@ def _handover(row: JobItem) -> dict:
 # Return ----------------------------------------------------------------------------------
 
 def _return(item: Item, job: Job | None, condition: ReturnCondition, *, actor) -> ScanResult:
-    """Back from a case, on a visit to it or (stock staff) at the office."""
-    if job is None and not has_permission(actor, Permission.MANAGE_STOCK):
-        raise InvalidInput("Say which job this collection is for.", fields={"job_id": "A job id."})
+    """Back from a case, on a visit to it or (stock staff, `scan` has checked) at the office."""
     message, reused = take_back(item, condition, job=job, actor=actor)
     return ScanResult("returned", item, message, {"value_reused_pence": reused})
 
@@ -91,7 +89,8 @@ ACTION_KINDS = (ItemEventKind.MOVED, ItemEventKind.RETURNED, ItemEventKind.WIPE_
 
 
 def _lookup(item: Item, *, actor) -> ScanResult:
-    """Stock staff see what they can do with the item; anyone else its type and state only."""
+    """Stock staff see what they can do with the item; a fitter (only ever an item on their
+    own open job: `resolve_code`) its type and state only."""
     message = f"{item.item_type.name}: {item.state_label.lower()}"
     if not has_permission(actor, Permission.MANAGE_STOCK):
         return ScanResult("found", item, message)
@@ -124,11 +123,15 @@ def scan(scanned: ScanInput, *, actor) -> ScanResult:
     if action is ScanAction.RETURN and scanned.condition is None:
         choices = ", ".join(c.value for c in ReturnCondition)
         raise InvalidInput("Say what condition it came back in.", fields={"condition": f"One of: {choices}."})
-    job = _job(scanned.job_id, actor) if scanned.job_id is not None and action is not ScanAction.LOOKUP else None
-    # The item the code names, its row locked until the use case commits.
+    if action is ScanAction.RETURN and scanned.job_id is None and not has_permission(actor, Permission.MANAGE_STOCK):
+        raise InvalidInput("Say which job this collection is for.", fields={"job_id": "A job id."})
+    if action is ScanAction.LOOKUP:
+        return _lookup(stock.resolve_code(scanned.code, viewer=actor), actor=actor)
+    job = _job(scanned.job_id, actor) if scanned.job_id is not None else None
+    # The item the code names, its row locked until the use case commits. On a job the user
+    # works on, any unit may be scanned: the refusal says what the unit in hand is (its type
+    # and state, nothing of another case), to help a fitter who took the wrong one.
     item = stock.lock_item(stock.find_by_code(scanned.code))
     if action is ScanAction.ISSUE:
         return _issue(item, job, actor=actor)
-    if action is ScanAction.RETURN:
-        return _return(item, job, scanned.condition, actor=actor)
-    return _lookup(item, actor=actor)
+    return _return(item, job, scanned.condition, actor=actor)

@@ -121,11 +121,12 @@ def _level_json(level: queries.StockLevel) -> dict:
             "on_order": level.on_order, "reorder_level": level.reorder_level, "below_reorder": level.below_reorder}
 
 
-@api_route("/items/by-code/<code>", summary="Look an item up by its code, as typed or scanned.", response=ITEM,
-           tag="stock")
+@api_route("/items/by-code/<code>", summary="Look an item up by its code, as typed or scanned. Stock staff "
+           "resolve any code; a fitter only the codes of items on their own open jobs (any other is a 404, "
+           "unknown_code).", response=ITEM, tag="stock")
 @permission_required(Permission.SCAN_ITEMS, Permission.VIEW_STOCK)
 def item_by_code(code: str):
-    return jsonify(serialise_item(operations.find_by_code(code), current_user))
+    return jsonify(serialise_item(operations.resolve_code(code, viewer=current_user), current_user))
 
 
 @api_route("/items", summary="Items, filtered by state and item type.", response=page_of(ITEM), tag="stock",

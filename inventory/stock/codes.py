@@ -4,6 +4,10 @@ A code is 12 Crockford base32 symbols (60 random bits from `secrets`) and one ch
 symbol (Crockford's mod-37), grouped for reading: ``7K3M-Q9XD-2HNB-R``. Reading forgives
 case, spaces and hyphens and the look-alikes Crockford allows (I and L mean 1, O means
 0); the check symbol turns most typing slips into "typo" rather than "not found".
+
+A scanned web address is a code only on an office label this installation printed: under
+its LABEL_QR_URL_BASE. Any other website's address is refused, whatever it holds, so a QR
+someone else made cannot pass itself off as a SafeHold label.
 """
 import re
 import secrets
@@ -42,6 +46,16 @@ class CodeTypo(InvalidInput):
         super().__init__(message, fields={"code": message}, details={"read_as": typed})
 
 
+class WebAddress(InvalidInput):
+    """A web address that is not under this installation's label base (or there is none)."""
+
+    code = "web_address"
+
+    def __init__(self):
+        message = "That is a web address, not a SafeHold label."
+        super().__init__(message, fields={"code": message})
+
+
 def check_symbol(data: str) -> str:
     value = 0
     for symbol in data:
@@ -61,15 +75,26 @@ def new_code() -> str:
     return _grouped(data, check_symbol(data))
 
 
-def parse_code(text: str) -> str:
+def _looks_like_web_address(text: str) -> bool:
+    # Codes hold letters, digits and separators only: a slash or colon means an address.
+    return "/" in text or ":" in text
+
+
+def parse_code(text: str, *, url_base: str | None = None) -> str:
     """What a person typed or a scanner read -> the code's grouped form.
 
-    Raises InvalidCode for something that is not a code, CodeTypo when the check fails.
-    A URL (an office label that encodes one) is read by its last path segment.
+    Raises InvalidCode for something that is not a code, CodeTypo when the check fails,
+    WebAddress for a web address not under `url_base` (LABEL_QR_URL_BASE; None: none is
+    accepted). Under it, an office label's address is read by what follows the base.
     """
     text = (text or "").strip()
-    if "/" in text:
-        text = text.rstrip("/").rsplit("/", 1)[-1]
+    if _looks_like_web_address(text):
+        prefix = url_base.rstrip("/") + "/" if url_base else None
+        if prefix is None or not text.lower().startswith(prefix.lower()):
+            raise WebAddress()
+        text = text[len(prefix):].rstrip("/")
+        if _looks_like_web_address(text):  # more path below the base than a code
+            raise WebAddress()
     compact = _SEPARATORS.sub("", text).upper().translate(_LOOK_ALIKES)
     if len(compact) != DATA_LENGTH + 1:
         raise InvalidCode()

@@ -9,13 +9,15 @@ ItemEvent records it. Functions flush and never commit; the request's unit of wo
     (and in_stock -> issued directly; anything not yet written off -> written_off;
      a lost item that turns up: written_off -> quarantine)
 """
+from flask import current_app
 from sqlalchemy import select
 
 from inventory import clock
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from inventory.extensions import db
+from inventory.hooks import Hook
 from inventory.parsing import Fields
-from inventory.permissions import Permission, has_permission
+from inventory.permissions import Permission, can_resolve_any_code, has_permission
 from inventory.states import Change, StateMachine, Transition
 from inventory.stock.codes import new_code, parse_code
 from inventory.stock.models import (
@@ -132,18 +134,42 @@ def record_received(item: Item, *, actor) -> ItemEvent:
 
 # Finding items ---------------------------------------------------------------------------
 
+item_on_jobs_of = Hook(
+    "item_on_jobs_of",
+    "May a fitter resolve this item's code? Receivers `(user, item)` answer True when the item is on one "
+    "of the user's open jobs (jobs: reserved for it, handed over on it, or being collected on it).")
+
+
 def find_by_code(text: str) -> Item:
-    """The item a typed or scanned code names. Raises InvalidCode / CodeTypo (422),
-    UnknownCode (404) or RetiredCode (409)."""
-    code = parse_code(text)
+    """The item a typed or scanned code names, whoever asks (the caller has decided they
+    may). Raises InvalidCode / CodeTypo / WebAddress (422), UnknownCode (404) or RetiredCode (409)."""
+    retired, item = _named_by(text)
+    if item is None:
+        raise UnknownCode()
+    if retired:
+        raise RetiredCode()
+    return item
+
+
+def resolve_code(text: str, *, viewer) -> Item:
+    """`find_by_code` for someone looking a code up. Stock staff resolve any code; anyone
+    else (a fitter) only the codes of items on their own open jobs: any other code is
+    unknown to them, exactly as if no item had it (a retired one too)."""
+    retired, item = _named_by(text)
+    if item is None or not (can_resolve_any_code(viewer) or any(item_on_jobs_of.fire(viewer, item))):
+        raise UnknownCode()
+    if retired:
+        raise RetiredCode()
+    return item
+
+
+def _named_by(text: str) -> tuple[bool, Item | None]:
+    """(retired?, the item) for the code in `text`; (False, None) when no item ever had it."""
+    code = parse_code(text, url_base=current_app.config.get("LABEL_QR_URL_BASE"))
     row = db.session.execute(
         select(ItemCode.retired_at, Item).join(Item, Item.id == ItemCode.item_id).where(ItemCode.code == code)
     ).first()
-    if row is None:
-        raise UnknownCode()
-    if row.retired_at is not None:
-        raise RetiredCode()
-    return row.Item
+    return (False, None) if row is None else (row.retired_at is not None, row.Item)
 
 
 def replace_code(item: Item, *, actor, reason: str) -> str:

@@ -168,3 +168,27 @@ def test_on_a_shared_phone_one_fitters_unsent_scans_wait_for_them_not_the_next_p
     assert answer.value.status == 200
     expect(phone.locator("#scan-pending")).to_be_hidden()
     assert issued_rows() == 1
+
+
+def test_a_web_address_outside_the_label_base_is_refused_on_the_phone_and_never_sent(live_server, app, phone,
+                                                                                      build):
+    app.config["LABEL_QR_URL_BASE"] = "https://stock.example.org/s/"
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    unit = db.session.scalar(select(Item).where(Item.reserved_for_request_id == job.request_id))
+    sent = []
+    phone.on("request", lambda request: sent.append(request.url) if "/api/v1/scans" in request.url else None)
+    sign_in(phone, live_server, fitter, with_the_keyboard=True)
+    phone.goto(f"{live_server}/jobs/{job.id}/scan")
+    phone.wait_for_load_state()
+    code_box = phone.get_by_label("Or type the code on the label")
+    code_box.fill(f"https://evil.example.com/s/{unit.code}")
+    code_box.press("Enter")
+    results = phone.locator("#scan-results li")
+    expect(results.first).to_have_class("scan-result scan-result--refused")
+    expect(results.first).to_contain_text("That is a web address, not a SafeHold label.")
+    assert sent == [] and phone.evaluate("Object.keys(window.localStorage).filter(k => "
+                                         "window.localStorage.getItem(k) !== '[]').length") == 0
+    code_box.fill(f"https://stock.example.org/s/{unit.code}")
+    code_box.press("Enter")
+    expect(results.first).to_contain_text("Issued:")

@@ -71,7 +71,8 @@ def test_staff_of_a_deactivated_organisation_cannot_sign_in(build):
     partner = build.organisation()
     user = build.user(roles=["caseworker"], organisation=partner)
     admin = build.user(roles=["admin"])
-    operations.update_organisation(partner, name=partner.name, active=False, actor=admin)
+    operations.update_organisation(partner, name=partner.name, active=False,
+                                  case_reference_prefix=partner.case_reference_prefix, actor=admin)
     db.session.commit()
     with pytest.raises(operations.InvalidCredentials):
         operations.authenticate(user.email, build.PASSWORD)

@@ -104,7 +104,9 @@ def test_search_finds_cases_by_reference_prefix_only_among_visible_ones(build):
     caseworker = build.caseworker()
     mine = build.case(caseworker=caseworker, reference="NS-2026-0142")
     build.case(caseworker=caseworker, reference="NS-2026-0999")
-    build.case(organisation=build.organisation(), reference="NS-2026-0143")
+    other = build.case(organisation=build.organisation())
+    other.reference = "NS-2026-0143"  # another organisation's, from before prefixes
+    db.session.commit()
     found = db.session.scalars(operations.visible_cases(caseworker, reference="ns-2026-014")).all()
     assert found == [mine]
     assert db.session.scalars(operations.visible_cases(caseworker, reference="%")).all() == []

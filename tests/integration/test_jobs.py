@@ -255,11 +255,18 @@ def test_a_fitter_cannot_scan_for_someone_elses_job(build):
              actor=build.user(roles=["fitter"]))
 
 
-def test_a_fitter_looking_up_an_item_sees_its_type_and_state_only(build):
+def test_a_fitter_looking_up_an_item_on_their_job_sees_its_type_and_state_only(build):
     fitter = build.user(roles=["fitter"])
-    job = build.job()
+    job = build.job(fitter=fitter)
     result = scan(ScanInput(ScanAction.LOOKUP, reserved_units(job.request_id)[0].code), actor=fitter)
     assert result.result == "found" and result.extra == {}
+
+
+def test_an_item_on_another_fitters_job_is_unknown_to_a_fitter(build):
+    job = build.job()
+    with pytest.raises(NotFound) as refused:
+        scan(ScanInput(ScanAction.LOOKUP, reserved_units(job.request_id)[0].code), actor=build.user(roles=["fitter"]))
+    assert refused.value.code == "unknown_code"
 
 
 def test_a_coordinator_looking_up_an_item_sees_what_its_state_allows(build):

@@ -10,6 +10,7 @@ from inventory.stock.codes import (
     RANDOM_BITS,
     CodeTypo,
     InvalidCode,
+    WebAddress,
     check_symbol,
     new_code,
     parse_code,
@@ -49,9 +50,37 @@ def test_reading_forgives_case_spaces_hyphens_and_look_alikes(typed):
     assert parse_code(variants[typed]) == code
 
 
-def test_a_url_label_is_read_by_its_last_segment():
+BASE = "https://stock.example.org/s/"
+
+
+@pytest.mark.parametrize("base", [BASE, BASE.rstrip("/")])
+def test_an_office_label_under_the_installations_url_base_is_read_by_what_follows_the_base(base):
     code = new_code()
-    assert parse_code(f"https://stock.example.org/s/{code}") == code
+    assert parse_code(f"{BASE}{code}", url_base=base) == code
+    assert parse_code(f"HTTPS://Stock.Example.org/s/{code.lower()}/", url_base=base) == code
+
+
+@pytest.mark.parametrize("text", [
+    "https://evil.example.com/s/{code}",  # another website, code-shaped ending
+    "https://stock.example.org.evil.example.com/s/{code}",  # the base's host as a prefix of another
+    "https://stock.example.org/other/{code}",  # the right site, not the label path
+    "https://stock.example.org/s/x/{code}",  # deeper than a code under the base
+    "http://stock.example.org/s/{code}",  # not the scheme the labels carry
+    "stock.example.org/s/{code}",
+    "{code}/",
+    "tel:{code}",
+])
+def test_any_other_web_address_holding_a_code_is_refused_as_a_web_address(text):
+    text = text.format(code=new_code())
+    with pytest.raises(WebAddress) as caught:
+        parse_code(text, url_base=BASE)
+    assert caught.value.code == "web_address"
+    assert caught.value.fields["code"] == "That is a web address, not a SafeHold label."
+
+
+def test_without_a_url_base_no_web_address_is_a_code():
+    with pytest.raises(WebAddress):
+        parse_code(f"{BASE}{new_code()}")
 
 
 @given(st.integers(min_value=0, max_value=11), st.sampled_from(ALPHABET))

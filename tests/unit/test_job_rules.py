@@ -65,7 +65,7 @@ class FakeInstall:
     request_id: int = 10
     is_collection: bool = False
     request: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(
-        lines=[SimpleNamespace(item_type_id=WANTED)]))
+        lines=[SimpleNamespace(item_type_id=WANTED, item_type=SimpleNamespace(name="Personal alarm"))]))
 
 
 def unit(state, *, item_type_id=WANTED, reserved_for=None):

@@ -123,21 +123,46 @@ def test_users_list_is_paginated(client, admin, build):
 
 def test_an_admin_creates_and_renames_a_partner_agency(client, admin):
     assert client.post("/admin/organisations/new", data={"name": "Riverside", "kind": "partner",
-                                                         "active": "y"}).status_code == 302
+                                                         "case_reference_prefix": "ra", "active": "y"}).status_code == 302
     organisation = db.session.scalar(select(Organisation).where(Organisation.name == "Riverside"))
+    assert organisation.case_reference_prefix == "RA"
     assert client.post(f"/admin/organisations/{organisation.id}",
-                       data={"name": "Riverside Advocacy", "active": "y"}).status_code == 302
-    assert db.session.get(Organisation, organisation.id).name == "Riverside Advocacy"
+                       data={"name": "Riverside Advocacy", "case_reference_prefix": "RIV",
+                             "active": "y"}).status_code == 302
+    changed = db.session.get(Organisation, organisation.id)
+    assert (changed.name, changed.case_reference_prefix) == ("Riverside Advocacy", "RIV")
+    assert "RIV-…" in client.get("/admin/organisations").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("data, message", [
     ({"name": "", "kind": "partner"}, "This field is required"),
     ({"name": "Second lead", "kind": "lead"}, "Only one lead provider"),
     ({"name": "X", "kind": "alien"}, "Not a valid choice"),
+    ({"name": "X", "kind": "partner"}, "Give 2 to 6 letters"),
+    ({"name": "X", "kind": "partner", "case_reference_prefix": "R4"}, "Use 2 to 6 letters, A to Z."),
+    ({"name": "X", "kind": "partner", "case_reference_prefix": "ABCDEFG"}, "Use 2 to 6 letters, A to Z."),
 ])
 def test_bad_organisations_are_refused(client, admin, data, message):
     response = client.post("/admin/organisations/new", data=data)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
+
+
+def test_a_prefix_another_organisation_holds_or_whose_cases_use_it_is_refused(client, admin, build):
+    build.organisation(case_reference_prefix="RA")
+    build.case()  # the lead's, NS-2026-…
+    for prefix, message in [("RA", "Another organisation has that prefix."),
+                            ("NS", "Another organisation&#39;s cases use it")]:
+        response = client.post("/admin/organisations/new", data={"name": f"New {prefix}", "kind": "partner",
+                                                                 "case_reference_prefix": prefix})
+        assert response.status_code == 422 and message in response.get_data(as_text=True), prefix
+    assert db.session.scalar(select(Organisation).where(Organisation.name.like("New %"))) is None
+
+
+def test_the_lead_may_go_without_a_prefix(client, admin):
+    response = client.post(f"/admin/organisations/{admin.organisation_id}",
+                           data={"name": admin.organisation.name, "case_reference_prefix": "", "active": "y"})
+    assert response.status_code == 302 and db.session.get(Organisation, admin.organisation_id).case_reference_prefix \
+        is None
 
 
 def test_the_lead_provider_cannot_be_deactivated(client, admin):

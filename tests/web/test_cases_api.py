@@ -68,7 +68,9 @@ def test_the_case_list_never_carries_personal_fields_and_filters_by_reference(ap
     caseworker = build.caseworker()
     build.case(caseworker=caseworker, reference="NS-2026-0700")
     build.case(caseworker=caseworker, reference="NS-2026-0800")
-    build.case(organisation=build.organisation(), reference="NS-2026-0701")
+    other = build.case(organisation=build.organisation())
+    other.reference = "NS-2026-0701"  # another organisation's, from before prefixes
+    db.session.commit()
     body = api(user=caseworker).get("/cases?reference=NS-2026-07").get_json()
     assert [c["reference"] for c in body["items"]] == ["NS-2026-0700"]
     assert body["items"][0]["name"] is None and body["total"] == 1
@@ -93,3 +95,29 @@ def test_a_read_sent_from_another_website_with_the_session_cookie_reveals_and_re
     same_site = client.get(f"/api/v1/cases/{case.id}", headers={"Sec-Fetch-Site": "same-origin"})
     assert same_site.get_json()["name"] == "Sky Imaginary"
     assert db.session.scalar(select(AccessLogEntry.case_id)) == case.id
+
+
+def test_a_partner_cannot_probe_another_organisations_references_through_the_api_or_the_form(api, build, client,
+                                                                                             login):
+    build.case(reference="NS-2026-0142")  # the lead's
+    partner_caseworker = build.caseworker(build.organisation(case_reference_prefix="RA"))
+    caller = api(user=partner_caseworker)
+    held = caller.post("/cases", json=api_case_body(build, reference="NS-2026-0142"))
+    free = caller.post("/cases", json=api_case_body(build, reference="NS-2026-0999"))
+    assert held.status_code == free.status_code == 422
+    assert held.get_json() == free.get_json()
+    assert "already exists" not in held.get_data(as_text=True)
+    login(partner_caseworker)
+    pages = [client.post("/cases/new", data={**api_case_body(build, reference=reference), "consent_given": "y"})
+             for reference in ("NS-2026-0142", "NS-2026-0999")]
+    assert [page.status_code for page in pages] == [422, 422]
+    assert all("Use your organisation&#39;s format: RA" in page.get_data(as_text=True) for page in pages)
+    assert not any("already exists" in page.get_data(as_text=True) for page in pages)
+
+
+def test_a_duplicate_reference_within_ones_own_organisation_is_a_clear_422(api, build):
+    caseworker = build.caseworker()
+    build.case(caseworker=caseworker, reference="NS-2026-0142")
+    response = api(user=caseworker).post("/cases", json=api_case_body(build, reference="NS-2026-0142"))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"]["fields"] == {"reference": "A case with this reference already exists."}

@@ -20,7 +20,7 @@ class NameForm(FlaskForm):
 
 
 def _add_partner(name: str) -> Organisation:
-    organisation = Organisation(name=name, kind="partner")
+    organisation = Organisation(name=name, kind="partner", case_reference_prefix=name[:6].upper())
     db.session.add(organisation)
     db.session.flush()
     if name == "Taken":  # refused after writing: the refusal must undo the write

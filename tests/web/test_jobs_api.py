@@ -144,12 +144,18 @@ def test_a_typo_in_a_typed_code_is_caught_by_its_check_character(api, build, fit
     assert reserved(job)[0].state == ItemState.RESERVED
 
 
-def test_a_fitter_looking_up_an_item_outside_their_jobs_sees_type_and_state_never_the_case(api, build, fitter):
-    job = build.job()
+def test_a_fitter_looking_up_an_item_on_their_job_sees_type_and_state_never_the_case(api, build, fitter):
+    job = build.job(fitter=fitter)
     unit = reserved(job)[0]
     answer = api(user=fitter).post("/scans", json={"action": "lookup", "code": unit.code}).get_json()
     assert set(answer["item"]) == {"id", "code", "item_type", "state"}
     assert "actions" not in answer
+
+
+def test_a_fitter_looking_up_an_item_outside_their_jobs_is_told_no_item_has_that_code(api, build, fitter):
+    unit = reserved(build.job())[0]
+    response = api(user=fitter).post("/scans", json={"action": "lookup", "code": unit.code})
+    assert (response.status_code, response.get_json()["error"]["code"]) == (404, "unknown_code")
 
 
 def test_a_coordinator_looking_up_an_item_sees_its_case_and_the_actions_its_state_allows(api, build):

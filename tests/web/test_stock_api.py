@@ -1,8 +1,10 @@
 import pytest
+from sqlalchemy import select
 
 from inventory.extensions import db
 from inventory.stock import operations
 from inventory.stock.codes import check_symbol, new_code
+from inventory.stock.models import Item
 from tests.qr_reader import decode_svg
 from tests.support import recorded_selects
 
@@ -33,13 +35,12 @@ def test_stock_and_item_lists_are_for_stock_staff(api, build, role, status):
     assert caller.get("/items").status_code == status
 
 
-def test_a_fitter_looking_up_a_code_sees_only_the_type_and_state(api, build):
-    coordinator = build.user(roles=["coordinator"])
-    item = build.item(item_type=build.item_type(name="Window alarm"))
-    operations.issue_item(item, case_id=build.case().id, actor=coordinator)
-    db.session.commit()
-    body = api(roles=["fitter"]).get(f"/items/by-code/{item.code}").get_json()
-    assert body == {"id": item.id, "code": item.code, "item_type": "Window alarm", "state": "issued"}
+def test_a_fitter_looking_up_a_code_on_their_job_sees_only_the_type_and_state(api, build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter, lines=[(build.item_type(name="Window alarm"), 1)])
+    item = db.session.scalar(select(Item).where(Item.reserved_for_request_id == job.request_id))
+    body = api(user=fitter).get(f"/items/by-code/{item.code}").get_json()
+    assert body == {"id": item.id, "code": item.code, "item_type": "Window alarm", "state": "reserved"}
 
 
 def test_a_coordinator_looking_up_a_code_sees_which_case_holds_it(api, build):
@@ -67,7 +68,7 @@ def test_roles_without_stock_or_scanning_cannot_resolve_a_code(api, build, role)
 
 def test_a_mistyped_code_is_a_typo_an_unknown_one_not_found_and_a_retired_one_a_conflict(api, build):
     item = build.item()
-    caller = api(roles=["fitter"])
+    caller = api(roles=["coordinator"])
     data = item.code.replace("-", "")[:-1]
     wrong = next(c for c in "0123456789" if c != check_symbol(data))
     typo = caller.get(f"/items/by-code/{data}{wrong}")
@@ -117,6 +118,19 @@ def test_office_labels_may_encode_a_url_when_the_installation_opts_in(app, api, 
         f"https://stock.example.org/s/{store_item.code}"
     assert decode_svg(caller.get(f"/items/{van_item.id}/qr").get_data(as_text=True)) == van_item.code
     assert operations.find_by_code(f"https://stock.example.org/s/{store_item.code}") is store_item
+
+
+def test_a_web_address_is_a_code_only_under_the_installations_label_base(app, api, build):
+    item = build.item()
+    caller = api(roles=["coordinator"])
+    foreign = caller.post("/scans", json={"action": "lookup", "code": f"https://evil.example.com/s/{item.code}"})
+    assert (foreign.status_code, foreign.get_json()["error"]["code"]) == (422, "web_address")
+    assert foreign.get_json()["error"]["message"] == "That is a web address, not a SafeHold label."
+    app.config["LABEL_QR_URL_BASE"] = "https://stock.example.org/s/"
+    ours = caller.post("/scans", json={"action": "lookup", "code": f"https://stock.example.org/s/{item.code}"})
+    assert ours.status_code == 200 and ours.get_json()["item"]["id"] == item.id
+    foreign = caller.post("/scans", json={"action": "lookup", "code": f"https://evil.example.com/s/{item.code}"})
+    assert foreign.get_json()["error"]["code"] == "web_address"
 
 
 def test_the_openapi_document_describes_the_stock_and_procurement_endpoints(client):

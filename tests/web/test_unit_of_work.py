@@ -13,7 +13,7 @@ from inventory.unit_of_work import keep, undo
 
 
 def _add_partner(name: str) -> None:
-    db.session.add(Organisation(name=name, kind="partner"))
+    db.session.add(Organisation(name=name, kind="partner", case_reference_prefix=name[:6].upper()))
     db.session.flush()
 
 

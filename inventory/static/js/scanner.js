@@ -31,6 +31,16 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  // A scanned web address is a label only under this installation's label base (the
+  // server says the same): any other site's address is refused here, never queued or sent.
+  var labelBase = root.getAttribute("data-label-base");
+  labelBase = labelBase ? labelBase.replace(/\/+$/, "") + "/" : null;
+
+  function foreignAddress(code) {
+    if (code.indexOf("/") < 0 && code.indexOf(":") < 0) return false;
+    return !labelBase || code.toLowerCase().indexOf(labelBase.toLowerCase()) !== 0;
+  }
+
   function normalise(code) {
     return code.toUpperCase().replace(/[\s-]/g, "");
   }
@@ -167,6 +177,11 @@
   function send(code) {
     code = code.trim();
     if (!code) return;
+    if (foreignAddress(code)) {
+      show("refused", "Not done: That is a web address, not a SafeHold label.", code);
+      beep(false);
+      return;
+    }
     var key = normalise(code);
     if (seenThisVisit[key]) {
       show("repeat", "Already scanned", code);
