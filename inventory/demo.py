@@ -19,7 +19,7 @@ from inventory.procurement.demo import seed_procurement_demo
 from inventory.requests.demo import seed_cases_demo
 from inventory.stock.demo import seed_stock_demo
 
-DEMO_PASSWORD = "safehold-demo"
+DEMO_PASSWORD = "demo-garden-gate"
 
 DEMO_USERS = [
     # email, name, role, organisation key
