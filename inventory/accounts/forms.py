@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -71,3 +71,13 @@ class OrganisationForm(FlaskForm):
                                        SelectChoice(OrganisationKind.PARTNER.value, "Partner agency")],
                       default=OrganisationKind.PARTNER.value, validators=[DataRequired()])
     active = BooleanField("Active", default=True)
+
+
+class ButtonForm(FlaskForm):
+    """A button that needs only the CSRF token (withdraw a request)."""
+
+
+class DecisionForm(FlaskForm):
+    """A second admin's decision on a request: why they approve or refuse it."""
+
+    reason = TextAreaField("Why", validators=[DataRequired(message="Say why."), Length(max=500)])

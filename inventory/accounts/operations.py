@@ -10,13 +10,15 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from inventory import clock
+from inventory.accounts import approvals
 from inventory.accounts.models import ApiToken, LoginSession, Organisation, OrganisationKind, User, UserRole
 from inventory.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
+from inventory.accounts.roles import PERSONAL_DATA_ROLES, apply_role_change, refuse_lead_only_elsewhere
 from inventory.audit.models import AuditEvent, AuditEventKind
 from inventory.audit.operations import record_event
 from inventory.errors import Conflict, DomainError, InvalidInput, NotFound
 from inventory.extensions import db
-from inventory.permissions import LEAD_ONLY_ROLES, Role
+from inventory.permissions import Role
 
 LOGIN_FAILURE_LIMIT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
@@ -86,13 +88,29 @@ def _check_roles(roles, organisation: Organisation) -> set[Role]:
     chosen = {Role(r) for r in roles}
     if not chosen:
         raise InvalidInput("Give the user at least one role.", fields={"roles": "Choose at least one role."})
-    lead_only = sorted(str(r) for r in chosen & LEAD_ONLY_ROLES)
-    if lead_only and not organisation.is_lead:
-        raise InvalidInput(
-            f"Only staff of the lead provider can hold: {', '.join(lead_only)}.",
-            fields={"roles": f"{', '.join(lead_only)} must belong to the lead provider."},
-        )
+    refuse_lead_only_elsewhere(chosen, organisation)
     return chosen
+
+
+def _needing_approval(added: set[Role], actor: User | None) -> set[Role]:
+    """Of the roles an admin gives, those a second admin must approve: the ones opening
+    personal data (PERSONAL_DATA_ROLES). The server's operator (no actor: `create-admin`,
+    `grant-role`) gives any at once."""
+    return {role for role in added if role in PERSONAL_DATA_ROLES} if actor is not None else set()
+
+
+def _change_roles(user: User, chosen: set[Role], *, actor: User | None) -> None:
+    """Make the user's roles `chosen`: taking a role away is immediate, and so is giving one
+    that opens no personal data; the others wait for a second admin (approvals.py)."""
+    before = user.role_set
+    waiting = _needing_approval(chosen - before, actor)
+    apply_role_change(user, added=chosen - before - waiting, removed=before - chosen, actor=actor)
+    _ask_approval(user, waiting, actor=actor)
+
+
+def _ask_approval(user: User, roles: set[Role], *, actor: User) -> None:
+    for role in sorted(roles):
+        approvals.request_approval("grant_role", user, actor=actor, role=str(role))
 
 
 def _check_email_free(email: str, user_id: int | None = None) -> None:
@@ -112,11 +130,14 @@ def create_user(*, email: str, name: str, organisation: Organisation, roles, pas
     chosen = _check_roles(roles, organisation)
     if problem := password_problem(password, email):
         raise InvalidInput(problem, fields={"password": problem})
+    waiting = _needing_approval(chosen, actor)
     user = User(email=email, name=name.strip(), organisation=organisation, password_hash=hash_password(password))
-    user.role_rows = [UserRole(role=str(r)) for r in sorted(chosen)]
+    user.role_rows = [UserRole(role=str(r)) for r in sorted(chosen - waiting)]  # a new user has no tokens yet
     db.session.add(user)
     db.session.flush()
-    record_event(AuditEventKind.USER_CREATED, actor=actor, subject_user=user, roles=sorted(map(str, chosen)))
+    record_event(AuditEventKind.USER_CREATED, actor=actor, subject_user=user, roles=sorted(map(str, chosen - waiting)),
+                 **({"awaiting_approval": sorted(map(str, waiting))} if waiting else {}))
+    _ask_approval(user, waiting, actor=actor)
     return user
 
 
@@ -134,13 +155,7 @@ def update_user(user: User, *, email: str, name: str, organisation: Organisation
     user.email, user.name, user.organisation = email, name.strip(), organisation
     if changed:
         record_event(AuditEventKind.USER_UPDATED, actor=actor, subject_user=user, changed=changed)
-    if chosen != before:
-        keep = [row for row in user.role_rows if Role(row.role) in chosen]
-        user.role_rows = keep + [UserRole(role=str(r)) for r in sorted(chosen - before)]
-        record_event(
-            AuditEventKind.ROLES_CHANGED, actor=actor, subject_user=user,
-            added=sorted(map(str, chosen - before)), removed=sorted(map(str, before - chosen)),
-        )
+    _change_roles(user, chosen, actor=actor)
 
 
 def _end_all_sessions(user: User) -> None:

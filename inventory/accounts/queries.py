@@ -18,10 +18,14 @@ from inventory.extensions import db
 from inventory.permissions import Role
 
 K = AuditEventKind
-# What an admin watches for: failed and throttled sign-ins, changes to who may do what, and
-# API tokens. (Routine sign-ins, sign-outs and one's own password changes are left out.)
+# What an admin watches for: failed and throttled sign-ins, changes to who may do what (and
+# the requests for a second admin's approval), API tokens, reveals refused beyond the rate
+# and exports of the access log. (Routine sign-ins, sign-outs and one's own password
+# changes are left out.)
 SECURITY_EVENT_KINDS = (K.LOGIN_FAILED, K.LOGIN_THROTTLED, K.USER_CREATED, K.ROLES_CHANGED, K.USER_DEACTIVATED,
-                        K.USER_REACTIVATED, K.PASSWORD_RESET, K.API_TOKEN_CREATED, K.API_TOKEN_REVOKED)
+                        K.USER_REACTIVATED, K.PASSWORD_RESET, K.API_TOKEN_CREATED, K.API_TOKEN_REVOKED,
+                        K.APPROVAL_REQUESTED, K.APPROVAL_APPROVED, K.APPROVAL_REFUSED, K.REVEALS_THROTTLED,
+                        K.ACCESS_LOG_EXPORTED)
 
 
 @dataclass(frozen=True)

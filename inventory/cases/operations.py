@@ -91,5 +91,6 @@ def reveal_personal_details(user, case: Case, *, reason: str) -> bool:
     """True if `user` may see the case's personal details, having logged this view."""
     if not can_see_personal_details(user, case):
         return False
-    record_access(user, case_id=case.id, what="name, address, phone, safe contact notes", reason=reason)
+    record_access(user, case_id=case.id, case_reference=case.reference,
+                  what="name, address, phone, safe contact notes", reason=reason)
     return True
