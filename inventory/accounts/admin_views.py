@@ -85,7 +85,9 @@ def new_user():
 @reauthentication_required(methods={"POST"})
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    form = UserForm(obj=user, data={"roles": _form_roles(user)} if request.method == "GET" else None)
+    form = UserForm(obj=user)
+    if request.method == "GET":
+        form.roles.data = _form_roles(user)  # held, and waiting for approval
     form.organisation_id.choices = _organisation_choices()
     return form_page(form, lambda: operations.update_user(
         user, email=form.email.data, name=form.name.data,
@@ -124,7 +126,8 @@ def reset_password(user_id: int):
     if submitted(reset_form, lambda: operations.set_password(user, reset_form.password.data, actor=current_user)):
         flash(f"Password reset for {user.email}; their sessions have ended.", "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
-    form = UserForm(obj=user, data={"roles": _form_roles(user)})
+    form = UserForm(obj=user)
+    form.roles.data = _form_roles(user)
     form.organisation_id.choices = _organisation_choices()
     return render_template("admin/user_form.html", form=form, user=user, reset_form=reset_form,
                            waiting=approvals.pending_for(user), describe=approvals.describe), 422
