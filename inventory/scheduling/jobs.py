@@ -32,7 +32,7 @@ JOBS: list[ScheduledJob] = [
                  kinds=("ledger_verification_failed", "access_log_verification_failed")),
     ScheduledJob("housekeeping", housekeeping_job, daily(3, 15),
                  "Deletes Idempotency-Key records past their window, ended sessions and long-revoked tokens."),
-    ScheduledJob("expire_approvals", expire_approvals_job, {"trigger": "cron", "minute": 5},
+    ScheduledJob("expire_approvals", expire_approvals_job, {"trigger": "interval", "hours": 1},
                  "Requests for a second admin's approval that nobody decided within APPROVAL_DAYS expire."),
     ScheduledJob("prune_job_runs", prune_job_runs, daily(3, 40), "Deletes run history older than the retention setting."),
     ScheduledJob("budget_forecast", check_budget_forecast, daily(6, 30),
