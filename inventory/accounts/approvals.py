@@ -153,7 +153,7 @@ def carry_out_as_operator(kind: str, subject: User, *, reason: str, **payload) -
 def expire_approvals_job(now: datetime) -> JobOutcome:
     """A scheduled job: requests nobody decided within APPROVAL_DAYS expire (audited)."""
     overdue = db.session.scalars(select(AdminApproval).where(
-        AdminApproval.outcome.is_(None), AdminApproval.expires_at <= now).with_for_update()).all()
+        AdminApproval.outcome.is_(None), AdminApproval.expires_at <= now).with_for_update(of=AdminApproval)).all()
     for approval in overdue:
         _expire(approval, now)
     return JobOutcome(counts={"approvals_expired": len(overdue)})
@@ -161,7 +161,7 @@ def expire_approvals_job(now: datetime) -> JobOutcome:
 
 def _locked_pending(approval: AdminApproval) -> AdminApproval:
     approval = db.session.scalar(select(AdminApproval).where(AdminApproval.id == approval.id)
-                                 .with_for_update().execution_options(populate_existing=True))
+                                 .with_for_update(of=AdminApproval).execution_options(populate_existing=True))
     if not approval.is_pending:
         raise Conflict(f"This request was already {approval.outcome}.", code="already_decided")
     if approval.expires_at <= clock.now():

@@ -225,7 +225,7 @@ def test_the_operator_cannot_give_a_lead_only_role_at_a_partner(runner, build):
 @pytest.mark.postgres_only
 def test_two_admins_deciding_at_once_decide_it_once(app, build):
     asker = build.user(roles=["admin"])
-    deciders = [build.user(roles=["admin"]) for _ in range(3)]
+    deciders = [build.user(roles=["admin"]).id for _ in range(3)]
     user = build.user(roles=["auditor"])
     give(user, ["coordinator"], actor=asker)
     approval_id = approvals.pending_for(user)[0].id
@@ -235,7 +235,7 @@ def test_two_admins_deciding_at_once_decide_it_once(app, build):
         decider, approval = db.session.get(User, decider_id), db.session.get(AdminApproval, approval_id)
         (approvals.approve if approve else approvals.refuse)(approval, actor=decider, reason="at once")
 
-    outcomes = run_at_once(app, [lambda d=d.id, a=n % 2 == 0: decide(d, a) for n, d in enumerate(deciders)])
+    outcomes = run_at_once(app, [lambda d=d, a=n % 2 == 0: decide(d, a) for n, d in enumerate(deciders)])
     assert sorted(outcomes) == ["already_decided", "already_decided", "ok"]
     assert db.session.execute(text("SELECT count(*) FROM audit_events WHERE kind IN "
                                    "('approval_approved', 'approval_refused')")).scalar() == 1
