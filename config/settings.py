@@ -59,6 +59,19 @@ class BaseConfig:
     # A browser that has signed in keeps its device cookie this many days; a known device not
     # seen for as long is forgotten by housekeeping.
     DEVICE_COOKIE_DAYS = 365
+    # Four eyes: giving a role that opens personal data waits for a second admin; a request
+    # nobody decides within this many days expires (the hourly expire_approvals job).
+    APPROVAL_DAYS = 7
+    # Reveals: a user may open the personal details of at most this many different cases in
+    # any hour (opening one again is free); beyond it a reveal is refused (429, "try again in
+    # N minutes") and every admin is told at once, once an hour per user.
+    REVEAL_RATE_LIMIT = 30
+    # The access log highlights, besides reveals at that limit and fitters' reveals outside a
+    # job, reveals outside working hours (local time in SCHEDULER_TIMEZONE, "HH:MM" from and
+    # until) and bursts: this many different cases within this many minutes.
+    WORKING_HOURS = ("07:00", "20:00")
+    REVEAL_BURST_CASES = 10
+    REVEAL_BURST_MINUTES = 10
     PER_PAGE_DEFAULT = 50
     PER_PAGE_MAX = 200
     # Reconciliation: one statement file at most this big; proposals look this many days

@@ -99,6 +99,8 @@ def _connect_hooks(app: Flask) -> None:
     from inventory.stock.operations import item_on_jobs_of
     from inventory.stock.queries import units_on_order
     from inventory.stock.receiving import units_received
+    from inventory.notices import announced, announcement_over
+    from inventory.notifications.announcements import close_announced, deliver_now
 
     # An entry matched to a statement line cannot be reversed until it is unmatched.
     entry_reversing.connect(app, refuse_to_reverse_matched)
@@ -137,6 +139,10 @@ def _connect_hooks(app: Flask) -> None:
     item_on_jobs_of.connect(app, item_on_open_job_of)
     # What a scheduled job found reaches people as notifications (and closes once it is gone).
     job_finished.connect(app, deliver_notices)
+    # What must be told at once (a request for a second admin, reveals beyond the rate) too;
+    # a decided request's notifications close.
+    announced.connect(app, deliver_now)
+    announcement_over.connect(app, close_announced)
 
 
 class RecordIdConverter(IntegerConverter):
@@ -185,7 +191,8 @@ def _register_web_plumbing(app: Flask) -> None:
 
 
 def _register_commands(app: Flask) -> None:
-    from inventory.accounts.cli import create_admin_command, create_token_command
+    from inventory.accounts.cli import create_admin_command, create_token_command, grant_role_command
+    from inventory.audit.cli import verify_access_log_command
     from inventory.backups.cli import backup_command, restore_command
     from inventory.budget.cli import ledger_checkpoint_command, verify_ledger_command
     from inventory.sealing.cli import rotate_data_key_command
@@ -195,5 +202,6 @@ def _register_commands(app: Flask) -> None:
 
     for command in (create_admin_command, create_token_command, seed_demo_command, verify_ledger_command,
                     ledger_checkpoint_command, rotate_data_key_command, recompute_priorities_command,
-                    backup_command, restore_command, scheduler_command, run_job_command):
+                    backup_command, restore_command, scheduler_command, run_job_command, grant_role_command,
+                    verify_access_log_command):
         app.cli.add_command(command)

@@ -9,9 +9,14 @@ and hold only numbers, so a negative amount such as `-12.50` is written as it is
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+from flask import Response
+from sqlalchemy.orm import Session
+
+from inventory.extensions import db
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -58,3 +63,20 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Sequence], *, rows_per_
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def csv_download(filename: str, columns: Sequence[Column], rows: Callable[[Session], Iterable[Sequence]]
+                 ) -> Response:
+    """A CSV attachment written while its rows are read: `rows(session)` runs as the response
+    is sent, after the request's own session has gone, so it reads through a session of its
+    own (read only, closed when the file ends or the client goes away). A generator over a
+    streamed query keeps a large export out of memory. Whatever can be refused must be
+    checked before this is called."""
+    engine = db.engine
+
+    def chunks():
+        with Session(engine) as session:
+            yield from csv_chunks(columns, rows(session))
+
+    return Response(chunks(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

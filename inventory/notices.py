@@ -5,8 +5,14 @@ A job is a plain function of "now" that returns a `JobOutcome`: what it counted 
 `Notice`s that are true at that moment. Each notice names its condition (`kind`) and what it
 is about (`subject`), so the same condition is one notification per person per day, and a
 notice a later run no longer returns has gone away (its condition is over).
+
+A feature that must tell people at once, outside a job run, `announce`s a notice; the
+notification centre delivers it (a hook, since the features announcing sit below it).
 """
 from dataclasses import dataclass, field
+from datetime import timedelta
+
+from inventory.hooks import Hook
 
 
 @dataclass(frozen=True)
@@ -29,3 +35,22 @@ class JobOutcome:
 
     counts: dict[str, int] = field(default_factory=dict)
     notices: list[Notice] = field(default_factory=list)
+
+
+announced = Hook(
+    "notice_announced",
+    "A notice for people now, outside any job run (a request awaiting a second admin, a user past the reveal "
+    "rate): receivers `(notice, *, exclude_user_ids, renew_after)` deliver it (the notification centre).")
+announcement_over = Hook(
+    "notice_announcement_over",
+    "An announced notice's condition is over (the approval was decided): receivers `(kind, subject)` close it.")
+
+
+def announce(notice: Notice, *, exclude_user_ids=(), renew_after: timedelta | None = None) -> None:
+    """Tell the notice's audience at once, except `exclude_user_ids`; once per person per day
+    for its (kind, subject), or again once `renew_after` has passed since they were last told."""
+    announced.fire(notice, exclude_user_ids=tuple(exclude_user_ids), renew_after=renew_after)
+
+
+def announcement_ended(kind: str, subject: str) -> None:
+    announcement_over.fire(kind, subject)

@@ -47,6 +47,15 @@ def records_the_read(view):
     return view
 
 
+def keep_refusal(record) -> None:
+    """A refusal raised as an error whose record must stay (a reveal beyond the rate: the
+    admins are told): roll back what the request changed, call `record()` to write what is
+    to be kept, and commit that alone. For the error handler that answers the refusal."""
+    db.session.rollback()
+    record()
+    db.session.commit()
+
+
 def finish(response: Response) -> Response:
     """Commit the request's changes if it is a write answered below 400, or one to `keep`;
     roll back any other write; leave a read alone."""

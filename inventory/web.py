@@ -15,13 +15,14 @@ from config.settings import ConfigurationError
 from inventory import clock
 from inventory.accounts.operations import SESSION_TOKEN_KEY, SessionTimedOut, api_token_for, user_for_login_session
 from inventory.accounts.quiet_writes import end_login_session_quietly, record_token_use, worth_recording
+from inventory.audit.operations import RevealsThrottled, record_refused_reveal
 from inventory.database import reset_write_intent, set_write_intent
 from inventory.errors import DomainError
 from inventory.extensions import db, login_manager
 from inventory.money import format_pence
 from inventory.notifications.queries import unread_count
 from inventory.permissions import Permission, Role, has_permission, has_role
-from inventory.unit_of_work import WRITE_METHODS
+from inventory.unit_of_work import WRITE_METHODS, keep_refusal
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Jobs", "jobs.index", permission=Permission.SCHEDULE_JOBS),
     NavItem("Scan", "jobs.scan_any", permission=Permission.SCAN_ITEMS),
     NavItem("Users", "admin.users", permission=Permission.MANAGE_USERS),
+    NavItem("Approvals", "admin.approval_list", permission=Permission.MANAGE_USERS),
     NavItem("Organisations", "admin.organisations", permission=Permission.MANAGE_ORGANISATIONS),
     NavItem("Scheduled jobs", "scheduling.jobs", permission=Permission.MANAGE_SCHEDULED_JOBS),
     NavItem("Stock", "stock.levels", permission=Permission.VIEW_STOCK),
@@ -240,6 +242,17 @@ def init_app(app: Flask) -> None:
         if wants_json():
             return json_error(error.status, error.code, error.message, error.details)
         return render_template("errors/problem.html", message=error.message, status=error.status), error.status
+
+    @app.errorhandler(RevealsThrottled)
+    def reveals_throttled(error: RevealsThrottled):
+        keep_refusal(lambda: record_refused_reveal(current_user, error))
+        if wants_json():
+            response = json_error(error.status, error.code, error.message, error.details)
+        else:
+            response = app.make_response((render_template("errors/problem.html", message=error.message,
+                                                          status=error.status), error.status))
+        response.headers["Retry-After"] = str(error.retry_after_seconds)
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

@@ -1,9 +1,9 @@
-"""`flask --app inventory create-admin` and `create-token`."""
+"""`flask --app inventory create-admin`, `create-token` and `grant-role`."""
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from inventory.accounts import operations
+from inventory.accounts import approvals, operations
 from inventory.accounts.models import Organisation, OrganisationKind, User
 from inventory.errors import DomainError
 from inventory.extensions import db
@@ -50,3 +50,23 @@ def create_token_command(email, name, days):
         raise click.ClickException(error.message) from None
     db.session.commit()
     click.echo(plain)
+
+
+@click.command("grant-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([str(r) for r in Role]))
+@click.option("--reason", required=True, help="Why, for the audit log (e.g. the only admin left asked for it).")
+@with_appcontext
+def grant_role_command(email, role, reason):
+    """Give EMAIL the ROLE as the server's operator, without a second admin: the way out when
+    no other active admin can approve (approving the waiting request, if there is one). Audited."""
+    user = db.session.scalar(select(User).where(User.email == operations.normalise_email(email)))
+    if user is None:
+        raise click.ClickException(f"No user with email {email}.")
+    try:
+        approvals.carry_out_as_operator("grant_role", user, reason=reason, role=role)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(f"{user.email} now holds: {', '.join(user.roles)}.")

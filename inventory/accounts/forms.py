@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
@@ -91,3 +91,11 @@ class RecoveryCodeForm(FlaskForm):
 class TurnOffTwoFactorForm(FlaskForm):
     password = PasswordField("Your password", validators=[DataRequired(), Length(max=MAX_LENGTH)],
                              render_kw={"autocomplete": "current-password"})
+class ButtonForm(FlaskForm):
+    """A button that needs only the CSRF token (withdraw a request)."""
+
+
+class DecisionForm(FlaskForm):
+    """A second admin's decision on a request: why they approve or refuse it."""
+
+    reason = TextAreaField("Why", validators=[DataRequired(message="Say why."), Length(max=500)])

@@ -1,3 +1,4 @@
+import json
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -245,3 +246,71 @@ class KnownDevice(db.Model):
     label: Mapped[str] = mapped_column(String(40))  # "Firefox on Windows": coarse, never the raw user agent
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+
+
+
+class ApprovalOutcome(StrEnum):
+    APPROVED = "approved"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"  # by the admin who asked
+    EXPIRED = "expired"  # nobody decided within APPROVAL_DAYS
+
+
+class AdminApproval(db.Model):
+    """A change one admin asks for and another must approve (four eyes): giving a role that
+    opens survivors' personal data, say. `kind` names what approving does
+    (inventory/accounts/approvals.py); `payload` says the rest, as canonical JSON."""
+
+    __tablename__ = "admin_approvals"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('approved', 'refused', 'withdrawn', 'expired')", name="outcome_known"),
+        CheckConstraint("(outcome IS NULL) = (decided_at IS NULL)", name="decided_when_outcome"),
+        # Nobody decides a request of their own or one about themselves. No decider (NULL)
+        # is the server's operator (`flask grant-role`) or the expiry; the operator's own
+        # grants have no asker either.
+        CheckConstraint(
+            "outcome NOT IN ('approved', 'refused') OR decided_by_id IS NULL "
+            "OR (decided_by_id <> requested_by_id AND decided_by_id <> subject_user_id)",
+            name="four_eyes"),
+        CheckConstraint("requested_by_id IS NOT NULL OR (outcome = 'approved' AND decided_by_id IS NULL)",
+                        name="only_the_operator_asks_unnamed"),
+        CheckConstraint("outcome NOT IN ('approved', 'refused') OR length(reason) > 0", name="decision_has_reason"),
+        # One pending request for the same change about the same person.
+        Index("uq_admin_approvals_one_pending", "kind", "subject_user_id", "payload", unique=True,
+              sqlite_where=text("outcome IS NULL"), postgresql_where=text("outcome IS NULL")),
+        Index("ix_admin_approvals_pending", "requested_at",
+              sqlite_where=text("outcome IS NULL"), postgresql_where=text("outcome IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    payload: Mapped[str] = mapped_column(String(500), default="{}")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # none: the server's operator
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+
+    subject_user: Mapped[User] = relationship(foreign_keys=[subject_user_id], lazy="joined")
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id], lazy="joined")
+
+    @staticmethod
+    def canonical(values: dict) -> str:
+        return json.dumps(values, sort_keys=True, separators=(",", ":"))
+
+    @property
+    def values(self) -> dict:
+        return json.loads(self.payload)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.outcome is None
+
+    def may_be_decided_by(self, user) -> bool:
+        """Four eyes: neither the admin who asked nor the person it is about."""
+        return user.id not in (self.requested_by_id, self.subject_user_id)

@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from inventory import clock
-from inventory.accounts import throttle
+from inventory.accounts import approvals, throttle
 from inventory.accounts.models import (
     ApiToken,
     LoginSession,
@@ -23,13 +23,15 @@ from inventory.accounts.models import (
     UserRole,
 )
 from inventory.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
+from inventory.accounts.revocation import revoke_all_tokens
+from inventory.accounts.roles import PERSONAL_DATA_ROLES, apply_role_change, refuse_lead_only_elsewhere
 from inventory.accounts.throttle import Attempt, LoginThrottled  # noqa: F401  (authenticate raises it)
 from inventory.audit.models import AuditEventKind
 from inventory.audit.operations import record_event
 from inventory.errors import Conflict, DomainError, InvalidInput, NotFound
 from inventory.extensions import db
 from inventory.hooks import Hook
-from inventory.permissions import LEAD_ONLY_ROLES, Role
+from inventory.permissions import Role
 
 API_TOKEN_PREFIX = "sh_"
 SESSION_TOKEN_KEY = "sid"  # where the signed session cookie keeps the login session's token
@@ -139,13 +141,29 @@ def _check_roles(roles, organisation: Organisation) -> set[Role]:
     chosen = {Role(r) for r in roles}
     if not chosen:
         raise InvalidInput("Give the user at least one role.", fields={"roles": "Choose at least one role."})
-    lead_only = sorted(str(r) for r in chosen & LEAD_ONLY_ROLES)
-    if lead_only and not organisation.is_lead:
-        raise InvalidInput(
-            f"Only staff of the lead provider can hold: {', '.join(lead_only)}.",
-            fields={"roles": f"{', '.join(lead_only)} must belong to the lead provider."},
-        )
+    refuse_lead_only_elsewhere(chosen, organisation)
     return chosen
+
+
+def _needing_approval(added: set[Role], actor: User | None) -> set[Role]:
+    """Of the roles an admin gives, those a second admin must approve: the ones opening
+    personal data (PERSONAL_DATA_ROLES). The server's operator (no actor: `create-admin`,
+    `grant-role`) gives any at once."""
+    return {role for role in added if role in PERSONAL_DATA_ROLES} if actor is not None else set()
+
+
+def _change_roles(user: User, chosen: set[Role], *, actor: User | None) -> None:
+    """Make the user's roles `chosen`: taking a role away is immediate, and so is giving one
+    that opens no personal data; the others wait for a second admin (approvals.py)."""
+    before = user.role_set
+    waiting = _needing_approval(chosen - before, actor)
+    apply_role_change(user, added=chosen - before - waiting, removed=before - chosen, actor=actor)
+    _ask_approval(user, waiting, actor=actor)
+
+
+def _ask_approval(user: User, roles: set[Role], *, actor: User) -> None:
+    for role in sorted(roles):
+        approvals.request_approval("grant_role", user, actor=actor, role=str(role))
 
 
 def _check_email_free(email: str, user_id: int | None = None) -> None:
@@ -165,11 +183,14 @@ def create_user(*, email: str, name: str, organisation: Organisation, roles, pas
     chosen = _check_roles(roles, organisation)
     if problem := password_problem(password, email, name):
         raise InvalidInput(problem, fields={"password": problem})
+    waiting = _needing_approval(chosen, actor)
     user = User(email=email, name=name.strip(), organisation=organisation, password_hash=hash_password(password))
-    user.role_rows = [UserRole(role=str(r)) for r in sorted(chosen)]
+    user.role_rows = [UserRole(role=str(r)) for r in sorted(chosen - waiting)]  # a new user has no tokens yet
     db.session.add(user)
     db.session.flush()
-    record_event(AuditEventKind.USER_CREATED, actor=actor, subject_user=user, roles=sorted(map(str, chosen)))
+    record_event(AuditEventKind.USER_CREATED, actor=actor, subject_user=user, roles=sorted(map(str, chosen - waiting)),
+                 **({"awaiting_approval": sorted(map(str, waiting))} if waiting else {}))
+    _ask_approval(user, waiting, actor=actor)
     return user
 
 
@@ -187,14 +208,7 @@ def update_user(user: User, *, email: str, name: str, organisation: Organisation
     user.email, user.name, user.organisation = email, name.strip(), organisation
     if changed:
         record_event(AuditEventKind.USER_UPDATED, actor=actor, subject_user=user, changed=changed)
-    if chosen != before:
-        keep = [row for row in user.role_rows if Role(row.role) in chosen]
-        user.role_rows = keep + [UserRole(role=str(r)) for r in sorted(chosen - before)]
-        record_event(
-            AuditEventKind.ROLES_CHANGED, actor=actor, subject_user=user,
-            added=sorted(map(str, chosen - before)), removed=sorted(map(str, before - chosen)),
-        )
-        _revoke_all_tokens(user, TokenRevocation.ROLES_CHANGED, actor)
+    _change_roles(user, chosen, actor=actor)
 
 
 def _end_all_sessions(user: User) -> None:
@@ -214,7 +228,7 @@ def deactivate_user(user: User, *, actor: User) -> None:
         return
     user.active = False
     _end_all_sessions(user)
-    _revoke_all_tokens(user, TokenRevocation.DEACTIVATED, actor)
+    revoke_all_tokens(user, TokenRevocation.DEACTIVATED, actor)
     record_event(AuditEventKind.USER_DEACTIVATED, actor=actor, subject_user=user)
 
 
@@ -236,7 +250,7 @@ def set_password(user: User, new_password: str, *, actor: User) -> None:
     own = actor.id == user.id
     record_event(AuditEventKind.PASSWORD_CHANGED if own else AuditEventKind.PASSWORD_RESET,
                  actor=actor, subject_user=user)
-    _revoke_all_tokens(user, TokenRevocation.PASSWORD_CHANGED if own else TokenRevocation.PASSWORD_RESET, actor)
+    revoke_all_tokens(user, TokenRevocation.PASSWORD_CHANGED if own else TokenRevocation.PASSWORD_RESET, actor)
 
 
 def change_own_password(user: User, *, current_password: str, new_password: str, address: str | None = None,
@@ -376,16 +390,6 @@ def revoke_api_token(user: User, token_id: int, *, actor: User) -> None:
         record_event(AuditEventKind.API_TOKEN_REVOKED, actor=actor, subject_user=user, token_id=token.id,
                      reason=reason, count=1)
 
-
-def _revoke_all_tokens(user: User, reason: TokenRevocation, actor: User) -> None:
-    """Revoke every working token of `user`: what they were given to do no longer holds."""
-    now = clock.now()
-    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.working(now))).all()
-    for token in tokens:
-        token.revoked_at, token.revoked_reason = now, reason
-    if tokens:
-        record_event(AuditEventKind.API_TOKEN_REVOKED, actor=actor, subject_user=user, reason=reason,
-                     count=len(tokens))
 
 
 def api_token_for(plain: str) -> ApiToken | None:

@@ -19,11 +19,15 @@ from inventory.permissions import Role
 
 K = AuditEventKind
 # What an admin watches for: failed and throttled sign-ins, wrong second-factor codes,
-# changes to who may do what and how they sign in, and API tokens. (Routine sign-ins,
-# sign-outs, one's own password changes and enrolling in two-factor are left out.)
+# changes to who may do what and how they sign in (and the requests for a second admin's
+# approval), API tokens, reveals refused beyond the rate and exports of the access log.
+# (Routine sign-ins, sign-outs, one's own password changes and enrolling in two-factor are
+# left out.)
 SECURITY_EVENT_KINDS = (K.LOGIN_FAILED, K.LOGIN_THROTTLED, K.SECOND_FACTOR_FAILED, K.USER_CREATED, K.ROLES_CHANGED,
                         K.USER_DEACTIVATED, K.USER_REACTIVATED, K.PASSWORD_RESET, K.SECOND_FACTOR_RESET,
-                        K.SECOND_FACTOR_DISABLED, K.RECOVERY_CODE_USED, K.API_TOKEN_CREATED, K.API_TOKEN_REVOKED)
+                        K.SECOND_FACTOR_DISABLED, K.RECOVERY_CODE_USED, K.API_TOKEN_CREATED, K.API_TOKEN_REVOKED,
+                        K.APPROVAL_REQUESTED, K.APPROVAL_APPROVED, K.APPROVAL_REFUSED, K.REVEALS_THROTTLED,
+                        K.ACCESS_LOG_EXPORTED)
 
 
 @dataclass(frozen=True)

@@ -41,13 +41,17 @@ def _return_to() -> str:
     return safe_next_url(path) or url_for("main.home")
 
 
-def reauthentication_required(view):
+def reauthentication_required(view=None, *, methods=None):
     """View decorator, placed under the access decorator: unless the password was confirmed
-    recently, send the person to confirm it first (and, for a form, to press it again)."""
+    recently, send the person to confirm it first (and, for a form, to press it again).
+    `@reauthentication_required(methods={"POST"})` asks only when the form is sent (a page
+    whose GET shows the form, and whose POST makes the sensitive change)."""
+    if view is None:
+        return lambda inner: reauthentication_required(inner, methods=methods)
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        if _by_token() or recently_authenticated():
+        if (methods is not None and request.method not in methods) or _by_token() or recently_authenticated():
             return view(*args, **kwargs)
         if request.method != "GET":
             flash("For your safety, confirm your password, then do that again.", "info")

@@ -1,6 +1,9 @@
 """Append-only logs. The app never updates or deletes these rows: a flush that tries is
-refused here, and database triggers (see the migration) refuse it underneath."""
-from datetime import datetime
+refused here, and database triggers (see the migration) refuse it underneath. The access
+log is hash-chained as the ledger is, so a row changed underneath the app shows."""
+import hashlib
+import json
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, String, event
@@ -43,6 +46,14 @@ class AuditEventKind(StrEnum):
     BUDGET_CATEGORY_REACTIVATED = "budget_category_reactivated"
     CASE_REVIEW_RECORDED = "case_review_recorded"  # which case and review, never what was said
     CASE_ANONYMISED = "case_anonymised"  # which case (id, reference) and the reason's kind, never the data
+    # Four-eyes approvals (inventory/accounts/approvals.py): the kind, the approval's id, the role.
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVAL_APPROVED = "approval_approved"
+    APPROVAL_REFUSED = "approval_refused"
+    APPROVAL_WITHDRAWN = "approval_withdrawn"
+    APPROVAL_EXPIRED = "approval_expired"
+    REVEALS_THROTTLED = "reveals_throttled"  # a reveal refused beyond REVEAL_RATE_LIMIT (the case's id)
+    ACCESS_LOG_EXPORTED = "access_log_exported"  # the filters used and how many rows
 
 
 class AuditEvent(db.Model):
@@ -68,21 +79,49 @@ class AuditEvent(db.Model):
     subject_user = relationship("User", foreign_keys=[subject_user_id])
 
 
+GENESIS_HASH = "0" * 64  # the "previous hash" of the access log's first row
+
+
 class AccessLogEntry(db.Model):
-    """One view of a survivor's personal data: who, when, which case, what and why."""
+    """One view of a survivor's personal data: who, when, which case, what and why. Each row
+    holds the hash of the one before and its own hash over everything it says, so editing,
+    removing or inserting a row underneath the app breaks the chain (`verify-access-log`)."""
 
     __tablename__ = "access_log"
-    __table_args__ = (Index("ix_access_log_case_time", "case_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_access_log_case_time", "case_id", "occurred_at"),
+        # The reveal rate (distinct cases per user in the last hour) and the page's flags.
+        Index("ix_access_log_user_time", "user_id", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     case_id: Mapped[int] = mapped_column()
+    # The case's non-identifying reference, so the log can be searched by it (NULL only on
+    # rows from before it was kept whose case no longer exists).
+    case_reference: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The fitter's job the reveal was for; none for a reveal on the case itself.
+    job_id: Mapped[int | None] = mapped_column()
     what: Mapped[str] = mapped_column(String(80))
     reason: Mapped[str] = mapped_column(String(200))
     remote_addr: Mapped[str | None] = mapped_column(String(45))
+    position: Mapped[int] = mapped_column(unique=True)  # 1, 2, 3... along the chain
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     user = relationship("User")
+
+    def hash_content(self) -> list:
+        """Everything a row says, in a fixed order, with the hash of the one before."""
+        return [
+            self.previous_hash, self.position, self.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            self.user_id, self.case_id, self.case_reference, self.job_id, self.what, self.reason, self.remote_addr,
+        ]
+
+    def compute_hash(self) -> str:
+        canonical = json.dumps(self.hash_content(), separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class AppendOnlyViolation(RuntimeError):

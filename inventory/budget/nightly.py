@@ -1,23 +1,27 @@
 """The nightly ledger check, a scheduled job: verify the ledger (verification.py) and, where
 a checkpoint folder is configured, check it against the latest signed checkpoint there and
-anchor the head as it is now in a new one (checkpoint.py)."""
+anchor the head as it is now in a new one (checkpoint.py). It verifies the access log's hash
+chain too (inventory/audit/verification.py): the two chained logs are checked together."""
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import current_app
 
+from inventory.audit.verification import verify_access_log
 from inventory.budget import checkpoint as checkpoints
 from inventory.budget.verification import MAX_PROBLEMS, verify_ledger
 from inventory.notices import JobOutcome, Notice
 from inventory.permissions import Role
 
 LEDGER_PAGE = "/budget/ledger"
+ACCESS_LOG_PAGE = "/admin/access-log"
 CHECKPOINT_NAMES = "ledger-*.json"  # as the cron script in docs/deployment.md names them too
 
 
 def verify_ledger_job(now: datetime) -> JobOutcome:
-    """Verify the ledger; if it fails, finance and admins are told. With LEDGER_CHECKPOINT_DIR
+    """Verify the ledger (and the access log's chain); if either fails, those who deal with it
+    (finance and admins; admins) are told. With LEDGER_CHECKPOINT_DIR
     and LEDGER_CHECKPOINT_KEY set, also check the latest checkpoint in that folder and, when
     the ledger is sound and has moved on since, write a new one there."""
     folder = checkpoint_folder()
@@ -32,20 +36,33 @@ def verify_ledger_job(now: datetime) -> JobOutcome:
                                                                    anchored.get("head_hash")):
             _write(folder / f"ledger-{now.astimezone(UTC):%Y-%m-%dT%H%M%SZ}.json", checkpoints.dumps(document))
             written = 1
+    access_log = verify_access_log()
     outcome = JobOutcome(counts={
         "entries_checked": report.entries_checked,
         "problems": len(report.problems),
         "checkpoints_checked": int(latest is not None),
         "checkpoints_written": written,
+        "access_log_rows_checked": access_log.rows_checked,
+        "access_log_problems": len(access_log.problems),
     })
+    if not access_log.ok:
+        outcome.notices.append(Notice(
+            kind="access_log_verification_failed", subject="access_log", link=ACCESS_LOG_PAGE,
+            message=f"The nightly check found the access log's hash chain broken ({_problems(access_log.problems)}): "
+                    "run verify-access-log on the server to see each.",
+            roles=(Role.ADMIN.value,)))
     if not report.ok:
-        count = len(report.problems)
-        many = f"{count} or more problems" if count >= MAX_PROBLEMS else f"{count} problem{'s' if count > 1 else ''}"
         outcome.notices.append(Notice(
             kind="ledger_verification_failed", subject="ledger", link=LEDGER_PAGE,
-            message=f"The nightly ledger check found {many}: run verify-ledger on the server to see each.",
+            message=f"The nightly ledger check found {_problems(report.problems)}: run verify-ledger on the server "
+                    "to see each.",
             roles=(Role.FINANCE.value, Role.ADMIN.value)))
     return outcome
+
+
+def _problems(problems: list[str]) -> str:
+    count = len(problems)
+    return f"{count} or more problems" if count >= MAX_PROBLEMS else f"{count} problem{'s' if count > 1 else ''}"
 
 
 def checkpoint_folder() -> Path | None:

@@ -114,5 +114,6 @@ def reveal_personal_details(user, case: Case, *, reason: str) -> bool:
     anonymised case has none left to show."""
     if case.is_anonymised or not can_see_personal_details(user, case):
         return False
-    record_access(user, case_id=case.id, what="name, address, phone, safe contact notes", reason=reason)
+    record_access(user, case_id=case.id, case_reference=case.reference,
+                  what="name, address, phone, safe contact notes", reason=reason)
     return True

@@ -16,5 +16,6 @@ def reveal_contact(job: Job, *, actor) -> Case:
         raise NotAllowed("Only the fitter on this job sees the survivor's address, and only while it is open.")
     case = job.case
     visit = "Collection visit" if job.is_collection else "Fitting visit"
-    record_access(actor, case_id=case.id, what="address and phone", reason=f"{visit}, job {job.id}")
+    record_access(actor, case_id=case.id, case_reference=case.reference, job_id=job.id, what="address and phone",
+                  reason=f"{visit}, job {job.id}")
     return case

@@ -5,6 +5,7 @@ the scheduler read this list; `deliver_notices` hands each run's notices to the
 notification centre."""
 from datetime import datetime
 
+from inventory.accounts.approvals import expire_approvals_job
 from inventory.accounts.housekeeping import housekeeping_job
 from inventory.backups.operations import backup_job
 from inventory.budget.forecast import check_budget_forecast
@@ -27,14 +28,17 @@ def daily(hour: int, minute: int = 0) -> dict:
 JOBS: list[ScheduledJob] = [
     ScheduledJob("backup", backup_job, daily(1), "Backs the database up to BACKUP_DIR, keeping the newest BACKUP_KEEP."),
     ScheduledJob("verify_ledger", verify_ledger_job, daily(2, 30),
-                 "Verifies the ledger (and its signed checkpoints, where a folder is set); tells finance and admins "
-                 "of a failure.", kinds=("ledger_verification_failed",)),
+                 "Verifies the ledger (and its signed checkpoints, where a folder is set) and the access log's hash "
+                 "chain; tells finance and admins of a failure.",
+                 kinds=("ledger_verification_failed", "access_log_verification_failed")),
     ScheduledJob("housekeeping", housekeeping_job, daily(3, 15),
                  "Deletes Idempotency-Key records past their window, ended sessions, long-revoked tokens, "
                  "forgotten sign-in throttle counters and long-unused devices."),
     ScheduledJob("retention", retention_job, daily(3, 25),
                  "Anonymises referrals never taken up and closed cases past their retention period (money and "
                  "item history stay under the case reference)."),
+    ScheduledJob("expire_approvals", expire_approvals_job, {"trigger": "interval", "hours": 1},
+                 "Requests for a second admin's approval that nobody decided within APPROVAL_DAYS expire."),
     ScheduledJob("prune_job_runs", prune_job_runs, daily(3, 40), "Deletes run history older than the retention setting."),
     ScheduledJob("budget_forecast", check_budget_forecast, daily(6, 30),
                  "Projects the last 90 days' spending to the period end: warns of running out, or of money left "

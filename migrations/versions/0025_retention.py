@@ -20,7 +20,7 @@ from inventory.database import create_append_only_guard, drop_append_only_guard
 
 # revision identifiers, used by Alembic.
 revision = '0025'
-down_revision = '0023'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 

@@ -114,12 +114,12 @@ def test_an_admin_cannot_remove_their_own_admin_role(build):
 def test_role_changes_are_audited_with_what_was_added_and_removed(build):
     admin, user = build.user(), build.user(roles=["fitter"])
     operations.update_user(user, email=user.email, name=user.name, organisation=user.organisation,
-                           roles=["coordinator", "caseworker"], actor=admin)
+                           roles=["finance", "auditor"], actor=admin)
     db.session.commit()
     (event,) = events("roles_changed")
-    assert event.details == {"added": ["caseworker", "coordinator"], "removed": ["fitter"]}
+    assert event.details == {"added": ["auditor", "finance"], "removed": ["fitter"]}
     assert event.actor_id == admin.id
-    assert user.roles == ["caseworker", "coordinator"]
+    assert user.roles == ["auditor", "finance"]
 
 
 def test_api_tokens_are_stored_only_as_hashes_and_can_be_revoked(build):

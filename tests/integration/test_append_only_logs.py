@@ -11,7 +11,7 @@ from inventory.extensions import db
 def logged(build):
     user = build.user()
     event = record_event(AuditEventKind.LOGOUT, actor=user)
-    access = record_access(user, case_id=42, what="address", reason="test")
+    access = record_access(user, case_id=42, case_reference="NS-2026-0042", what="address", reason="test")
     db.session.commit()
     return event, access
 

@@ -289,7 +289,7 @@ def test_security_events_are_counted_by_kind_and_the_latest_listed_with_who_and_
     with on(TODAY - timedelta(days=3)):
         fail_to_sign_in(target.email, 1)
     accounts.update_user(target, email=target.email, name=target.name, organisation=target.organisation,
-                         roles=["caseworker", "coordinator"], actor=admin)
+                         roles=["caseworker", "finance"], actor=admin)
     accounts.create_api_token(target, name="scripts")
     db.session.commit()
     fail_to_sign_in("nobody@example.test", 1)

@@ -44,11 +44,14 @@ def tamper():
         db.session.commit()
 
 
+SOUND_ACCESS_LOG = {"access_log_rows_checked": 0, "access_log_problems": 0}  # the job checks it too
+
+
 def test_a_sound_ledger_is_counted_and_anchored_in_a_new_checkpoint_with_no_notice(app, period, folder):
     outcome = verify_ledger_job(NIGHT)
 
     assert outcome == JobOutcome(counts={"entries_checked": 2, "problems": 0, "checkpoints_checked": 0,
-                                         "checkpoints_written": 1})
+                                         "checkpoints_written": 1, **SOUND_ACCESS_LOG})
     [written] = folder.iterdir()
     assert written.name == "ledger-2026-05-12T023000Z.json"
     document = json.loads(written.read_text())
@@ -60,13 +63,13 @@ def test_the_next_night_checks_the_latest_checkpoint_and_adds_one_only_when_the_
     verify_ledger_job(NIGHT)
     unchanged = verify_ledger_job(NEXT_NIGHT)
     assert unchanged.counts == {"entries_checked": 2, "problems": 0, "checkpoints_checked": 1,
-                                "checkpoints_written": 0}
+                                "checkpoints_written": 0, **SOUND_ACCESS_LOG}
 
     build.direct_purchase(gross_pence=1_200, actor=finance)
     moved_on = verify_ledger_job(NEXT_NIGHT)
 
     assert moved_on.counts == {"entries_checked": 3, "problems": 0, "checkpoints_checked": 1,
-                               "checkpoints_written": 1}
+                               "checkpoints_written": 1, **SOUND_ACCESS_LOG}
     assert sorted(path.name for path in folder.iterdir()) == [
         "ledger-2026-05-12T023000Z.json", "ledger-2026-05-13T023000Z.json"]
 
@@ -78,7 +81,7 @@ def test_a_tampered_ledger_tells_finance_and_admins_how_many_problems_and_writes
     outcome = verify_ledger_job(NIGHT)
 
     assert outcome.counts == {"entries_checked": 2, "problems": 2, "checkpoints_checked": 0,
-                              "checkpoints_written": 0}
+                              "checkpoints_written": 0, **SOUND_ACCESS_LOG}
     assert outcome.notices == [Notice(
         kind="ledger_verification_failed", subject="ledger", link="/budget/ledger",
         message="The nightly ledger check found 2 problems: run verify-ledger on the server to see each.",
@@ -97,7 +100,7 @@ def test_a_ledger_rewritten_since_the_latest_checkpoint_fails_against_it(app, pe
 
     # The chain and balances of what is left agree; only the checkpoint sees the tail gone.
     assert outcome.counts == {"entries_checked": 1, "problems": 5, "checkpoints_checked": 1,
-                              "checkpoints_written": 0}
+                              "checkpoints_written": 0, **SOUND_ACCESS_LOG}
     assert [notice.kind for notice in outcome.notices] == ["ledger_verification_failed"]
 
 
@@ -108,7 +111,7 @@ def test_a_forged_latest_checkpoint_is_a_problem(app, period, folder):
     outcome = verify_ledger_job(NIGHT)
 
     assert outcome.counts == {"entries_checked": 2, "problems": 1, "checkpoints_checked": 1,
-                              "checkpoints_written": 0}
+                              "checkpoints_written": 0, **SOUND_ACCESS_LOG}
     assert outcome.notices[0].message.startswith("The nightly ledger check found 1 problem:")
 
 
@@ -118,5 +121,5 @@ def test_the_job_checks_the_ledger_without_checkpoints_when_no_key_is_set(app, p
     outcome = verify_ledger_job(NIGHT)
 
     assert outcome == JobOutcome(counts={"entries_checked": 2, "problems": 0, "checkpoints_checked": 0,
-                                         "checkpoints_written": 0})
+                                         "checkpoints_written": 0, **SOUND_ACCESS_LOG})
     assert not folder.exists()

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inventory import clock
+from inventory.accounts.approvals import request_approval
 from inventory.accounts.models import ApiToken
 from inventory.budget.models import BudgetCategory, OverspendAlert
 from inventory.catalogue.operations import set_product_code
@@ -168,6 +169,7 @@ def _build_world(app: Flask) -> World:
     stocktake = start_stocktake(location, actor=coordinator)
     spare_user = build.user(roles=["caseworker"], name="Spare User")
     build.token(spare_user)
+    approval = request_approval("grant_role", spare_user, actor=users["admin"], role="fitter")
     entry = build.direct_purchase(gross_pence=4500, receipt="R-1", actor=finance)
     statement = build.statement([(clock.today(), "Locksmith Direct", "-45.00", "R-1")], actor=finance)
     line = db.session.scalar(select(StatementLine).where(StatementLine.statement_id == statement.id))
@@ -195,11 +197,13 @@ def _build_world(app: Flask) -> World:
     arguments = {
         "action": "withdraw",
         "alert_id": alert.id,
+        "approval_id": approval.id,
         "batch_id": batch.id,
         "case_id": lead_case.id,
         "category_id": db.session.scalar(select(BudgetCategory.id).where(BudgetCategory.name == "Bank charges")),
         "code": issued_unit.code,
         "code_id": product_code.id,
+        "decision": "approve",
         "entry_id": entry.id,
         "invoice_id": invoice.id,
         "item_id": issued_unit.id,

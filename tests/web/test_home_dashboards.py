@@ -190,7 +190,7 @@ def admin_world(build, me, n=1):
                 accounts.authenticate(email, "not the password")
             db.session.commit()
         accounts.update_user(newcomer, email=newcomer.email, name=newcomer.name, organisation=newcomer.organisation,
-                             roles=["caseworker", "coordinator"], actor=me)
+                             roles=["caseworker", "finance"], actor=me)
         db.session.commit()
 
 
