@@ -4,7 +4,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 from wtforms.fields.choices import SelectChoice
 
-from inventory.accounts import approvals, operations, two_factor
+from inventory.accounts import approvals, operations
 from inventory.accounts.forms import (
     ButtonForm,
     DecisionForm,
@@ -115,9 +115,12 @@ def reactivate_user(user_id: int):
 @permission_required(Permission.MANAGE_USERS)
 @reauthentication_required
 def reset_second_factor(user_id: int):
-    return _change_user(user_id, two_factor.reset_second_factor,
-                        "Two-factor sign-in reset for {email}; they are signed out everywhere and set it up again "
-                        "if their role requires it.")
+    """Ask for someone's two-factor sign-in to be reset (a lost phone): a second admin approves
+    it on the approvals page (four eyes), and only then is it done."""
+    user = db.get_or_404(User, user_id)
+    approvals.request_approval("reset_second_factor", user, actor=current_user)
+    flash(_waiting_message(user, "Reset of their two-factor sign-in asked for."), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 def _change_user(user_id: int, change, done: str):

@@ -16,6 +16,7 @@ from sqlalchemy import exc, select
 from inventory import clock
 from inventory.accounts.models import AdminApproval, ApprovalOutcome, User
 from inventory.accounts.roles import apply_role_change, refuse_lead_only_elsewhere
+from inventory.accounts.two_factor import reset_second_factor
 from inventory.audit.models import AuditEventKind
 from inventory.audit.operations import record_event
 from inventory.errors import Conflict, InvalidInput, NotAllowed
@@ -42,6 +43,7 @@ class ApprovalKind:
 
 KINDS: dict[str, ApprovalKind] = {
     "grant_role": ApprovalKind(lambda role: f"Give the {Role(role).label.lower()} role", _grant_role),
+    "reset_second_factor": ApprovalKind(lambda: "Reset their two-factor sign-in", reset_second_factor),
 }
 
 

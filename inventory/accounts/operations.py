@@ -23,7 +23,7 @@ from inventory.accounts.models import (
     UserRole,
 )
 from inventory.accounts.passwords import burn_verification_time, hash_password, password_problem, verify_password
-from inventory.accounts.revocation import revoke_all_tokens
+from inventory.accounts.revocation import end_all_sessions, revoke_all_tokens
 from inventory.accounts.roles import PERSONAL_DATA_ROLES, apply_role_change, refuse_lead_only_elsewhere
 from inventory.accounts.throttle import Attempt, LoginThrottled  # noqa: F401  (authenticate raises it)
 from inventory.audit.models import AuditEventKind
@@ -211,14 +211,6 @@ def update_user(user: User, *, email: str, name: str, organisation: Organisation
     _change_roles(user, chosen, actor=actor)
 
 
-def _end_all_sessions(user: User) -> None:
-    now = clock.now()
-    for login_session in db.session.scalars(
-        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
-    ):
-        login_session.ended_at = now
-
-
 def deactivate_user(user: User, *, actor: User) -> None:
     """A deactivated user is signed out everywhere and their API tokens are revoked (so
     reactivating them does not bring the tokens back)."""
@@ -227,7 +219,7 @@ def deactivate_user(user: User, *, actor: User) -> None:
     if not user.active:
         return
     user.active = False
-    _end_all_sessions(user)
+    end_all_sessions(user)
     revoke_all_tokens(user, TokenRevocation.DEACTIVATED, actor)
     record_event(AuditEventKind.USER_DEACTIVATED, actor=actor, subject_user=user)
 
@@ -246,7 +238,7 @@ def set_password(user: User, new_password: str, *, actor: User) -> None:
         raise InvalidInput(problem, fields={"password": problem})
     user.password_hash = hash_password(new_password)
     user.password_changed_at = clock.now()
-    _end_all_sessions(user)
+    end_all_sessions(user)
     own = actor.id == user.id
     record_event(AuditEventKind.PASSWORD_CHANGED if own else AuditEventKind.PASSWORD_RESET,
                  actor=actor, subject_user=user)

@@ -26,7 +26,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from inventory import clock
 from inventory.accounts.models import RecoveryCode, User
-from inventory.accounts.operations import _end_all_sessions
+from inventory.accounts.revocation import end_all_sessions
 from inventory.accounts.passwords import verify_password
 from inventory.audit.models import AuditEvent, AuditEventKind
 from inventory.audit.operations import record_event
@@ -189,7 +189,7 @@ def reset_second_factor(user: User, *, actor: User) -> None:
         raise Conflict("You cannot reset your own two-factor sign-in; ask another admin.",
                        code="cannot_reset_own_second_factor")
     _clear(user)
-    _end_all_sessions(user)
+    end_all_sessions(user)
     record_event(AuditEventKind.SECOND_FACTOR_RESET, actor=actor, subject_user=user)
 
 

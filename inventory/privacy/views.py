@@ -50,7 +50,8 @@ def subject_access(case_id: int):
     form = ExportForm()
     if not form.validate_on_submit():
         return render_template("privacy/subject_access.html", case=case, form=form), 422 if form.errors else 200
-    record_access(current_user, case_id=case.id, what=EXPORT_WHAT, reason="Subject-access request")
+    record_access(current_user, case_id=case.id, case_reference=case.reference, what=EXPORT_WHAT,
+                  reason="Subject-access request")
     export = subject_access_export(case)
     if form.format.data == "json":
         return Response(json.dumps(export, indent=2, ensure_ascii=False), mimetype="application/json", headers={
