@@ -16,6 +16,7 @@ from inventory.accounts.forms import (
 from inventory.accounts.models import AdminApproval, Organisation, User
 from inventory.accounts.queries import tokens_of
 from inventory.accounts.reauth import reauthentication_required
+from inventory.errors import Conflict
 from inventory.extensions import db
 from inventory.forms import form_page, on_record_page, submitted
 from inventory.pagination import page_args, paginate
@@ -118,6 +119,9 @@ def reset_second_factor(user_id: int):
     """Ask for someone's two-factor sign-in to be reset (a lost phone): a second admin approves
     it on the approvals page (four eyes), and only then is it done."""
     user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        raise Conflict("You cannot reset your own two-factor sign-in; ask another admin.",
+                       code="cannot_reset_own_second_factor")
     approvals.request_approval("reset_second_factor", user, actor=current_user)
     flash(_waiting_message(user, "Reset of their two-factor sign-in asked for."), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from inventory import clock
 from inventory.accounts import two_factor
-from inventory.accounts.models import LoginSession, RecoveryCode, User
+from inventory.accounts.models import AdminApproval, LoginSession, RecoveryCode, User
 from inventory.audit.models import AuditEvent, AuditEventKind
 from inventory.extensions import db
 from tests.qr_reader import decode_svg
@@ -317,14 +317,25 @@ def test_an_admin_resets_someone_elses_second_factor_and_their_sessions_end(app,
         admin_browser.get(f"/admin/users/{admin.id}"))
     reset = admin_browser.post(f"/admin/users/{coordinator.id}/two-factor/reset")
     assert reset.status_code == 302 and reset.location == f"/admin/users/{coordinator.id}"
+    assert db.session.get(User, coordinator.id).two_factor_enabled  # four eyes: not yet
+    assert signed_in(client)
 
+    second = build.user(roles=["admin"])
+    second_browser = app.test_client()
+    sign_in_with_code(second_browser, second, enrolled(second))
+    [approval] = db.session.scalars(select(AdminApproval)).all()
+    assert approval.kind == "reset_second_factor" and approval.requested_by_id == admin.id
+    approved = second_browser.post(f"/admin/approvals/{approval.id}/approve", data={f"a{approval.id}-reason": "Lost phone"})
+    assert approved.status_code == 302
+
+    db.session.expire_all()
     after = db.session.get(User, coordinator.id)
     assert (after.two_factor_enabled, after.totp_secret, after.totp_last_step) == (False, None, None)
     assert db.session.scalar(select(func.count()).select_from(RecoveryCode)
                              .where(RecoveryCode.user_id == coordinator.id)) == 0
     assert not signed_in(client)
     [event] = events(AuditEventKind.SECOND_FACTOR_RESET)
-    assert (event.actor_id, event.subject_user_id, event.details) == (admin.id, coordinator.id, {})
+    assert (event.actor_id, event.subject_user_id, event.details) == (second.id, coordinator.id, {})
     assert password_step(client, coordinator).location == "/login/set-up-two-factor"
 
     own = admin_browser.post(f"/admin/users/{admin.id}/two-factor/reset")
