@@ -326,7 +326,7 @@ def test_a_caseworker_cannot_find_a_partner_agencys_cases_or_their_requests(worl
 # every other argument names a record the service shares (stock, budget, staff...).
 ORGANISATION_RECORDS = {"case_id": "partner_case_id", "request_id": "partner_request_id",
                         "job_id": None, "job_item_id": None}
-SHARED_RECORDS = {"action", "alert_id", "batch_id", "category_id", "code", "code_id", "entry_id", "invoice_id",
+SHARED_RECORDS = {"action", "alert_id", "approval_id", "decision", "batch_id", "category_id", "code", "code_id", "entry_id", "invoice_id",
                   "item_id", "item_type_id", "job_name", "key", "line_id", "match_id", "month", "notification_id",
                   "number", "order_id", "organisation_id", "period_id", "purchase_id", "statement_id",
                   "supplier_id", "stocktake_id", "token_id", "upload_token", "user_id"}
