@@ -168,7 +168,8 @@ class World:
             row = self.add("users", email=f"{role}{number}.org{organisation['id']}@bench.example",
                            name=f"{role.capitalize()} {number} (bench)", organisation_id=organisation["id"],
                            password_hash=password_hash, active=True, created_at=founded,
-                           password_changed_at=founded, last_login_at=None)
+                           password_changed_at=founded, last_login_at=None, totp_secret=None,
+                           two_factor_enabled_at=None, totp_last_step=None)
             self.add("user_roles", user_id=row["id"], role=role)
             return row
 
@@ -252,7 +253,7 @@ class World:
                 police_request=source == "police" and rng.random() < 0.3,
                 referral_source=source,
                 referral_agency=rng.choice(fiction.REFERRING_AGENCIES) if source == "agency" else None,
-                status="open", closed_on=None)
+                status="open", closed_on=None, anonymised_at=None, anonymised_reason=None)
             case.update(_day=day, _last=day, _open_requests=0, _first_install=None, _issued=[])
             cases.append(case)
         return cases

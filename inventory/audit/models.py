@@ -79,7 +79,6 @@ class AuditEvent(db.Model):
     subject_user = relationship("User", foreign_keys=[subject_user_id])
 
 
-GENESIS_HASH = "0" * 64  # the "previous hash" of the access log's first row
 
 
 class AccessLogEntry(db.Model):

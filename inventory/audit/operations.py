@@ -10,10 +10,11 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from inventory import clock
-from inventory.audit.models import GENESIS_HASH, AccessLogEntry, AuditEvent, AuditEventKind
+from inventory import hash_chain
+from inventory.audit.models import AccessLogEntry, AuditEvent, AuditEventKind
 from inventory.errors import DomainError
 from inventory.extensions import db
 from inventory.notices import Notice, announce
@@ -76,12 +77,7 @@ def record_access(user, *, case_id: int, case_reference: str, what: str, reason:
 
 def lock_chain() -> tuple[int, str]:
     """Serialise appends to the access log; returns the last row's (position, hash)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    last = db.session.execute(
-        select(AccessLogEntry.position, AccessLogEntry.hash).order_by(AccessLogEntry.position.desc()).limit(1)
-    ).first()
-    return (last.position, last.hash) if last is not None else (0, GENESIS_HASH)
+    return hash_chain.lock_chain(AccessLogEntry, lock_key=CHAIN_LOCK_KEY, last_by=AccessLogEntry.position)
 
 
 def _refuse_beyond_rate(user_id: int, case_id: int, now: datetime) -> None:

@@ -4,10 +4,8 @@ underneath the app shows. `flask --app inventory verify-access-log` and the nigh
 use this."""
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-
-from inventory.audit.models import GENESIS_HASH, AccessLogEntry
-from inventory.extensions import db
+from inventory.audit.models import AccessLogEntry
+from inventory.hash_chain import walk_chain
 
 MAX_PROBLEMS = 50  # enough to see the shape of the damage without flooding the terminal
 
@@ -28,19 +26,6 @@ class AccessLogReport:
 
 def verify_access_log() -> AccessLogReport:
     report = AccessLogReport()
-    previous_hash, expected_position = GENESIS_HASH, 1
-    # populate_existing: judge the rows as stored now, never as this session last saw them.
-    rows = db.session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.position)
-                              .execution_options(yield_per=2000, populate_existing=True))
-    for row in rows:
-        report.rows_checked += 1
-        if row.position != expected_position:
-            report.add(f"Access log row {row.id} is at chain position {row.position}, expected {expected_position}: "
-                       "a row is missing or was inserted out of order.")
-        if row.previous_hash != previous_hash:
-            report.add(f"Access log row {row.id} does not follow the row before it (previous hash differs): "
-                       "an earlier row was removed or altered.")
-        if row.compute_hash() != row.hash:
-            report.add(f"Access log row {row.id} does not match its own hash: its content was changed.")
-        previous_hash, expected_position = row.hash, row.position + 1
+    report.rows_checked = walk_chain(AccessLogEntry, order_by=AccessLogEntry.position, noun="Access log row", word="row",
+                                     report=report.add)
     return report

@@ -22,7 +22,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from inventory import clock
-from inventory.budget.models import GENESIS_HASH, BudgetPeriod, LedgerEntry
+from inventory.budget.models import BudgetPeriod, LedgerEntry
+from inventory.hash_chain import GENESIS_HASH
 from inventory.budget.queries import BUCKET_NAMES, bucket_totals
 from inventory.extensions import db
 

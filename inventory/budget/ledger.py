@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import exists, func, select, text
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
-from inventory import clock
+from inventory import clock, hash_chain
 from inventory.budget import categories
 from inventory.budget.models import (
-    GENESIS_HASH,
     BudgetPeriod,
     EntryKind,
     LedgerEntry,
@@ -451,12 +450,7 @@ def _lock_entries(*entries: LedgerEntry | None) -> list[LedgerEntry]:
 
 def lock_chain() -> tuple[int, str]:
     """Serialise appends to the chain; returns the last entry's (position, hash)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    last = db.session.execute(
-        select(LedgerEntry.position, LedgerEntry.hash).order_by(LedgerEntry.id.desc()).limit(1)
-    ).first()
-    return (last.position, last.hash) if last is not None else (0, GENESIS_HASH)
+    return hash_chain.lock_chain(LedgerEntry, lock_key=CHAIN_LOCK_KEY, last_by=LedgerEntry.id)
 
 
 def _refuse_beyond_budget(period: BudgetPeriod, balance: PeriodBalance, needed: int) -> None:

@@ -65,7 +65,6 @@ SPEND_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT)
 POSITIVE_KINDS = (EntryKind.ALLOCATION, EntryKind.RELEASE, EntryKind.CREDIT)
 NEGATIVE_KINDS = (EntryKind.COMMITMENT, EntryKind.ACTUAL)
 VAT_KINDS = (EntryKind.ACTUAL, EntryKind.CREDIT)
-GENESIS_HASH = "0" * 64  # the "previous hash" of the first entry
 
 
 def category_key(name: str) -> str:

@@ -9,7 +9,6 @@ from sqlalchemy.orm import aliased
 
 from inventory.budget import checkpoint as checkpoints
 from inventory.budget.models import (
-    GENESIS_HASH,
     BudgetCategory,
     BudgetPeriod,
     EntryKind,
@@ -19,6 +18,7 @@ from inventory.budget.models import (
 )
 from inventory.budget.queries import BUCKET_NAMES, bucket_totals, commitment_movements
 from inventory.extensions import db
+from inventory.hash_chain import walk_chain
 from inventory.hooks import Hook
 from inventory.money import format_pence
 
@@ -64,23 +64,8 @@ def verify_ledger(checkpoint: str | None = None) -> VerificationReport:
 
 
 def _check_chain(report: VerificationReport) -> None:
-    previous_hash = GENESIS_HASH
-    expected_position = 1
-    # populate_existing: judge the rows as stored now, never as this session last saw them.
-    entries = db.session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)
-                                 .execution_options(yield_per=2000, populate_existing=True))
-    for entry in entries:
-        report.entries_checked += 1
-        if entry.position != expected_position:
-            report.add(f"Entry {entry.id} is at chain position {entry.position}, expected {expected_position}: "
-                       "an entry is missing or was inserted out of order.")
-        if entry.previous_hash != previous_hash:
-            report.add(f"Entry {entry.id} does not follow the entry before it (previous hash differs): "
-                       "an earlier entry was removed or altered.")
-        if entry.compute_hash() != entry.hash:
-            report.add(f"Entry {entry.id} does not match its own hash: its content was changed.")
-        previous_hash = entry.hash
-        expected_position = entry.position + 1
+    report.entries_checked = walk_chain(LedgerEntry, order_by=LedgerEntry.id, noun="Entry", word="entry",
+                                        report=report.add)
 
 
 def _check_balances(report: VerificationReport) -> None:

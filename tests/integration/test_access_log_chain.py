@@ -7,7 +7,8 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
-from inventory.audit.models import GENESIS_HASH, AccessLogEntry
+from inventory.audit.models import AccessLogEntry
+from inventory.hash_chain import GENESIS_HASH
 from inventory.audit.operations import record_access
 from inventory.audit.verification import verify_access_log
 from inventory.budget.nightly import verify_ledger_job

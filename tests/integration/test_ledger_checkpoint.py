@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import select, text
 
 from inventory.budget import ledger
-from inventory.budget.models import GENESIS_HASH, LedgerEntry
+from inventory.budget.models import LedgerEntry
+from inventory.hash_chain import GENESIS_HASH
 from inventory.budget.queries import bucket_totals
 from inventory.budget.verification import verify_ledger
 from inventory.extensions import db
