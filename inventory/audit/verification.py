@@ -26,6 +26,6 @@ class AccessLogReport:
 
 def verify_access_log() -> AccessLogReport:
     report = AccessLogReport()
-    report.rows_checked = walk_chain(AccessLogEntry, order_by=AccessLogEntry.position, noun="Access log row", word="row",
-                                     report=report.add)
+    report.rows_checked = walk_chain(AccessLogEntry, order_by=AccessLogEntry.position, noun="Access log row",
+                                     word="row", report=report.add)
     return report
