@@ -51,6 +51,7 @@ def test_over_https_the_device_cookie_is_a_host_only_secure_cookie(client, build
 
 def test_the_devices_page_announces_a_new_device_and_marks_this_browser(client, login):
     login()
+    assert 'href="/account/devices"' in client.get("/account").get_data(as_text=True)
     page = client.get("/account/devices").get_data(as_text=True)
     assert "Signed in from a new device on" in page and "(this browser)" in page
 
