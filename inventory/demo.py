@@ -24,6 +24,8 @@ DEMO_PASSWORD = "demo-garden-gate"
 DEMO_USERS = [
     # email, name, role, organisation key
     ("admin@demo.example", "Avery Admin", Role.ADMIN, "lead"),
+    # A second admin, so that a role one admin gives can be approved by the other (four eyes).
+    ("admin2@demo.example", "Bailey Admin", Role.ADMIN, "lead"),
     ("coordinator@demo.example", "Casey Coordinator", Role.COORDINATOR, "lead"),
     ("caseworker@demo.example", "Kim Caseworker", Role.CASEWORKER, "lead"),
     ("caseworker@partner.demo.example", "Pat Partner", Role.CASEWORKER, "partner"),
