@@ -97,7 +97,12 @@ def edit(case_id: int):
         flash("Editing shows the personal details: use the Edit button, which records that in the access log.",
               "info")
         return redirect(url_for("cases.show", case_id=case.id))
-    form = CaseForm(obj=case, data={"flags": case.flags, "consent_given": True} if request.method == "GET" else None)
+    # The stored details fill the form only on the GET that follows a logged reveal; a posted
+    # form shows back only what was posted, so a bare POST cannot read them unlogged.
+    if request.method == "GET":
+        form = CaseForm(obj=case, data={"flags": case.flags, "consent_given": True})
+    else:
+        form = CaseForm()
 
     def save():
         # A source once recorded stays; a case from before sources were recorded may stay without one.

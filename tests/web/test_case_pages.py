@@ -180,6 +180,29 @@ def test_a_caseworker_edits_a_case_and_closes_it(client, build, login):
     assert (case.risk_level, case.name, case.status) == ("medium", "New Name", "closed")
 
 
+class TestABarePostToTheEditForm:
+    @pytest.fixture
+    def app_overrides(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_shows_none_of_the_stored_details_and_logs_nothing(self, client, build):
+        """A POST with only the CSRF token is refused without echoing the stored name, address
+        and phone: they are shown only after a logged reveal."""
+        caseworker = build.caseworker()
+        case = build.case(caseworker=caseworker, name="Ottoline Quarrie", address="9 Tamsin Row",
+                          phone="01632 960321")
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                          client.get("/login").get_data(as_text=True)).group(1)
+        client.post("/login", data={"email": caseworker.email, "password": build.PASSWORD, "csrf_token": token})
+        token = re.search(r'name="csrf_token" value="([^"]+)"',
+                          client.get(f"/cases/{case.id}").get_data(as_text=True)).group(1)
+        response = client.post(f"/cases/{case.id}/edit", data={"csrf_token": token})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert [text for text in ("Ottoline Quarrie", "9 Tamsin Row", "01632 960321") if text in page] == []
+        assert db.session.scalars(select(AccessLogEntry)).all() == []
+
+
 def test_finance_sees_references_but_not_risk_or_requests(client, build, login):
     case = build.case(risk_level="high")
     build.equipment_request(case=case)
