@@ -1,6 +1,8 @@
 """Migration 0014 turns free-text budget categories into the managed list: item types and
 order lines are charged to one, old entries and purchases are filed under the category
 their text names, and what names none is reported."""
+from types import SimpleNamespace
+
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
@@ -38,6 +40,20 @@ OLD_ENTRIES = [
 
 def _table(name: str) -> sa.Table:
     return sa.Table(name, sa.MetaData(), autoload_with=db.engine)
+
+
+def _old_finance_user() -> SimpleNamespace:
+    """A finance user as the schema stood then (the models are of the head)."""
+    now = clock.now()
+    organisation_id = db.session.execute(text(
+        "INSERT INTO organisations (name, kind, active, created_at) VALUES ('Lead', 'lead', true, :now) RETURNING id"),
+        {"now": now}).scalar_one()
+    user_id = db.session.execute(text(
+        "INSERT INTO users (email, name, organisation_id, password_hash, active, created_at, password_changed_at) "
+        "VALUES ('finance@example.test', 'F', :org, 'x', true, :now, :now) RETURNING id"),
+        {"org": organisation_id, "now": now}).scalar_one()
+    db.session.execute(text("INSERT INTO user_roles (user_id, role) VALUES (:id, 'finance')"), {"id": user_id})
+    return SimpleNamespace(id=user_id)
 
 
 def _old_ledger(period, finance) -> None:
@@ -83,8 +99,7 @@ def test_0014_files_old_free_text_by_name_and_reports_what_names_no_category(emp
     app = make_app(empty_database_url)
     with app.app_context():
         upgrade(revision="0010")
-        build = Builders()
-        finance = build.user(roles=["finance"])
+        finance = _old_finance_user()
         period = budget.create_period()
         period_id = period.id
         _old_ledger(period, finance)

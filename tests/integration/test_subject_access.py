@@ -39,10 +39,12 @@ def test_the_export_holds_the_case_its_requests_visits_items_reviews_and_access_
         db.session.add(CaseReview(case_id=case.id, kind="three_months", reviewed_on=date(2026, 5, 4),
                                   recorded_by_id=coordinator.id, feels_safer=4, still_at_address=True,
                                   incidents_since_fitting=0))
-        record_access(coordinator, case_id=case.id, what="name, address, phone, safe contact notes",
+        record_access(coordinator, case_id=case.id, case_reference=case.reference,
+                      what="name, address, phone, safe contact notes",
                       reason="Opened on the case page")
         other = build.case(name="Someone Else")
-        record_access(coordinator, case_id=other.id, what="name", reason="Opened on the case page")
+        record_access(coordinator, case_id=other.id, case_reference=other.reference, what="name",
+                      reason="Opened on the case page")
         db.session.commit()
 
         export = subject_access_export(case)

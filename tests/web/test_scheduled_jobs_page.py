@@ -11,8 +11,9 @@ from inventory.scheduling.runner import beat
 
 
 def test_the_jobs_page_lists_each_job_with_its_schedule_next_run_and_last_result(client, login):
-    login()
+    admin = login()
     with clock.frozen_at(datetime(2027, 3, 10, 12, 0, tzinfo=UTC)):
+        login(admin)  # months on, the session has long timed out
         client.post("/admin/jobs/prune_job_runs/run")
         page = client.get("/admin/jobs").get_data(as_text=True)
     assert "prune_job_runs" in page and "Every day at 03:40" in page

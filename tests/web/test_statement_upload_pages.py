@@ -76,6 +76,7 @@ def test_preview_shows_the_chosen_columns_and_imports_nothing(client, finance):
 def test_someone_elses_or_an_expired_upload_is_not_found(client, login, finance):
     location = upload_step_one(client, HSBC).headers["Location"]
     with clock.frozen_at(clock.now() + timedelta(hours=2)):
+        login(finance)  # two hours on, the session has timed out
         assert client.get(location).status_code == 404
     client.post("/logout")
     login(roles=["finance"])
