@@ -98,11 +98,12 @@ def edit(case_id: int):
               "info")
         return redirect(url_for("cases.show", case_id=case.id))
     # The stored details fill the form only on the GET that follows a logged reveal; a posted
-    # form shows back only what was posted, so a bare POST cannot read them unlogged.
+    # form shows back only what was posted (and the recorded referral source, which a radio
+    # button cannot unchoose), so a bare POST cannot read them unlogged.
     if request.method == "GET":
         form = CaseForm(obj=case, data={"flags": case.flags, "consent_given": True})
     else:
-        form = CaseForm()
+        form = CaseForm(data={"referral_source": case.referral_source})
 
     def save():
         # A source once recorded stays; a case from before sources were recorded may stay without one.
