@@ -189,14 +189,46 @@ def test_job_pages_by_role(client, login, build, role, path, status):
     assert client.get(path).status_code == status
 
 
-def test_completing_without_a_reason_shows_the_item_that_needs_one(client, login, build):
+def test_completing_without_a_reason_goes_back_to_the_job_showing_the_item_that_needs_one(client, login, build):
     fitter = build.user(roles=["fitter"])
     job = build.job(fitter=fitter)
     login(fitter)
     response = client.post(f"/jobs/{job.id}/complete")
-    assert response.status_code == 422
-    assert "was not handed over: say why" in response.get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"] == f"/jobs/{job.id}#close-the-job"
     assert db.session.get(Job, job.id).status == "scheduled"
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "was not handed over: say why" in page and 'class="error-summary"' in page
+    again = client.get(f"/jobs/{job.id}").get_data(as_text=True)  # a reload: the errors were for one page
+    assert "say why" not in again and 'class="error-summary"' not in again
+
+
+def test_a_refused_completion_keeps_the_reasons_already_chosen(client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter, lines=[(build.item_type(name="Personal alarm"), 2)])
+    first, second = reserved(job.request_id)
+    login(fitter)
+    response = client.post(f"/jobs/{job.id}/complete", data={f"reason_{first.id}": "not_home"})
+    assert response.status_code == 302
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert f"{second.code} was not handed over: say why" in page
+    assert f"{first.code} was not handed over" not in page
+    chosen = re.search(rf'<select id="reason_{first.id}".*?</select>', page, re.S).group(0)
+    assert '<option value="not_home" selected>' in chosen
+    assert db.session.scalar(select(func.count()).select_from(JobItem)) == 0
+
+
+@pytest.mark.parametrize("data", [{"reason_{id}": "no_such_reason"}, {"reason_99999": "not_home"}])
+def test_a_completion_naming_an_unknown_reason_or_item_is_refused_with_nothing_written(client, login, build, data):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    [unit] = reserved(job.request_id)
+    login(fitter)
+    posted = {name.format(id=unit.id): value for name, value in data.items()}
+    assert client.post(f"/jobs/{job.id}/complete", data=posted).status_code == 302
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "Every item must be handed over, or have a reason why not." in page
+    assert db.session.get(Job, job.id).status == "scheduled"
+    assert db.session.scalar(select(func.count()).select_from(JobItem)) == 0
 
 
 def test_a_half_ticked_checklist_is_refused_at_the_unticked_boxes(client, login, build):
@@ -206,9 +238,12 @@ def test_a_half_ticked_checklist_is_refused_at_the_unticked_boxes(client, login,
     scan(client, reserved(job.request_id)[0].code, job.id, "k")
     row = db.session.scalar(select(JobItem))
     response = client.post(f"/jobs/{job.id}/checklist/{row.id}", data={f"c{row.id}-account_in_own_name": "y"})
-    assert response.status_code == 422
-    assert response.get_data(as_text=True).count("Tick this once it is done.") == 4
+    assert response.status_code == 302 and response.headers["Location"] == f"/jobs/{job.id}#checklist-{row.id}"
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)  # the job page, as it was posted
+    assert page.count("Tick this once it is done.") == 4
+    assert re.search(rf'<input checked id="c{row.id}-account_in_own_name"', page)
     assert db.session.get(JobItem, row.id).checklist_done_at is None
+    assert "Tick this once it is done." not in client.get(f"/jobs/{job.id}").get_data(as_text=True)
 
 
 def test_scheduling_bad_input_is_shown_at_the_field(client, login, build):
