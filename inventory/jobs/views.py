@@ -158,6 +158,7 @@ def _job_page(job):
     chosen, completion_errors = held_form(f"job:{job.id}:complete") or ({}, {})
     response = make_response(render_template(
         "jobs/show.html", view=view, job=job, contact=contact, checklist_forms=forms, button=EmptyForm(),
+        contact_seconds=reveals.seconds_left("job", job.id) if contact is not None else 0,
         reasons=list(NotCollectedReason if job.is_collection else NotIssuedReason),
         chosen_reasons=chosen, completion_errors=completion_errors,
         may_work=can_work_on_job(current_user, job), may_reveal=can_reveal_contact(current_user, job),
@@ -204,6 +205,16 @@ def contact(job_id: int):
         reveal_contact(job, actor=current_user)
         reveals.remember("job", job.id)
     return redirect(url_for("jobs.show", job_id=job_id), 303)
+
+
+@bp.post("/<int:job_id>/contact/hide")
+@permission_required(Permission.SCAN_ITEMS)
+def hide_contact(job_id: int):
+    """Hide the revealed details again before their time is up (nothing to log: nothing is shown)."""
+    queries.get_job(current_user, job_id)  # 404 unless this user may see the job
+    if EmptyForm().validate_on_submit():
+        reveals.forget("job", job_id)
+    return _back_to_the_job(job_id)
 
 
 @bp.post("/<int:job_id>/checklist/<int:job_item_id>")

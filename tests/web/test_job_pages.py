@@ -118,6 +118,38 @@ def test_revealing_the_address_logs_it_once_then_the_job_page_shows_it_for_a_whi
     assert "1 Example Row" not in later and "Show address and phone" in later
 
 
+def test_hide_stops_showing_the_address_at_once_and_logs_nothing_more(client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job, other = build.job(fitter=fitter), build.job(fitter=fitter)
+    login(fitter)
+    client.post(f"/jobs/{job.id}/contact")
+    client.post(f"/jobs/{other.id}/contact")
+    hidden = client.post(f"/jobs/{job.id}/contact/hide")
+    assert hidden.status_code == 302 and hidden.headers["Location"] == f"/jobs/{job.id}"
+    page = client.get(f"/jobs/{job.id}")
+    text = page.get_data(as_text=True)
+    assert "1 Example Row" not in text and "Show address and phone" in text and "data-hide-after" not in text
+    assert re.search(r'<form[^>]*id="contact-reveal"[^>]*>', text).group(0).count("hidden") == 0
+    assert "1 Example Row" in client.get(f"/jobs/{other.id}").get_data(as_text=True)  # that job's reveal stays
+    assert reveals_logged() == 2
+
+
+def test_the_revealed_address_carries_the_seconds_it_has_left_for_the_page_to_hide_it(app, client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    login(fitter)
+    window = app.config["REVEAL_SECONDS"]
+    with clock.frozen_at(clock.now()) as revealed_at:
+        client.post(f"/jobs/{job.id}/contact")
+        shown = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert f'data-hide-after="{window}"' in shown and "js/reveal.js" in shown
+    assert re.search(r'<form[^>]*id="contact-reveal"[^>]*\bhidden\b', shown)  # shown by the script when time is up
+    with clock.frozen_at(revealed_at + timedelta(seconds=window - 40)):
+        assert 'data-hide-after="40"' in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    with clock.frozen_at(revealed_at + timedelta(seconds=window)):
+        assert "1 Example Row" not in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
 def test_a_reveal_shows_on_that_job_only_and_not_once_the_job_is_closed(client, login, build):
     fitter = build.user(roles=["fitter"])
     job, other = build.job(fitter=fitter), build.job(fitter=fitter)
