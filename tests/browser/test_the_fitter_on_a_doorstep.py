@@ -102,6 +102,13 @@ def test_the_first_wedge_scan_counts_without_a_tap_and_the_camera_keeps_the_keyb
     expect(results.first).to_contain_text("Issued: Personal alarm")
     expect(code_box).to_be_focused()
     expect(code_box).to_have_attribute("inputmode", "text")
+    data = second.code.replace("-", "")
+    slipped = data[:4] + ("B" if data[4] != "B" else "C") + data[5:]  # the fifth character mistyped
+    phone.keyboard.type(slipped)
+    phone.keyboard.press("Enter")
+    read_as = f"{slipped[:4]}-{slipped[4:8]}-{slipped[8:12]}-{slipped[12:]}"
+    expect(results.first).to_contain_text(f"typo somewhere: it was read as {read_as}")  # not "the last character"
+    expect(code_box).to_be_focused()
 
     phone.get_by_role("button", name="Scan with camera").click()
     expect(phone.get_by_role("button", name="Stop camera")).to_be_visible()
