@@ -32,7 +32,8 @@ class BaseConfig:
     ALLOW_DEMO_DATA = True
     # A survivor's personal or contact details, once revealed (and logged), stay shown to that
     # user on that case's or job's page this many seconds, so a reload or the Back button shows
-    # them again without logging again; after that, showing them again is logged again.
+    # them again without logging again; after that, showing them again is logged again. The
+    # job page hides them by itself when this time is up (and has a button to hide them sooner).
     REVEAL_SECONDS = 300
     # Sensitive actions (exports with personal data, role changes, month close, anonymise now)
     # need the password typed within this many seconds; older, it is asked for again.

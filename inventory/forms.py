@@ -1,6 +1,6 @@
 """Form pieces shared by every feature."""
 from email_validator import EmailNotValidError, validate_email
-from flask import flash, redirect, render_template
+from flask import flash, redirect, render_template, session
 from wtforms import SelectMultipleField, StringField, ValidationError, widgets
 
 from inventory.errors import Conflict, DomainError, InvalidInput
@@ -75,6 +75,26 @@ def submitted(form, use_case):
         show_error(form, error)
         return None
     return True if result is None else result
+
+
+HELD_FORM = "held_form"
+
+
+def hold_for_next_page(where: str, *, data: dict, errors: dict) -> None:
+    """Keep a refused form's posted values and its errors for the GET its redirect leads to
+    (post-redirect-get), so that Back or a reload never meets a resubmission page. `where`
+    names the form's place ("job:12:complete"). The session is a signed cookie: hold only
+    choices and ticks, never personal details or free text."""
+    session[HELD_FORM] = {"where": where, "data": data, "errors": errors}
+
+
+def held_form(where: str) -> tuple[dict, dict] | None:
+    """The values and errors held for the form at `where`, once: (data, errors), or None."""
+    held = session.get(HELD_FORM)
+    if not held or held.get("where") != where:
+        return None
+    session.pop(HELD_FORM)
+    return held["data"], held["errors"]
 
 
 def form_page(form, use_case, *, done, next_url, template: str, **context):

@@ -14,13 +14,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from inventory import clock, reveals
 from inventory.cases.models import Case
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.forms import form_page, submitted
+from inventory.forms import form_page, held_form, hold_for_next_page, submitted
 from inventory.jobs import queries
 from inventory.jobs.booking import schedule_collection, schedule_job
 from inventory.jobs.completion import complete_job
@@ -149,21 +150,44 @@ def _revealed_contact(job):
     return None
 
 
-def _job_page(job, *, status=200, checklist_forms=None, completion_errors=None):
+def _job_page(job):
+    """The job, with the details revealed moments ago and any refused form held for this GET."""
     view = queries.job_view(job)
     contact = _revealed_contact(job)
-    forms = {row.id: ChecklistForm(formdata=None, prefix=f"c{row.id}") for row in view.checklists_due}
-    forms.update(checklist_forms or {})
+    forms = {row.id: _checklist_form(job, row.id) for row in view.checklists_due}
+    chosen, completion_errors = held_form(f"job:{job.id}:complete") or ({}, {})
     response = make_response(render_template(
         "jobs/show.html", view=view, job=job, contact=contact, checklist_forms=forms, button=EmptyForm(),
+        contact_seconds=reveals.seconds_left("job", job.id) if contact is not None else 0,
         reasons=list(NotCollectedReason if job.is_collection else NotIssuedReason),
-        completion_errors=completion_errors or {},
+        chosen_reasons=chosen, completion_errors=completion_errors,
         may_work=can_work_on_job(current_user, job), may_reveal=can_reveal_contact(current_user, job),
         label_ids=[item.id for item in view.items] if has_permission(current_user, Permission.PRINT_LABELS)
-        else []), status)
+        else []))
     if contact is not None:
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _checklist_form(job, job_item_id: int) -> ChecklistForm:
+    """A blank checklist, or the one just refused: as it was posted, with its errors."""
+    held = held_form(f"job:{job.id}:checklist:{job_item_id}")
+    if held is None:
+        return ChecklistForm(formdata=None, prefix=f"c{job_item_id}")
+    data, errors = held
+    form = ChecklistForm(formdata=MultiDict([(name, value) for name, values in data.items() for value in values]),
+                         prefix=f"c{job_item_id}")
+    for name, messages in errors.items():
+        if name in form and name != "csrf_token":
+            form[name].errors = list(messages)
+        else:
+            form.form_errors.extend(messages)
+    return form
+
+
+def _back_to_the_job(job_id: int, *, at: str | None = None):
+    """Post-redirect-get: after a form on the job page, its GET (Back never resubmits)."""
+    return redirect(url_for("jobs.show", job_id=job_id, _anchor=at))
 
 
 @bp.get("/<int:job_id>")
@@ -183,15 +207,29 @@ def contact(job_id: int):
     return redirect(url_for("jobs.show", job_id=job_id), 303)
 
 
+@bp.post("/<int:job_id>/contact/hide")
+@permission_required(Permission.SCAN_ITEMS)
+def hide_contact(job_id: int):
+    """Hide the revealed details again before their time is up (nothing to log: nothing is shown)."""
+    queries.get_job(current_user, job_id)  # 404 unless this user may see the job
+    if EmptyForm().validate_on_submit():
+        reveals.forget("job", job_id)
+    return _back_to_the_job(job_id)
+
+
 @bp.post("/<int:job_id>/checklist/<int:job_item_id>")
 @permission_required(Permission.SCAN_ITEMS)
 def checklist(job_id: int, job_item_id: int):
-    job = queries.get_job(current_user, job_id)
+    queries.get_job(current_user, job_id)  # 404 unless this user may see the job
     form = ChecklistForm(prefix=f"c{job_item_id}")
     if submitted(form, lambda: record_checklist(job_id, job_item_id, form.ticked(), actor=current_user)):
         flash("Handover checklist done.", "success")
-        return redirect(url_for("jobs.show", job_id=job_id))
-    return _job_page(job, status=422, checklist_forms={job_item_id: form})
+        return _back_to_the_job(job_id)
+    # Refused: the job page shows the checklist as posted, with its errors, on the next GET.
+    posted = {name: request.form.getlist(name) for name in request.form if not name.endswith("csrf_token")}
+    errors = {name or "": messages for name, messages in form.errors.items()}
+    hold_for_next_page(f"job:{job_id}:checklist:{job_item_id}", data=posted, errors=errors)
+    return _back_to_the_job(job_id, at=f"checklist-{job_item_id}")
 
 
 @bp.post("/<int:job_id>/complete")
@@ -199,16 +237,20 @@ def checklist(job_id: int, job_item_id: int):
 def complete(job_id: int):
     job = queries.get_job(current_user, job_id)  # 404 unless this user may see the job
     if not EmptyForm().validate_on_submit():
-        return redirect(url_for("jobs.show", job_id=job_id))
+        return _back_to_the_job(job_id)
     try:
         complete_job(job_id, completion_from_form(request.form, collection=job.is_collection), actor=current_user)
     except InvalidInput as error:
         undo()
-        return _job_page(queries.get_job(current_user, job_id), status=422, completion_errors=error.fields)
+        # The reasons chosen so far, and which items still need one, for the job page's next GET.
+        chosen = {name: value for name, value in request.form.items()
+                  if name.startswith("reason_") and name.removeprefix("reason_").isdecimal()}
+        hold_for_next_page(f"job:{job_id}:complete", data=chosen, errors=error.fields)
+        return _back_to_the_job(job_id, at="close-the-job")
     except Conflict as error:
         undo()
         flash(error.message, "error")
-        return redirect(url_for("jobs.show", job_id=job_id))
+        return _back_to_the_job(job_id)
     flash("Job completed.", "success")
     return redirect(url_for("jobs.mine", show="done"))
 

@@ -118,6 +118,38 @@ def test_revealing_the_address_logs_it_once_then_the_job_page_shows_it_for_a_whi
     assert "1 Example Row" not in later and "Show address and phone" in later
 
 
+def test_hide_stops_showing_the_address_at_once_and_logs_nothing_more(client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job, other = build.job(fitter=fitter), build.job(fitter=fitter)
+    login(fitter)
+    client.post(f"/jobs/{job.id}/contact")
+    client.post(f"/jobs/{other.id}/contact")
+    hidden = client.post(f"/jobs/{job.id}/contact/hide")
+    assert hidden.status_code == 302 and hidden.headers["Location"] == f"/jobs/{job.id}"
+    page = client.get(f"/jobs/{job.id}")
+    text = page.get_data(as_text=True)
+    assert "1 Example Row" not in text and "Show address and phone" in text and "data-hide-after" not in text
+    assert re.search(r'<form[^>]*id="contact-reveal"[^>]*>', text).group(0).count("hidden") == 0
+    assert "1 Example Row" in client.get(f"/jobs/{other.id}").get_data(as_text=True)  # that job's reveal stays
+    assert reveals_logged() == 2
+
+
+def test_the_revealed_address_carries_the_seconds_it_has_left_for_the_page_to_hide_it(app, client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    login(fitter)
+    window = app.config["REVEAL_SECONDS"]
+    with clock.frozen_at(clock.now()) as revealed_at:
+        client.post(f"/jobs/{job.id}/contact")
+        shown = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert f'data-hide-after="{window}"' in shown and "js/reveal.js" in shown
+    assert re.search(r'<form[^>]*id="contact-reveal"[^>]*\bhidden\b', shown)  # shown by the script when time is up
+    with clock.frozen_at(revealed_at + timedelta(seconds=window - 40)):
+        assert 'data-hide-after="40"' in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    with clock.frozen_at(revealed_at + timedelta(seconds=window)):
+        assert "1 Example Row" not in client.get(f"/jobs/{job.id}").get_data(as_text=True)
+
+
 def test_a_reveal_shows_on_that_job_only_and_not_once_the_job_is_closed(client, login, build):
     fitter = build.user(roles=["fitter"])
     job, other = build.job(fitter=fitter), build.job(fitter=fitter)
@@ -189,14 +221,46 @@ def test_job_pages_by_role(client, login, build, role, path, status):
     assert client.get(path).status_code == status
 
 
-def test_completing_without_a_reason_shows_the_item_that_needs_one(client, login, build):
+def test_completing_without_a_reason_goes_back_to_the_job_showing_the_item_that_needs_one(client, login, build):
     fitter = build.user(roles=["fitter"])
     job = build.job(fitter=fitter)
     login(fitter)
     response = client.post(f"/jobs/{job.id}/complete")
-    assert response.status_code == 422
-    assert "was not handed over: say why" in response.get_data(as_text=True)
+    assert response.status_code == 302 and response.headers["Location"] == f"/jobs/{job.id}#close-the-job"
     assert db.session.get(Job, job.id).status == "scheduled"
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "was not handed over: say why" in page and 'class="error-summary"' in page
+    again = client.get(f"/jobs/{job.id}").get_data(as_text=True)  # a reload: the errors were for one page
+    assert "say why" not in again and 'class="error-summary"' not in again
+
+
+def test_a_refused_completion_keeps_the_reasons_already_chosen(client, login, build):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter, lines=[(build.item_type(name="Personal alarm"), 2)])
+    first, second = reserved(job.request_id)
+    login(fitter)
+    response = client.post(f"/jobs/{job.id}/complete", data={f"reason_{first.id}": "not_home"})
+    assert response.status_code == 302
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert f"{second.code} was not handed over: say why" in page
+    assert f"{first.code} was not handed over" not in page
+    chosen = re.search(rf'<select id="reason_{first.id}".*?</select>', page, re.S).group(0)
+    assert '<option value="not_home" selected>' in chosen
+    assert db.session.scalar(select(func.count()).select_from(JobItem)) == 0
+
+
+@pytest.mark.parametrize("data", [{"reason_{id}": "no_such_reason"}, {"reason_99999": "not_home"}])
+def test_a_completion_naming_an_unknown_reason_or_item_is_refused_with_nothing_written(client, login, build, data):
+    fitter = build.user(roles=["fitter"])
+    job = build.job(fitter=fitter)
+    [unit] = reserved(job.request_id)
+    login(fitter)
+    posted = {name.format(id=unit.id): value for name, value in data.items()}
+    assert client.post(f"/jobs/{job.id}/complete", data=posted).status_code == 302
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)
+    assert "Every item must be handed over, or have a reason why not." in page
+    assert db.session.get(Job, job.id).status == "scheduled"
+    assert db.session.scalar(select(func.count()).select_from(JobItem)) == 0
 
 
 def test_a_half_ticked_checklist_is_refused_at_the_unticked_boxes(client, login, build):
@@ -206,9 +270,12 @@ def test_a_half_ticked_checklist_is_refused_at_the_unticked_boxes(client, login,
     scan(client, reserved(job.request_id)[0].code, job.id, "k")
     row = db.session.scalar(select(JobItem))
     response = client.post(f"/jobs/{job.id}/checklist/{row.id}", data={f"c{row.id}-account_in_own_name": "y"})
-    assert response.status_code == 422
-    assert response.get_data(as_text=True).count("Tick this once it is done.") == 4
+    assert response.status_code == 302 and response.headers["Location"] == f"/jobs/{job.id}#checklist-{row.id}"
+    page = client.get(f"/jobs/{job.id}").get_data(as_text=True)  # the job page, as it was posted
+    assert page.count("Tick this once it is done.") == 4
+    assert re.search(rf'<input checked id="c{row.id}-account_in_own_name"', page)
     assert db.session.get(JobItem, row.id).checklist_done_at is None
+    assert "Tick this once it is done." not in client.get(f"/jobs/{job.id}").get_data(as_text=True)
 
 
 def test_scheduling_bad_input_is_shown_at_the_field(client, login, build):

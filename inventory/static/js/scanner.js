@@ -94,8 +94,30 @@
     }
     results.insertBefore(item, results.firstChild);
     status.textContent = sentence(title) + " " + message;  // read out by the live region
+    readyForNext();
     return item;
   }
+
+  // The code field has the focus whenever the page waits for a scan, so that a keyboard-wedge
+  // scanner's first code lands in it (on load, and after every result). While the camera runs
+  // the field asks for no on-screen keyboard (inputmode="none"), which would cover the
+  // picture: it keeps the focus, so a wedge scanner still types into it; tapping it brings
+  // the keyboard back. A choice being made in another field (the condition) keeps its focus.
+  var TYPED = input.getAttribute("inputmode") || "text";
+
+  function readyForNext() {
+    var active = document.activeElement;
+    if (active && active !== input && /^(SELECT|TEXTAREA|INPUT)$/.test(active.tagName)) return;
+    input.setAttribute("inputmode", stream ? "none" : TYPED);
+    input.focus({ preventScroll: true });
+  }
+
+  input.addEventListener("click", function () {
+    if (input.getAttribute("inputmode") !== "none") return;
+    input.setAttribute("inputmode", TYPED);  // asked for: the keyboard, on this tap
+    input.blur();
+    input.focus();
+  });
 
   function describe(body) {
     var item = body && body.item;
@@ -207,7 +229,7 @@
     event.preventDefault();
     send(input.value);
     input.value = "";
-    input.focus();
+    readyForNext();
   });
 
   // Camera scanning, continuous until stopped.
@@ -250,6 +272,7 @@
     video.hidden = true;
     cameraButton.textContent = "Scan with camera";
     cameraButton.setAttribute("aria-pressed", "false");
+    readyForNext();
   }
 
   function startCamera() {
@@ -272,6 +295,7 @@
       video.play();
       cameraButton.textContent = "Stop camera";
       cameraButton.setAttribute("aria-pressed", "true");
+      readyForNext();
       scanLoop();
     }).catch(function () {
       show("refused", "Camera not available", "Allow the camera, or type the code.");
@@ -281,6 +305,8 @@
   if (cameraButton) {
     cameraButton.addEventListener("click", function () { if (stream) stopCamera(); else startCamera(); });
   }
+  window.addEventListener("pageshow", readyForNext);  // opened, or come back to with Back
+  readyForNext();
   window.addEventListener("online", flush);
   window.setInterval(flush, 15000);
   saveQueue(loadQueue());
