@@ -25,16 +25,18 @@ from inventory.jobs import queries
 from inventory.jobs.booking import schedule_collection, schedule_job
 from inventory.jobs.completion import complete_job
 from inventory.jobs.contact import reveal_contact
+from inventory.jobs.handover import involves_connected_device, record_handover_checks
 from inventory.jobs.forms import (
     ChecklistForm,
     CollectionForm,
     EmptyForm,
+    HandoverChecksForm,
     ReturnConditionForm,
     ScheduleForm,
 )
 from inventory.jobs.inputs import completion_from_form, usual_window
 from inventory.jobs.issuing import record_checklist
-from inventory.jobs.models import NotCollectedReason, NotIssuedReason
+from inventory.jobs.models import HANDOVER_CHECKS, CheckStage, NotCollectedReason, NotIssuedReason
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
 from inventory.permissions import (
@@ -149,13 +151,23 @@ def _revealed_contact(job):
     return None
 
 
-def _job_page(job, *, status=200, checklist_forms=None, completion_errors=None):
+def _handover_form(job, formdata=None) -> HandoverChecksForm:
+    """The widened handover's form, showing the answers stored so far (a posted one keeps
+    what was posted)."""
+    stored = {check.key: getattr(job, check.key) for check in HANDOVER_CHECKS}
+    return HandoverChecksForm(formdata=formdata, prefix="h", data=stored)
+
+
+def _job_page(job, *, status=200, checklist_forms=None, completion_errors=None, handover_form=None):
     view = queries.job_view(job)
     contact = _revealed_contact(job)
     forms = {row.id: ChecklistForm(formdata=None, prefix=f"c{row.id}") for row in view.checklists_due}
     forms.update(checklist_forms or {})
+    handover = involves_connected_device(view)
     response = make_response(render_template(
         "jobs/show.html", view=view, job=job, contact=contact, checklist_forms=forms, button=EmptyForm(),
+        handover=handover, handover_checks=HANDOVER_CHECKS, stages=list(CheckStage),
+        handover_form=handover_form or (_handover_form(job) if handover else None),
         reasons=list(NotCollectedReason if job.is_collection else NotIssuedReason),
         completion_errors=completion_errors or {},
         may_work=can_work_on_job(current_user, job), may_reveal=can_reveal_contact(current_user, job),
@@ -192,6 +204,23 @@ def checklist(job_id: int, job_item_id: int):
         flash("Handover checklist done.", "success")
         return redirect(url_for("jobs.show", job_id=job_id))
     return _job_page(job, status=422, checklist_forms={job_item_id: form})
+
+
+@bp.post("/<int:job_id>/handover")
+@permission_required(Permission.SCAN_ITEMS)
+def handover_checks(job_id: int):
+    """Save the widened handover's answers given so far, then back to the job."""
+    job = queries.get_job(current_user, job_id)
+    form = _handover_form(job, formdata=request.form)
+    if submitted(form, lambda: record_handover_checks(job_id, form.answers(), actor=current_user)):
+        left = job.unanswered()
+        flash("Handover answers saved." + (f" {len(left)} still to answer." if left else " Every point is answered."),
+              "success")
+        at_install = any(f"h-{check.key}" in request.form for check in HANDOVER_CHECKS
+                         if check.stage is CheckStage.AT_INSTALL)
+        return redirect(url_for("jobs.show", job_id=job_id, _anchor="handover-install" if at_install else "handover"),
+                        303)
+    return _job_page(job, status=422, handover_form=form)
 
 
 @bp.post("/<int:job_id>/complete")
