@@ -46,9 +46,11 @@ def record_handover_checks(job_id: int, answers: Mapping[str, CheckAnswer], *, a
     if not involves_connected_device(job_view(job)):
         raise Conflict("Nothing on this job is a connected device, so these checks are not needed.",
                        code="no_connected_device")
-    unknown = {key: "Not a point of the handover." for key in answers if key not in HANDOVER_CHECK_KEYS}
-    if unknown:
-        raise InvalidInput("Only the points of the handover can be answered.", fields=unknown)
+    wrong = {key: "Not a point of the handover." for key in answers if key not in HANDOVER_CHECK_KEYS}
+    wrong.update({key: "Choose Done or Not applicable." for key, answer in answers.items()
+                  if key not in wrong and answer not in set(CheckAnswer)})
+    if wrong:
+        raise InvalidInput("Each answer is Done or Not applicable, to a point of the handover.", fields=wrong)
     if not answers:
         raise InvalidInput("Choose Done or Not applicable for at least one point, then save.",
                            code="nothing_answered")

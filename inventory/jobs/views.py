@@ -20,7 +20,7 @@ from inventory import clock, reveals
 from inventory.cases.models import Case
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.forms import form_page, submitted
+from inventory.forms import form_page, show_error, submitted
 from inventory.jobs import queries
 from inventory.jobs.booking import schedule_collection, schedule_job
 from inventory.jobs.completion import complete_job
@@ -212,15 +212,24 @@ def handover_checks(job_id: int):
     """Save the widened handover's answers given so far, then back to the job."""
     job = queries.get_job(current_user, job_id)
     form = _handover_form(job, formdata=request.form)
-    if submitted(form, lambda: record_handover_checks(job_id, form.answers(), actor=current_user)):
-        left = job.unanswered()
-        flash("Handover answers saved." + (f" {len(left)} still to answer." if left else " Every point is answered."),
-              "success")
-        at_install = any(f"h-{check.key}" in request.form for check in HANDOVER_CHECKS
-                         if check.stage is CheckStage.AT_INSTALL)
-        return redirect(url_for("jobs.show", job_id=job_id, _anchor="handover-install" if at_install else "handover"),
-                        303)
-    return _job_page(job, status=422, handover_form=form)
+    if not form.validate_on_submit():
+        return _job_page(job, status=422, handover_form=form)
+    try:
+        record_handover_checks(job_id, form.answers(), actor=current_user)
+    except InvalidInput as error:
+        undo()
+        show_error(form, error)
+        return _job_page(job, status=422, handover_form=form)
+    except Conflict as error:  # the job is closed, or has nothing connected: nothing to show the form for
+        undo()
+        flash(error.message, "error")
+        return redirect(url_for("jobs.show", job_id=job_id), 303)
+    left = job.unanswered()
+    flash("Handover answers saved." + (f" {len(left)} still to answer." if left else " Every point is answered."),
+          "success")
+    at_install = any(f"h-{check.key}" in request.form for check in HANDOVER_CHECKS
+                     if check.stage is CheckStage.AT_INSTALL)
+    return redirect(url_for("jobs.show", job_id=job_id, _anchor="handover-install" if at_install else "handover"), 303)
 
 
 @bp.post("/<int:job_id>/complete")
