@@ -110,7 +110,8 @@ def test_answers_come_a_few_at_a_time_and_may_be_changed_while_the_job_is_open(b
 @pytest.mark.parametrize(("answers", "fields"), [
     ({"phone_only_theirs": "maybe"}, {"phone_only_theirs": "Choose Done or Not applicable."}),
     ({"wifi_password": "done"}, {"wifi_password": "Not a point of the handover."}),
-    ({"phone_only_theirs": "done", "audio_recording_off": ""}, {"audio_recording_off": "Choose Done or Not applicable."}),
+    ({"phone_only_theirs": "done", "audio_recording_off": ""},
+     {"audio_recording_off": "Choose Done or Not applicable."}),
 ])
 def test_a_bad_answer_is_refused_at_its_point_and_nothing_is_written(build, answers, fields):
     job, _, _, fitter = camera_job(build)
@@ -155,3 +156,16 @@ def test_the_database_refuses_an_answer_that_is_neither(build):
     with pytest.raises(IntegrityError):
         db.session.flush()
     db.session.rollback()
+
+
+def test_the_subject_access_export_carries_the_answers_of_each_visit(build):
+    from inventory.privacy.subject_access import subject_access_export
+
+    job, _, _, fitter = camera_job(build)
+    answer(job, fitter, CHECKS_BEFORE_ISSUE)
+    answer(job, fitter, AT_INSTALL[1:2], "not_applicable")
+    (visit,) = subject_access_export(db.session.get(Job, job.id).case)["visits"]
+    assert visit["handover_checks"] == {"phone_only_theirs": "done", "safety_plan_current": "done",
+                                        "films_within_boundary": None, "audio_recording_off": "not_applicable",
+                                        "recording_signs_up": None, "footage_deleted_regularly": None,
+                                        "footage_requests_explained": None}
