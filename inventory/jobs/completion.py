@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from inventory import clock
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
+from inventory.jobs.handover import checks_due_to_complete
 from inventory.jobs.lifecycle import JOB_MACHINE, JobAction, refuse_unless_workable
 from inventory.jobs.models import (
     Job,
@@ -48,11 +49,12 @@ class Completion:
 
 
 def complete_job(job_id: int, completion: Completion, *, actor) -> Job:
-    """Close the visit. An install: every expected unit handed over or a reason why not, and
-    every connected device's handover checklist done; units not handed over go back to stock
-    (a faulty one is written off) and the request becomes fulfilled or partly fulfilled. A
-    collection: every listed unit still out taken back or a reason why not (one not
-    recovered is written off)."""
+    """Close the visit. An install: every expected unit handed over or a reason why not,
+    every connected device's handover checklist done and, if one was handed over, every
+    point of the widened handover answered (jobs/handover.py); units not handed over go
+    back to stock (a faulty one is written off) and the request becomes fulfilled or partly
+    fulfilled. A collection: every listed unit still out taken back or a reason why not (one
+    not recovered is written off)."""
     job = get_job(actor, job_id, for_update=True)
     refuse_unless_workable(job, actor)
     view = job_view(job)
@@ -102,6 +104,11 @@ def _close_install(job: Job, view: JobView, not_issued: tuple[NotDone, ...], *, 
         names = ", ".join(f"{row.item.item_type.name} {row.item.code}" for row in view.checklists_due)
         raise Conflict(f"Finish the handover checklist first: {names}.", code="checklist_incomplete",
                        details={"job_item_ids": [row.id for row in view.checklists_due]})
+    unanswered = checks_due_to_complete(view)
+    if unanswered:
+        raise Conflict("Answer every point of the handover first, Done or Not applicable: "
+                       + "; ".join(check.label for check in unanswered) + ".", code="handover_checks_incomplete",
+                       details={"missing": [check.key for check in unanswered]})
     reasons = _reasons(not_issued, view.expected, key="not_issued", verb="handed over")
     for item in view.expected:
         reason = reasons[item.id]

@@ -1,12 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, TimeField
+from wtforms import BooleanField, DateField, RadioField, SelectField, TimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Optional
 
 from inventory.forms import CheckboxesField
 from inventory.jobs.booking import CollectionBooking, InstallBooking
 from inventory.jobs.inputs import read_collection_booking, read_install_booking
-from inventory.jobs.models import CHECKLIST, ReturnCondition
+from inventory.jobs.models import CHECKLIST, HANDOVER_CHECKS, CheckAnswer, ReturnCondition
 from inventory.parsing import Fields
 
 
@@ -46,6 +46,21 @@ class ChecklistForm(FlaskForm):
 
 for _key, _label in CHECKLIST:
     setattr(ChecklistForm, _key, BooleanField(_label))
+
+
+class HandoverChecksForm(FlaskForm):
+    """The widened handover of a job (HANDOVER_CHECKS): for each point, Done or Not
+    applicable; a point left unanswered keeps its stored answer."""
+
+    def answers(self) -> dict[str, CheckAnswer]:
+        return {check.key: CheckAnswer(getattr(self, check.key).data) for check in HANDOVER_CHECKS
+                if getattr(self, check.key).data}
+
+
+for _check in HANDOVER_CHECKS:
+    setattr(HandoverChecksForm, _check.key, RadioField(
+        _check.label, choices=[SelectChoice(answer.value, answer.label) for answer in CheckAnswer],
+        validators=[Optional()]))
 
 
 class ReturnConditionForm(FlaskForm):

@@ -15,7 +15,7 @@ from inventory import clock
 from inventory.errors import Conflict, InvalidInput, NotFound
 from inventory.extensions import db
 from inventory.jobs.lifecycle import refuse_unless_workable
-from inventory.jobs.models import CHECKLIST_KEYS, Job, JobItem, Outcome
+from inventory.jobs.models import CHECKLIST_KEYS, CHECKS_BEFORE_ISSUE, Job, JobItem, Outcome
 from inventory.jobs.queries import get_job
 from inventory.stock import operations as stock
 from inventory.stock.models import Item, ItemEventKind, ItemState
@@ -42,8 +42,9 @@ NOT_ISSUABLE = {
 
 def issuable_on(item: Item, job: Job) -> None:
     """Refuse (CannotIssue, saying why) unless `item` may be handed over on `job`: the visit
-    is an install, the item's state allows issuing it, and it is the unit reserved for the
-    job's request or a free unit of a type the request wants."""
+    is an install, the item's state allows issuing it, it is the unit reserved for the
+    job's request or a free unit of a type the request wants, and, for a connected device,
+    the checks before issue are answered on the job (jobs/handover.py)."""
     name = item.item_type.name
     if job.is_collection:
         raise CannotIssue("collection_visit", "This is a collection visit: nothing is handed over on it. "
@@ -55,10 +56,14 @@ def issuable_on(item: Item, job: Job) -> None:
         if item.reserved_for_request_id != job.request_id:
             raise CannotIssue("reserved_for_another_case",
                               f"This {name} is set aside for another survivor. Put it back and take another.", item)
-        return
-    if item.item_type_id not in {line.item_type_id for line in job.request.lines}:
+    elif item.item_type_id not in {line.item_type_id for line in job.request.lines}:
         needed = ", ".join(sorted(line.item_type.name for line in job.request.lines))
         raise CannotIssue("wrong_item_type", f"This is a {name}, which this job does not need. It needs: {needed}.", item)
+    unanswered = job.unanswered(CHECKS_BEFORE_ISSUE) if item.item_type.connected_device else []
+    if unanswered:
+        points = "; ".join(check.label for check in unanswered)
+        raise CannotIssue("checks_before_issue", f"Not yet: before this {name} is handed over, answer the "
+                          f"checks before issue on the job page ({points}).", item)
 
 
 def issue_on_job(item: Item, job: Job, *, actor) -> tuple[JobItem, Item | None]:

@@ -9,6 +9,7 @@ A collection visit takes items back from a case (a loan due back, a faulty unit)
 coordinator chooses the items when booking it: each is a CollectionItem, which records
 whether it came back or, if not, why.
 """
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
@@ -65,6 +66,58 @@ CHECKLIST = (
 CHECKLIST_KEYS = tuple(key for key, _ in CHECKLIST)
 
 
+class CheckAnswer(LabelledEnum):
+    """How a point of the widened handover was settled: done, or not applicable to this
+    survivor's devices (say a camera with no microphone). Unanswered is NULL."""
+
+    DONE = "done"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class CheckStage(LabelledEnum):
+    BEFORE_ISSUE = "before_issue", "Before handing over a connected device"
+    AT_INSTALL = "at_install", "At install: privacy advice for the camera"
+
+
+@dataclass(frozen=True)
+class HandoverCheck:
+    key: str  # its column on the job
+    stage: CheckStage
+    label: str
+    why: str  # one sentence for the fitter on the doorstep
+
+
+# The widened handover of a job with a connected device, from published guidance for schemes
+# that give survivors connected cameras (docs/domain.md): before the first one is handed over,
+# then at install the privacy advice the ICO gives for domestic cameras. Stored per job, one
+# column each: done, not applicable, or NULL (not answered yet).
+HANDOVER_CHECKS = (
+    HandoverCheck("phone_only_theirs", CheckStage.BEFORE_ISSUE,
+                  "The survivor has a phone that only they control",
+                  "The camera's app and alerts go to that phone: one the stalker can reach would show them the home."),
+    HandoverCheck("safety_plan_current", CheckStage.BEFORE_ISSUE,
+                  "A current risk assessment and safety plan are in place",
+                  "A camera can change the risk (found, or provoking); the plan says how it fits in."),
+    HandoverCheck("films_within_boundary", CheckStage.AT_INSTALL,
+                  "The camera films nothing beyond the property boundary that can be avoided",
+                  "Filming a neighbour's home or the street brings data protection duties: angle it, or mask it."),
+    HandoverCheck("audio_recording_off", CheckStage.AT_INSTALL,
+                  "Audio recording is turned off",
+                  "Sound carries past the boundary and is more intrusive than pictures; it is rarely justified."),
+    HandoverCheck("recording_signs_up", CheckStage.AT_INSTALL,
+                  "Signs say that recording is taking place",
+                  "People who are filmed must be told; a sign also deters."),
+    HandoverCheck("footage_deleted_regularly", CheckStage.AT_INSTALL,
+                  "The survivor knows to delete footage regularly, keeping only evidence",
+                  "Footage kept longer than needed is a risk; evidence of an incident is saved apart."),
+    HandoverCheck("footage_requests_explained", CheckStage.AT_INSTALL,
+                  "The survivor knows how to answer a neighbour's request for their footage",
+                  "Anyone filmed may ask for a copy (a subject access request), answered within a month."),
+)
+HANDOVER_CHECK_KEYS = tuple(check.key for check in HANDOVER_CHECKS)
+CHECKS_BEFORE_ISSUE = tuple(check for check in HANDOVER_CHECKS if check.stage is CheckStage.BEFORE_ISSUE)
+
+
 class Job(db.Model):
     __tablename__ = "jobs"
     __table_args__ = (
@@ -83,6 +136,8 @@ class Job(db.Model):
               sqlite_where=text("status = 'scheduled' AND kind = 'collection'"),
               postgresql_where=text("status = 'scheduled' AND kind = 'collection'")),
         Index("ix_jobs_fitter_day", "fitter_id", "scheduled_for", "id"),
+        *(CheckConstraint(f"{key} IS NULL OR {one_of(key, CheckAnswer)}", name=f"{key}_known")
+          for key in HANDOVER_CHECK_KEYS),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -98,6 +153,14 @@ class Job(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The widened handover (HANDOVER_CHECKS): a CheckAnswer each, NULL until answered.
+    phone_only_theirs: Mapped[str | None] = mapped_column(String(16))
+    safety_plan_current: Mapped[str | None] = mapped_column(String(16))
+    films_within_boundary: Mapped[str | None] = mapped_column(String(16))
+    audio_recording_off: Mapped[str | None] = mapped_column(String(16))
+    recording_signs_up: Mapped[str | None] = mapped_column(String(16))
+    footage_deleted_regularly: Mapped[str | None] = mapped_column(String(16))
+    footage_requests_explained: Mapped[str | None] = mapped_column(String(16))
 
     case: Mapped[Case] = relationship()
     request: Mapped[EquipmentRequest | None] = relationship()
@@ -115,6 +178,13 @@ class Job(db.Model):
     @property
     def kind_label(self) -> str:
         return JobKind(self.kind).label
+
+    def answer(self, check: HandoverCheck) -> CheckAnswer | None:
+        value = getattr(self, check.key)
+        return CheckAnswer(value) if value else None
+
+    def unanswered(self, checks=HANDOVER_CHECKS) -> list[HandoverCheck]:
+        return [check for check in checks if getattr(self, check.key) is None]
 
     @property
     def status_label(self) -> str:

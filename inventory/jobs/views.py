@@ -21,21 +21,23 @@ from inventory import clock, reveals
 from inventory.cases.models import Case
 from inventory.errors import Conflict, InvalidInput
 from inventory.extensions import db
-from inventory.forms import form_page, held_form, hold_for_next_page, submitted
+from inventory.forms import form_page, held_form, hold_for_next_page, show_error, submitted
 from inventory.jobs import queries
 from inventory.jobs.booking import schedule_collection, schedule_job
 from inventory.jobs.completion import complete_job
 from inventory.jobs.contact import reveal_contact
+from inventory.jobs.handover import involves_connected_device, record_handover_checks
 from inventory.jobs.forms import (
     ChecklistForm,
     CollectionForm,
     EmptyForm,
+    HandoverChecksForm,
     ReturnConditionForm,
     ScheduleForm,
 )
 from inventory.jobs.inputs import completion_from_form, usual_window
 from inventory.jobs.issuing import record_checklist
-from inventory.jobs.models import NotCollectedReason, NotIssuedReason
+from inventory.jobs.models import HANDOVER_CHECKS, CheckStage, NotCollectedReason, NotIssuedReason
 from inventory.pagination import page_args, paginate
 from inventory.parsing import Fields
 from inventory.permissions import (
@@ -156,9 +158,12 @@ def _job_page(job):
     contact = _revealed_contact(job)
     forms = {row.id: _checklist_form(job, row.id) for row in view.checklists_due}
     chosen, completion_errors = held_form(f"job:{job.id}:complete") or ({}, {})
+    handover = involves_connected_device(view)
     response = make_response(render_template(
         "jobs/show.html", view=view, job=job, contact=contact, checklist_forms=forms, button=EmptyForm(),
         contact_seconds=reveals.seconds_left("job", job.id) if contact is not None else 0,
+        handover=handover, handover_checks=HANDOVER_CHECKS, stages=list(CheckStage),
+        handover_form=_handover_form(job) if handover else None,
         reasons=list(NotCollectedReason if job.is_collection else NotIssuedReason),
         chosen_reasons=chosen, completion_errors=completion_errors,
         may_work=can_work_on_job(current_user, job), may_reveal=can_reveal_contact(current_user, job),
@@ -171,18 +176,38 @@ def _job_page(job):
 
 def _checklist_form(job, job_item_id: int) -> ChecklistForm:
     """A blank checklist, or the one just refused: as it was posted, with its errors."""
-    held = held_form(f"job:{job.id}:checklist:{job_item_id}")
+    return _held_or_new(ChecklistForm, f"job:{job.id}:checklist:{job_item_id}", prefix=f"c{job_item_id}")
+
+
+def _handover_form(job) -> HandoverChecksForm:
+    """The widened handover's form: the answers stored so far, or the one just refused."""
+    stored = {check.key: getattr(job, check.key) for check in HANDOVER_CHECKS}
+    return _held_or_new(HandoverChecksForm, f"job:{job.id}:handover", prefix="h", data=stored)
+
+
+def _held_or_new(form_class, where: str, *, prefix: str, data: dict | None = None):
+    """A form showing `data`, or the one refused at `where` moments ago: as it was posted,
+    with its errors (post-redirect-get)."""
+    held = held_form(where)
     if held is None:
-        return ChecklistForm(formdata=None, prefix=f"c{job_item_id}")
-    data, errors = held
-    form = ChecklistForm(formdata=MultiDict([(name, value) for name, values in data.items() for value in values]),
-                         prefix=f"c{job_item_id}")
+        return form_class(formdata=None, prefix=prefix, data=data)
+    posted, errors = held
+    form = form_class(formdata=MultiDict([(name, value) for name, values in posted.items() for value in values]),
+                      prefix=prefix, data=data)
     for name, messages in errors.items():
         if name in form and name != "csrf_token":
             form[name].errors = list(messages)
         else:
             form.form_errors.extend(messages)
     return form
+
+
+def _hold_refused(where: str, form) -> None:
+    """Keep a refused form's posted values and errors for the job page's next GET."""
+    posted = {name: request.form.getlist(name) for name in request.form if not name.endswith("csrf_token")}
+    errors = {name or "": messages for name, messages in form.errors.items()}
+    errors[""] = [*errors.get("", []), *form.form_errors]
+    hold_for_next_page(where, data=posted, errors={name: m for name, m in errors.items() if m})
 
 
 def _back_to_the_job(job_id: int, *, at: str | None = None):
@@ -226,10 +251,38 @@ def checklist(job_id: int, job_item_id: int):
         flash("Handover checklist done.", "success")
         return _back_to_the_job(job_id)
     # Refused: the job page shows the checklist as posted, with its errors, on the next GET.
-    posted = {name: request.form.getlist(name) for name in request.form if not name.endswith("csrf_token")}
-    errors = {name or "": messages for name, messages in form.errors.items()}
-    hold_for_next_page(f"job:{job_id}:checklist:{job_item_id}", data=posted, errors=errors)
+    _hold_refused(f"job:{job_id}:checklist:{job_item_id}", form)
     return _back_to_the_job(job_id, at=f"checklist-{job_item_id}")
+
+
+@bp.post("/<int:job_id>/handover")
+@permission_required(Permission.SCAN_ITEMS)
+def handover_checks(job_id: int):
+    """Save the widened handover's answers given so far, then back to the job."""
+    job = queries.get_job(current_user, job_id)
+    stored = {check.key: getattr(job, check.key) for check in HANDOVER_CHECKS}
+    form = HandoverChecksForm(prefix="h", data=stored)
+    at_install = any(f"h-{check.key}" in request.form for check in HANDOVER_CHECKS
+                     if check.stage is CheckStage.AT_INSTALL)
+    anchor = "handover-install" if at_install else "handover"
+    if not form.validate_on_submit():
+        _hold_refused(f"job:{job_id}:handover", form)
+        return _back_to_the_job(job_id, at=anchor)
+    try:
+        record_handover_checks(job_id, form.answers(), actor=current_user)
+    except InvalidInput as error:
+        undo()
+        show_error(form, error)
+        _hold_refused(f"job:{job_id}:handover", form)
+        return _back_to_the_job(job_id, at=anchor)
+    except Conflict as error:  # the job is closed, or has nothing connected: nothing to show the form for
+        undo()
+        flash(error.message, "error")
+        return redirect(url_for("jobs.show", job_id=job_id), 303)
+    left = job.unanswered()
+    flash("Handover answers saved." + (f" {len(left)} still to answer." if left else " Every point is answered."),
+          "success")
+    return _back_to_the_job(job_id, at=anchor)
 
 
 @bp.post("/<int:job_id>/complete")

@@ -15,7 +15,7 @@ from inventory import clock
 from inventory.audit.models import AccessLogEntry
 from inventory.cases.models import Case, CaseReview
 from inventory.extensions import db
-from inventory.jobs.models import CollectionItem, ItemReturn, Job, JobItem
+from inventory.jobs.models import HANDOVER_CHECKS, CollectionItem, ItemReturn, Job, JobItem
 from inventory.requests.models import EquipmentRequest, RequestComment, RequestEvent
 from inventory.stock.models import Item, ItemEvent
 
@@ -89,6 +89,8 @@ def _visits(case: Case) -> list[dict]:
                          "not_issued_because": row.reason, "loaned": row.loaned,
                          "return_due_on": _plain(row.return_due_on), "checklist_done_at": _plain(row.checklist_done_at)}
                         for row in job.items],
+        # The widened handover: each point "done", "not_applicable" or None (not answered).
+        "handover_checks": {check.key: getattr(job, check.key) for check in HANDOVER_CHECKS},
         "collected": [{"item": row.item.code, "item_type": row.item.item_type.name, "outcome": row.outcome,
                        "not_collected_because": row.reason} for row in collected.get(job.id, [])],
     } for job in jobs]

@@ -14,7 +14,15 @@ from inventory.jobs.completion import Completion, NotDone, complete_job
 from inventory.jobs.contact import reveal_contact
 from inventory.jobs.inputs import read_completion, read_install_booking, read_scan
 from inventory.jobs.issuing import record_checklist
-from inventory.jobs.models import CHECKLIST_KEYS, ItemReturn, JobItem, JobStatus, NotIssuedReason, ReturnCondition
+from inventory.jobs.models import (
+    CHECKLIST_KEYS,
+    CHECKS_BEFORE_ISSUE,
+    ItemReturn,
+    JobItem,
+    JobStatus,
+    NotIssuedReason,
+    ReturnCondition,
+)
 from inventory.jobs.queries import expected_items, get_job
 from inventory.jobs.scanning import ScanAction, ScanInput, scan
 from inventory.parsing import Fields
@@ -282,6 +290,7 @@ def test_a_coordinator_looking_up_an_item_sees_what_its_state_allows(build):
 def test_a_connected_device_needs_its_whole_checklist_before_the_job_closes(build):
     fitter = build.user(roles=["fitter"])
     job = build.job(fitter=fitter, lines=[(build.item_type(connected_device=True, category="cctv_camera"), 1)])
+    build.handover_checks(job, fitter)
     issue(job, reserved_units(job.request_id)[0], fitter)
     with pytest.raises(Conflict) as refused:
         complete_job(job.id, Completion(), actor=fitter)
@@ -416,6 +425,8 @@ def _issued_on_job(build, *, connected=False):
     kind = build.item_type(connected_device=connected, category="cctv_camera" if connected else "personal_alarm")
     job = build.job(fitter=fitter, lines=[(kind, 1), (build.item_type(), 1)])
     unit = next(u for u in reserved_units(job.request_id) if u.item_type_id == kind.id)
+    if connected:
+        build.handover_checks(job, fitter, CHECKS_BEFORE_ISSUE)
     issue(job, unit, fitter)
     return job, unit, fitter
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from inventory.jobs.issuing import CannotIssue, add_months, issuable_on
+from inventory.jobs.models import CHECKS_BEFORE_ISSUE
 from inventory.stock.models import ItemState
 from inventory.permissions import Role, can_reveal_contact, can_see_job, can_work_on_job
 
@@ -66,11 +67,15 @@ class FakeInstall:
     is_collection: bool = False
     request: SimpleNamespace = field(default_factory=lambda: SimpleNamespace(
         lines=[SimpleNamespace(item_type_id=WANTED, item_type=SimpleNamespace(name="Personal alarm"))]))
+    checks_answered: bool = False
+
+    def unanswered(self, checks):
+        return [] if self.checks_answered else list(checks)
 
 
-def unit(state, *, item_type_id=WANTED, reserved_for=None):
+def unit(state, *, item_type_id=WANTED, reserved_for=None, connected=False):
     return SimpleNamespace(id=7, state=state, item_type_id=item_type_id, reserved_for_request_id=reserved_for,
-                           item_type=SimpleNamespace(name="Personal alarm"))
+                           item_type=SimpleNamespace(name="Personal alarm", connected_device=connected))
 
 
 @pytest.mark.parametrize(("item", "job", "refusal"), [
@@ -84,6 +89,11 @@ def unit(state, *, item_type_id=WANTED, reserved_for=None):
     (unit(ItemState.QUARANTINE), FakeInstall(), "in_quarantine"),
     (unit(ItemState.WRITTEN_OFF), FakeInstall(), "written_off"),
     (unit(ItemState.RESERVED, reserved_for=10), FakeInstall(is_collection=True), "collection_visit"),
+    # A connected device waits for the checks before issue; anything else does not.
+    (unit(ItemState.RESERVED, reserved_for=10, connected=True), FakeInstall(), "checks_before_issue"),
+    (unit(ItemState.IN_STOCK, connected=True), FakeInstall(), "checks_before_issue"),
+    (unit(ItemState.RESERVED, reserved_for=10, connected=True), FakeInstall(checks_answered=True), None),
+    (unit(ItemState.RESERVED, reserved_for=11, connected=True), FakeInstall(), "reserved_for_another_case"),
 ])
 def test_which_unit_may_be_handed_over_on_which_visit(item, job, refusal):
     if refusal is None:
@@ -93,3 +103,9 @@ def test_which_unit_may_be_handed_over_on_which_visit(item, job, refusal):
         issuable_on(item, job)
     assert refused.value.code == refusal and refused.value.status == 409
     assert refused.value.details == {"item_id": 7, "state": item.state}
+
+
+def test_a_connected_device_refused_before_issue_names_the_checks_still_to_answer():
+    with pytest.raises(CannotIssue) as refused:
+        issuable_on(unit(ItemState.RESERVED, reserved_for=10, connected=True), FakeInstall())
+    assert all(check.label in refused.value.message for check in CHECKS_BEFORE_ISSUE)

@@ -10,7 +10,7 @@ from inventory.audit.models import AccessLogEntry
 from inventory.errors import Conflict
 from inventory.extensions import db
 from inventory.jobs import completion
-from inventory.jobs.models import CHECKLIST_KEYS, Job, JobItem
+from inventory.jobs.models import CHECKLIST_KEYS, HANDOVER_CHECKS, Job, JobItem
 from inventory.requests.models import EquipmentRequest, RequestState
 from inventory.stock.models import Item, ItemState
 from tests.support import recorded_selects
@@ -63,7 +63,12 @@ def test_the_whole_journey_schedule_reveal_scan_three_with_a_swap_checklist_and_
     swapped = scan(client, shelf_alarm.code, job.id, "k1")
     assert swapped.status_code == 200 and swapped.get_json()["swapped_for"] == units[alarm.id].code
     assert scan(client, units[lock.id].code, job.id, "k2").status_code == 200
-    bell = scan(client, units[doorbell.id].code, job.id, "k3")
+    too_soon = scan(client, units[doorbell.id].code, job.id, "k3")
+    assert too_soon.status_code == 409 and too_soon.get_json()["error"]["code"] == "checks_before_issue"
+    answered = client.post(f"/jobs/{job.id}/handover", data={"h-phone_only_theirs": "done",
+                                                             "h-safety_plan_current": "done"})
+    assert answered.status_code == 303 and answered.headers["Location"] == f"/jobs/{job.id}#handover"
+    bell = scan(client, units[doorbell.id].code, job.id, "k4")
     assert bell.get_json()["handover"]["checklist_required"] is True
 
     early = client.post(f"/jobs/{job.id}/complete", follow_redirects=True)
@@ -71,6 +76,11 @@ def test_the_whole_journey_schedule_reveal_scan_three_with_a_swap_checklist_and_
     row = db.session.scalar(select(JobItem).where(JobItem.item_id == units[doorbell.id].id))
     ticked = client.post(f"/jobs/{job.id}/checklist/{row.id}", data={f"c{row.id}-{key}": "y" for key in CHECKLIST_KEYS})
     assert ticked.status_code == 302
+    privacy = client.post(f"/jobs/{job.id}/complete", follow_redirects=True).get_data(as_text=True)
+    assert "Answer every point of the handover first" in privacy and "Audio recording is turned off" in privacy
+    no_microphone = {"h-audio_recording_off": "not_applicable"}
+    client.post(f"/jobs/{job.id}/handover", data={**{f"h-{check.key}": "done" for check in HANDOVER_CHECKS[2:]},
+                                                  **no_microphone})
     done = client.post(f"/jobs/{job.id}/complete")
     assert done.status_code == 302
     assert db.session.get(Job, job.id).status == "completed"
@@ -88,7 +98,8 @@ def test_another_fitter_cannot_open_the_job_or_its_scan_page(client, login, buil
     assert client.get(path.format(id=job.id)).status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/jobs/{id}/contact", "/jobs/{id}/complete", "/jobs/{id}/checklist/1"])
+@pytest.mark.parametrize("path", ["/jobs/{id}/contact", "/jobs/{id}/complete", "/jobs/{id}/checklist/1",
+                                  "/jobs/{id}/handover"])
 def test_another_fitter_cannot_post_to_the_job(client, login, build, path):
     job = build.job()
     login(build.user(roles=["fitter"]))
@@ -266,6 +277,7 @@ def test_a_completion_naming_an_unknown_reason_or_item_is_refused_with_nothing_w
 def test_a_half_ticked_checklist_is_refused_at_the_unticked_boxes(client, login, build):
     fitter = build.user(roles=["fitter"])
     job = build.job(fitter=fitter, lines=[(build.item_type(connected_device=True, category="cctv_camera"), 1)])
+    build.handover_checks(job, fitter)
     login(fitter)
     scan(client, reserved(job.request_id)[0].code, job.id, "k")
     row = db.session.scalar(select(JobItem))
