@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from inventory import clock
 from inventory.audit.models import AccessLogEntry
 from inventory.extensions import db
-from inventory.jobs.models import JobItem
+from inventory.jobs.models import HANDOVER_CHECKS, CheckStage, JobItem
 from inventory.notices import JobOutcome, Notice
 from inventory.notifications.delivery import deliver
 from inventory.stock.models import Item
@@ -190,6 +190,8 @@ def test_every_tap_target_on_the_fitters_pages_is_at_least_44_px_square(live_ser
     alarm = build.item_type(name="Personal alarm")
     doorbell = build.item_type(name="Camera doorbell", category="camera_doorbell", connected_device=True)
     install = build.job(fitter=fitter, lines=[(alarm, 1), (doorbell, 1)])
+    # The checks before a connected device is issued are answered; those at install still show.
+    build.handover_checks(install, fitter, checks=[c for c in HANDOVER_CHECKS if c.stage is CheckStage.BEFORE_ISSUE])
     build.job(fitter=fitter, scheduled_for=clock.today() + timedelta(days=1))
     case, loaned = build.handed_over(lines=[(alarm, 1)])
     collection = build.collection(case=case, items=loaned, fitter=fitter)
