@@ -81,7 +81,8 @@ class RejectForm(FlaskForm):
     declined_as = RadioField("Declined as", choices=[SelectChoice(str(v), v.label) for v in DeclinedAs],
                              validators=[InputRequired("Say whether it is declined as unsuitable, ineligible or "
                                                        "for another reason.")])
-    reason = TextAreaField("Reason (the caseworker sees this)")
+    # Its own id: the page also holds the move-in-the-queue form's reason.
+    reason = TextAreaField("Why it is rejected (the caseworker sees this)", id="reject-reason")
 
 
 class CommentForm(FlaskForm):
@@ -91,7 +92,7 @@ class CommentForm(FlaskForm):
 class PriorityForm(FlaskForm):
     points = IntegerField("Points (positive moves it up, negative down)",
                           validators=[NumberRange(min=-MAX_ADJUSTMENT, max=MAX_ADJUSTMENT)])
-    reason = TextAreaField("Why (kept and shown with the request)")
+    reason = TextAreaField("Why (kept and shown with the request)", id="move-reason")
 
 
 class ApprovalForm(FlaskForm):

@@ -48,6 +48,12 @@ ACTION_LABELS = {
     Action.RESUBMIT: "Answer and send back to the queue",
     Action.REJECT: "Reject",
 }
+# The box for each written note in "What next", each with its own label (the rejection's is
+# on RejectForm).
+NOTE_LABELS = {
+    Action.REQUEST_INFO: "What the caseworker needs to tell you (they see this)",
+    Action.RESUBMIT: "Your answer",
+}
 
 
 def _offered_item_types():
@@ -100,7 +106,7 @@ def _render_request(request_id: int, *, approval=None, refusal: Conflict | None 
     may_approve = Action.APPROVE in actions
     return render_template(
         "requests/show.html", r=equipment_request, events=events,
-        actions=[(action, ACTION_LABELS[action], action in NEEDS_NOTE)
+        actions=[(action, ACTION_LABELS[action], NOTE_LABELS.get(action) if action in NEEDS_NOTE else None)
                  for action in actions if action not in APPROVALS],
         approval_form=(approval or approval_form(equipment_request.lines, formdata=None)) if may_approve else None,
         refusal=refusal, approved_lines=[line for line in equipment_request.lines if line.approved_quantity is not None],

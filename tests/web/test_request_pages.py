@@ -211,3 +211,19 @@ def test_the_queue_shows_what_the_budget_has_left(client, build, login):
     assert "No budget period covers today" in client.get("/queue").get_data(as_text=True)
     build.budget_period(allocated_pence=123_400)
     assert "£1,234.00" in client.get("/queue").get_data(as_text=True)
+
+
+def _labels(page: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", label).strip() for label in re.findall(r"<label[^>]*>(.*?)</label>", page, re.S)]
+
+
+def test_each_box_in_what_next_has_a_label_of_its_own(client, build, login):
+    raised = build.equipment_request()
+    login(build.user(roles=["coordinator"]))
+    page = client.get(f"/requests/{raised.id}").get_data(as_text=True)
+    labels = [label for label in _labels(page) if label]
+    assert "What the caseworker needs to tell you (they see this)" in labels
+    assert "Why it is rejected (the caseworker sees this)" in labels
+    assert len(labels) == len(set(labels)), labels
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), sorted(ids)
