@@ -227,3 +227,39 @@ def test_each_box_in_what_next_has_a_label_of_its_own(client, build, login):
     assert len(labels) == len(set(labels)), labels
     ids = re.findall(r'\sid="([^"]+)"', page)
     assert len(ids) == len(set(ids)), sorted(ids)
+
+
+def test_the_request_page_shows_what_the_decision_needs_as_the_queue_does(client, build, login):
+    build.budget_period(allocated_pence=123_400)
+    alarm = build.item_type(name="Personal alarm", standard_cost_pence=2500)
+    lock = build.item_type(name="Window lock", standard_cost_pence=1200)
+    build.items(3, item_type=alarm)
+    raised = build.equipment_request(case=build.case(risk_level="high", flags=["address_known", "children"]),
+                                     lines=[(alarm, 2), (lock, 4)])
+    login(build.user(roles=["coordinator"]))
+    queue = client.get("/queue").get_data(as_text=True)
+    page = client.get(f"/requests/{raised.id}").get_data(as_text=True)
+    section = page[page.index('id="decision-heading"'):page.index("</section>", page.index('id="decision-heading"'))]
+    [why] = re.findall(r'<ul class="score-parts">.*?</ul>', queue, re.S)
+    assert why in section  # the same parts, worked out the same way
+    [score] = re.findall(r'<td class="num"><strong>(\d+)</strong></td>', queue)
+    assert f"<strong>{score}</strong>" in section
+    assert "Perpetrator knows or has visited the home address" in section and "Children in the household" in section
+    assert "£98.00" in section  # 2 × £25 + 4 × £12
+    assert "Covered" in section and "Short by 4" in section
+    assert "£1,234.00" in section
+
+
+def test_a_caseworker_sees_the_score_but_not_the_budget_on_their_request(client, build, login):
+    build.budget_period(allocated_pence=123_400)
+    caseworker = login(build.caseworker())
+    raised = build.equipment_request(case=build.case(caseworker=caseworker, flags=["lives_alone"]))
+    page = client.get(f"/requests/{raised.id}").get_data(as_text=True)
+    assert "What the decision weighs" in page and "Lives alone" in page
+    assert "£1,234.00" not in page and "Budget left" not in page
+
+
+def test_a_decided_request_no_longer_shows_what_the_decision_weighs(client, build, login):
+    raised = build.approved_request()
+    login(build.user(roles=["coordinator"]))
+    assert "What the decision weighs" not in client.get(f"/requests/{raised.id}").get_data(as_text=True)
