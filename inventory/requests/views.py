@@ -43,6 +43,7 @@ from inventory.requests.models import (
     RequestLine,
     RequestState,
 )
+from inventory.requests.priority import need_parts
 from inventory.requests.queue import QueueFilters, queue_query, queue_row, queue_rows
 from inventory.requests.transitions import APPROVALS, NEEDS_NOTE, NOT_BUTTONS, Action, available_actions
 from inventory.unit_of_work import undo
@@ -88,11 +89,11 @@ def index():
 @permission_required(Permission.RAISE_REQUESTS)
 def new(case_id: int):
     case = cases.get_case(current_user, case_id)
-    form = request_form(_offered_item_types())
+    form = request_form(_offered_item_types(), confirm_need=True)
     return form_page(form, lambda: operations.raise_request(case.id, form.details(), actor=current_user),
                      done=lambda raised: f"Request {raised.id} is in the queue.",
                      next_url=lambda raised: url_for("requests.show", request_id=raised.id),
-                     template="requests/form.html", case=case, existing=None)
+                     template="requests/form.html", case=case, existing=None, need=need_parts(case))
 
 
 def _draft_form(form=None) -> DraftForRequestForm:
@@ -208,7 +209,8 @@ def edit(request_id: int):
             flash("Request updated.", "success")
             return redirect(url_for("requests.show", request_id=request_id))
     return render_template("requests/form.html", form=form, case=equipment_request.case,
-                           existing=equipment_request), 422 if form.errors else 200
+                           existing=equipment_request, need=need_parts(equipment_request.case)), \
+        422 if form.errors else 200
 
 
 @bp.post("/requests/<int:request_id>/actions/<action>")
