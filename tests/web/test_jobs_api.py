@@ -3,7 +3,6 @@ and replays through the Idempotency-Key."""
 import pytest
 from sqlalchemy import func, select
 
-from inventory import clock
 from inventory.extensions import db
 from inventory.jobs.models import JobItem
 from inventory.stock.models import Item, ItemEvent, ItemState
