@@ -100,7 +100,7 @@ def a_coordinator() -> dict:
                                              .order_by(User.id).limit(1))}
 
 
-@measurement("case search", "a coordinator's search by reference prefix, first page (/cases/?q=NS-2026-01)",
+@measurement("case search", "a coordinator's search by part of a reference, first page (/cases/?q=NS-2026-01)",
              setup=a_coordinator)
 def case_search(coordinator):
     return paginate(visible_cases(coordinator, reference="NS-2026-01"), 1, PER_PAGE)

@@ -171,6 +171,8 @@ class BaseConfig:
     # item has its first and second review (the sector's 3 and 6 months).
     LOAN_PERIOD_DAYS = 365
     REVIEW_AFTER_MONTHS = (3, 6)
+    # The arrival window ("HH:MM" from and until, local time in SCHEDULER_TIMEZONE) a booking
+    # gets unless it says otherwise; the booking forms start with it filled in.
     JOB_WINDOW_DEFAULT = ("09:00", "12:00")
     # The "Loans due back" list shows, by default, loans overdue or due within this many days
     # (and the scheduled reminder tells caseworkers and coordinators about the same loans).

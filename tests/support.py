@@ -2,7 +2,7 @@
 OpenAPI document."""
 import itertools
 from contextlib import contextmanager
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from string import ascii_uppercase
 
 from flask import current_app
@@ -341,6 +341,17 @@ class Builders:
             orders.raise_purchase_order(order, actor=actor)
             db.session.commit()
         return order
+
+
+def booking_day() -> str:
+    """A day a booking sent as the API or a form sends it may name whatever the hour the tests
+    run: tomorrow (today's usual window may already have passed, which is refused)."""
+    return (clock.today() + timedelta(days=1)).isoformat()
+
+
+def this_morning() -> datetime:
+    """Today at 07:00 UTC (08:00 at most in London): earlier than any window in the tests."""
+    return datetime.combine(clock.today(), time(7), tzinfo=UTC)
 
 
 def visit(fitter, day=None):

@@ -188,7 +188,7 @@ def serialise_case(case: Case, *, personal: bool) -> dict:
 
 @api_route("/cases", summary="The cases you may see, newest first (no personal fields; search by reference).",
            response=page_of(CASE), tag="cases",
-           query=[query_param("reference", text(REFERENCE_SEARCH_LIMIT), "Reference starts with this."), *PAGE_PARAMS])
+           query=[query_param("reference", text(REFERENCE_SEARCH_LIMIT), "Reference contains this, anywhere and in any case."), *PAGE_PARAMS])
 @permission_required(Permission.VIEW_CASES)
 def list_cases():
     page, per_page = page_args()

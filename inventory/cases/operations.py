@@ -89,11 +89,12 @@ def _refuse_if_anonymised(case: Case) -> None:
 
 
 def visible_cases(user, *, reference: str = "") -> Select:
-    """The cases `user` may see, newest first; `reference` narrows by reference prefix."""
+    """The cases `user` may see, newest first; `reference` narrows to references containing it
+    anywhere, whatever its case ("0142" finds NS-2026-0142)."""
     query = select(Case).where(visible_cases_clause(user, Case.organisation_id))
     reference = normalise_reference(reference)
     if reference:
-        query = query.where(Case.reference.like(f"{_escape_like(reference)}%", escape="\\"))
+        query = query.where(Case.reference.ilike(f"%{_escape_like(reference)}%", escape="\\"))
     return query.order_by(Case.created_at.desc(), Case.id.desc())
 
 

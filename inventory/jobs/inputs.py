@@ -8,7 +8,8 @@ window that ends after it starts); whether the fitter, request, case or items fi
 use case's to say.
 """
 from collections.abc import Mapping
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 
@@ -52,6 +53,11 @@ def usual_window() -> tuple[time, time]:
     return iso_time(starts), iso_time(ends)
 
 
+def local_now() -> datetime:
+    """Now on the service's clocks (SCHEDULER_TIMEZONE), as windows are written."""
+    return clock.now().astimezone(ZoneInfo(current_app.config["SCHEDULER_TIMEZONE"]))
+
+
 def _visit(fields: Fields) -> Visit:
     """Who goes and when, in the usual window unless the fields say otherwise. Holds None
     where a field is bad, so the caller checks `fields` before using it."""
@@ -67,6 +73,11 @@ def _visit(fields: Fields) -> Visit:
         fields.errors.setdefault("scheduled_for", "At most a year ahead.")
     if starts >= ends:
         fields.errors.setdefault("window_ends", "Must be after the start of the window.")
+    else:
+        now = local_now()
+        if day == now.date() and ends <= now.time():
+            fields.errors.setdefault("window_ends", f"This window ended at {ends:%H:%M} today: choose a later "
+                                                    "window or another day.")
     return Visit(fitter_id=fitter_id, day=day, window_starts=starts, window_ends=ends)
 
 

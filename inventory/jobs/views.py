@@ -74,7 +74,8 @@ def _schedule_choices(form: ScheduleForm) -> ScheduleForm:
 @permission_required(Permission.SCHEDULE_JOBS)
 def schedule():
     chosen = Fields(request.args, text=True).record_id("request_id", required=False)  # a bad one is ignored
-    form = _schedule_choices(ScheduleForm(request_id=chosen))
+    starts, ends = usual_window()
+    form = _schedule_choices(ScheduleForm(request_id=chosen, window_starts=starts, window_ends=ends))
     return form_page(form, lambda: schedule_job(form.booking(), actor=current_user),
                      done=lambda job: f"Job {job.id} booked for {job.fitter.name}.", next_url=_job_url,
                      template="jobs/schedule.html")

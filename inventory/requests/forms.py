@@ -3,11 +3,11 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from inventory.parsing import Fields
 from inventory.requests.models import MAX_LINE_QUANTITY, MAX_TEXT, DeclinedAs
-from inventory.requests.operations import MAX_ADJUSTMENT, ApprovedLine, RequestDetails, WantedLine
+from inventory.requests.operations import MAX_ADJUSTMENT, MAX_LINES, ApprovedLine, RequestDetails, WantedLine
 
 LINE_ERROR = re.compile(r"lines\[(\d+)\]\.\w+")
 
@@ -21,9 +21,14 @@ def written(form, name: str) -> str | None:
     return value
 
 
+QUANTITY_LIMIT = (f"At most {MAX_LINE_QUANTITY} of any one item (more for one household is taken as a typo), "
+                  f"and at most {MAX_LINES} different items in one request.")
+
+
 class RequestForm(FlaskForm):
-    reason = TextAreaField("Why are these needed?")
-    needed_by = DateField("Needed by (optional)", validators=[Optional()])
+    """Built by `request_form`, its fields in the order the page shows them."""
+
+    limit = QUANTITY_LIMIT  # said where the quantities are typed
 
     def quantity_fields(self):
         return [field for name, field in self._fields.items() if name.startswith("qty_")]
@@ -55,19 +60,30 @@ class RequestForm(FlaskForm):
         return chosen[n] if n < len(chosen) else None
 
 
-def request_form(item_types, **kwargs) -> RequestForm:
+def request_form(item_types, *, confirm_need: bool = False, **kwargs) -> RequestForm:
     """A request form with one quantity box per offered item type (blank or 0 = none), and
-    beside each a tick box to mark it among the most urgent."""
+    beside each a tick box to mark it among the most urgent; then why and by when. With
+    `confirm_need` (raising a request) it first asks the caseworker to confirm that the
+    case's risk level and need flags, which set the request's score, are current."""
 
     class Form(RequestForm):
         pass
 
+    # Fields are ordered as they are made: made here in the order the page shows them.
+    if confirm_need:
+        Form.need_confirmed = BooleanField(
+            "The risk level and need flags above are current for this survivor",
+            validators=[DataRequired("Confirm the case's risk level and need flags are current, or correct them "
+                                     "on the case first: they set the request's place in the queue.")])
     for item_type in item_types:
         setattr(Form, f"qty_{item_type.id}", IntegerField(
-            item_type.name, validators=[Optional(), NumberRange(min=0, max=MAX_LINE_QUANTITY,
-                                                                message=f"Between 0 and {MAX_LINE_QUANTITY}.")],
+            item_type.name, validators=[Optional(), NumberRange(
+                min=0, max=MAX_LINE_QUANTITY,
+                message=f"Between 0 and {MAX_LINE_QUANTITY}: more for one household is taken as a typo.")],
             render_kw={"inputmode": "numeric", "min": 0, "max": MAX_LINE_QUANTITY}))
         setattr(Form, f"urgent_{item_type.id}", BooleanField(f"{item_type.name}: most urgent"))
+    Form.reason = TextAreaField("Why are these needed?")
+    Form.needed_by = DateField("Needed by (optional)", validators=[Optional()])
     return Form(**kwargs)
 
 
@@ -81,7 +97,8 @@ class RejectForm(FlaskForm):
     declined_as = RadioField("Declined as", choices=[SelectChoice(str(v), v.label) for v in DeclinedAs],
                              validators=[InputRequired("Say whether it is declined as unsuitable, ineligible or "
                                                        "for another reason.")])
-    reason = TextAreaField("Reason (the caseworker sees this)")
+    # Its own id: the page also holds the move-in-the-queue form's reason.
+    reason = TextAreaField("Why it is rejected (the caseworker sees this)", id="reject-reason")
 
 
 class CommentForm(FlaskForm):
@@ -91,7 +108,7 @@ class CommentForm(FlaskForm):
 class PriorityForm(FlaskForm):
     points = IntegerField("Points (positive moves it up, negative down)",
                           validators=[NumberRange(min=-MAX_ADJUSTMENT, max=MAX_ADJUSTMENT)])
-    reason = TextAreaField("Why (kept and shown with the request)")
+    reason = TextAreaField("Why (kept and shown with the request)", id="move-reason")
 
 
 class ApprovalForm(FlaskForm):

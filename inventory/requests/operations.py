@@ -35,7 +35,9 @@ from inventory.requests.models import (
 from inventory.requests.priority import rescore
 from inventory.requests.transitions import APPROVALS, JOB_ACTIONS, REQUEST_MACHINE, NEEDS_NOTE, Action, may_take
 
-MAX_LINES = 10
+# Different item types in one request: room for every type a catalogue of household safety
+# equipment offers (the form lists each active type once), and a bound on one body's size.
+MAX_LINES = 30
 MAX_ADJUSTMENT = 1000
 
 

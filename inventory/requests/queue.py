@@ -58,6 +58,21 @@ def queue_query(filters: QueueFilters, today: date) -> Select:
 
 
 @dataclass(frozen=True)
+class LineCover:
+    """One line of a request beside the units of its item type in stock now."""
+    line: RequestLine
+    in_stock: int
+
+    @property
+    def covered(self) -> bool:
+        return self.in_stock >= self.line.quantity
+
+    @property
+    def short_by(self) -> int:
+        return max(self.line.quantity - self.in_stock, 0)
+
+
+@dataclass(frozen=True)
 class QueueRow:
     request: EquipmentRequest
     score: int
@@ -65,7 +80,11 @@ class QueueRow:
     waiting_days: int
     overdue: bool
     est_cost_pence: int
-    stock_covers: bool
+    cover: list[LineCover]
+
+    @property
+    def stock_covers(self) -> bool:
+        return all(line.covered for line in self.cover)
 
 
 def estimated_cost_pence(request: EquipmentRequest) -> int:
@@ -98,8 +117,14 @@ def queue_rows(requests: list[EquipmentRequest], today: date) -> list[QueueRow]:
         request=request, score=score_on(request.priority_key, today), parts=score_parts(request, today),
         waiting_days=(today - request.submitted_on).days, overdue=request.decide_by < today,
         est_cost_pence=estimated_cost_pence(request),
-        stock_covers=all(in_stock.get(line.item_type_id, 0) >= line.quantity for line in request.lines),
+        cover=[LineCover(line, in_stock.get(line.item_type_id, 0)) for line in request.lines],
     ) for request in requests]
+
+
+def queue_row(request: EquipmentRequest, today: date) -> QueueRow:
+    """The request as the queue shows it (score and its parts, cost, stock cover), for the
+    request page where the decision is made."""
+    return queue_rows([request], today)[0]
 
 
 @dataclass(frozen=True)

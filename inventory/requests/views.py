@@ -35,8 +35,16 @@ from inventory.requests.forms import (
     request_form,
     written,
 )
-from inventory.requests.models import DeclinedAs, EquipmentRequest, RequestEvent, RequestLine, RequestState
-from inventory.requests.queue import QueueFilters, queue_query, queue_rows
+from inventory.requests.models import (
+    EDITABLE_STATES,
+    DeclinedAs,
+    EquipmentRequest,
+    RequestEvent,
+    RequestLine,
+    RequestState,
+)
+from inventory.requests.priority import need_parts
+from inventory.requests.queue import QueueFilters, queue_query, queue_row, queue_rows
 from inventory.requests.transitions import APPROVALS, NEEDS_NOTE, NOT_BUTTONS, Action, available_actions
 from inventory.unit_of_work import undo
 
@@ -47,6 +55,12 @@ ACTION_LABELS = {
     Action.REQUEST_INFO: "Ask the caseworker for more information",
     Action.RESUBMIT: "Answer and send back to the queue",
     Action.REJECT: "Reject",
+}
+# The box for each written note in "What next", each with its own label (the rejection's is
+# on RejectForm).
+NOTE_LABELS = {
+    Action.REQUEST_INFO: "What the caseworker needs to tell you (they see this)",
+    Action.RESUBMIT: "Your answer",
 }
 
 
@@ -75,11 +89,11 @@ def index():
 @permission_required(Permission.RAISE_REQUESTS)
 def new(case_id: int):
     case = cases.get_case(current_user, case_id)
-    form = request_form(_offered_item_types())
+    form = request_form(_offered_item_types(), confirm_need=True)
     return form_page(form, lambda: operations.raise_request(case.id, form.details(), actor=current_user),
                      done=lambda raised: f"Request {raised.id} is in the queue.",
                      next_url=lambda raised: url_for("requests.show", request_id=raised.id),
-                     template="requests/form.html", case=case, existing=None)
+                     template="requests/form.html", case=case, existing=None, need=need_parts(case))
 
 
 def _draft_form(form=None) -> DraftForRequestForm:
@@ -98,18 +112,29 @@ def _render_request(request_id: int, *, approval=None, refusal: Conflict | None 
                                 .options(selectinload(RequestEvent.actor)).order_by(RequestEvent.id)).all()
     actions = available_actions(current_user, equipment_request)
     may_approve = Action.APPROVE in actions
+    today = clock.today()
+    awaiting_decision = equipment_request.state_enum in EDITABLE_STATES
+    show_budget = awaiting_decision and has_permission(current_user, Permission.DECIDE_REQUESTS)
     return render_template(
         "requests/show.html", r=equipment_request, events=events,
-        actions=[(action, ACTION_LABELS[action], action in NEEDS_NOTE)
+        actions=[(action, ACTION_LABELS[action], NOTE_LABELS.get(action) if action in NEEDS_NOTE else None)
                  for action in actions if action not in APPROVALS],
         approval_form=(approval or approval_form(equipment_request.lines, formdata=None)) if may_approve else None,
         refusal=refusal, approved_lines=[line for line in equipment_request.lines if line.approved_quantity is not None],
         note_form=NoteForm(formdata=None), comment_form=CommentForm(formdata=None),
         reject_form=(reject or RejectForm(formdata=None)) if Action.REJECT in actions else None,
-        priority_form=PriorityForm(formdata=None), today=clock.today(),
+        priority_form=PriorityForm(formdata=None), today=today,
+        row=queue_row(equipment_request, today) if awaiting_decision else None,
+        show_budget=show_budget, budget=_budget_left() if show_budget else None,
         to_order=ordering.still_to_order(equipment_request) if awaiting else [],
         draft_form=_draft_form(draft) if may_order else None,
     ), status
+
+
+def _budget_left():
+    """The current period's summary, or None when no period covers today (as the queue shows it)."""
+    period = ledger.current_period()
+    return ledger.summary(period) if period is not None else None
 
 
 @bp.get("/requests/<int:request_id>")
@@ -184,7 +209,8 @@ def edit(request_id: int):
             flash("Request updated.", "success")
             return redirect(url_for("requests.show", request_id=request_id))
     return render_template("requests/form.html", form=form, case=equipment_request.case,
-                           existing=equipment_request), 422 if form.errors else 200
+                           existing=equipment_request, need=need_parts(equipment_request.case)), \
+        422 if form.errors else 200
 
 
 @bp.post("/requests/<int:request_id>/actions/<action>")
@@ -257,9 +283,8 @@ def queue():
     today = clock.today()
     result = paginate(queue_query(filters, today), page, per_page)
     organisations = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    period = ledger.current_period()
     return render_template("requests/queue.html", page=result, rows=queue_rows(result.items, today),
-                           budget=ledger.summary(period) if period is not None else None,
+                           budget=_budget_left(),
                            filters=filters, organisations=organisations, risks=list(RiskLevel),
                            item_types=db.session.scalars(select(ItemType).order_by(ItemType.name)).all())
 

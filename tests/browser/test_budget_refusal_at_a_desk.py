@@ -21,6 +21,7 @@ def test_urgent_items_are_marked_and_an_over_budget_approval_offers_the_part_tha
     desk.get_by_label("Camera doorbell", exact=True).fill("1")
     desk.get_by_label("PIR light", exact=True).fill("1")
     desk.get_by_label("Most urgent: Camera doorbell").check()
+    desk.get_by_label("The risk level and need flags above are current for this survivor").check()
     assert fits_the_width(desk)
     ARTIFACTS.mkdir(exist_ok=True)
     desk.screenshot(path=str(ARTIFACTS / "desk-request-form-urgent.png"), full_page=True)

@@ -27,6 +27,7 @@ from inventory.jobs.models import (
 from inventory.jobs.scanning import ScanAction, ScanInput, scan
 from inventory.parsing import Fields
 from inventory.stock.models import Item, ItemEvent, ItemState
+from tests.support import booking_day
 
 
 def give_back(job, item, actor, condition=ReturnCondition.GOOD):
@@ -46,7 +47,7 @@ def booking(case, items, fitter, **change):
 
 def booking_body(case, items, fitter, **change):
     return {"case_id": case.id, "item_ids": [item.id for item in items], "fitter_id": fitter.id,
-            "scheduled_for": clock.today().isoformat(), **change}
+            "scheduled_for": booking_day(), **change}
 
 
 def office_return(item, coordinator):

@@ -29,6 +29,7 @@ from inventory.parsing import Fields
 from inventory.requests.models import EquipmentRequest, RequestState
 from inventory.stock import operations as stock
 from inventory.stock.models import Item, ItemEvent, ItemState
+from tests.support import booking_day
 
 
 def reserved_units(request_id):
@@ -76,7 +77,7 @@ def test_scheduling_an_approved_request_books_the_fitter_and_moves_the_request_o
 def test_scheduling_refuses_bad_input_naming_the_field(build, change, field):
     coordinator, fitter = build.user(roles=["coordinator"]), build.user(roles=["fitter"])
     request = build.approved_request(coordinator=coordinator)
-    data = {"request_id": request.id, "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat(), **change}
+    data = {"request_id": request.id, "fitter_id": fitter.id, "scheduled_for": booking_day(), **change}
     if data["fitter_id"] == "coordinator":
         data["fitter_id"] = coordinator.id
     with pytest.raises(InvalidInput) as refused:

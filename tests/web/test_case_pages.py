@@ -167,6 +167,23 @@ def test_the_case_list_searches_by_reference(client, build, login):
     assert "NS-2026-0777" in page and "NS-2026-0888" not in page
 
 
+def test_the_case_list_finds_a_reference_by_any_part_of_it_in_any_case(client, build, login):
+    caseworker = login(build.caseworker())
+    build.case(caseworker=caseworker, reference="NS-2026-0142")
+    build.case(caseworker=caseworker, reference="NS-2026-0888")
+    for search in ("0142", "2026-01", "ns-2026-0142", "s-2026-014"):
+        page = client.get(f"/cases?q={search}").get_data(as_text=True)
+        assert "NS-2026-0142" in page and "NS-2026-0888" not in page, search
+
+
+def test_the_case_search_takes_percent_and_underscore_as_themselves(client, build, login):
+    caseworker = login(build.caseworker())
+    build.case(caseworker=caseworker, reference="NS-2026-0555")
+    for search in ("%", "_", "NS_2026"):
+        page = client.get(f"/cases?q={search.replace('%', '%25')}").get_data(as_text=True)
+        assert "NS-2026-0555" not in page and "whose reference contains" in page, search
+
+
 def test_a_caseworker_edits_a_case_and_closes_it(client, build, login):
     caseworker = login(build.caseworker())
     case = build.case(caseworker=caseworker)

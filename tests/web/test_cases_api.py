@@ -77,6 +77,14 @@ def test_the_case_list_never_carries_personal_fields_and_filters_by_reference(ap
     assert db.session.scalar(select(AccessLogEntry.id)) is None
 
 
+def test_the_case_list_api_finds_references_containing_the_search_anywhere(api, build):
+    caseworker = build.caseworker()
+    build.case(caseworker=caseworker, reference="NS-2026-0142")
+    build.case(caseworker=caseworker, reference="NS-2026-0888")
+    body = api(user=caseworker).get("/cases?reference=0142").get_json()
+    assert [c["reference"] for c in body["items"]] == ["NS-2026-0142"]
+
+
 @pytest.mark.parametrize("field, value", [("name", 42), ("consent_on", "yesterday"), ("tenure", ["owner_occupier"]),
                                           ("marac", "yes"), ("flags", [1]), ("reference", None)])
 def test_case_values_of_the_wrong_type_are_a_422_never_a_500(api, build, field, value):

@@ -10,7 +10,7 @@ from inventory import clock
 from inventory.extensions import db
 from inventory.jobs.models import CollectionItem, Job, JobKind, JobStatus
 from inventory.stock.models import Item, ItemState
-from tests.support import recorded_selects
+from tests.support import booking_day, recorded_selects, this_morning
 
 
 def csrf(page_text):
@@ -32,9 +32,10 @@ def test_the_whole_collection_journey_from_the_loans_list_to_a_closed_visit(app,
     assert case.reference in loans and alarm.code in loans and f"/jobs/collect/{case.id}" in loans
     form = client.get(f"/jobs/collect/{case.id}").get_data(as_text=True)
     assert re.search(rf'value="{alarm.id}"[^>]*checked|checked[^>]*value="{alarm.id}"', form)  # due soon: ticked
-    booked = client.post(f"/jobs/collect/{case.id}", data={
-        "item_ids": [alarm.id], "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat(),
-        "window_starts": "13:00", "window_ends": "15:00"})
+    with clock.frozen_at(this_morning()):  # booked for today, before its window has passed
+        booked = client.post(f"/jobs/collect/{case.id}", data={
+            "item_ids": [alarm.id], "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat(),
+            "window_starts": "13:00", "window_ends": "15:00"})
     assert booked.status_code == 302
     job = db.session.scalar(select(Job).where(Job.kind == JobKind.COLLECTION))
     assert f"Booked: job {job.id}" in client.get("/jobs/loans").get_data(as_text=True)
@@ -82,7 +83,7 @@ def test_booking_with_nothing_ticked_or_twice_shows_why(app, client, login, buil
     (case, (alarm,)), = loans_due_now(build, app)
     fitter = build.user(roles=["fitter"])
     login(build.user(roles=["coordinator"]))
-    data = {"fitter_id": fitter.id, "scheduled_for": clock.today().isoformat(), "window_starts": "09:00",
+    data = {"fitter_id": fitter.id, "scheduled_for": booking_day(), "window_starts": "09:00",
             "window_ends": "12:00"}
     empty = client.post(f"/jobs/collect/{case.id}", data=data)
     assert empty.status_code == 422 and "Choose at least one item to collect." in empty.get_data(as_text=True)
@@ -149,7 +150,7 @@ def test_the_api_books_a_collection_and_the_fitter_closes_it(app, api, build):
     fitter = build.user(roles=["fitter"])
     made = api(roles=["coordinator"]).post("/jobs", json={
         "kind": "collection", "case_id": case.id, "item_ids": [alarm.id], "fitter_id": fitter.id,
-        "scheduled_for": clock.today().isoformat()})
+        "scheduled_for": booking_day()})
     assert made.status_code == 201
     job = made.get_json()
     assert (job["kind"], job["case_id"], job["request_id"]) == ("collection", case.id, None)
@@ -180,7 +181,7 @@ def test_a_second_collection_for_a_case_is_a_409_naming_the_first(app, api, buil
     first = build.collection(case=case, items=items)
     response = api(roles=["coordinator"]).post("/jobs", json={
         "kind": "collection", "case_id": case.id, "item_ids": [items[0].id],
-        "fitter_id": build.user(roles=["fitter"]).id, "scheduled_for": clock.today().isoformat()})
+        "fitter_id": build.user(roles=["fitter"]).id, "scheduled_for": booking_day()})
     assert response.status_code == 409
     error = response.get_json()["error"]
     assert error["code"] == "collection_already_booked" and error["details"]["job_id"] == first.id

@@ -1,6 +1,6 @@
 """Job pages through the test client: the whole journey, who sees what, and bad input."""
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from inventory.jobs import completion
 from inventory.jobs.models import CHECKLIST_KEYS, HANDOVER_CHECKS, Job, JobItem
 from inventory.requests.models import EquipmentRequest, RequestState
 from inventory.stock.models import Item, ItemState
-from tests.support import recorded_selects
+from tests.support import recorded_selects, this_morning
 
 
 def reserved(request_id):
@@ -40,9 +40,10 @@ def test_the_whole_journey_schedule_reveal_scan_three_with_a_swap_checklist_and_
     login(coordinator)
     page = client.get(f"/jobs/schedule?request_id={request.id}")
     assert page.status_code == 200
-    booked = client.post("/jobs/schedule", data={
-        "request_id": request.id, "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat(),
-        "window_starts": "10:00", "window_ends": "12:00"})
+    with clock.frozen_at(this_morning()):  # booked for today, before its window has passed
+        booked = client.post("/jobs/schedule", data={
+            "request_id": request.id, "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat(),
+            "window_starts": "10:00", "window_ends": "12:00"})
     assert booked.status_code == 302
     job = db.session.scalar(select(Job))
     client.post("/logout")
@@ -298,6 +299,49 @@ def test_scheduling_bad_input_is_shown_at_the_field(client, login, build):
                                                    "window_ends": "11:00"})
     assert response.status_code == 422
     assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def afternoon():
+    """Today at 15:00 UTC: 15:00 or 16:00 in London."""
+    return datetime.combine(clock.today(), time(15), tzinfo=UTC)
+
+
+def test_booking_a_window_that_has_already_passed_today_is_refused_with_why(client, login, build):
+    request = build.approved_request()
+    fitter = build.user(roles=["fitter"])
+    login(roles=["coordinator"])
+    with clock.frozen_at(afternoon()):
+        response = client.post("/jobs/schedule", data={
+            "request_id": request.id, "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat(),
+            "window_starts": "09:00", "window_ends": "12:00"})
+        assert response.status_code == 422
+        assert ("This window ended at 12:00 today: choose a later window or another day."
+                in response.get_data(as_text=True))
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 0
+        later = client.post("/jobs/schedule", data={
+            "request_id": request.id, "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat(),
+            "window_starts": "14:00", "window_ends": "18:00"})
+        assert later.status_code == 302  # a window still open today is fine
+
+
+def test_the_api_refuses_a_window_that_has_already_passed_today_naming_the_field(api, build):
+    request = build.approved_request()
+    fitter = build.user(roles=["fitter"])
+    with clock.frozen_at(afternoon()):
+        response = api(roles=["coordinator"]).post("/jobs", json={
+            "request_id": request.id, "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat()})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"]["fields"] == {
+        "window_ends": "This window ended at 12:00 today: choose a later window or another day."}
+
+
+def test_the_booking_form_starts_with_the_usual_window(app, client, login, build):
+    app.config["JOB_WINDOW_DEFAULT"] = ("13:30", "16:00")
+    request = build.approved_request()
+    login(roles=["coordinator"])
+    form = client.get(f"/jobs/schedule?request_id={request.id}").get_data(as_text=True)
+    assert re.search(r'<input[^>]*id="window_starts"[^>]*value="13:30"', form)
+    assert re.search(r'<input[^>]*id="window_ends"[^>]*value="16:00"', form)
 
 
 @pytest.mark.parametrize("chosen", ["99999999999999999999999", "x", "-1"])

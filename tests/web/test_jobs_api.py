@@ -3,10 +3,10 @@ and replays through the Idempotency-Key."""
 import pytest
 from sqlalchemy import func, select
 
-from inventory import clock
 from inventory.extensions import db
 from inventory.jobs.models import JobItem
 from inventory.stock.models import Item, ItemEvent, ItemState
+from tests.support import booking_day
 
 
 def reserved(job):
@@ -23,7 +23,7 @@ def test_a_coordinator_schedules_a_job_and_the_fitter_lists_and_opens_it(api, bu
     coordinator = build.user(roles=["coordinator"])
     request = build.approved_request(coordinator=coordinator)
     made = api(user=coordinator).post("/jobs", json={"request_id": request.id, "fitter_id": fitter.id,
-                                                     "scheduled_for": clock.today().isoformat()})
+                                                     "scheduled_for": booking_day()})
     assert made.status_code == 201
     job = made.get_json()
     assert (job["request_id"], job["fitter_id"], job["status"]) == (request.id, fitter.id, "scheduled")
@@ -46,7 +46,7 @@ def test_scheduling_with_bad_input_is_a_422_naming_the_fields(api, build):
 def test_only_coordinators_may_schedule(api, build, role, status):
     request = build.approved_request()
     response = api(roles=[role]).post("/jobs", json={"request_id": request.id, "fitter_id": 1,
-                                                     "scheduled_for": clock.today().isoformat()})
+                                                     "scheduled_for": booking_day()})
     assert response.status_code == status
 
 
@@ -127,7 +127,7 @@ def test_booking_without_a_window_books_the_usual_one_and_an_id_too_large_is_a_4
     app.config["JOB_WINDOW_DEFAULT"] = ("13:30", "16:00")
     request = build.approved_request()
     client = api(roles=["coordinator"])
-    body = {"request_id": request.id, "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat()}
+    body = {"request_id": request.id, "fitter_id": fitter.id, "scheduled_for": booking_day()}
     too_large = client.post("/jobs", json={**body, "fitter_id": 2**64})
     assert too_large.status_code == 422 and set(too_large.get_json()["error"]["details"]["fields"]) == {"fitter_id"}
     made = client.post("/jobs", json=body)

@@ -15,7 +15,8 @@ def test_the_request_form_marks_lines_most_urgent_and_the_edit_form_shows_the_ma
     form = client.get(f"/cases/{case.id}/requests/new").get_data(as_text=True)
     assert f'name="urgent_{alarm.id}"' in form and "Most urgent" in form
     response = client.post(f"/cases/{case.id}/requests/new", data={
-        f"qty_{alarm.id}": "1", f"qty_{light.id}": "2", f"urgent_{light.id}": "y", "reason": "Followed home."})
+        f"qty_{alarm.id}": "1", f"qty_{light.id}": "2", f"urgent_{light.id}": "y", "reason": "Followed home.",
+        "need_confirmed": "y"})
     assert response.status_code == 302, response.get_data(as_text=True)
     raised = db.session.scalar(select(EquipmentRequest))
     assert {line.item_type_id: line.urgent for line in raised.lines} == {alarm.id: False, light.id: True}
