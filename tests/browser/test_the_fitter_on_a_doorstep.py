@@ -142,6 +142,7 @@ def test_the_address_hides_on_a_tap_and_by_itself_when_its_time_is_up(live_serve
     expect(details).to_be_visible()
     expect(reveal).to_be_hidden()
     phone.get_by_role("button", name="Hide address and phone").click()
+    phone.wait_for_load_state("load")
     expect(details).to_have_count(0)
     expect(phone.get_by_text("1 Example Row")).to_have_count(0)
     expect(reveal).to_be_visible()
@@ -153,6 +154,7 @@ def test_the_address_hides_on_a_tap_and_by_itself_when_its_time_is_up(live_serve
     with clock.frozen_at(clock.now()) as revealed_at:
         reveal.click()
         expect(details).to_be_visible()
+        phone.wait_for_load_state("load")  # the page's script has set its timer before time moves
         phone.clock.fast_forward((REVEAL_SECONDS - 5) * 1000)
         expect(details).to_be_visible()
         phone.clock.fast_forward(6 * 1000)
