@@ -61,13 +61,16 @@ from inventory.unit_of_work import undo
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 
 
-def _location_choices():
-    return [SelectChoice(loc.id, f"{loc.name} ({loc.kind_label.lower()})") for loc in db.session.scalars(
-        select(Location).where(Location.active.is_(True)).order_by(Location.kind, Location.name))]
+def _location_choices(kinds=None):
+    query = select(Location).where(Location.active.is_(True)).order_by(Location.kind, Location.name)
+    if kinds is not None:
+        query = query.where(Location.kind.in_([str(kind) for kind in kinds]))
+    return [SelectChoice(loc.id, f"{loc.name} ({loc.kind_label.lower()})") for loc in db.session.scalars(query)]
 
 
-def _with_locations(form):
-    form.location_id.choices = _location_choices()
+def _with_locations(form, kinds=None):
+    """The form's location choices: every open location, or those of `kinds`."""
+    form.location_id.choices = _location_choices(kinds)
     return form
 
 
@@ -124,7 +127,8 @@ def item(item_id: int):
 
 def _item_page(item, status=200, **forms):
     forms = {
-        "move_form": _with_locations(MoveForm(formdata=None)),
+        # Offer only where the item may go (an item in quarantine: the office stores).
+        "move_form": _with_locations(MoveForm(formdata=None), operations.MOVE_DESTINATIONS.get(item.state)),
         "write_off_form": WriteOffForm(formdata=None),
         "return_form": _with_locations(ReturnForm(formdata=None)),
         "note_form": NoteForm(formdata=None),

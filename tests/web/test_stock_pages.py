@@ -208,3 +208,21 @@ def test_a_step_the_items_state_refuses_is_said_on_the_item_and_writes_nothing(c
     db.session.expire_all()
     assert db.session.scalar(select(func.count(ItemEvent.id))) == events
     assert db.session.get(Item, item.id).state == "in_stock"
+
+
+def test_the_item_page_moves_a_doorbell_in_quarantine_only_to_an_office_store(client, login, build):
+    login(roles=["coordinator"])
+    office = build.location(name="Office store")
+    van = build.location(kind="van", name="Van Q", fitter=build.user(roles=["fitter"]))
+    doorbell = build.item(item_type=build.item_type(category="camera_doorbell", connected_device=True),
+                          location=office)
+    operations.issue_item(doorbell, case_id=build.case().id, actor=None)
+    operations.return_item(doorbell, condition="good", actor=None, location=office)
+    db.session.commit()
+    html = client.get(f"/stock/items/{doorbell.id}").get_data(as_text=True)
+    move_form = html[html.index("/move"):]
+    assert "Office store (office store)" in move_form and "Van Q" not in move_form
+    response = client.post(f"/stock/items/{doorbell.id}/move", data={"location_id": van.id})
+    assert response.status_code == 422 and b"goes only to an office store" in response.data
+    db.session.expire_all()
+    assert db.session.get(Item, doorbell.id).location_id == office.id
