@@ -305,23 +305,30 @@ def stocktake(stocktake_id: int):
         status = 422
     return render_template("stock/stocktake.html", stocktake=count, form=form,
                            differences=stocktakes.differences(count), resolve_form=ResolveForm(formdata=None),
-                           is_open=count.status == StocktakeStatus.OPEN), status
+                           may_move_to=operations.may_move_to, is_open=count.status == StocktakeStatus.OPEN), status
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/items/<int:item_id>/resolve")
 @permission_required(Permission.MANAGE_STOCK)
 def resolve(stocktake_id: int, item_id: int):
+    """Settle one difference, then back to the count (post/redirect/get): what was done, or
+    why nothing was, is flashed there, naming the item."""
     count = db.get_or_404(Stocktake, stocktake_id)
+    item = db.get_or_404(Item, item_id)
     form = ResolveForm()
-    if form.validate_on_submit():
-        try:
-            stocktakes.resolve(count, db.get_or_404(Item, item_id), form.action.data, actor=current_user,
-                               reason=form.reason.data)
-        except DomainError as error:
-            undo()
-            flash(error.message, "error")
-        else:
-            flash("Settled.", "success")
+    if not form.validate_on_submit():
+        problems = [message for errors in form.errors.values() for message in errors]
+        flash(f"{item.code}: {' '.join(problems)} Nothing was changed.", "error")
+        return redirect(url_for("stock.stocktake", stocktake_id=count.id))
+    try:
+        stocktakes.resolve(count, item, form.action.data, actor=current_user, reason=form.reason.data or None)
+    except DomainError as error:
+        undo()
+        flash(f"{item.code}: {error.message} Nothing was changed.", "error")
+    else:
+        done = {"count_later": "left uncounted for now; scan it when it turns up, or settle it later.",
+                "write_off": "written off.", "move": "moved here.", "found": "recorded as found here."}
+        flash(f"{item.code}: {done[form.action.data]}", "success")
     return redirect(url_for("stock.stocktake", stocktake_id=count.id))
 
 
