@@ -25,4 +25,4 @@ def test_every_link_to_a_file_names_one_inside_the_repository(page):
 
 def test_the_readme_never_sends_a_new_reader_outside_the_repository():
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "../" not in text  # the brief's ../shared/ notes are not part of a clone
+    assert "../" not in text  # a clone has nothing beside it to point at
