@@ -39,7 +39,8 @@ def _second_step(form, field: str, check, template: str):
         except throttle.LoginThrottled as error:
             keep()
             show_error(form, error)
-            return render_template(template, form=form), error.status, {"Retry-After": str(error.retry_after)}
+            return (render_template(template, form=form, account_email=user.email), error.status,
+                    {"Retry-After": str(error.retry_after)})
         except InvalidInput as error:
             keep()  # the wrong code counts, here and in the sign-in throttle
             throttle.failed(attempt)
@@ -57,7 +58,7 @@ def _second_step(form, field: str, check, template: str):
             return redirect(next_url)
     elif request.method == "POST":
         status = 422
-    return render_template(template, form=form), status
+    return render_template(template, form=form, account_email=user.email), status
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -76,7 +77,8 @@ def sign_in_recovery():
 def _set_up_page(user, form, **context):
     enrolment = two_factor.enrolment_for(user)
     qr = render_svg(enrolment.uri, label=QR_LABEL) if enrolment else None
-    return render_template("accounts/two_factor.html", form=form, enrolment=enrolment, qr=qr, **context)
+    return render_template("accounts/two_factor.html", form=form, enrolment=enrolment, qr=qr,
+                           account_email=user.email, **context)
 
 
 @bp.route("/login/set-up-two-factor", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
+    ValidationError,
     InputRequired,
     Length,
     NumberRange,
@@ -89,10 +90,22 @@ class StocktakeStartForm(FlaskForm):
 
 
 class ResolveForm(FlaskForm):
-    action = SelectField("Settle it", choices=[SelectChoice("write_off", "Write off"),
+    """Settling one difference a stocktake found. Nothing is chosen until a person chooses,
+    and a write-off (the item leaves stock for good) is confirmed by ticking a box."""
+
+    action = SelectField("Settle it", choices=[SelectChoice("", "Choose…"),
+                                               SelectChoice("count_later", "Count later: leave it uncounted for now"),
+                                               SelectChoice("write_off", "Write off"),
                                                SelectChoice("move", "Move here"),
-                                               SelectChoice("found", "Found here")], validators=[DataRequired()])
-    reason = SelectField("Write-off reason", choices=WRITE_OFF_CHOICES, validators=[Optional()])
+                                               SelectChoice("found", "Found here")],
+                         validators=[DataRequired("Choose how to settle it.")])
+    reason = SelectField("Write-off reason", choices=[SelectChoice("", "Choose a reason…"), *WRITE_OFF_CHOICES],
+                         validators=[Optional()])
+    confirm = BooleanField("Yes, write it off: it leaves stock for good")
+
+    def validate_confirm(self, field):
+        if self.action.data == "write_off" and not field.data:
+            raise ValidationError("Tick “Yes, write it off” to confirm the write-off.")
 
 
 class LabelForm(FlaskForm):

@@ -8,6 +8,9 @@ ItemEvent records it. Functions flush and never commit; the request's unit of wo
     on_order -> in_stock -> reserved -> issued -> returned -> quarantine -> in_stock
     (and in_stock -> issued directly; anything not yet written off -> written_off;
      a lost item that turns up: written_off -> quarantine)
+
+Moves keep the state but are limited by it too (MOVE_DESTINATIONS): an item in quarantine
+goes only to an office store, where it is checked and wiped, never into a fitter's van.
 """
 from flask import current_app
 from sqlalchemy import select
@@ -102,6 +105,16 @@ ITEM_MACHINE = StateMachine(
     refusal_details=lambda item: {"item_id": item.id},
     recorder=_record,
 )
+
+
+# Where a held item may be moved, by its state. A returned or found unit has not been checked
+# (a connected device may still hold the last survivor's account): it goes only to the office,
+# where the wipe is done, and never out in a van.
+MOVE_DESTINATIONS = {
+    S.IN_STOCK: frozenset(LocationKind),
+    S.RESERVED: frozenset(LocationKind),
+    S.QUARANTINE: frozenset({LocationKind.STORE}),
+}
 
 
 def allowed(item: Item, kind: ItemEventKind) -> bool:
@@ -276,10 +289,21 @@ def mark_found(item: Item, *, location: Location, actor, note: str | None = None
                  awaiting_wipe=item.item_type.connected_device)
 
 
+def may_move_to(item: Item, location: Location) -> bool:
+    """May `item`, in the state it is in, be moved to a location of that kind?"""
+    return location.kind in MOVE_DESTINATIONS.get(item.state, ())
+
+
 def move_item(item: Item, location: Location, *, actor, note: str | None = None) -> ItemEvent:
-    """Move a unit on a shelf or in a van to another location."""
+    """Move a unit on a shelf or in a van to another location (see MOVE_DESTINATIONS)."""
     if not location.active:
         raise InvalidInput("That location is closed.", fields={"location_id": "Choose an open location."})
+    item = lock_item(item)
+    if item.state == S.QUARANTINE and not may_move_to(item, location):
+        raise InvalidInput(
+            f"Item {item.code} is in quarantine: it goes only to an office store, to be checked and wiped.",
+            fields={"location_id": "An item in quarantine goes only to an office store, to be checked and wiped."},
+            code="quarantine_stays_in_store")
     if item.location_id == location.id:
         raise _unavailable(item, K.MOVED, f"Item {item.code} is already at {location.name}.")
     return _step(item, K.MOVED, actor=actor, note=note, location=location)

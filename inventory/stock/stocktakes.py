@@ -92,14 +92,17 @@ def differences(stocktake: Stocktake) -> Differences:
     )
 
 
-RESOLUTIONS = ("write_off", "move", "found")
+RESOLUTIONS = ("count_later", "write_off", "move", "found")
 
 
 def resolve(stocktake: Stocktake, item: Item, action: str, *, actor, reason: str | None = None):
     """Settle one difference: write off a missing item (with a reason), move a
-    wrong-location item here, or record an item the records had lost as found here."""
+    wrong-location item here, or record an item the records had lost as found here. Or
+    count it later: nothing changes, and a missing item stays uncounted until it is scanned."""
     _check_open(stocktake)
     location = stocktake.location
+    if action == "count_later":
+        return None
     if action == "write_off":
         return operations.write_off(item, reason, actor,
                                     note=f"Stocktake #{stocktake.id}: not found at {location.name}.")

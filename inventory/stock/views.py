@@ -61,13 +61,16 @@ from inventory.unit_of_work import undo
 bp = Blueprint("stock", __name__, url_prefix="/stock")
 
 
-def _location_choices():
-    return [SelectChoice(loc.id, f"{loc.name} ({loc.kind_label.lower()})") for loc in db.session.scalars(
-        select(Location).where(Location.active.is_(True)).order_by(Location.kind, Location.name))]
+def _location_choices(kinds=None):
+    query = select(Location).where(Location.active.is_(True)).order_by(Location.kind, Location.name)
+    if kinds is not None:
+        query = query.where(Location.kind.in_([str(kind) for kind in kinds]))
+    return [SelectChoice(loc.id, f"{loc.name} ({loc.kind_label.lower()})") for loc in db.session.scalars(query)]
 
 
-def _with_locations(form):
-    form.location_id.choices = _location_choices()
+def _with_locations(form, kinds=None):
+    """The form's location choices: every open location, or those of `kinds`."""
+    form.location_id.choices = _location_choices(kinds)
     return form
 
 
@@ -124,7 +127,8 @@ def item(item_id: int):
 
 def _item_page(item, status=200, **forms):
     forms = {
-        "move_form": _with_locations(MoveForm(formdata=None)),
+        # Offer only where the item may go (an item in quarantine: the office stores).
+        "move_form": _with_locations(MoveForm(formdata=None), operations.MOVE_DESTINATIONS.get(item.state)),
         "write_off_form": WriteOffForm(formdata=None),
         "return_form": _with_locations(ReturnForm(formdata=None)),
         "note_form": NoteForm(formdata=None),
@@ -301,23 +305,30 @@ def stocktake(stocktake_id: int):
         status = 422
     return render_template("stock/stocktake.html", stocktake=count, form=form,
                            differences=stocktakes.differences(count), resolve_form=ResolveForm(formdata=None),
-                           is_open=count.status == StocktakeStatus.OPEN), status
+                           may_move_to=operations.may_move_to, is_open=count.status == StocktakeStatus.OPEN), status
 
 
 @bp.post("/stocktakes/<int:stocktake_id>/items/<int:item_id>/resolve")
 @permission_required(Permission.MANAGE_STOCK)
 def resolve(stocktake_id: int, item_id: int):
+    """Settle one difference, then back to the count (post/redirect/get): what was done, or
+    why nothing was, is flashed there, naming the item."""
     count = db.get_or_404(Stocktake, stocktake_id)
+    item = db.get_or_404(Item, item_id)
     form = ResolveForm()
-    if form.validate_on_submit():
-        try:
-            stocktakes.resolve(count, db.get_or_404(Item, item_id), form.action.data, actor=current_user,
-                               reason=form.reason.data)
-        except DomainError as error:
-            undo()
-            flash(error.message, "error")
-        else:
-            flash("Settled.", "success")
+    if not form.validate_on_submit():
+        problems = [message for errors in form.errors.values() for message in errors]
+        flash(f"{item.code}: {' '.join(problems)} Nothing was changed.", "error")
+        return redirect(url_for("stock.stocktake", stocktake_id=count.id))
+    try:
+        stocktakes.resolve(count, item, form.action.data, actor=current_user, reason=form.reason.data or None)
+    except DomainError as error:
+        undo()
+        flash(f"{item.code}: {error.message} Nothing was changed.", "error")
+    else:
+        done = {"count_later": "left uncounted for now; scan it when it turns up, or settle it later.",
+                "write_off": "written off.", "move": "moved here.", "found": "recorded as found here."}
+        flash(f"{item.code}: {done[form.action.data]}", "success")
     return redirect(url_for("stock.stocktake", stocktake_id=count.id))
 
 

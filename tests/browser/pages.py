@@ -5,11 +5,11 @@ from pathlib import Path
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-def sign_in(page, live_server, user, *, with_the_keyboard: bool = False):
+def sign_in(page, live_server, user, *, with_the_keyboard: bool = False, password: str = "correct horse battery"):
     """Through the sign-in form, as a person would (Enter, as on a phone, or the button)."""
     page.goto(f"{live_server}/login")
     page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_label("Password").fill(password)
     if with_the_keyboard:
         page.keyboard.press("Enter")
     else:

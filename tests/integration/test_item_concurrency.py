@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from inventory.accounts.models import User
 from inventory.extensions import db
 from inventory.stock import operations
-from inventory.stock.models import Item, ItemEvent
+from inventory.stock.models import Item, ItemEvent, Location
 from tests.concurrency import run_at_once
 
 
@@ -24,3 +24,29 @@ def test_two_simultaneous_issues_of_one_item_issue_it_once(app, build):
     assert sorted(outcomes) == ["item_not_available", "ok"]
     db.session.expire_all()
     assert db.session.scalar(select(func.count(ItemEvent.id)).where(ItemEvent.kind == "issued")) == 1
+
+
+@pytest.mark.postgres_only
+def test_a_move_to_a_van_at_the_moment_of_release_from_quarantine_never_leaves_quarantine_in_the_van(app, build):
+    coordinator = build.user(roles=["coordinator"])
+    store = build.location()
+    van = build.location(kind="van", fitter=build.user(roles=["fitter"]))
+    item = build.item(location=store)
+    operations.issue_item(item, case_id=build.case().id, actor=coordinator)
+    operations.return_item(item, condition="good", actor=coordinator, location=store)
+    db.session.commit()
+    item_id, van_id, coordinator_id = item.id, van.id, coordinator.id
+
+    def release():
+        operations.release_from_quarantine(db.session.get(Item, item_id), actor=db.session.get(User, coordinator_id))
+
+    def move():
+        operations.move_item(db.session.get(Item, item_id), db.session.get(Location, van_id),
+                             actor=db.session.get(User, coordinator_id))
+
+    outcomes = run_at_once(app, [release, move])
+
+    db.session.expire_all()
+    item = db.session.get(Item, item_id)
+    assert outcomes[0] == "ok" and item.state == "in_stock"
+    assert (outcomes[1], item.location_id) in {("ok", van_id), ("quarantine_stays_in_store", store.id)}

@@ -219,6 +219,55 @@ def test_moving_an_item_records_where_it_went(build):
         operations.move_item(item, van, actor=None)
 
 
+def test_a_returned_doorbell_awaiting_its_wipe_moves_to_an_office_store_but_never_into_a_van(build):
+    coordinator = build.user(roles=["coordinator"])
+    fitter = build.user(roles=["fitter"])
+    office, bench = build.location(name="Office"), build.location(name="Wipe bench")
+    van, other_van = (build.location(kind="van", fitter=fitter),
+                      build.location(kind="van", fitter=build.user(roles=["fitter"])))
+    doorbell = build.item(item_type=build.item_type(category="camera_doorbell", connected_device=True),
+                          location=office)
+    operations.issue_item(doorbell, case_id=build.case().id, actor=coordinator)
+    operations.return_item(doorbell, condition="good", actor=fitter)  # collected into the fitter's van
+    assert (doorbell.state, doorbell.location_id, doorbell.awaiting_wipe) == ("quarantine", van.id, True)
+    with pytest.raises(InvalidInput) as caught:
+        operations.move_item(doorbell, other_van, actor=coordinator)
+    assert caught.value.code == "quarantine_stays_in_store"
+    assert list(caught.value.fields) == ["location_id"]
+    assert "in quarantine" in caught.value.message and doorbell.location_id == van.id
+    operations.move_item(doorbell, bench, actor=coordinator)
+    with pytest.raises(InvalidInput):
+        operations.move_item(doorbell, van, actor=coordinator)
+    operations.move_item(doorbell, office, actor=coordinator)
+    assert doorbell.location_id == office.id
+
+
+def test_a_checked_item_out_of_quarantine_goes_into_a_van_again(build):
+    coordinator = build.user(roles=["coordinator"])
+    alarm = build.item()
+    van = build.location(kind="van", fitter=build.user(roles=["fitter"]))
+    operations.issue_item(alarm, case_id=build.case().id, actor=coordinator)
+    operations.return_item(alarm, condition="good", actor=coordinator)
+    assert not operations.may_move_to(alarm, van)
+    operations.release_from_quarantine(alarm, actor=coordinator)
+    assert operations.may_move_to(alarm, van)
+    operations.move_item(alarm, van, actor=coordinator)
+    assert alarm.location_id == van.id
+
+
+def test_a_transfer_to_a_van_refuses_the_lot_if_one_item_is_in_quarantine(build):
+    store = build.location()
+    ready, returned = build.items(2, location=store)
+    operations.issue_item(returned, case_id=build.case().id, actor=None)
+    operations.return_item(returned, condition="good", actor=None, location=store)
+    van = build.location(kind="van", fitter=build.user(roles=["fitter"]))
+    with pytest.raises(InvalidInput) as caught:
+        locations.transfer_codes([ready.code, returned.code], van, actor=None)
+    assert caught.value.fields["codes"].startswith("Line 2: ") and "quarantine" in caught.value.fields["codes"]
+    db.session.rollback()
+    assert db.session.get(Item, ready.id).location_id == store.id
+
+
 def test_a_transfer_of_many_codes_is_all_or_nothing_and_names_the_bad_line(build):
     store = build.location()
     first, second = build.items(2, location=store)

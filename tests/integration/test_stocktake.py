@@ -80,3 +80,15 @@ def test_a_mistyped_code_during_a_count_is_reported_as_a_typo(build, shelf):
     swapped = code[:-1] + ("0" if code[-1] != "0" else "1")
     with pytest.raises(CodeTypo):
         stocktakes.count_code(count, swapped, actor=build.user())
+
+
+def test_counting_a_missing_item_later_changes_nothing_and_needs_the_count_open(build, shelf):
+    store, _van, on_shelf, *_ = shelf
+    counter = build.user()
+    count = stocktakes.start_stocktake(store, actor=counter)
+    assert stocktakes.resolve(count, on_shelf[0], "count_later", actor=counter) is None
+    assert on_shelf[0].state == "in_stock"
+    assert on_shelf[0] in stocktakes.differences(count).missing
+    stocktakes.close_stocktake(count)
+    with pytest.raises(stocktakes.StocktakeClosed):
+        stocktakes.resolve(count, on_shelf[0], "count_later", actor=counter)

@@ -163,10 +163,95 @@ def test_a_stocktake_by_scanning_and_settling_on_the_page(client, login, build):
     assert "Missing: recorded here, not counted (1)" in html and missing.code in html
     assert client.post(f"/stock/stocktakes/{count.id}", data={"code": "nonsense"}).status_code == 422
     client.post(f"/stock/stocktakes/{count.id}/items/{missing.id}/resolve",
-                data={"action": "write_off", "reason": "lost"})
+                data={"action": "write_off", "reason": "lost", "confirm": "y"})
     db.session.expire_all()
     assert db.session.get(Item, missing.id).write_off_reason == "lost"
     assert client.post(f"/stock/stocktakes/{count.id}/close").status_code == 302
+
+
+@pytest.fixture
+def open_count(client, login, build):
+    """A count of a store with one item counted and one missing, as a coordinator."""
+    login(roles=["coordinator"])
+    store = build.location(name="Office store")
+    counted, missing = build.items(2, location=store)
+    client.post("/stock/stocktakes", data={"location_id": store.id})
+    count = db.session.scalar(select(Stocktake))
+    client.post(f"/stock/stocktakes/{count.id}", data={"code": counted.code})
+    return count, missing
+
+
+def _settle_form(html, item):
+    start = html.index(f"/items/{item.id}/resolve")
+    return html[start:html.index("</form>", start)]
+
+
+def test_the_settle_form_of_a_missing_item_chooses_nothing_until_a_person_does(client, open_count):
+    count, missing = open_count
+    form = _settle_form(client.get(f"/stock/stocktakes/{count.id}").get_data(as_text=True), missing)
+    assert "selected" not in form
+    assert '<option value="">Choose…</option>' in form and '<option value="">Choose a reason…</option>' in form
+    assert 'value="count_later"' in form and 'value="write_off"' in form and 'value="move"' not in form
+    assert 'type="checkbox" name="confirm"' in form
+
+
+@pytest.mark.parametrize("data, message", [
+    ({}, "Choose how to settle it."),
+    ({"action": "", "reason": "lost"}, "Choose how to settle it."),
+    ({"action": "write_off", "reason": "lost"}, "to confirm the write-off"),
+    ({"action": "write_off", "reason": "", "confirm": "y"}, "Give a reason for the write-off."),
+    ({"action": "write_off", "reason": "stolen", "confirm": "y"}, "Not a valid choice"),
+    ({"action": "shred"}, "Not a valid choice"),
+])
+def test_a_write_off_from_a_count_happens_only_when_chosen_with_a_reason_and_confirmed(client, open_count, data,
+                                                                                         message):
+    count, missing = open_count
+    response = client.post(f"/stock/stocktakes/{count.id}/items/{missing.id}/resolve", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == f"/stock/stocktakes/{count.id}"
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert message in html and f"{missing.code}:" in html and "Nothing was changed." in html
+    db.session.expire_all()
+    assert db.session.get(Item, missing.id).state == "in_stock"
+
+
+def test_counting_later_leaves_the_item_missing_and_unchanged_until_it_is_scanned(client, open_count):
+    count, missing = open_count
+    response = client.post(f"/stock/stocktakes/{count.id}/items/{missing.id}/resolve",
+                           data={"action": "count_later", "reason": "lost"})
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"{missing.code}: left uncounted for now" in html
+    assert "Missing: recorded here, not counted (1)" in html
+    db.session.expire_all()
+    assert db.session.get(Item, missing.id).state == "in_stock"
+    assert db.session.scalar(select(func.count(ItemEvent.id)).where(ItemEvent.item_id == missing.id,
+                                                                    ItemEvent.kind != "received")) == 0
+    client.post(f"/stock/stocktakes/{count.id}", data={"code": missing.code})
+    assert "Nothing missing." in client.get(f"/stock/stocktakes/{count.id}").get_data(as_text=True)
+
+
+def test_a_confirmed_write_off_from_a_count_says_which_item_went(client, open_count):
+    count, missing = open_count
+    response = client.post(f"/stock/stocktakes/{count.id}/items/{missing.id}/resolve",
+                           data={"action": "write_off", "reason": "lost", "confirm": "y"})
+    assert f"{missing.code}: written off." in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert (db.session.get(Item, missing.id).state, db.session.get(Item, missing.id).write_off_reason) == (
+        "written_off", "lost")
+
+
+def test_a_count_of_a_van_does_not_offer_to_move_a_quarantined_item_into_it(client, login, build):
+    login(roles=["coordinator"])
+    office = build.location(name="Office store")
+    van = build.location(kind="van", name="Van S", fitter=build.user(roles=["fitter"]))
+    returned = build.item(location=office)
+    operations.issue_item(returned, case_id=build.case().id, actor=None)
+    operations.return_item(returned, condition="good", actor=None, location=office)
+    db.session.commit()
+    client.post("/stock/stocktakes", data={"location_id": van.id})
+    count = db.session.scalar(select(Stocktake))
+    client.post(f"/stock/stocktakes/{count.id}", data={"code": returned.code})
+    html = client.get(f"/stock/stocktakes/{count.id}").get_data(as_text=True)
+    assert f"/items/{returned.id}/resolve" not in html and "In quarantine: it goes only to an office store" in html
 
 
 def test_replacing_a_code_on_the_item_page_keeps_the_old_one_on_record(client, login, build):
@@ -208,3 +293,21 @@ def test_a_step_the_items_state_refuses_is_said_on_the_item_and_writes_nothing(c
     db.session.expire_all()
     assert db.session.scalar(select(func.count(ItemEvent.id))) == events
     assert db.session.get(Item, item.id).state == "in_stock"
+
+
+def test_the_item_page_moves_a_doorbell_in_quarantine_only_to_an_office_store(client, login, build):
+    login(roles=["coordinator"])
+    office = build.location(name="Office store")
+    van = build.location(kind="van", name="Van Q", fitter=build.user(roles=["fitter"]))
+    doorbell = build.item(item_type=build.item_type(category="camera_doorbell", connected_device=True),
+                          location=office)
+    operations.issue_item(doorbell, case_id=build.case().id, actor=None)
+    operations.return_item(doorbell, condition="good", actor=None, location=office)
+    db.session.commit()
+    html = client.get(f"/stock/items/{doorbell.id}").get_data(as_text=True)
+    move_form = html[html.index("/move"):]
+    assert "Office store (office store)" in move_form and "Van Q" not in move_form
+    response = client.post(f"/stock/items/{doorbell.id}/move", data={"location_id": van.id})
+    assert response.status_code == 422 and b"goes only to an office store" in response.data
+    db.session.expire_all()
+    assert db.session.get(Item, doorbell.id).location_id == office.id
