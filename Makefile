@@ -55,7 +55,7 @@ layers: install-test
 	$(BIN)/lint-imports --no-cache --no-logo
 
 ## The whole suite on SQLite, then on PostgreSQL where one is reachable (all but tests/unit,
-## which never touch a database)
+## which never touch a database, and the accessibility sweep, which checks pages, not storage)
 test: test-sqlite test-postgres
 
 test-sqlite: install-test
@@ -65,7 +65,8 @@ test-postgres: install-test
 	@$(BIN)/python -m tests.postgres_available "$(PG_TEST_URL)"; status=$$?; \
 	  if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  echo "PostgreSQL pass ($(PG_TEST_URL))"; \
-	  SAFEHOLD_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q --ignore=tests/unit
+	  SAFEHOLD_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q --ignore=tests/unit \
+	    --ignore=tests/browser/test_accessibility_of_every_page.py
 
 ## Schemathesis against the API's own OpenAPI document, as the demo coordinator and the demo
 ## fitter, on a throwaway SQLite database (tests/fuzz/api_fuzz.py): no 5xx, no answer outside
