@@ -2,11 +2,29 @@
 keeps its position (1, 2, 3 ...), the previous row's hash and its own hash over its fields,
 so a row edited, removed or inserted underneath the app shows when the chain is walked
 again. A model in a chain has `position`, `previous_hash`, `hash` and `compute_hash()`."""
+from dataclasses import dataclass, field
+
 from sqlalchemy import select, text
 
 from inventory.extensions import db
 
 GENESIS_HASH = "0" * 64  # the "previous hash" of a chain's first row
+MAX_PROBLEMS = 50  # enough to see the shape of the damage without flooding the terminal
+
+
+@dataclass
+class Problems:
+    """What a check found, for people: at most MAX_PROBLEMS of them."""
+
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def add(self, problem: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
 
 
 def lock_chain(model, *, lock_key: int, last_by) -> tuple[int, str]:

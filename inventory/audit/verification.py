@@ -2,26 +2,15 @@
 (position and previous hash) and matches its own hash, so a row edited, removed or inserted
 underneath the app shows. `flask --app inventory verify-access-log` and the nightly check
 use this."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from inventory.audit.models import AccessLogEntry
-from inventory.hash_chain import walk_chain
-
-MAX_PROBLEMS = 50  # enough to see the shape of the damage without flooding the terminal
+from inventory.hash_chain import Problems, walk_chain
 
 
 @dataclass
-class AccessLogReport:
+class AccessLogReport(Problems):
     rows_checked: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, problem: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem)
 
 
 def verify_access_log() -> AccessLogReport:

@@ -2,7 +2,7 @@
 totals, every entry's date against its period, that every open commitment still belongs to
 something open, and (given one) a signed checkpoint kept
 outside the database. `flask --app inventory verify-ledger` and the nightly job use this."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
@@ -18,11 +18,9 @@ from inventory.budget.models import (
 )
 from inventory.budget.queries import BUCKET_NAMES, bucket_totals, commitment_movements
 from inventory.extensions import db
-from inventory.hash_chain import walk_chain
+from inventory.hash_chain import MAX_PROBLEMS, Problems, walk_chain
 from inventory.hooks import Hook
 from inventory.money import format_pence
-
-MAX_PROBLEMS = 50  # enough to see the shape of the damage without flooding the terminal
 
 open_commitment_owners = Hook(
     "open_commitment_owners",
@@ -32,19 +30,10 @@ open_commitment_owners = Hook(
 
 
 @dataclass
-class VerificationReport:
+class VerificationReport(Problems):
     entries_checked: int = 0
     periods_checked: int = 0
-    problems: list[str] = field(default_factory=list)
     checkpoint: dict | None = None  # the checkpoint checked against, once its signature holds
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def add(self, problem: str) -> None:
-        if len(self.problems) < MAX_PROBLEMS:
-            self.problems.append(problem)
 
 
 def verify_ledger(checkpoint: str | None = None) -> VerificationReport:
