@@ -87,7 +87,10 @@ def page_of(item_ref: dict) -> dict:
             "items": {"type": "array", "items": item_ref},
             "page": {"type": "integer", "minimum": 1},
             "per_page": {"type": "integer", "minimum": 1, "maximum": 200},
-            "total": {"type": "integer", "minimum": 0},
+            "total": {"type": "integer", "minimum": 0,
+                      "description": "How many match; a lower bound when total_exact is false."},
+            "total_exact": {"type": "boolean",
+                            "description": "False when counting stopped past 1,000 matches (or past the page asked for)."},
         },
     }
 

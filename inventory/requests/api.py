@@ -159,7 +159,7 @@ def queue():
     today = clock.today()
     result = paginate(queue_query(QueueFilters.from_args(request.args), today), page, per_page)
     rows = queue_rows(result.items, today)
-    return jsonify({"page": result.page, "per_page": result.per_page, "total": result.total, "items": [{
+    return jsonify({**result.counts(), "items": [{
         "id": row.request.id, "case_reference": row.request.case.reference,
         "risk_level": row.request.case.risk_level, "score": row.score,
         "score_parts": [{"label": part.label, "points": part.points} for part in row.parts],
