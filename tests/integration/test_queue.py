@@ -1,4 +1,3 @@
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select, text
@@ -6,7 +5,7 @@ from sqlalchemy import func, insert, select, text
 from inventory import clock
 from inventory.cases.models import Case
 from inventory.extensions import db
-from inventory.pagination import paginate
+from inventory.pagination import COUNT_CAP, paginate
 from inventory.requests.cli import recompute_priorities
 from inventory.requests.models import EquipmentRequest, RequestLine
 from inventory.requests.priority import priority_key, targets_for
@@ -121,7 +120,7 @@ def test_recompute_priorities_applies_new_weights(app, build):
     assert db.session.get(EquipmentRequest, raised.id).need_points == 77
 
 
-def test_the_first_page_of_50000_open_requests_is_ordered_by_the_index_and_fast(build):
+def test_the_first_page_of_50000_open_requests_is_read_in_index_order_without_counting_them_all(build):
     caseworker = build.caseworker()
     cases = [build.case(caseworker=caseworker, risk_level=level) for level in ("standard", "medium", "high")]
     alarm = build.item_type()
@@ -155,12 +154,11 @@ def test_the_first_page_of_50000_open_requests_is_ordered_by_the_index_and_fast(
     assert "ix_requests_queue" in plan, plan
     assert "TEMP B-TREE" not in plan.upper() and "Sort Key" not in plan, plan
 
-    started = time.perf_counter()
     page = first_page(today=today)
     shown = queue_rows(page.items, today)
-    elapsed = time.perf_counter() - started
-    assert page.total == 50_000 and len(shown) == 50
-    assert elapsed < 0.5, f"first page took {elapsed:.3f}s"
+    # The count stops where a reader stops reading (inventory.pagination.COUNT_CAP): the pager
+    # says "more than 1,000" rather than counting all 50,000 on every view.
+    assert len(shown) == 50 and not page.total_exact and page.total == COUNT_CAP + 1
     scores = [row.score for row in shown]
     assert scores == sorted(scores, reverse=True)
     best = db.session.scalar(select(func.max(EquipmentRequest.priority_key)))
