@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from inventory import clock
 from inventory.accounts import approvals, throttle
@@ -386,9 +387,12 @@ def revoke_api_token(user: User, token_id: int, *, actor: User) -> None:
 
 def api_token_for(plain: str) -> ApiToken | None:
     """The working token with this value, of an active user in an active organisation."""
-    token = db.session.scalar(
+    # One statement: the token with its user, organisation and roles (every API request asks).
+    user = joinedload(ApiToken.user)
+    token = db.session.execute(
         select(ApiToken).where(ApiToken.token_hash == _sha256(plain), ApiToken.working(clock.now()))
-    )
+        .options(user.joinedload(User.organisation), user.joinedload(User.role_rows))
+    ).unique().scalar_one_or_none()
     if token is None or not token.user.active or not token.user.organisation.active:
         return None
     return token

@@ -14,6 +14,7 @@ goes only to an office store, where it is checked and wiped, never into a fitter
 """
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from inventory import clock
 from inventory.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -181,6 +182,7 @@ def _named_by(text: str) -> tuple[bool, Item | None]:
     code = parse_code(text, url_base=current_app.config.get("LABEL_QR_URL_BASE"))
     row = db.session.execute(
         select(ItemCode.retired_at, Item).join(Item, Item.id == ItemCode.item_id).where(ItemCode.code == code)
+        .options(joinedload(Item.item_type), joinedload(Item.location))  # what an answer shows, in one statement
     ).first()
     return (False, None) if row is None else (row.retired_at is not None, row.Item)
 
