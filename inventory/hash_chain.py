@@ -37,15 +37,20 @@ def lock_chain(model, *, lock_key: int, last_by) -> tuple[int, str]:
     return (last.position, last.hash) if last is not None else (0, GENESIS_HASH)
 
 
-def walk_chain(model, *, order_by, noun: str, word: str, report) -> int:
+def walk_chain(model, *, order_by, noun: str, word: str, report, after: tuple[int, str] | None = None) -> int:
     """Walk the chain in `order_by` order, calling `report(problem)` for people wherever it
     breaks; `noun` names one row ("Entry", "Access log row"), `word` any ("entry", "row").
+    With `after` (a position and the hash of the row there, as a past check found them) only
+    the rows past that position are read, so a check can start where the last good one ended.
     Returns how many rows it walked."""
     a_word = ("an " if word[0] in "aeiou" else "a ") + word
     walked, previous_hash, expected_position = 0, GENESIS_HASH, 1
+    query = select(model).order_by(order_by)
+    if after is not None:
+        query = query.where(model.position > after[0])
+        previous_hash, expected_position = after[1], after[0] + 1
     # populate_existing: judge the rows as stored now, never as this session last saw them.
-    rows = db.session.scalars(select(model).order_by(order_by)
-                              .execution_options(yield_per=2000, populate_existing=True))
+    rows = db.session.scalars(query.execution_options(yield_per=2000, populate_existing=True))
     for row in rows:
         walked += 1
         if row.position != expected_position:

@@ -2,7 +2,7 @@
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from inventory import clock
@@ -89,3 +89,18 @@ def test_the_app_refuses_to_flush_a_changed_entry(app, entries):
     with pytest.raises(AppendOnlyViolation):
         db.session.flush()
     db.session.rollback()
+
+
+def test_a_walk_after_a_checked_position_reads_only_later_entries_and_still_catches_them(app, entries):
+    from inventory.budget.models import LedgerEntry
+    from inventory.hash_chain import walk_chain
+
+    second = db.session.scalar(select(LedgerEntry).where(LedgerEntry.position == 2))
+    problems = []
+    walked = walk_chain(LedgerEntry, order_by=LedgerEntry.id, noun="Entry", word="entry", report=problems.append,
+                        after=(2, second.hash))
+    assert (walked, problems) == (2, [])
+    walk_chain(LedgerEntry, order_by=LedgerEntry.id, noun="Entry", word="entry", report=problems.append,
+               after=(2, "f" * 64))
+    assert problems == ["Entry 3 does not follow the entry before it (previous hash differs): "
+                        "an earlier entry was removed or altered."]
