@@ -94,7 +94,7 @@ def first_installs(starts_at: datetime | None = None, ends_at: datetime | None =
              .where(earlier.request_id == in_window.c.request_id, earlier.kind == ItemEventKind.ISSUED)
              .scalar_subquery())
     installs = (select(in_window.c.request_id.label("request_id"), first.label("installed_at"))
-                .cte("installs").prefix_with("MATERIALIZED"))
+                .subquery())
     return select(installs.c.request_id, installs.c.installed_at).where(installs.c.installed_at >= starts_at).subquery()
 
 
