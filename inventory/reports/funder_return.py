@@ -273,13 +273,18 @@ def _count_issues(window: _Window, raw: _Raw) -> None:
     case before (re-used); and per item type. One statement: the handovers are read once
     (a materialised CTE) and grouped both ways."""
     event, earlier = ItemEvent, aliased(ItemEvent)
-    reissued = exists().where(earlier.item_id == event.item_id, earlier.kind == ItemEventKind.ISSUED,
-                              earlier.occurred_at < event.occurred_at)
-    issues = (select(Case.organisation_id.label("organisation_id"), event.case_id.label("case_id"),
+    # The window's handovers first, from their own index: joined to cases in one step, they
+    # were planned as a merge join that read every handover in the history.
+    handovers = (select(event.item_id, event.case_id, event.occurred_at)
+                 .where(event.kind == ItemEventKind.ISSUED, window.holds(event.occurred_at))
+                 .cte("handovers").prefix_with("MATERIALIZED"))
+    reissued = exists().where(earlier.item_id == handovers.c.item_id, earlier.kind == ItemEventKind.ISSUED,
+                              earlier.occurred_at < handovers.c.occurred_at)
+    issues = (select(Case.organisation_id.label("organisation_id"), handovers.c.case_id.label("case_id"),
                      Item.item_type_id.label("item_type_id"), Item.purchase_cost_pence.label("cost"),
                      case((reissued, 1), else_=0).label("reissued"))
-              .select_from(event).join(Case, Case.id == event.case_id).join(Item, Item.id == event.item_id)
-              .where(event.kind == ItemEventKind.ISSUED, window.holds(event.occurred_at))
+              .select_from(handovers).join(Case, Case.id == handovers.c.case_id)
+              .join(Item, Item.id == handovers.c.item_id)
               .cte("issues").prefix_with("MATERIALIZED"))
     by_organisation = (select(issues.c.organisation_id, cast(null(), Integer), cast(null(), String),
                               func.count(issues.c.case_id.distinct()), func.count(), func.sum(issues.c.cost),
@@ -315,11 +320,12 @@ def _sum_spend(window: _Window, raw: _Raw) -> None:
     """Spend dated in the window, per organisation of the case an entry names (none when it
     names no case, or a reference that is no case), budget category and month."""
     original = aliased(LedgerEntry)
-    # A reversal counts as spend when its original does: looked up by key for reversals only
-    # (a join would read the whole ledger).
+    # A reversal counts as spend when its original does: looked up by key for reversals only,
+    # as a correlated subquery (an EXISTS, or a join, was planned as a hash join that read
+    # every spend entry in the ledger's history).
+    original_kind = select(original.kind).where(original.id == LedgerEntry.reverses_id).scalar_subquery()
     spend = or_(LedgerEntry.kind.in_(SPEND_KINDS),
-                and_(LedgerEntry.kind == EntryKind.REVERSAL,
-                     exists().where(original.id == LedgerEntry.reverses_id, original.kind.in_(SPEND_KINDS))))
+                and_(LedgerEntry.kind == EntryKind.REVERSAL, original_kind.in_(SPEND_KINDS)))
     month = first_of_month(LedgerEntry.entry_date)
     rows = db.session.execute(
         select(Case.organisation_id, LedgerEntry.category_id, BudgetCategory.name, month,

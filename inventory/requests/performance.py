@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import case, exists, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from inventory.cases.models import Case, RiskLevel
@@ -81,13 +81,21 @@ def first_installs(starts_at: datetime | None = None, ends_at: datetime | None =
     (found from the handovers in the window, so the whole history is not grouped).
     A subquery of (request_id, installed_at)."""
     handover, earlier = ItemEvent, aliased(ItemEvent)
-    query = (select(handover.request_id.label("request_id"), func.min(handover.occurred_at).label("installed_at"))
-             .where(handover.kind == ItemEventKind.ISSUED, handover.request_id.is_not(None)))
-    if starts_at is not None:
-        query = query.where(handover.occurred_at >= starts_at, handover.occurred_at < ends_at,
-                            ~exists().where(earlier.request_id == handover.request_id,
-                                            earlier.kind == ItemEventKind.ISSUED, earlier.occurred_at < starts_at))
-    return query.group_by(handover.request_id).subquery()
+    issued = (handover.kind == ItemEventKind.ISSUED, handover.request_id.is_not(None))
+    if starts_at is None:
+        return (select(handover.request_id.label("request_id"), func.min(handover.occurred_at).label("installed_at"))
+                .where(*issued).group_by(handover.request_id).subquery())
+    # Each request handed over in the window looks up its own first handover by index (a
+    # correlated subquery): a NOT EXISTS here was planned as an anti-join that read every
+    # earlier handover in the history.
+    in_window = (select(handover.request_id.label("request_id")).distinct()
+                 .where(*issued, handover.occurred_at >= starts_at, handover.occurred_at < ends_at).subquery())
+    first = (select(func.min(earlier.occurred_at))
+             .where(earlier.request_id == in_window.c.request_id, earlier.kind == ItemEventKind.ISSUED)
+             .scalar_subquery())
+    installs = (select(in_window.c.request_id.label("request_id"), first.label("installed_at"))
+                .subquery())
+    return select(installs.c.request_id, installs.c.installed_at).where(installs.c.installed_at >= starts_at).subquery()
 
 
 def window(today: date) -> tuple[date, date]:
