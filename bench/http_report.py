@@ -40,3 +40,15 @@ def parse_wrk(output: str) -> LoadResult:
 def ratio(numerator: float, denominator: float) -> float | None:
     """How many times `denominator` (None when it is zero: no meaningful ratio)."""
     return numerator / denominator if denominator > 0 else None
+
+
+def summary(name: str, small: LoadResult, large: LoadResult, floor: LoadResult | None) -> dict:
+    """One operation's row: its figures at each size, its growth from the small dataset to
+    the large (p50 and p99), and its p99 over the floor's on the large dataset."""
+    return {
+        "operation": name,
+        "small": small.__dict__, "large": large.__dict__,
+        "growth_p50": ratio(large.p50, small.p50), "growth_p99": ratio(large.p99, small.p99),
+        "floor_ratio_p99": ratio(large.p99, floor.p99) if floor else None,
+        "errors": small.errors + large.errors,
+    }

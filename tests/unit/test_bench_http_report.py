@@ -40,3 +40,17 @@ def test_a_clean_run_has_no_errors():
 def test_ratio_to_nothing_is_none():
     assert ratio(3.0, 1.5) == 2.0
     assert ratio(1.0, 0.0) is None
+
+
+def test_a_row_shows_growth_from_small_to_large_and_the_ratio_to_the_floor():
+    from bench.http_report import LoadResult, summary
+
+    small = LoadResult(p50=0.010, p99=0.020, requests_per_second=100, requests=200, errors=1)
+    large = LoadResult(p50=0.015, p99=0.060, requests_per_second=60, requests=120, errors=2)
+    floor = LoadResult(p50=0.002, p99=0.004, requests_per_second=900, requests=1800, errors=0)
+    row = summary("by-code", small, large, floor)
+    assert row["growth_p50"] == pytest.approx(1.5)
+    assert row["growth_p99"] == pytest.approx(3.0)
+    assert row["floor_ratio_p99"] == pytest.approx(15.0)
+    assert row["errors"] == 3
+    assert summary("queue", small, large, None)["floor_ratio_p99"] is None
