@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC
 
-from sqlalchemy import DateTime, event, inspect
+from sqlalchemy import BigInteger, DateTime, Integer, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
 
@@ -95,6 +95,10 @@ def set_write_intent(value: bool):
 
 def reset_write_intent(token) -> None:
     _write_intent.reset(token)
+
+
+# Money in 64 bits: 32-bit sums overflow above £21.47M. SQLite's INTEGER already stores 64 bits.
+Pence = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class UTCDateTime(TypeDecorator):

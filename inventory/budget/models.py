@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
 from inventory.audit.models import append_only
-from inventory.database import UTCDateTime, one_of
+from inventory.database import Pence, UTCDateTime, one_of
 from inventory.enums import LabelledEnum
 from inventory.extensions import db
 
@@ -115,11 +115,11 @@ class PeriodBalance(db.Model):
     __tablename__ = "budget_period_balances"
 
     period_id: Mapped[int] = mapped_column(ForeignKey("budget_periods.id"), primary_key=True)
-    allocated_pence: Mapped[int] = mapped_column(default=0)
-    committed_pence: Mapped[int] = mapped_column(default=0)
-    actual_pence: Mapped[int] = mapped_column(default=0)
-    credits_pence: Mapped[int] = mapped_column(default=0)
-    adjustments_pence: Mapped[int] = mapped_column(default=0)
+    allocated_pence: Mapped[int] = mapped_column(Pence, default=0)
+    committed_pence: Mapped[int] = mapped_column(Pence, default=0)
+    actual_pence: Mapped[int] = mapped_column(Pence, default=0)
+    credits_pence: Mapped[int] = mapped_column(Pence, default=0)
+    adjustments_pence: Mapped[int] = mapped_column(Pence, default=0)
     entry_count: Mapped[int] = mapped_column(default=0)
 
     period: Mapped[BudgetPeriod] = relationship(back_populates="balance")
@@ -175,10 +175,10 @@ class LedgerEntry(db.Model):
     period_id: Mapped[int] = mapped_column(ForeignKey("budget_periods.id"))
     kind: Mapped[str] = mapped_column(String(16))
     entry_date: Mapped[date] = mapped_column(Date, index=True)
-    amount_pence: Mapped[int] = mapped_column()
-    net_pence: Mapped[int | None] = mapped_column()
-    vat_pence: Mapped[int | None] = mapped_column()
-    gross_pence: Mapped[int | None] = mapped_column()
+    amount_pence: Mapped[int] = mapped_column(Pence)
+    net_pence: Mapped[int | None] = mapped_column(Pence)
+    vat_pence: Mapped[int | None] = mapped_column(Pence)
+    gross_pence: Mapped[int | None] = mapped_column(Pence)
     # The category's name as posted (hashed, so it never changes) and the category it names.
     category: Mapped[str | None] = mapped_column(String(60))
     category_id: Mapped[int | None] = mapped_column(ForeignKey("budget_categories.id"), index=True)
@@ -236,7 +236,7 @@ class OverspendAlert(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     period_id: Mapped[int] = mapped_column(ForeignKey("budget_periods.id"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
-    over_by_pence: Mapped[int] = mapped_column()
+    over_by_pence: Mapped[int] = mapped_column(Pence)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -291,9 +291,9 @@ class DirectPurchase(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     supplier_name: Mapped[str] = mapped_column(String(120))
     purchased_on: Mapped[date] = mapped_column(Date)
-    net_pence: Mapped[int] = mapped_column()
-    vat_pence: Mapped[int] = mapped_column()
-    gross_pence: Mapped[int] = mapped_column()
+    net_pence: Mapped[int] = mapped_column(Pence)
+    vat_pence: Mapped[int] = mapped_column(Pence)
+    gross_pence: Mapped[int] = mapped_column(Pence)
     receipt_reference: Mapped[str] = mapped_column(String(80))
     category: Mapped[str] = mapped_column(String(60))
     # None only for a purchase recorded before categories were a list, whose text named none.

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
 from inventory.budget.models import BudgetCategory
-from inventory.database import UTCDateTime, one_of
+from inventory.database import Pence, UTCDateTime, one_of
 from inventory.extensions import db
 
 
@@ -77,7 +77,7 @@ class ItemType(db.Model):
     loaned: Mapped[bool] = mapped_column(default=False)
     # Connected devices need the account handover checklist and a wipe before reuse.
     connected_device: Mapped[bool] = mapped_column(default=False)
-    standard_cost_pence: Mapped[int] = mapped_column(default=0)
+    standard_cost_pence: Mapped[int] = mapped_column(Pence, default=0)
     reorder_level: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from inventory import clock
 from inventory.accounts.models import User
 from inventory.cases.models import Case
-from inventory.database import UTCDateTime, one_of
+from inventory.database import Pence, UTCDateTime, one_of
 from inventory.enums import LabelledEnum
 from inventory.extensions import db
 from inventory.requests.models import EquipmentRequest
@@ -264,7 +264,7 @@ class ItemReturn(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), index=True)
     condition: Mapped[str] = mapped_column(String(12))
-    value_reused_pence: Mapped[int] = mapped_column(default=0)
+    value_reused_pence: Mapped[int] = mapped_column(Pence, default=0)
     returned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
 from inventory.catalogue.models import ItemType, Supplier
-from inventory.database import UTCDateTime, one_of
+from inventory.database import Pence, UTCDateTime, one_of
 from inventory.enums import LabelledEnum
 from inventory.extensions import db
 from inventory.stock.models import Location
@@ -113,8 +113,8 @@ class PurchaseOrderLine(db.Model):
     supplier_product_code: Mapped[str | None] = mapped_column(String(60))
     quantity_ordered: Mapped[int] = mapped_column()
     quantity_received: Mapped[int] = mapped_column(default=0)
-    unit_net_pence: Mapped[int] = mapped_column()
-    unit_vat_pence: Mapped[int] = mapped_column(default=0)
+    unit_net_pence: Mapped[int] = mapped_column(Pence)
+    unit_vat_pence: Mapped[int] = mapped_column(Pence, default=0)
     # The approved request line this is ordered for: raising the order converts that line's
     # commitment, and the units go to that request first when they arrive.
     request_line_id: Mapped[int | None] = mapped_column(ForeignKey("request_lines.id"), index=True)
@@ -198,9 +198,9 @@ class SupplierInvoice(db.Model):
     number: Mapped[str] = mapped_column(String(60))
     invoice_date: Mapped[date] = mapped_column()
     status: Mapped[str] = mapped_column(String(20))
-    net_pence: Mapped[int] = mapped_column()
-    vat_pence: Mapped[int] = mapped_column()
-    gross_pence: Mapped[int] = mapped_column()
+    net_pence: Mapped[int] = mapped_column(Pence)
+    vat_pence: Mapped[int] = mapped_column(Pence)
+    gross_pence: Mapped[int] = mapped_column(Pence)
     # What the three-way check found, for people: [{"line_id", "problem"}, ...]
     mismatches: Mapped[list] = mapped_column(JSON, default=list)
     reason: Mapped[str | None] = mapped_column(String(500))  # a credit note's why
@@ -240,8 +240,8 @@ class SupplierInvoiceLine(db.Model):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("supplier_invoices.id", ondelete="CASCADE"), index=True)
     purchase_order_line_id: Mapped[int] = mapped_column(ForeignKey("purchase_order_lines.id"), index=True)
     quantity: Mapped[int] = mapped_column()
-    unit_net_pence: Mapped[int] = mapped_column()
-    unit_vat_pence: Mapped[int] = mapped_column(default=0)
+    unit_net_pence: Mapped[int] = mapped_column(Pence)
+    unit_vat_pence: Mapped[int] = mapped_column(Pence, default=0)
     # On a credit note: the invoice line it credits.
     credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("supplier_invoice_lines.id"), index=True)
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from inventory import clock
 from inventory.audit.models import AppendOnlyViolation, append_only
-from inventory.database import UTCDateTime, one_of
+from inventory.database import Pence, UTCDateTime, one_of
 from inventory.enums import LabelledEnum
 from inventory.extensions import db
 
@@ -75,9 +75,9 @@ class StatementLine(db.Model):
     value_date: Mapped[date] = mapped_column(Date)
     description: Mapped[str] = mapped_column(String(500))
     reference: Mapped[str] = mapped_column(String(120))
-    amount_pence: Mapped[int] = mapped_column()
+    amount_pence: Mapped[int] = mapped_column(Pence)
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
-    allocated_pence: Mapped[int] = mapped_column(default=0)
+    allocated_pence: Mapped[int] = mapped_column(Pence, default=0)
     reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reconciled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -158,7 +158,7 @@ class MatchAllocation(db.Model):
     match_id: Mapped[int] = mapped_column(ForeignKey("reconciliation_matches.id", ondelete="CASCADE"), index=True)
     statement_line_id: Mapped[int] = mapped_column(ForeignKey("statement_lines.id"), index=True)
     ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
-    amount_pence: Mapped[int] = mapped_column()
+    amount_pence: Mapped[int] = mapped_column(Pence)
 
     match: Mapped[Match] = relationship(back_populates="allocations")
     statement_line: Mapped[StatementLine] = relationship()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
 from inventory.catalogue.models import ItemType, Supplier
-from inventory.database import UTCDateTime, one_of
+from inventory.database import Pence, UTCDateTime, one_of
 from inventory.enums import LabelledEnum
 from inventory.extensions import db
 
@@ -96,7 +96,7 @@ class Item(db.Model):
     state: Mapped[str] = mapped_column(String(20), index=True)
     location_id: Mapped[int | None] = mapped_column(ForeignKey("stock_locations.id"))
     serial_number: Mapped[str | None] = mapped_column(String(80))
-    purchase_cost_pence: Mapped[int | None] = mapped_column()
+    purchase_cost_pence: Mapped[int | None] = mapped_column(Pence)
     supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"), index=True)
     # Filled by procurement when the unit arrives on a purchase order receipt.
     purchase_order_id: Mapped[int | None] = mapped_column(ForeignKey("purchase_orders.id"), index=True)

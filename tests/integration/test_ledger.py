@@ -294,3 +294,13 @@ def test_spending_beyond_the_budget_without_a_commitment_posts_and_raises_an_ale
     alerts = db.session.scalars(select(OverspendAlert).order_by(OverspendAlert.id)).all()
     assert [a.over_by_pence for a in alerts] == [1_500, 100]
     assert ledger.available_pence(period) == -1_600
+
+
+def test_a_budget_above_the_32_bit_limit_keeps_exact_integer_totals(app, period, finance):
+    """Money is 64-bit: thirty £1M allocations (£30M, past £21.47M) sum exactly, as int."""
+    for _ in range(30):
+        ledger.allocate(period, 100_000_000, actor=finance)
+    db.session.commit()
+    totals = ledger.summary(period)
+    assert totals.allocated_pence == totals.available_pence == 3_000_100_000  # with the fixture's £1,000
+    assert type(totals.available_pence) is int
