@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+import re
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, delete, event, insert
+from sqlalchemy.orm import Mapped, attributes, mapped_column, relationship
 
 from inventory import clock
 from inventory.accounts.models import Organisation, User
@@ -209,6 +211,55 @@ class Case(db.Model):
     @property
     def referral_source_label(self) -> str:
         return ReferralSource(self.referral_source).label if self.referral_source else "Not recorded"
+
+
+# What a reference is searched by: its letters and digits in upper case, so "ns 2026 0142",
+# "2026-01" and "NS-2026-0142" all find NS-2026-0142.
+_NOT_IN_KEY = re.compile(r"[-\s]+")
+SUFFIX_MIN_LENGTH = 3  # shorter searches match most cases anyway: a scan stops at the first page
+
+
+def reference_key(text: str) -> str:
+    return _NOT_IN_KEY.sub("", text).upper()
+
+
+def reference_suffixes(reference: str) -> list[str]:
+    """Every tail of the reference's key of SUFFIX_MIN_LENGTH characters or more: a search
+    for any part of a reference is then a search for the start of one of them, which an
+    index serves (a LIKE '%part%' never can)."""
+    key = reference_key(reference)
+    return [key[start:] for start in range(len(key) - SUFFIX_MIN_LENGTH + 1)]
+
+
+class CaseReferenceSuffix(db.Model):
+    """The search index of case references, kept by Case on every flush (never written
+    elsewhere). Compared byte by byte (collation "C" on PostgreSQL, SQLite's own), so a
+    range `suffix >= part AND suffix < next(part)` is a prefix search whatever the
+    database's collation."""
+
+    __tablename__ = "case_reference_suffixes"
+
+    suffix: Mapped[str] = mapped_column(String(20).with_variant(String(20, collation="C"), "postgresql"),
+                                        primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True, index=True)
+
+
+@event.listens_for(Case, "after_insert")
+def _index_new_reference(_mapper, connection, case: Case) -> None:
+    _write_suffixes(connection, case)
+
+
+@event.listens_for(Case, "after_update")
+def _reindex_changed_reference(_mapper, connection, case: Case) -> None:
+    if attributes.get_history(case, "reference").has_changes():
+        connection.execute(delete(CaseReferenceSuffix).where(CaseReferenceSuffix.case_id == case.id))
+        _write_suffixes(connection, case)
+
+
+def _write_suffixes(connection, case: Case) -> None:
+    rows = [{"suffix": suffix, "case_id": case.id} for suffix in reference_suffixes(case.reference)]
+    if rows:
+        connection.execute(insert(CaseReferenceSuffix), rows)
 
 
 class ReviewKind(LabelledEnum):

@@ -136,6 +136,11 @@ class Job(db.Model):
               sqlite_where=text("status = 'scheduled' AND kind = 'collection'"),
               postgresql_where=text("status = 'scheduled' AND kind = 'collection'")),
         Index("ix_jobs_fitter_day", "fitter_id", "scheduled_for", "id"),
+        # My jobs, in the order each tab lists them, so a page reads only its own rows.
+        Index("ix_jobs_fitter_open", "fitter_id", "scheduled_for", "window_starts", "id",
+              sqlite_where=text("status = 'scheduled'"), postgresql_where=text("status = 'scheduled'")),
+        Index("ix_jobs_fitter_done", "fitter_id", "completed_at", "id",
+              sqlite_where=text("status = 'completed'"), postgresql_where=text("status = 'completed'")),
         *(CheckConstraint(f"{key} IS NULL OR {one_of(key, CheckAnswer)}", name=f"{key}_known")
           for key in HANDOVER_CHECK_KEYS),
     )
