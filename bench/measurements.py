@@ -125,3 +125,19 @@ def verify_whole_ledger():
     if not report.ok:
         raise AssertionError(f"the dataset's ledger fails verification: {report.problems[:3]}")
     return report
+
+
+def five_hundred_items() -> dict:
+    """500 items from the middle of the id range (found by index, not by counting)."""
+    middle = db.session.scalar(select(func.max(Item.id))) // 2
+    return {"item_ids": list(db.session.scalars(select(Item.id).where(Item.id >= middle).order_by(Item.id)
+                                                .limit(500)))}
+
+
+@measurement("500-label sheet, cold", "500 labels laid out with symbols not cached (/stock/labels/print); "
+             "outside a request nothing is stored, so every run draws them all", target_seconds=0.3,
+             setup=five_hundred_items)
+def label_sheet_cold(item_ids):
+    from inventory.stock.labels import FORMATS, items_for_labels, label_pages
+
+    return label_pages(items_for_labels(item_ids=item_ids), FORMATS["L7651"])

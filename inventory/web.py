@@ -22,6 +22,7 @@ from inventory.extensions import db, login_manager
 from inventory.money import format_pence
 from inventory.notifications.queries import unread_count
 from inventory.permissions import Permission, Role, has_permission, has_role
+from inventory.stock.qr import store_rendered
 from inventory.unit_of_work import WRITE_METHODS, keep_refusal
 
 log = logging.getLogger(__name__)
@@ -206,12 +207,15 @@ def init_app(app: Flask) -> None:
         # On a connection of their own, after the answer is made: a busy database may make
         # these wait a moment or be skipped, but never fails or holds up the request.
         used, timed_out = g.pop("api_token_used", None), g.pop("timed_out_session", None)
-        if used or timed_out:
+        qr_drawn = g.pop("qr_images_drawn", None)
+        if used or timed_out or qr_drawn:
             db.session.remove()  # the request is answered: hand back its connection first
         if used:
             record_token_use(db.engine, *used)
         if timed_out:
             end_login_session_quietly(db.engine, *timed_out)
+        if qr_drawn:
+            store_rendered(db.engine, qr_drawn)
 
     @app.after_request
     def security_headers(response):

@@ -119,3 +119,19 @@ def test_an_item_id_beyond_any_record_chooses_nothing(client, login):
     login(roles=["coordinator"])
     response = client.get("/stock/labels/print", query_string={"item": str(2**64), "format": "L7160"})
     assert response.status_code == 422 and b"Choose at least one item" in response.data
+
+
+def test_a_symbol_a_sheet_had_to_draw_is_stored_for_the_next_sheet_and_still_decodes(client, login, build):
+    from sqlalchemy import delete, select
+
+    from inventory.extensions import db
+    from inventory.stock.models import QrImage
+
+    item = build.item()
+    db.session.execute(delete(QrImage).where(QrImage.payload == item.code))
+    db.session.commit()
+    login(roles=["coordinator"])
+    html = client.get("/stock/labels/print", query_string={"item": item.id}).get_data(as_text=True)
+    drawn = re.search(r"<svg .*?</svg>", html, re.S).group(0)
+    assert decode_svg(drawn) == item.code
+    assert db.session.scalar(select(QrImage.svg).where(QrImage.payload == item.code)) == drawn
