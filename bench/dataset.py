@@ -38,6 +38,7 @@ from bench.loading import BulkLoader
 from inventory import create_app
 from inventory.accounts.passwords import hash_password
 from inventory.budget.models import BUCKETS, BudgetCategory, EntryKind, LedgerEntry, category_key
+from inventory.cases.models import reference_suffixes
 from inventory.extensions import db
 from inventory.jobs.issuing import add_months
 from inventory.jobs.models import HANDOVER_CHECKS
@@ -257,6 +258,8 @@ class World:
                 status="open", closed_on=None, anonymised_at=None, anonymised_reason=None)
             case.update(_day=day, _last=day, _open_requests=0, _first_install=None, _issued=[])
             cases.append(case)
+            for suffix in reference_suffixes(case["reference"]):  # the search index Case keeps on flush
+                self.add("case_reference_suffixes", suffix=suffix, case_id=case["id"])
         return cases
 
     def request_specs(self, cases: list[dict]) -> list[tuple]:
@@ -869,7 +872,7 @@ GENERATED_TABLES = (
     "budget_periods", "budget_period_balances", "ledger_entries", "month_closes", "direct_purchases", "cases",
     "requests", "request_lines", "request_events", "purchase_orders", "purchase_order_lines", "goods_receipts",
     "goods_receipt_lines", "supplier_invoices", "supplier_invoice_lines", "items", "item_codes", "item_events",
-    "jobs", "job_items", "item_returns", "case_reviews", "reviewed_items",
+    "jobs", "job_items", "item_returns", "case_reviews", "reviewed_items", "case_reference_suffixes",
 )
 # The tables that must be empty before generating (the migrations seed budget categories only).
 MUST_BE_EMPTY = ("organisations", "users", "cases", "ledger_entries", "items")

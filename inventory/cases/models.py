@@ -4,13 +4,13 @@ Name, address, phone, safe-contact notes, the police crime reference and the ref
 agency are sealed at rest, each bound to its case (inventory.sealing: SealedText); they are
 never searched, sorted or logged. The reference is the case's non-identifying handle.
 """
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-import re
-
-from sqlalchemy import CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, delete, event, insert
+from sqlalchemy import (CheckConstraint, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, delete,
+                        event, insert)
 from sqlalchemy.orm import Mapped, attributes, mapped_column, relationship
 
 from inventory import clock

@@ -3,7 +3,7 @@ personal details (logged).
 
 Functions flush but never commit. Personal fields never reach a log or an error message.
 """
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, false, func, select
 from sqlalchemy.exc import IntegrityError
 
 from inventory import clock
@@ -109,6 +109,8 @@ def _reference_contains(part: str) -> ColumnElement[bool]:
     """A part long enough is the start of one of the reference's indexed suffixes (a range
     on the index); a shorter one matches most references, so scanning the newest cases
     finds a page of them at once."""
+    if not part.isascii():  # references are ASCII: nothing else can match (and next(part) stays defined)
+        return false()
     if len(part) < SUFFIX_MIN_LENGTH:
         key = func.upper(func.replace(func.replace(Case.reference, "-", ""), " ", ""))
         return key.like(f"%{_escape_like(part)}%", escape="\\")

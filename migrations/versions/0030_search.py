@@ -1,7 +1,7 @@
 """case search by an index, and My jobs read in index order
 
-Revision ID: 0032
-Revises: 0028
+Revision ID: 0030
+Revises: 0029
 Create Date: 2027-03-01 12:00:00
 
 `case_reference_suffixes` holds every tail (3 characters or more) of each case reference's
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0032'
-down_revision = '0028'
+revision = '0030'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 

@@ -2,13 +2,13 @@
 balances overflow above £21.47M). SQLite's INTEGER already stores 64 bits, so its tables
 (some guarded by append-only triggers) are not rebuilt for a name.
 
-Revision ID: 0030
+Revision ID: 0029
 Revises: 0028
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030"
+revision = "0029"
 down_revision = "0028"
 branch_labels = None
 depends_on = None
