@@ -55,7 +55,8 @@ layers: install-test
 	$(BIN)/lint-imports --no-cache --no-logo
 
 ## The whole suite on SQLite, then on PostgreSQL where one is reachable (all but tests/unit,
-## which never touch a database, and the accessibility sweep, which checks pages, not storage)
+## which never touch a database, and tests/browser, whose journeys check pages, not storage:
+## the same pages' storage is tested through tests/web and tests/integration on both)
 test: test-sqlite test-postgres
 
 test-sqlite: install-test
@@ -66,7 +67,7 @@ test-postgres: install-test
 	  if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  echo "PostgreSQL pass ($(PG_TEST_URL))"; \
 	  SAFEHOLD_TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q --ignore=tests/unit \
-	    --ignore=tests/browser/test_accessibility_of_every_page.py
+	    --ignore=tests/browser
 
 ## Schemathesis against the API's own OpenAPI document, as the demo coordinator and the demo
 ## fitter, on a throwaway SQLite database (tests/fuzz/api_fuzz.py): no 5xx, no answer outside
