@@ -97,8 +97,16 @@ def reset_write_intent(token) -> None:
     _write_intent.reset(token)
 
 
-# Money in 64 bits: 32-bit sums overflow above £21.47M. SQLite's INTEGER already stores 64 bits.
-Pence = BigInteger().with_variant(Integer(), "sqlite")
+class Pence(TypeDecorator):
+    """Money in 64 bits: 32-bit sums overflow above £21.47M. SQLite's INTEGER already stores
+    64 bits. PostgreSQL sums a BIGINT as NUMERIC, which psycopg reads as Decimal; a sum keeps
+    its column's type in SQLAlchemy, so every total comes back as int here, as money must."""
+
+    impl = BigInteger().with_variant(Integer(), "sqlite")
+    cache_ok = True
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else int(value)
 
 
 class UTCDateTime(TypeDecorator):
