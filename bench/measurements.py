@@ -121,7 +121,7 @@ def item_by_code(code):
 @measurement("verify-ledger", "the full ledger check: chain, balances, dates, categories, open commitments",
              repetitions=1)
 def verify_whole_ledger():
-    report = verify_ledger()
+    report = verify_ledger(full=True)
     if not report.ok:
         raise AssertionError(f"the dataset's ledger fails verification: {report.problems[:3]}")
     return report

@@ -151,6 +151,9 @@ class BaseConfig:
     # it checks the ledger against the latest there and adds one when the ledger has moved
     # on. Best on storage the database's owners cannot change. Unset: no checkpoints.
     LEDGER_CHECKPOINT_DIR: str | None = None
+    # The nightly ledger check walks only the entries added since its last pass, and the whole
+    # hash chain once the last full walk is this many days old (`verify-ledger --full` any time).
+    LEDGER_FULL_CHECK_DAYS = 7
     # Housekeeping: an Idempotency-Key is remembered at least this many hours (then its
     # record is deleted and the key means nothing); a revoked or expired API token stays listed
     # on its owner's tokens page this many days before it is deleted. Ended sign-in sessions

@@ -1,4 +1,4 @@
-"""`flask --app inventory verify-ledger [--checkpoint FILE]` and `ledger-checkpoint`."""
+"""`flask --app inventory verify-ledger [--full] [--checkpoint FILE]` and `ledger-checkpoint`."""
 import os
 from pathlib import Path
 
@@ -6,19 +6,24 @@ import click
 from flask.cli import with_appcontext
 
 from inventory.budget import checkpoint as checkpoints
-from inventory.budget.verification import verify_ledger
+from inventory.budget.verification import record_verification, verify_ledger
+from inventory.extensions import db
 
 
 @click.command("verify-ledger")
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(dir_okay=False, path_type=Path),
               help="A checkpoint written by ledger-checkpoint: also check that the ledger still holds it.")
+@click.option("--full", is_flag=True,
+              help="Walk the whole hash chain, not only the entries added since the last passing check.")
 @with_appcontext
-def verify_ledger_command(checkpoint_file: Path | None):
-    """Check the ledger's hash chain, recompute every period balance and check every entry's
-    date (and, given one, a signed checkpoint); exit 1 on any problem, naming each."""
+def verify_ledger_command(checkpoint_file: Path | None, full: bool):
+    """Check the ledger's hash chain (from where the last passing check ended, or all of it
+    with --full), recompute every period balance and check every entry's date (and, given
+    one, a signed checkpoint); exit 1 on any problem, naming each. A pass is recorded as the
+    next check's starting point."""
     try:
         text = checkpoint_file.read_text(encoding="utf-8") if checkpoint_file is not None else None
-        report = verify_ledger(text)
+        report = verify_ledger(text, full=full)
     except (OSError, UnicodeDecodeError, checkpoints.CheckpointError) as error:
         raise click.ClickException(f"Cannot check the checkpoint: {error}") from None
     if not report.ok:
@@ -26,8 +31,10 @@ def verify_ledger_command(checkpoint_file: Path | None):
             click.echo(f"PROBLEM: {problem}", err=True)
         raise click.ClickException(
             f"The ledger failed verification ({len(report.problems)} problem(s) shown, "
-            f"{report.entries_checked} entries, {report.periods_checked} periods checked).")
-    click.echo(f"Ledger verified: {report.entries_checked} entries in an unbroken chain; "
+            f"{report.entries_checked} entries, {report.periods_checked} periods checked, {report.scope}).")
+    record_verification(report)
+    db.session.commit()
+    click.echo(f"Ledger verified ({report.scope}): {report.entries_checked} entries in an unbroken chain; "
                f"{report.periods_checked} period balances match their entries; every entry is dated in its period.")
     if report.checkpoint is not None:
         click.echo(f"The ledger still holds the checkpoint of {report.checkpoint['created_at']}: "

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inventory import clock
@@ -307,4 +307,23 @@ class DirectPurchase(db.Model):
     created_by = relationship("User")
 
 
-append_only(LedgerEntry, DirectPurchase)
+class LedgerVerification(db.Model):
+    """A passing check of the ledger's hash chain: up to which position, and the hash there.
+    The next check starts after the last one (verify-ledger by default), checking only that
+    the entry at that position still has this hash; `full` says it walked from entry 1."""
+
+    __tablename__ = "ledger_verifications"
+    __table_args__ = (
+        CheckConstraint("up_to_position >= 0", name="position_not_negative"),
+        CheckConstraint("entries_checked >= 0", name="entries_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    up_to_position: Mapped[int] = mapped_column(Integer)  # 0: the ledger was empty
+    last_hash: Mapped[str] = mapped_column(String(64))
+    entries_checked: Mapped[int] = mapped_column(Integer)
+    full: Mapped[bool] = mapped_column(Boolean)
+
+
+append_only(LedgerEntry, DirectPurchase, LedgerVerification)

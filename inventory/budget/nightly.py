@@ -3,14 +3,14 @@ a checkpoint folder is configured, check it against the latest signed checkpoint
 anchor the head as it is now in a new one (checkpoint.py). It verifies the access log's hash
 chain too (inventory/audit/verification.py): the two chained logs are checked together."""
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
 
 from inventory.audit.verification import verify_access_log
 from inventory.budget import checkpoint as checkpoints
-from inventory.budget.verification import MAX_PROBLEMS, verify_ledger
+from inventory.budget.verification import MAX_PROBLEMS, last_verification, record_verification, verify_ledger
 from inventory.notices import JobOutcome, Notice
 from inventory.permissions import Role
 
@@ -23,11 +23,15 @@ def verify_ledger_job(now: datetime) -> JobOutcome:
     """Verify the ledger (and the access log's chain); if either fails, those who deal with it
     (finance and admins; admins) are told. With LEDGER_CHECKPOINT_DIR
     and LEDGER_CHECKPOINT_KEY set, also check the latest checkpoint in that folder and, when
-    the ledger is sound and has moved on since, write a new one there."""
+    the ledger is sound and has moved on since, write a new one there. The chain is walked
+    from the last passing check, or whole once the last full walk is LEDGER_FULL_CHECK_DAYS old."""
     folder = checkpoint_folder()
     latest = latest_checkpoint(folder) if folder is not None else None
     # A damaged file is read as it is: verification then says it is not a checkpoint.
-    report = verify_ledger(latest.read_text(encoding="utf-8", errors="replace") if latest else None)
+    report = verify_ledger(latest.read_text(encoding="utf-8", errors="replace") if latest else None,
+                           full=full_check_due(now))
+    if report.ok:
+        record_verification(report, at=now)
     written = 0
     if folder is not None and report.ok:
         document = checkpoints.take(now)
@@ -58,6 +62,13 @@ def verify_ledger_job(now: datetime) -> JobOutcome:
                     "to see each.",
             roles=(Role.FINANCE.value, Role.ADMIN.value)))
     return outcome
+
+
+def full_check_due(now: datetime) -> bool:
+    """True when no full walk of the chain has passed within LEDGER_FULL_CHECK_DAYS of `now`."""
+    last_full = last_verification(full=True)
+    days = current_app.config.get("LEDGER_FULL_CHECK_DAYS", 7)
+    return last_full is None or last_full.checked_at <= now - timedelta(days=days)
 
 
 def _problems(problems: list[str]) -> str:

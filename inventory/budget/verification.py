@@ -1,24 +1,33 @@
 """Re-derive the ledger's truth from its entries: the hash chain, every period's running
 totals, every entry's date against its period, that every open commitment still belongs to
 something open, and (given one) a signed checkpoint kept
-outside the database. `flask --app inventory verify-ledger` and the nightly job use this."""
+outside the database. `flask --app inventory verify-ledger` and the nightly job use this.
+
+The chain is walked from where the last passing check ended (a `LedgerVerification`),
+after checking that the entry there still has the hash that check saw: seconds, not
+minutes, on a long ledger. That misses an older entry changed together with every hash
+after it up to that point; `full` walks the whole chain again and catches it. The other
+checks are grouped queries over every entry, whichever way the chain is walked."""
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
+from inventory import clock
 from inventory.budget import checkpoint as checkpoints
 from inventory.budget.models import (
     BudgetCategory,
     BudgetPeriod,
     EntryKind,
     LedgerEntry,
+    LedgerVerification,
     PeriodBalance,
     category_key,
 )
 from inventory.budget.queries import BUCKET_NAMES, bucket_totals, commitment_movements
 from inventory.extensions import db
-from inventory.hash_chain import MAX_PROBLEMS, Problems, walk_chain
+from inventory.hash_chain import GENESIS_HASH, MAX_PROBLEMS, Problems, walk_chain
 from inventory.hooks import Hook
 from inventory.money import format_pence
 
@@ -34,13 +43,22 @@ class VerificationReport(Problems):
     entries_checked: int = 0
     periods_checked: int = 0
     checkpoint: dict | None = None  # the checkpoint checked against, once its signature holds
+    full: bool = True
+    started_after: int = 0  # the chain position the walk started after (0: from the first entry)
+    head: tuple[int, str] = (0, GENESIS_HASH)  # (position, hash) of the last entry walked over
+
+    @property
+    def scope(self) -> str:
+        return "full" if self.full else f"incremental from entry {self.started_after}"
 
 
-def verify_ledger(checkpoint: str | None = None) -> VerificationReport:
-    """Everything the ledger's own rows can show; with `checkpoint` (a checkpoint file's
-    text) also that the ledger still holds what it anchored (CheckpointError without a key)."""
+def verify_ledger(checkpoint: str | None = None, *, full: bool = False) -> VerificationReport:
+    """Everything the ledger's own rows can show, the chain walked from the last passing
+    check (or from the first entry, with `full` or when none passed yet); with `checkpoint`
+    (a checkpoint file's text) also that the ledger still holds what it anchored
+    (CheckpointError without a key)."""
     report = VerificationReport()
-    _check_chain(report)
+    _check_chain(report, None if full else last_verification())
     _check_balances(report)
     _check_dates(report)
     _check_categories(report)
@@ -52,9 +70,40 @@ def verify_ledger(checkpoint: str | None = None) -> VerificationReport:
     return report
 
 
-def _check_chain(report: VerificationReport) -> None:
+def last_verification(*, full: bool = False) -> LedgerVerification | None:
+    """The latest passing check recorded (only those that walked the whole chain, with `full`)."""
+    query = select(LedgerVerification).order_by(LedgerVerification.id.desc()).limit(1)
+    return db.session.scalars(query.where(LedgerVerification.full) if full else query).first()
+
+
+def record_verification(report: VerificationReport, at: datetime | None = None) -> LedgerVerification:
+    """Remember where a passing check's walk ended, for the next to start after (flushed; the
+    command or job commits it)."""
+    assert report.ok, "only a passing check may become the next one's starting point"
+    verification = LedgerVerification(checked_at=at or clock.now(), up_to_position=report.head[0], last_hash=report.head[1],
+                                      entries_checked=report.entries_checked, full=report.full)
+    db.session.add(verification)
+    db.session.flush()
+    return verification
+
+
+def _check_chain(report: VerificationReport, since: LedgerVerification | None) -> None:
+    # The head is read before the walk: the walk sees at least every entry up to it (appends
+    # commit in chain order), so a check recorded up to it never vouches for an unread entry.
+    head = db.session.execute(select(LedgerEntry.position, LedgerEntry.hash)
+                              .order_by(LedgerEntry.position.desc()).limit(1)).first()
+    report.head = (head.position, head.hash) if head is not None else (0, GENESIS_HASH)
+    after = None
+    if since is not None and since.up_to_position > 0:
+        stored = db.session.scalar(select(LedgerEntry.hash).where(LedgerEntry.position == since.up_to_position))
+        if stored != since.last_hash:
+            report.add(f"The entry at chain position {since.up_to_position} no longer has the hash the check of "
+                       f"{since.checked_at:%Y-%m-%d %H:%M} UTC found there: entries already checked were removed "
+                       "or altered (run verify-ledger --full to see which).")
+            return
+        after, report.full, report.started_after = (since.up_to_position, since.last_hash), False, since.up_to_position
     report.entries_checked = walk_chain(LedgerEntry, order_by=LedgerEntry.id, noun="Entry", word="entry",
-                                        report=report.add)
+                                        report=report.add, after=after)
 
 
 def _check_balances(report: VerificationReport) -> None:

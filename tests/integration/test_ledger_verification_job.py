@@ -62,13 +62,14 @@ def test_the_next_night_checks_the_latest_checkpoint_and_adds_one_only_when_the_
         app, period, folder, build, finance):
     verify_ledger_job(NIGHT)
     unchanged = verify_ledger_job(NEXT_NIGHT)
-    assert unchanged.counts == {"entries_checked": 2, "problems": 0, "checkpoints_checked": 1,
+    # The chain is walked from where the last night's pass ended: nothing new to read.
+    assert unchanged.counts == {"entries_checked": 0, "problems": 0, "checkpoints_checked": 1,
                                 "checkpoints_written": 0, **SOUND_ACCESS_LOG}
 
     build.direct_purchase(gross_pence=1_200, actor=finance)
     moved_on = verify_ledger_job(NEXT_NIGHT)
 
-    assert moved_on.counts == {"entries_checked": 3, "problems": 0, "checkpoints_checked": 1,
+    assert moved_on.counts == {"entries_checked": 1, "problems": 0, "checkpoints_checked": 1,
                                "checkpoints_written": 1, **SOUND_ACCESS_LOG}
     assert sorted(path.name for path in folder.iterdir()) == [
         "ledger-2026-05-12T023000Z.json", "ledger-2026-05-13T023000Z.json"]
@@ -98,8 +99,9 @@ def test_a_ledger_rewritten_since_the_latest_checkpoint_fails_against_it(app, pe
 
     outcome = verify_ledger_job(NEXT_NIGHT)
 
-    # The chain and balances of what is left agree; only the checkpoint sees the tail gone.
-    assert outcome.counts == {"entries_checked": 1, "problems": 5, "checkpoints_checked": 1,
+    # The balances of what is left agree; the checkpoint sees the tail gone, and so does the
+    # incremental walk (the entry where last night's pass ended is gone), which then stops.
+    assert outcome.counts == {"entries_checked": 0, "problems": 6, "checkpoints_checked": 1,
                               "checkpoints_written": 0, **SOUND_ACCESS_LOG}
     assert [notice.kind for notice in outcome.notices] == ["ledger_verification_failed"]
 
