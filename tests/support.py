@@ -350,8 +350,10 @@ def booking_day() -> str:
 
 
 def this_morning() -> datetime:
-    """Today at 07:00 UTC (08:00 at most in London): earlier than any window in the tests."""
-    return datetime.combine(clock.today(), time(7), tzinfo=UTC)
+    """Today at 07:00 UTC (08:00 at most in London), or now if that is earlier: before any
+    window in the tests, and never hours after a sign-in made just now (which would have
+    timed out by then, when the tests run after midnight)."""
+    return min(clock.now(), datetime.combine(clock.today(), time(7), tzinfo=UTC))
 
 
 def visit(fitter, day=None):

@@ -309,8 +309,8 @@ def afternoon():
 def test_booking_a_window_that_has_already_passed_today_is_refused_with_why(client, login, build):
     request = build.approved_request()
     fitter = build.user(roles=["fitter"])
-    login(roles=["coordinator"])
     with clock.frozen_at(afternoon()):
+        login(roles=["coordinator"])  # signed in at that hour, so the session has not timed out by it
         response = client.post("/jobs/schedule", data={
             "request_id": request.id, "fitter_id": fitter.id, "scheduled_for": clock.today().isoformat(),
             "window_starts": "09:00", "window_ends": "12:00"})
